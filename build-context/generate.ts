@@ -1,0 +1,178 @@
+/**
+ * The function image's Docker build context, generated from the deployment file: same input, same
+ * bytes, so its content hash is a faithful image tag.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import type { Deployment, EnvironmentDeployment } from "../config/load";
+import type { FunctionConfig } from "../config/schema";
+import { CONNECTIONS } from "../constructs/connections";
+
+/** A file of the context: its path inside the context (forward slashes) and its bytes. */
+export interface ContextFile {
+  readonly path: string;
+  readonly content: Buffer;
+}
+
+export interface BuildContext {
+  /** Sorted by path. */
+  readonly files: readonly ContextFile[];
+  /** sha256 over every relative path and content, in order. */
+  readonly hash: string;
+}
+
+/** Where the project's own files (templates, Python runtime) are, in source and compiled form alike. */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+const TEXT_FILE = /(\.(py|txt|json|cfg|toml|ini|md)|Dockerfile|\.dockerignore)$/;
+
+/** The function.json of one function: bindings as data, connection names as the stack's app settings. */
+export function functionJson(fn: FunctionConfig): object {
+  const t = fn.trigger;
+  switch (t.type) {
+    case "http":
+      return {
+        scriptFile: "__init__.py",
+        bindings: [
+          { type: "httpTrigger", direction: "in", name: "req", authLevel: t.authLevel, methods: ["post"] },
+          { type: "http", direction: "out", name: "$return" },
+        ],
+      };
+    case "blob":
+      return {
+        scriptFile: "__init__.py",
+        bindings: [
+          { type: "blobTrigger", direction: "in", name: "inputblob", path: t.inputPath, connection: CONNECTIONS.triggerStorage, dataType: t.dataType === "binary" ? "binary" : "string" },
+          { type: "blob", direction: "out", name: "outputblob", path: t.outputPath, connection: CONNECTIONS.triggerStorage },
+        ],
+      };
+    case "serviceBus":
+      return {
+        scriptFile: "__init__.py",
+        bindings: [
+          { type: "serviceBusTrigger", direction: "in", name: "msg", queueName: t.queue, connection: CONNECTIONS.triggerServiceBus },
+          ...(t.outputQueue === undefined ? [] : [{ type: "serviceBus", direction: "out", name: "outmsg", queueName: t.outputQueue, connection: CONNECTIONS.triggerServiceBus }]),
+        ],
+      };
+  }
+}
+
+/** The one-line entry module: the host loads it by path, it hands over to the runtime. */
+export function entryModule(fn: FunctionConfig): string {
+  const t = fn.trigger;
+  const entry = t.type === "http" ? "http_main" : t.type === "blob" ? "blob_main" : t.outputQueue === undefined ? "servicebus_main" : "servicebus_to_queue_main";
+  return `from mlfunc_runtime.entry import ${entry} as main  # noqa: F401\n`;
+}
+
+/** Premium guarantees an hour per run; Dedicated has no ceiling, so bound runs to free stuck workers. */
+export function functionTimeout(env: EnvironmentDeployment): string {
+  return env.plan.kind === "premium" ? "01:00:00" : "02:00:00";
+}
+
+export function buildContext(deployment: Deployment, env: EnvironmentDeployment): BuildContext {
+  const files = new Map<string, Buffer>();
+  const add = (path: string, content: Buffer | string) => {
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    files.set(path, TEXT_FILE.test(path) ? toLf(bytes) : bytes);
+  };
+  const script = basename(deployment.model.scoringScript);
+  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: script }));
+  add(".dockerignore", template("dockerignore"));
+  add("host.json", fill(template("host.json"), { FUNCTION_TIMEOUT: functionTimeout(env) }));
+  add("requirements.txt", requirements(deployment.model.requirements));
+  for (const fn of deployment.functions) {
+    add(`${fn.name}/function.json`, `${JSON.stringify(functionJson(fn), null, 2)}\n`);
+    add(`${fn.name}/__init__.py`, entryModule(fn));
+  }
+  for (const pkg of ["mlfunc_runtime", "azureml"]) {
+    for (const f of walk(join(PROJECT_ROOT, "runtime", pkg), RUNTIME_SKIP)) add(`${pkg}/${f.path}`, f.content);
+  }
+  add(`scoring/${script}`, readFileSync(deployment.model.scoringScript));
+  const model = deployment.model.path;
+  if (statSync(model).isDirectory()) {
+    for (const f of walk(model, () => false)) files.set(`model/${basename(model)}/${f.path}`, f.content);
+  } else {
+    files.set(`model/${basename(model)}`, readFileSync(model));
+  }
+  const sorted = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, content]) => ({ path, content }));
+  return { files: sorted, hash: hashFiles(sorted) };
+}
+
+export function hashFiles(files: readonly ContextFile[]): string {
+  const h = createHash("sha256");
+  for (const f of files) {
+    h.update(`${f.path}\0${f.content.length}\0`);
+    h.update(f.content);
+  }
+  return h.digest("hex");
+}
+
+/**
+ * Writes the context under `root/<hash>` and returns that folder. Content-addressed, so parallel
+ * synths of the same input share it and a half-written folder is never used.
+ */
+export function writeBuildContext(context: BuildContext, root: string): string {
+  const dir = resolve(root, context.hash);
+  if (existsSync(dir)) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const f of context.files) {
+    const target = join(tmp, f.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.content);
+  }
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(dir)) throw e;
+  }
+  return dir;
+}
+
+function requirements(lines: readonly string[]): string {
+  const name = (l: string) => l.split(/[<>=!~;\[ ]/)[0]?.toLowerCase().replace(/_/g, "-");
+  const all = lines.some((l) => name(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
+  return `${all.join("\n")}\n`;
+}
+
+function template(name: string): string {
+  return readFileSync(join(PROJECT_ROOT, "build-context", "templates", name), "utf8");
+}
+
+function fill(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`internal: template value ${key} is missing`);
+    return value;
+  });
+}
+
+function toLf(bytes: Buffer): Buffer {
+  return bytes.includes(13) ? Buffer.from(bytes.toString("utf8").replace(/\r\n/g, "\n"), "utf8") : bytes;
+}
+
+const RUNTIME_SKIP = (name: string) => name === "__pycache__" || name === "tests" || name.endsWith(".pyc");
+
+/** Files under `dir`, sorted by path, leaving out the names `skip` accepts. */
+function walk(dir: string, skip: (name: string) => boolean): ContextFile[] {
+  const out: ContextFile[] = [];
+  const visit = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (skip(entry.name)) continue;
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), content: readFileSync(full) });
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+function findProjectRoot(start: string): string {
+  for (let d = start; ; d = dirname(d)) {
+    if (existsSync(join(d, "build-context", "templates", "Dockerfile"))) return d;
+    if (dirname(d) === d) throw new Error(`internal: cannot find the project's build-context templates above ${start}`);
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Parse, don't validate: the deployment file is read, checked and defaulted here once, and
+ * everything downstream receives a `Deployment` that needs no further checks.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { DeploymentError, Problem, formatPath } from "./problems";
+import { checkRules } from "./rules";
+import {
+  DeploymentFile,
+  EnvironmentConfig,
+  FunctionConfig,
+  StateConfig,
+  deploymentSchema,
+  environmentSchema,
+  functionSchema,
+  jsonSchema,
+  modelSchema,
+  stateSchema,
+} from "./schema";
+import { ResourceNames, resourceNames } from "./naming";
+import { PlanKind, planKind } from "./hosting";
+
+export const DEFAULT_CONFIG = "mlfunc.yaml";
+
+/** One environment: everything its stack needs, names derived and defaults applied. */
+export interface EnvironmentDeployment {
+  readonly name: string;
+  /** `<app>-<env>`: the stack's name and its folder under cdktf.out/stacks. */
+  readonly stackName: string;
+  readonly location: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly plan: { readonly sku: string; readonly kind: PlanKind; readonly minInstances: number; readonly maxInstances: number };
+  readonly registrySku: EnvironmentConfig["registrySku"];
+  readonly serviceBusSku: EnvironmentConfig["serviceBusSku"];
+  readonly names: ResourceNames;
+}
+
+export interface Deployment {
+  readonly name: string;
+  /** Absolute path of the deployment file; relative paths in it are resolved against its folder. */
+  readonly file: string;
+  readonly model: {
+    /** Absolute path of the model file or folder. */
+    readonly path: string;
+    /** Absolute path of the scoring script. */
+    readonly scoringScript: string;
+    readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
+    /** pip requirement lines, in the file's order. */
+    readonly requirements: readonly string[];
+  };
+  readonly functions: readonly FunctionConfig[];
+  readonly environments: readonly EnvironmentDeployment[];
+  readonly state: StateConfig;
+}
+
+/** Reads, validates and normalizes a deployment file; throws `DeploymentError` listing every problem. */
+export function loadDeployment(file: string = process.env.MLFUNC_CONFIG ?? DEFAULT_CONFIG): Deployment {
+  const path = resolve(file);
+  const shown = relative(process.cwd(), path) || path;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new DeploymentError(shown, [{ path: "", value: file, message: "cannot read the deployment file; check the path (set MLFUNC_CONFIG to use another file)" }]);
+  }
+  return parseDeployment(text, path, shown);
+}
+
+export function parseDeployment(text: string, path: string, shown: string = path): Deployment {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new DeploymentError(
+      shown,
+      doc.errors.map((e) => ({ path: "", value: undefined, line: e.linePos?.[0]?.line, message: `not valid YAML or JSON: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const lineOf = (p: readonly PropertyKey[]): number | undefined => {
+    const node = doc.getIn(p as unknown[], true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? lines.linePos(node.range[0]).line : undefined;
+  };
+
+  const problems: Problem[] = [];
+  const parsed = deploymentSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(issue, raw, lineOf)));
+  const dir = dirname(path);
+  const rules = checkRules(partsOf(raw, dir));
+  problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
+  return normalize(parsed.data, path);
+}
+
+/** The pieces of a possibly invalid file that pass the schema on their own, so the rules can check them. */
+function partsOf(raw: unknown, dir: string) {
+  const obj = isRecord(raw) ? raw : {};
+  const ok = <S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+  const functions = Array.isArray(obj.functions)
+    ? obj.functions.flatMap((f, i) => {
+        const fn = ok(functionSchema, f);
+        return fn ? [[i, fn] as const] : [];
+      })
+    : [];
+  const environments = isRecord(obj.environments)
+    ? Object.entries(obj.environments).flatMap(([k, v]) => {
+        const env = ok(environmentSchema, v ?? {});
+        return env ? [[k, env] as const] : [];
+      })
+    : [];
+  return {
+    dir,
+    name: typeof obj.name === "string" ? obj.name : undefined,
+    location: typeof obj.location === "string" ? obj.location : undefined,
+    model: ok(modelSchema, obj.model),
+    functions,
+    environments,
+    state: ok(stateSchema, obj.state ?? { backend: "local" }),
+  };
+}
+
+function normalize(file: DeploymentFile, path: string): Deployment {
+  const dir = dirname(path);
+  const requirements =
+    file.model.requirements === undefined
+      ? []
+      : typeof file.model.requirements === "string"
+        ? readFileSync(resolve(dir, file.model.requirements), "utf8")
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter((l) => l !== "" && !l.startsWith("#"))
+        : file.model.requirements.map((l) => l.trim());
+  const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
+    const kind = planKind(cfg.plan.sku);
+    const minInstances = cfg.plan.minInstances ?? 1;
+    return {
+      name: env,
+      stackName: `${file.name}-${env}`,
+      location: cfg.location ?? file.location,
+      tags: { ...file.tags, ...cfg.tags, app: file.name, environment: env, "managed-by": "mlfunc" },
+      plan: { sku: cfg.plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (cfg.plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
+      registrySku: cfg.registrySku,
+      serviceBusSku: cfg.serviceBusSku,
+      names: resourceNames(file.name, env, cfg.names),
+    };
+  });
+  return {
+    name: file.name,
+    file: path,
+    model: {
+      path: resolve(dir, file.model.path),
+      scoringScript: resolve(dir, file.model.scoringScript),
+      pythonVersion: file.model.pythonVersion,
+      requirements,
+    },
+    functions: file.functions,
+    environments,
+    state: file.state,
+  };
+}
+
+type Issue = z.core.$ZodIssue;
+
+function fromIssue(issue: Issue, raw: unknown, lineOf: (p: readonly PropertyKey[]) => number | undefined): Problem[] {
+  const path = issue.path;
+  const at = (p: readonly PropertyKey[], value: unknown, message: string): Problem => ({ path: formatPath(p), value, message, line: lineOf(p) });
+  const value = valueAt(raw, path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => {
+        const allowed = allowedKeys(raw, path);
+        const near = closest(key, allowed);
+        const hint = near ? `did you mean "${near}"?` : `remove it`;
+        return at([...path, key], valueAt(raw, [...path, key]), `unknown key; ${hint} (allowed here: ${allowed.join(", ")})`);
+      });
+    case "invalid_type": {
+      if (value === undefined) {
+        const key = String(path[path.length - 1] ?? "");
+        return [at(path, value, `required; add "${key}" (${issue.expected})`)];
+      }
+      const got = value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
+      const hint = issue.expected === "string" && typeof value === "number" ? ` (quote it: "${String(value)}")` : "";
+      return [at(path, value, `must be ${article(issue.expected)}, not ${article(got)}${hint}`)];
+    }
+    default:
+      return [at(path, value, issue.message)];
+  }
+}
+
+function article(type: string): string {
+  const word = type === "record" || type === "object" ? "mapping" : type === "array" ? "list" : type;
+  return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+}
+
+/** Keys the JSON Schema allows at `path`, following the discriminated union the data selects. */
+function allowedKeys(raw: unknown, path: readonly PropertyKey[]): string[] {
+  type Node = { properties?: Record<string, Node>; items?: Node; additionalProperties?: Node | boolean; oneOf?: Node[]; anyOf?: Node[]; const?: unknown };
+  const pick = (node: Node | undefined, data: unknown): Node | undefined => {
+    const options = node?.oneOf ?? node?.anyOf;
+    if (!options) return node;
+    return (
+      options.find((o) => o.properties && isRecord(data) && Object.entries(o.properties).some(([k, p]) => p.const !== undefined && p.const === data[k])) ??
+      options.find((o) => o.properties)
+    );
+  };
+  let node = pick(jsonSchema() as Node, raw);
+  for (let i = 0; i < path.length && node; i++) {
+    const seg = path[i];
+    const next = typeof seg === "number" ? node.items : (node.properties?.[String(seg)] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined));
+    node = pick(next, valueAt(raw, path.slice(0, i + 1)));
+  }
+  return Object.keys(node?.properties ?? {});
+}
+
+function closest(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const o of options) {
+    const d = distance(word.toLowerCase(), o.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [o, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const seg of path) {
+    if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
+    else if (isRecord(cur)) cur = cur[String(seg)];
+    else return undefined;
+  }
+  return cur;
+}
+
+function splitPath(path: string): PropertyKey[] {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? "")));
+}
+
+/** File order (by line), so the list reads top to bottom like the file. */
+function sortProblems(problems: Problem[]): Problem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

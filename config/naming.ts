@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+
+/** Azure's naming rule for one kind of name: length, characters, and whether it must be unique worldwide. */
+export interface NameRule {
+  readonly label: string;
+  readonly min: number;
+  readonly max: number;
+  readonly pattern: RegExp;
+  /** The character rule in words, used in error messages. */
+  readonly chars: string;
+  /** Globally unique names become DNS names (`<name>.azurecr.io` and the like). */
+  readonly global?: boolean;
+  /** A rule the pattern cannot express; returns what is wrong. */
+  readonly extra?: (value: string) => string | undefined;
+}
+
+const noDoubleHyphen = (v: string) => (v.includes("--") ? "no two hyphens in a row" : undefined);
+
+export const NAME_RULES = {
+  app: { label: "app name", min: 2, max: 40, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", extra: noDoubleHyphen },
+  environment: { label: "environment name", min: 1, max: 16, pattern: /^[a-z][a-z0-9]*$/, chars: "lowercase letters and digits, starting with a letter" },
+  function: { label: "function name", min: 1, max: 127, pattern: /^[A-Za-z][A-Za-z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter" },
+  resourceGroup: { label: "resource group name", min: 1, max: 90, pattern: /^[-\w.()]*[-\w()]$/, chars: "letters, digits, underscores, hyphens, periods and parentheses, not ending with a period" },
+  storageAccount: { label: "storage account name", min: 3, max: 24, pattern: /^[a-z0-9]+$/, chars: "lowercase letters and digits only", global: true },
+  container: { label: "blob container name", min: 3, max: 63, pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, chars: "lowercase letters, digits and hyphens, starting and ending with a letter or digit", extra: noDoubleHyphen },
+  registry: { label: "container registry name", min: 5, max: 50, pattern: /^[a-zA-Z0-9]+$/, chars: "letters and digits only", global: true },
+  registryToken: { label: "registry token name", min: 5, max: 50, pattern: /^[a-zA-Z0-9-]+$/, chars: "letters, digits and hyphens" },
+  servicePlan: { label: "App Service plan name", min: 1, max: 60, pattern: /^[a-zA-Z0-9-]+$/, chars: "letters, digits and hyphens" },
+  functionApp: { label: "function app name", min: 2, max: 60, pattern: /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, chars: "lowercase letters, digits and hyphens, not starting or ending with a hyphen", global: true },
+  serviceBusNamespace: {
+    label: "Service Bus namespace name", min: 6, max: 50, pattern: /^[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]$/,
+    chars: "letters, digits and hyphens, starting with a letter and ending with a letter or digit", global: true,
+    extra: (v: string) => (/-(sb|mgmt)$/i.test(v) ? 'must not end with "-sb" or "-mgmt"' : undefined),
+  },
+  queue: { label: "Service Bus queue name", min: 1, max: 260, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9._/-]*[a-zA-Z0-9])?$/, chars: "letters, digits, periods, hyphens, underscores and slashes, starting and ending with a letter or digit" },
+  logAnalytics: { label: "Log Analytics workspace name", min: 4, max: 63, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/, chars: "letters, digits and hyphens, starting and ending with a letter or digit" },
+  appInsights: { label: "Application Insights name", min: 1, max: 260, pattern: /^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$/, chars: "no %, &, \\, ?, / or control characters, not ending with a space or period" },
+  identity: { label: "managed identity name", min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter or digit" },
+  tfcWorkspace: { label: "HCP Terraform workspace name", min: 1, max: 90, pattern: /^[A-Za-z0-9_-]+$/, chars: "letters, digits, hyphens and underscores" },
+} as const satisfies Record<string, NameRule>;
+
+export type NameKind = keyof typeof NAME_RULES;
+
+/** What is wrong with `value` as a name of this kind, or undefined when it is valid. */
+export function nameProblem(kind: NameKind, value: string): string | undefined {
+  const rule: NameRule = NAME_RULES[kind];
+  const problems: string[] = [];
+  if (value.length < rule.min || value.length > rule.max) {
+    problems.push(`${rule.min}-${rule.max} characters (this one has ${value.length})`);
+  }
+  if (value.length > 0 && !rule.pattern.test(value)) problems.push(rule.chars);
+  const extra = rule.extra?.(value);
+  if (extra) problems.push(extra);
+  if (problems.length === 0) return undefined;
+  return `a ${rule.label} must be ${problems.join("; ")}`;
+}
+
+/** A valid name close to `value`, offered as the fix in error messages. */
+export function suggestName(kind: NameKind, value: string): string {
+  const rule: NameRule = NAME_RULES[kind];
+  let s = value;
+  if (kind === "storageAccount") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  else if (kind === "registry") s = s.replace(/[^a-zA-Z0-9]/g, "");
+  else if (kind === "container" || kind === "functionApp" || kind === "app") {
+    s = s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+  } else if (kind === "environment") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  else s = s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  if (kind === "app" || kind === "environment") s = s.replace(/^[^a-z]+/, "");
+  s = s.slice(0, rule.max).replace(/-+$/, "");
+  while (s.length < rule.min) s += "x";
+  return s;
+}
+
+export function shortHash(text: string, length = 6): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/** The names of one environment's resources, derived or overridden. */
+export interface ResourceNames {
+  readonly resourceGroup: string;
+  readonly logAnalytics: string;
+  readonly appInsights: string;
+  readonly identity: string;
+  readonly registry: string;
+  readonly registryToken: string;
+  readonly repository: string;
+  readonly hostStorageAccount: string;
+  readonly dataStorageAccount: string;
+  readonly servicePlan: string;
+  readonly functionApp: string;
+  readonly serviceBusNamespace: string;
+}
+
+/** Which kind of rule each overridable name follows. */
+export const OVERRIDABLE_NAMES = {
+  resourceGroup: "resourceGroup",
+  logAnalytics: "logAnalytics",
+  appInsights: "appInsights",
+  identity: "identity",
+  registry: "registry",
+  hostStorageAccount: "storageAccount",
+  dataStorageAccount: "storageAccount",
+  servicePlan: "servicePlan",
+  functionApp: "functionApp",
+  serviceBusNamespace: "serviceBusNamespace",
+} as const satisfies Partial<Record<keyof ResourceNames, NameKind>>;
+
+export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, string>>;
+
+/**
+ * `<prefix><app><sep><env>` when it fits; otherwise the app part is cut and a hash of the full
+ * app/env pair keeps names of different apps apart. Globally unique kinds always carry the hash.
+ */
+function derive(kind: NameKind, prefix: string, app: string, env: string, sep: string, suffix = ""): string {
+  const rule: NameRule = NAME_RULES[kind];
+  const hash = shortHash(`${app}/${env}`);
+  const tail = rule.global ? `${sep}${suffix}${hash}` : "";
+  let name = `${prefix}${app}${sep}${env}${tail}`;
+  if (name.length > rule.max) {
+    const keep = rule.max - prefix.length - sep.length - env.length - sep.length - suffix.length - hash.length;
+    const cut = app.slice(0, Math.max(1, keep)).replace(/-+$/, "");
+    name = `${prefix}${cut}${sep}${env}${sep}${suffix}${hash}`;
+  }
+  const problem = nameProblem(kind, name);
+  if (problem) throw new Error(`internal: derived ${rule.label} "${name}" is invalid: ${problem}`);
+  return name;
+}
+
+/** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-); overrides win. */
+export function resourceNames(app: string, env: string, overrides: NameOverrides = {}): ResourceNames {
+  const compactApp = app.replace(/-/g, "");
+  return {
+    resourceGroup: overrides.resourceGroup ?? derive("resourceGroup", "rg-", app, env, "-"),
+    logAnalytics: overrides.logAnalytics ?? derive("logAnalytics", "log-", app, env, "-"),
+    appInsights: overrides.appInsights ?? derive("appInsights", "appi-", app, env, "-"),
+    identity: overrides.identity ?? derive("identity", "id-", app, env, "-"),
+    registry: overrides.registry ?? derive("registry", "cr", compactApp, env, ""),
+    registryToken: derive("registryToken", "push-", app, env, "-"),
+    repository: app,
+    hostStorageAccount: overrides.hostStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "h"),
+    dataStorageAccount: overrides.dataStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "d"),
+    servicePlan: overrides.servicePlan ?? derive("servicePlan", "asp-", app, env, "-"),
+    functionApp: overrides.functionApp ?? derive("functionApp", "func-", app, env, "-"),
+    serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Rules that span fields or touch the file system: what the schema alone cannot say. They run on
+ * every part of the file that passed the schema, so all problems surface in one run.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { AZURE_REGIONS } from "./regions";
+import { NAME_RULES, OVERRIDABLE_NAMES, nameProblem, resourceNames, suggestName } from "./naming";
+import { maxInstances, planKind } from "./hosting";
+import type { EnvironmentConfig, FunctionConfig, ModelConfig, StateConfig } from "./schema";
+import type { Problem } from "./problems";
+
+export interface Parts {
+  readonly dir: string;
+  readonly name?: string;
+  readonly location?: string;
+  readonly model?: ModelConfig;
+  readonly functions: ReadonlyArray<readonly [number, FunctionConfig]>;
+  readonly environments: ReadonlyArray<readonly [string, EnvironmentConfig]>;
+  readonly state?: StateConfig;
+}
+
+type Report = (path: string, value: unknown, message: string) => void;
+
+export function checkRules(parts: Parts): Problem[] {
+  const problems: Problem[] = [];
+  const report: Report = (path, value, message) => problems.push({ path, value, message });
+  if (parts.location !== undefined) checkLocation("location", parts.location, report);
+  if (parts.model) checkModel(parts.dir, parts.model, report);
+  checkFunctions(parts.functions, report);
+  checkEnvironments(parts, report);
+  return problems;
+}
+
+function checkLocation(path: string, location: string, report: Report): void {
+  if (AZURE_REGIONS.includes(location)) return;
+  const squashed = location.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const fix = AZURE_REGIONS.includes(squashed) ? `write "${squashed}"` : `use a region name such as "westeurope" or "eastus2" (az account list-locations -o table)`;
+  report(path, location, `not an Azure region name; ${fix}`);
+}
+
+function checkModel(dir: string, model: ModelConfig, report: Report): void {
+  const modelPath = resolve(dir, model.path);
+  if (!existsSync(modelPath)) {
+    report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
+  } else if (statSync(modelPath).isDirectory() ? readdirSync(modelPath).length === 0 : statSync(modelPath).size === 0) {
+    report("model.path", model.path, "the model is empty; point it at the trained model file or a folder holding it");
+  }
+  const script = resolve(dir, model.scoringScript);
+  if (!model.scoringScript.endsWith(".py")) {
+    report("model.scoringScript", model.scoringScript, "the scoring script must be a Python file ending in .py");
+  } else if (!existsSync(script) || !statSync(script).isFile()) {
+    report("model.scoringScript", model.scoringScript, "no such file (paths are relative to the deployment file); fix the path");
+  } else {
+    const text = readFileSync(script, "utf8");
+    const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
+    if (missing.length > 0) {
+      report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
+    }
+  }
+  if (typeof model.requirements === "string") {
+    const req = resolve(dir, model.requirements);
+    if (!existsSync(req) || !statSync(req).isFile()) {
+      report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
+    }
+  }
+}
+
+const TOKEN = /\{([^{}]*)\}/g;
+
+/** A blob path's container and the `{tokens}` it binds, or what is wrong with it. */
+export function parseBlobPath(path: string): { container: string; tokens: string[]; problem?: string } {
+  const slash = path.indexOf("/");
+  const container = slash < 0 ? path : path.slice(0, slash);
+  const rest = slash < 0 ? "" : path.slice(slash + 1);
+  const tokens = [...path.matchAll(TOKEN)].map((m) => m[1] ?? "");
+  let problem: string | undefined;
+  if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
+  else if (rest.includes("//")) problem = "a blob path must not contain empty segments (//)";
+  else if (path.replace(TOKEN, "").match(/[{}]/)) problem = "unbalanced { or } in the blob path";
+  else if (tokens.some((t) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))) problem = "{tokens} must be names of letters, digits and underscores, e.g. {blobname}";
+  else if (container.includes("{")) problem = "the container part cannot contain {tokens}; name a fixed container";
+  else {
+    const containerProblem = nameProblem("container", container);
+    if (containerProblem) problem = `the path starts with the container name: ${containerProblem}; try "${suggestName("container", container)}"`;
+  }
+  return { container, tokens, problem };
+}
+
+function checkFunctions(functions: Parts["functions"], report: Report): void {
+  const seenNames = new Map<string, number>();
+  const queueConsumers = new Map<string, number>();
+  for (const [i, fn] of functions) {
+    const at = `functions[${i}]`;
+    const key = fn.name.toLowerCase();
+    const first = seenNames.get(key);
+    if (first !== undefined) report(`${at}.name`, fn.name, `functions[${first}] already has this name (names are case-insensitive); rename one`);
+    else seenNames.set(key, i);
+
+    const t = fn.trigger;
+    if (t.type === "blob") {
+      const input = parseBlobPath(t.inputPath);
+      const output = parseBlobPath(t.outputPath);
+      if (input.problem) report(`${at}.trigger.inputPath`, t.inputPath, input.problem);
+      if (output.problem) report(`${at}.trigger.outputPath`, t.outputPath, output.problem);
+      if (!input.problem && !output.problem) {
+        if (t.inputPath === t.outputPath) {
+          report(`${at}.trigger.outputPath`, t.outputPath, 'input and output paths must differ; write results elsewhere, e.g. "output/{blobname}_out.json"');
+        } else if (input.container === output.container) {
+          report(`${at}.trigger.outputPath`, t.outputPath, `results written to the trigger's own container "${input.container}" would trigger the function again; use another container, e.g. "output/..."`);
+        }
+        const unknown = output.tokens.filter((tok) => !input.tokens.includes(tok));
+        if (unknown.length > 0) {
+          report(`${at}.trigger.outputPath`, t.outputPath, `${unknown.map((u) => `{${u}}`).join(", ")} not in inputPath; output tokens must come from the input path (${input.tokens.map((u) => `{${u}}`).join(", ") || "it has none"})`);
+        }
+      }
+    } else if (t.type === "serviceBus") {
+      if (t.outputQueue !== undefined && t.outputQueue.toLowerCase() === t.queue.toLowerCase()) {
+        report(`${at}.trigger.outputQueue`, t.outputQueue, "results sent to the trigger's own queue would trigger the function again; use another queue, e.g. \"outqueue\"");
+      }
+      const owner = queueConsumers.get(t.queue.toLowerCase());
+      if (owner !== undefined) report(`${at}.trigger.queue`, t.queue, `functions[${owner}] already reads this queue and they would split its messages; give each function its own queue`);
+      else queueConsumers.set(t.queue.toLowerCase(), i);
+    }
+  }
+}
+
+function checkEnvironments(parts: Parts, report: Report): void {
+  const globalNames = new Map<string, string>();
+  for (const [env, cfg] of parts.environments) {
+    const at = `environments.${env}`;
+    const envProblem = nameProblem("environment", env);
+    if (envProblem) report(at, env, `${envProblem}; try "${suggestName("environment", env)}"`);
+    if (cfg.location !== undefined) checkLocation(`${at}.location`, cfg.location, report);
+
+    const { sku, minInstances, maxInstances: max } = cfg.plan;
+    if (planKind(sku) === "dedicated") {
+      if (max !== undefined) report(`${at}.plan.maxInstances`, max, `Dedicated plans (${sku}) run a fixed number of instances; remove maxInstances and set minInstances, or use EP1-EP3 for elastic scale-out`);
+      if (minInstances !== undefined && minInstances > maxInstances(sku)) report(`${at}.plan.minInstances`, minInstances, `${sku} allows at most ${maxInstances(sku)} instances; lower it or pick a larger tier`);
+    } else {
+      if (max !== undefined && max > maxInstances(sku)) report(`${at}.plan.maxInstances`, max, `Elastic Premium scales out to at most ${maxInstances(sku)} instances; lower it`);
+      if (max !== undefined && (minInstances ?? 1) > max) report(`${at}.plan.minInstances`, minInstances, `must not exceed maxInstances (${max}); raise maxInstances or lower minInstances`);
+    }
+
+    if (parts.name === undefined || nameProblem("app", parts.name) || envProblem) continue;
+    const names = resourceNames(parts.name, env, cfg.names);
+    if (names.hostStorageAccount === names.dataStorageAccount) {
+      report(`${at}.names.dataStorageAccount`, names.dataStorageAccount, "the host and data storage accounts must be different accounts; give each its own name");
+    }
+    // Names Azure requires to be unique worldwide must differ between our own environments too.
+    for (const field of Object.keys(OVERRIDABLE_NAMES) as Array<keyof typeof OVERRIDABLE_NAMES>) {
+      const kind = OVERRIDABLE_NAMES[field];
+      const rule = NAME_RULES[kind];
+      if (!("global" in rule)) continue;
+      const value = names[field];
+      const key = `${kind}:${value.toLowerCase()}`;
+      const other = globalNames.get(key);
+      if (other && !other.startsWith(`${env}.`)) {
+        report(`${at}.names.${field}`, value, `already used by environments.${other}; ${rule.label}s are globally unique, so give each environment its own`);
+      } else if (!other) globalNames.set(key, `${env}.names.${field}`);
+    }
+    if (parts.state?.backend === "remote") {
+      const workspace = parts.state.workspaces.replace(/\{stack\}/g, `${parts.name}-${env}`);
+      const problem = nameProblem("tfcWorkspace", workspace);
+      if (problem) report("state.workspaces", parts.state.workspaces, `gives "${workspace}" for environment ${env}: ${problem}`);
+    }
+  }
+}

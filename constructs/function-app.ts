@@ -1,0 +1,89 @@
+import { Construct } from "constructs";
+import { ITerraformDependable } from "cdktf";
+import { LinuxFunctionApp } from "@cdktf/provider-azurerm/lib/linux-function-app";
+import type { ResourceGroup } from "./resource-group";
+import type { ServicePlan } from "./service-plan";
+import type { ManagedIdentity } from "./identity";
+import type { FunctionImage } from "./function-image";
+import type { StorageAccount } from "./storage";
+import type { Monitoring } from "./monitoring";
+import type { Registry } from "./registry";
+
+export interface FunctionAppProps {
+  readonly name: string;
+  readonly resourceGroup: ResourceGroup;
+  readonly plan: ServicePlan;
+  /** Identity that pulls the image and reaches storage, Service Bus and App Insights; it must
+   * already hold its roles: the app waits for every assignment made through it. */
+  readonly identity: ManagedIdentity;
+  readonly registry: Registry;
+  readonly image: FunctionImage;
+  /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
+  readonly hostStorage: StorageAccount;
+  readonly monitoring: Monitoring;
+  /** Extra app settings, such as the trigger connections. */
+  readonly appSettings?: Readonly<Record<string, string>>;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A Linux function app running the model image. Secure defaults: HTTPS only, TLS 1.2, FTPS and
+ * basic-auth publishing off, remote debugging off, image pulled and storage reached by identity.
+ */
+export class FunctionApp extends Construct {
+  readonly resource: LinuxFunctionApp;
+
+  constructor(scope: Construct, id: string, props: FunctionAppProps) {
+    super(scope, id);
+    const { identity, plan } = props;
+    const dependsOn: ITerraformDependable[] = [...identity.roleAssignments, props.image.push];
+    this.resource = new LinuxFunctionApp(this, "app", {
+      name: props.name,
+      resourceGroupName: props.resourceGroup.name,
+      location: props.resourceGroup.location,
+      servicePlanId: plan.id,
+      storageAccountName: props.hostStorage.name,
+      storageUsesManagedIdentity: true,
+      functionsExtensionVersion: "~4",
+      httpsOnly: true,
+      // The Dashboard log needs a storage key; Application Insights replaces it.
+      builtinLoggingEnabled: false,
+      ftpPublishBasicAuthenticationEnabled: false,
+      webdeployPublishBasicAuthenticationEnabled: false,
+      identity: { type: "UserAssigned", identityIds: [identity.id] },
+      keyVaultReferenceIdentityId: identity.id,
+      appSettings: {
+        // The image holds the code; mounting the shared /home storage would hide it.
+        WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+        ...props.appSettings,
+      },
+      siteConfig: {
+        applicationStack: {
+          docker: [{ registryUrl: `https://${props.registry.loginServer}`, imageName: props.image.repository, imageTag: props.image.tag }],
+        },
+        containerRegistryUseManagedIdentity: true,
+        containerRegistryManagedIdentityClientId: identity.clientId,
+        applicationInsightsConnectionString: props.monitoring.connectionString,
+        // Elastic Premium keeps instances warm by itself and rejects always-on.
+        alwaysOn: plan.isElasticPremium ? undefined : true,
+        minimumTlsVersion: "1.2",
+        scmMinimumTlsVersion: "1.2",
+        ftpsState: "Disabled",
+        http2Enabled: true,
+        remoteDebuggingEnabled: false,
+      },
+      tags: { ...props.tags },
+      // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.
+      dependsOn,
+    });
+  }
+
+  get name(): string {
+    return this.resource.name;
+  }
+
+  get defaultHostname(): string {
+    return this.resource.defaultHostname;
+  }
+}

@@ -1,0 +1,32 @@
+import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformStack } from "cdktf";
+import type { StateConfig } from "../config/schema";
+
+/**
+ * Points a stack's state at the configured backend. Backends live outside the construct tree's
+ * resources, so switching one never changes a resource's logical id.
+ */
+export function useStateBackend(stack: TerraformStack, state: StateConfig, stackName: string): void {
+  switch (state.backend) {
+    case "local":
+      // Relative to the stack folder, so the JSON holds no path of this machine.
+      new LocalBackend(stack, { path: `terraform.${stackName}.tfstate` });
+      return;
+    case "azurerm":
+      new AzurermBackend(stack, {
+        resourceGroupName: state.resourceGroup,
+        storageAccountName: state.storageAccount,
+        containerName: state.container,
+        key: `${state.keyPrefix ?? ""}${stackName}.tfstate`,
+        // Entra ID for the state blob: no storage key. Subscription and tenant come from ARM_* variables.
+        useAzureadAuth: true,
+      });
+      return;
+    case "remote":
+      new CloudBackend(stack, {
+        hostname: state.hostname,
+        organization: state.organization,
+        workspaces: new NamedCloudWorkspace(state.workspaces.replace(/\{stack\}/g, stackName)),
+      });
+      return;
+  }
+}
