@@ -1,0 +1,92 @@
+/** Synthesizes deployment files to Terraform JSON for tests, with typed lookups. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Testing, TerraformStack } from "cdktf";
+import { parse, stringify } from "yaml";
+import { buildApp } from "../../main";
+import { PROJECT_ROOT } from "../../build-context/generate";
+
+export const ROOT = PROJECT_ROOT;
+export const EXAMPLE = join(ROOT, "examples", "diabetes");
+
+export type Json = Record<string, unknown>;
+
+/** The default deployment file as an object, with paths made absolute so it works from any folder. */
+export function defaultConfig(): Json {
+  const doc = parse(readFileSync(join(ROOT, "mlfunc.yaml"), "utf8")) as Json;
+  const model = doc.model as Json;
+  for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(ROOT, String(model[key]));
+  return doc;
+}
+
+/** A scratch folder, removed by `cleanup()`. */
+export function scratch(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "mlfunc-test-"));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export class SynthResult {
+  constructor(readonly stacks: Readonly<Record<string, Json>>) {}
+
+  stack(name: string): Json {
+    const s = this.stacks[name];
+    if (!s) throw new Error(`no stack ${name}; have ${Object.keys(this.stacks).join(", ")}`);
+    return s;
+  }
+
+  /** All resources of one type in a stack, by logical id. */
+  resources(stack: string, type: string): Record<string, Json> {
+    return ((this.stack(stack).resource as Json | undefined)?.[type] as Record<string, Json> | undefined) ?? {};
+  }
+
+  /** The only resource of a type in a stack; fails when there are none or several. */
+  only(stack: string, type: string): Json {
+    const all = Object.values(this.resources(stack, type));
+    if (all.length !== 1) throw new Error(`expected one ${type} in ${stack}, found ${all.length}`);
+    return all[0] as Json;
+  }
+
+  /** Logical id of the resource whose construct path ends with `pathSuffix`. */
+  idOf(stack: string, type: string, pathSuffix: string): string {
+    for (const [id, r] of Object.entries(this.resources(stack, type))) {
+      const meta = ((r["//"] as Json | undefined)?.metadata as Json | undefined)?.path;
+      if (typeof meta === "string" && meta.endsWith(pathSuffix)) return id;
+    }
+    throw new Error(`no ${type} at *${pathSuffix} in ${stack}`);
+  }
+
+  outputs(stack: string): Json {
+    return (this.stack(stack).output as Json | undefined) ?? {};
+  }
+}
+
+/**
+ * Writes `config` (an object or YAML text) to a scratch folder and synthesizes it with validations
+ * on. The scratch folder also holds the build contexts; it is removed before returning.
+ */
+export function synth(config: Json | string = defaultConfig()): SynthResult {
+  const { dir, cleanup } = scratch();
+  try {
+    const file = join(dir, "mlfunc.yaml");
+    writeFileSync(file, typeof config === "string" ? config : stringify(config));
+    const app = buildApp({ config: file, outdir: join(dir, "out"), contextsDir: join(dir, "contexts") });
+    const stacks: Record<string, Json> = {};
+    for (const child of app.node.children) {
+      if (child instanceof TerraformStack) stacks[child.node.id] = JSON.parse(Testing.synth(child, true)) as Json;
+    }
+    return new SynthResult(stacks);
+  } finally {
+    cleanup();
+  }
+}
+
+/** Like `synth`, but returns the error's message, failing when synth succeeds. */
+export function synthError(config: Json | string): string {
+  try {
+    synth(config);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected synth to fail");
+}
