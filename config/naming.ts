@@ -144,3 +144,12 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
   };
 }
+
+/** Names of the shared state storage that `bootstrap-state` creates for one app. */
+export function stateStorageNames(app: string): { resourceGroup: string; storageAccount: string; container: string } {
+  return {
+    resourceGroup: derive("resourceGroup", "rg-", app, "tfstate", "-"),
+    storageAccount: derive("storageAccount", "st", app.replace(/-/g, ""), "tfstate", ""),
+    container: "tfstate",
+  };
+}

@@ -8,8 +8,9 @@ import type { StateConfig } from "../config/schema";
 export function useStateBackend(stack: TerraformStack, state: StateConfig, stackName: string): void {
   switch (state.backend) {
     case "local":
-      // Relative to the stack folder, so the JSON holds no path of this machine.
-      new LocalBackend(stack, { path: `terraform.${stackName}.tfstate` });
+      // At the project root (cdktf.out/stacks/<stack> is three levels down), so deleting cdktf.out
+      // never deletes state; relative, so the JSON holds no path of this machine.
+      new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
       return;
     case "azurerm":
       new AzurermBackend(stack, {

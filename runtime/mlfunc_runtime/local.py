@@ -1,0 +1,213 @@
+"""Invoke a scoring script locally through the same core path the container uses.
+
+    python3 -m mlfunc_runtime.local --function NAME --trigger http|blob|serviceBus \\
+        --script score.py --model-dir DIR --input FILE [--data-type text|binary] \\
+        [--input-path input/{blobname}.json] [--output-path output/{blobname}_out.json] \\
+        [--output-queue NAME] [--out ./out]
+
+stdout carries only the result (the script's own prints go to stderr):
+  http        "HTTP <status>" then the body
+  blob        the path of the written output file
+  serviceBus  "Service Bus output for queue <name>:" (or "... no output queue ...") then the message
+
+Exit codes: 0 success, 1 failed invocation (summary line on stderr, then the
+script's traceback if init()/run() raised), 2 bad usage or inputs.
+"""
+import argparse
+import contextlib
+import logging
+import os
+import re
+import sys
+import uuid
+
+from . import core
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _tokens(pattern):
+    """Yield (literal, token_name_or_None) pieces; {{ and }} are literal braces."""
+    pos = 0
+    for match in _TOKEN.finditer(pattern):
+        literal = pattern[pos:match.start()]
+        if match.group(0) == "{{":
+            yield literal + "{", None
+        elif match.group(0) == "}}":
+            yield literal + "}", None
+        else:
+            name = match.group(1).strip()
+            if not name:
+                raise UsageError("empty {} token in path pattern %r" % pattern)
+            yield literal, name
+        pos = match.end()
+    yield pattern[pos:], None
+
+
+def match_blob_name(pattern, file_name):
+    """Match a file name against the last segment of a blob path pattern.
+
+    Tokens capture greedily, like the Functions host's blob path templates.
+    Returns {token (lower case): value}; raises UsageError when it does not match.
+    """
+    last = pattern.rstrip("/").rsplit("/", 1)[-1]
+    regex, groups = [], {}
+    for literal, name in _tokens(last):
+        regex.append(re.escape(literal))
+        if name is None:
+            continue
+        key = name.lower()
+        if key in groups:
+            regex.append("(?P=%s)" % groups[key])
+        else:
+            groups[key] = "g%d" % len(groups)
+            regex.append("(?P<%s>.*)" % groups[key])
+    match = re.fullmatch("".join(regex), file_name)
+    if match is None:
+        raise UsageError("input file name %r does not match the blob path pattern %r"
+                         % (file_name, last))
+    return {key: match.group(group) for key, group in groups.items()}
+
+
+def fill_path(pattern, values):
+    parts = []
+    for literal, name in _tokens(pattern):
+        parts.append(literal)
+        if name is not None:
+            if name.lower() not in values:
+                raise UsageError("output path %r uses {%s}, which the input path does not define"
+                                 % (pattern, name))
+            parts.append(values[name.lower()])
+    return "".join(parts)
+
+
+def _relative_parts(path, flag):
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if path.startswith("/") or ".." in parts or not parts:
+        raise UsageError("%s must be a relative blob path without '..': %r" % (flag, path))
+    return parts
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python3 -m mlfunc_runtime.local",
+        description="Invoke an Azure ML style scoring script like the deployed function would.")
+    parser.add_argument("--function", required=True, help="function name (used in logs)")
+    parser.add_argument("--trigger", required=True, choices=["http", "blob", "serviceBus"])
+    parser.add_argument("--script", required=True, help="scoring script with init() and run()")
+    parser.add_argument("--model-dir", required=True,
+                        help="directory containing the model file/folder (AZUREML_MODEL_DIR)")
+    parser.add_argument("--input", required=True, help="payload file")
+    parser.add_argument("--data-type", choices=list(core.DATA_TYPES), default=core.TEXT,
+                        help="blob/serviceBus payload mode (HTTP is always text)")
+    parser.add_argument("--input-path", default="{name}",
+                        help="blob trigger path pattern, e.g. input/{blobname}.json")
+    parser.add_argument("--output-path", help="blob output path pattern, e.g. output/{blobname}_out.json")
+    parser.add_argument("--output-queue", help="Service Bus output queue name, if any")
+    parser.add_argument("--out", default="out", help="directory for blob outputs (default ./out)")
+    return parser
+
+
+def _report_failure(result):
+    print("error: %s" % result.error_message, file=sys.stderr)
+    if result.traceback:
+        sys.stderr.write(result.traceback if result.traceback.endswith("\n")
+                         else result.traceback + "\n")
+
+
+def _configure_logging():
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # Tracebacks are printed once by _report_failure instead.
+    script_logger = logging.getLogger("mlfunc.script")
+    script_logger.propagate = False
+    script_logger.addHandler(logging.NullHandler())
+
+
+def run_cli(args):
+    script = os.path.abspath(args.script)
+    model_dir = os.path.abspath(args.model_dir)
+    if not os.path.isfile(script):
+        raise UsageError("scoring script not found: %s" % args.script)
+    if not os.path.isdir(model_dir):
+        raise UsageError("model directory not found: %s" % args.model_dir)
+    if not os.path.isfile(args.input):
+        raise UsageError("input file not found: %s" % args.input)
+
+    request = core.InvocationRequest(b"", trigger=args.trigger, function_name=args.function,
+                                     data_type=args.data_type)
+    output_file = None
+    if args.trigger == "http":
+        request.data_type = core.TEXT
+        request.url = "http://localhost:7071/api/%s" % args.function
+        request.headers = {"Content-Type": "application/json"}
+    elif args.trigger == "blob":
+        if not args.output_path:
+            raise UsageError("--output-path is required for --trigger blob")
+        file_name = os.path.basename(args.input)
+        values = match_blob_name(args.input_path, file_name)
+        parts = _relative_parts(fill_path(args.output_path, values), "--output-path")
+        output_file = os.path.join(args.out, *parts)
+        folder = args.input_path.rstrip("/").rsplit("/", 1)[0] if "/" in args.input_path else ""
+        request.source = folder + "/" + file_name if folder and "{" not in folder else file_name
+        request.url = "http://127.0.0.1:10000/devstoreaccount1/" + request.source
+    else:
+        request.source = "local-" + uuid.uuid4().hex
+
+    with open(args.input, "rb") as fh:
+        request.body = fh.read()
+
+    os.environ["AZUREML_MODEL_DIR"] = model_dir
+    os.environ["MLFUNC_SCORING_SCRIPT"] = script
+    scoring = core.ScoringScript(script, model_dir)
+    # Keep stdout for the result only; the script's prints would corrupt it.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = scoring.invoke(request)
+
+    if args.trigger == "http":
+        print("HTTP %d" % result.status)
+        print(result.body.decode("utf-8", errors="replace"))
+        if not result.ok:
+            _report_failure(result)
+            return 1
+        return 0
+    if not result.ok:
+        _report_failure(result)
+        return 1
+    if args.trigger == "blob":
+        try:
+            os.makedirs(os.path.dirname(output_file) or ".", exist_ok=True)
+            with open(output_file, "wb") as fh:
+                fh.write(result.body)
+        except OSError as exc:
+            print("error: cannot write %s: %s" % (output_file, exc.strerror or exc), file=sys.stderr)
+            return 1
+        print(output_file)
+        return 0
+    if args.output_queue:
+        print("Service Bus output for queue %s:" % args.output_queue)
+    else:
+        print("Service Bus message processed; no output queue configured. Result:")
+    print(result.body.decode("utf-8", errors="replace"))
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    _configure_logging()
+    try:
+        return run_cli(args)
+    except UsageError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+import json
+import logging
+import os
+import tempfile
+import threading
+import unittest
+from unittest import mock
+
+from mlfunc_runtime import core
+from mlfunc_runtime.core import InvocationRequest, ScoringScript
+
+from . import support
+
+
+def http(body, **kwargs):
+    kwargs.setdefault("function_name", "score")
+    return InvocationRequest(body, trigger="http", **kwargs)
+
+
+class ExampleModelTest(unittest.TestCase):
+    def test_seed_payload_matches_direct_prediction(self):
+        script = ScoringScript(support.EXAMPLE_SCRIPT, support.EXAMPLE_DIR)
+        with mock.patch.dict(os.environ, {"AZUREML_MODEL_DIR": support.EXAMPLE_DIR}):
+            result = script.invoke(http(support.sample_bytes()))
+        self.assertEqual(result.status, 200, result.body)
+        self.assertEqual(result.mimetype, "application/json")
+        self.assertEqual(json.loads(result.body), support.direct_predictions())
+        self.assertEqual(len(json.loads(result.body)), 2)
+
+    def test_missing_model_file_names_the_file_and_the_folder(self):
+        with tempfile.TemporaryDirectory() as empty, \
+                mock.patch.dict(os.environ, {"AZUREML_MODEL_DIR": empty}):
+            script = ScoringScript(support.EXAMPLE_SCRIPT, empty)
+            with self.assertLogs("mlfunc.script", logging.ERROR):
+                result = script.invoke(http(support.sample_bytes()))
+            expected = ("init() of score.py failed: FileNotFoundError: [Errno 2] No such file or "
+                        "directory: '%s/sklearn_regression_model.pkl' (model directory %s is empty)"
+                        % (empty, empty))
+            self.assertEqual(result.status, 500)
+            self.assertEqual(result.error_message, expected)
+            self.assertEqual(json.loads(result.body),
+                             {"error": {"code": "InitFailed", "message": expected}})
+
+
+class InitLifecycleTest(unittest.TestCase):
+    def test_init_runs_once_across_many_invocations(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        for i in range(50):
+            result = script.invoke(http(json.dumps({"i": i}).encode()))
+            self.assertEqual(result.status, 200)
+            self.assertEqual(json.loads(result.body)["echo"], {"i": i})
+        self.assertEqual(script.module.INIT_CALLS, 1)
+        self.assertEqual(script.module.RUN_CALLS, 50)
+        self.assertEqual(script.init_calls, 1)
+
+    def test_concurrent_first_invocations_share_one_init(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(script.invoke(http(b"[1]"))))
+                   for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([r.status for r in results], [200] * 8)
+        self.assertEqual(script.module.INIT_CALLS, 1)
+
+    def test_failed_init_is_reported_and_retried_until_it_succeeds(self):
+        script = ScoringScript(support.fixture("flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            first = script.invoke(http(b"{}"))
+        self.assertEqual(first.status, 500)
+        self.assertEqual(first.error_message,
+                         "init() of flaky_init_score.py failed: RuntimeError: model store not ready")
+        self.assertNotIn("Traceback", first.body.decode())
+        logged = "\n".join(logs.output)
+        self.assertIn("Traceback (most recent call last)", logged)
+        self.assertIn("flaky_init_score.py", logged)
+        self.assertNotIn("mlfunc_runtime", logged, "runtime frames should be trimmed from the traceback")
+
+        second = script.invoke(http(b"{}"))
+        third = script.invoke(http(b"{}"))
+        self.assertEqual((second.status, third.status), (200, 200))
+        self.assertEqual(json.loads(third.body), {"init_calls": 2})
+        self.assertEqual(script.module.INIT_CALLS, 2)
+
+
+class ScriptLoadingTest(unittest.TestCase):
+    def test_missing_package_is_named(self):
+        script = ScoringScript(support.fixture("missing_module_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = script.invoke(http(b"{}"))
+        self.assertEqual(result.status, 500)
+        self.assertEqual(result.error_message,
+                         "could not import scoring script missing_module_score.py: module "
+                         "'mlfunc_no_such_package' is not installed (add the package that provides "
+                         "it to requirements.txt)")
+        self.assertEqual(json.loads(result.body)["error"]["code"], "ScriptLoadFailed")
+
+    def test_missing_script(self):
+        script = ScoringScript("/nonexistent/dir/score.py")
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = script.invoke(http(b"{}"))
+        self.assertEqual(result.status, 500)
+        self.assertEqual(result.error_message, "scoring script not found: /nonexistent/dir/score.py")
+
+    def test_unset_script_variable(self):
+        with mock.patch.dict(os.environ, {"MLFUNC_SCORING_SCRIPT": ""}):
+            core._scripts.clear()
+            script = core.script_from_env()
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = script.invoke(http(b"{}"))
+        self.assertEqual(result.error_message,
+                         "MLFUNC_SCORING_SCRIPT is not set; it must name the scoring script")
+
+    def test_script_without_run(self):
+        script = ScoringScript(support.fixture("no_run_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = script.invoke(http(b"{}"))
+        self.assertEqual(result.error_message, "scoring script no_run_score.py does not define run()")
+
+
+class InputValidationTest(unittest.TestCase):
+    def setUp(self):
+        self.script = ScoringScript(support.fixture("counting_score.py"))
+
+    def assertClientError(self, body, message, trigger="http"):
+        with self.assertLogs("mlfunc.invocation", logging.WARNING):
+            result = self.script.invoke(InvocationRequest(body, trigger=trigger, function_name="f"))
+        self.assertEqual(result.status, 400)
+        self.assertEqual(result.outcome, "client_error")
+        self.assertEqual(json.loads(result.body),
+                         {"error": {"code": "InvalidInput", "message": message}})
+
+    def test_invalid_json_reports_line_and_column(self):
+        self.assertClientError(b'{"data": [1, 2,]}',
+                               "request body is not valid JSON: Expecting value: line 1 column 16 (char 15)")
+        self.assertClientError(b'{\n  "data": [1, 2\n}',
+                               "request body is not valid JSON: Expecting ',' delimiter: "
+                               "line 3 column 1 (char 18)")
+
+    def test_invalid_utf8(self):
+        self.assertClientError(b"\xff\xfe{}", "request body is not valid UTF-8 (invalid start byte at byte 0)")
+
+    def test_empty_body(self):
+        self.assertClientError(b"", "request body is empty; expected JSON")
+
+    def test_message_names_the_trigger_payload(self):
+        self.assertClientError(b"nope", "blob content is not valid JSON: Expecting value: "
+                               "line 1 column 1 (char 0)", trigger="blob")
+        self.assertClientError(b"nope", "message body is not valid JSON: Expecting value: "
+                               "line 1 column 1 (char 0)", trigger="serviceBus")
+
+    def test_text_is_passed_to_run_unchanged(self):
+        result = self.script.invoke(http(b'  {"a": [1, 2.50]}  '))
+        self.assertEqual(json.loads(result.body)["type"], "str")
+        self.assertEqual(json.loads(result.body)["echo"], {"a": [1, 2.5]})
+
+    def test_binary_mode_passes_bytes(self):
+        result = self.script.invoke(InvocationRequest(b"\x00\x01\xff", trigger="blob",
+                                                      data_type=core.BINARY))
+        self.assertEqual(json.loads(result.body), {"type": "bytes", "length": 3, "init_calls": 1})
+
+
+class ResultEncodingTest(unittest.TestCase):
+    def invoke(self, fixture_name, body=b"{}"):
+        return ScoringScript(support.fixture(fixture_name)).invoke(http(body))
+
+    def test_numpy_values_are_encoded(self):
+        result = self.invoke("numpy_score.py")
+        self.assertEqual(result.status, 200)
+        self.assertEqual(json.loads(result.body), {
+            "array": [[1.5, 2.0], [3.0, 4.25]], "float32": 0.5, "int64": 7, "bool": True,
+            "nested": [[0, 1, 2], {"x": 1.25}]})
+
+    def test_str_result_is_a_json_string_as_in_azure_ml(self):
+        result = self.invoke("str_score.py")
+        self.assertEqual(result.body, b'"{\\"result\\": [1, 2]}"')
+        self.assertEqual(json.loads(json.loads(result.body)), {"result": [1, 2]})
+
+    def test_non_serializable_result(self):
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = self.invoke("unserializable_score.py")
+        self.assertEqual(result.status, 500)
+        self.assertEqual(json.loads(result.body), {"error": {
+            "code": "ResultNotSerializable",
+            "message": "run() returned a value that is not JSON-serializable: set"}})
+
+    def test_to_json_type_names(self):
+        import datetime
+        with self.assertRaises(core.NotSerializable) as ctx:
+            core.to_json([datetime.date(2020, 1, 1)])
+        self.assertEqual(ctx.exception.type_name, "datetime.date")
+        self.assertEqual(core.to_json("x"), '"x"')
+        self.assertEqual(core.to_json(None), "null")
+
+
+class RunFailureTest(unittest.TestCase):
+    def test_exception_in_run_gives_clean_500(self):
+        script = ScoringScript(support.fixture("failing_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            result = script.invoke(http(b"{}"))
+        self.assertEqual(result.status, 500)
+        self.assertEqual(json.loads(result.body), {"error": {
+            "code": "RunFailed", "message": "run() of failing_score.py failed: ValueError: bad feature vector"}})
+        self.assertNotIn(b"Traceback", result.body)
+        self.assertNotIn(b'File "', result.body)
+        logged = "\n".join(logs.output)
+        self.assertIn("Traceback (most recent call last)", logged)
+        self.assertIn('raise ValueError("bad feature vector")', logged)
+
+
+class RawHttpTest(unittest.TestCase):
+    def test_raw_script_gets_bytes_and_sets_status(self):
+        script = ScoringScript(support.fixture("raw_score.py"))
+        body = b"\xff\x00not json"
+        result = script.invoke(http(body, method="PUT", url="https://app.example/api/raw?x=1",
+                                    headers={"Content-Type": "application/octet-stream"},
+                                    params={"x": "1"}))
+        self.assertTrue(script.raw)
+        self.assertEqual(result.status, 201)
+        self.assertEqual(result.headers.get("X-Scored-By"), "raw")
+        self.assertEqual(result.mimetype, "application/json")
+        self.assertEqual(json.loads(result.body), {
+            "method": "PUT", "hex": body.hex(), "length": len(body),
+            "content_type": "application/octet-stream", "path": "/api/raw",
+            "full_path": "/api/raw?x=1"})
+
+    def test_error_status_from_aml_response_is_honoured(self):
+        script = ScoringScript(support.fixture("raw_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.WARNING):
+            result = script.invoke(http(b"", url="https://app.example/api/raw?status=418",
+                                        params={"status": "418"}))
+        self.assertEqual(result.status, 418)
+        self.assertEqual(result.body, b"teapot says no")
+        self.assertEqual(result.outcome, "error_response")
+
+    def test_plain_script_is_not_raw(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        script.invoke(http(b"{}"))
+        self.assertFalse(script.raw)
+
+
+class InvocationLogTest(unittest.TestCase):
+    def test_one_line_per_invocation(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.INFO) as logs:
+            script.invoke(http(b"{}", function_name="score-http"))
+            with self.assertLogs("mlfunc.script", logging.ERROR):
+                ScoringScript(support.fixture("failing_score.py")).invoke(
+                    InvocationRequest(b"{}", trigger="blob", function_name="score-blob"))
+        self.assertEqual(len(logs.records), 2)
+        self.assertRegex(logs.records[0].getMessage(), r"^function=score-http trigger=http "
+                         r"outcome=success status=200 duration_ms=\d+\.\d\d$")
+        self.assertRegex(logs.records[1].getMessage(), r"^function=score-blob trigger=blob "
+                         r"outcome=run_failed status=500 duration_ms=\d+\.\d\d$")
+        self.assertEqual(logs.records[1].levelno, logging.ERROR)
+
+
+class DataTypeTest(unittest.TestCase):
+    def setUp(self):
+        core._data_types.clear()
+        self.addCleanup(core._data_types.clear)
+
+    def write_function_json(self, folder, data_type):
+        binding = {"name": "inputblob", "type": "blobTrigger", "direction": "in", "path": "in/{name}"}
+        if data_type:
+            binding["dataType"] = data_type
+        with open(os.path.join(folder, "function.json"), "w") as fh:
+            json.dump({"scriptFile": "__init__.py", "bindings": [binding]}, fh)
+
+    def test_env_name(self):
+        self.assertEqual(core.data_type_env_name("score-blob.v2"), "MLFUNC_DATA_TYPE_SCORE_BLOB_V2")
+
+    def test_function_json_and_env_override(self):
+        with tempfile.TemporaryDirectory() as binary_dir, tempfile.TemporaryDirectory() as text_dir:
+            self.write_function_json(binary_dir, "binary")
+            self.write_function_json(text_dir, "string")
+            self.assertEqual(core.resolve_data_type("a", binary_dir), core.BINARY)
+            self.assertEqual(core.resolve_data_type("b", text_dir), core.TEXT)
+            self.assertEqual(core.resolve_data_type("c", None), core.TEXT)
+            with mock.patch.dict(os.environ, {"MLFUNC_DATA_TYPE_SCORE_IMG": "binary"}):
+                self.assertEqual(core.resolve_data_type("score-img", text_dir), core.BINARY)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,222 @@
+import inspect
+import json
+import logging
+import os
+import tempfile
+import unittest
+from unittest import mock
+
+from mlfunc_runtime import core
+
+from . import fake_azure_functions as fake
+from . import support
+
+
+class EntryTestCase(unittest.TestCase):
+    script = support.EXAMPLE_SCRIPT
+
+    def setUp(self):
+        self.addCleanup(fake.install())
+        import mlfunc_runtime.entry as entry
+
+        self.entry = entry
+        core._scripts.clear()
+        core._data_types.clear()
+        self.addCleanup(core._scripts.clear)
+        self.addCleanup(core._data_types.clear)
+        patcher = mock.patch.dict(os.environ, {"MLFUNC_SCORING_SCRIPT": self.script,
+                                               "AZUREML_MODEL_DIR": support.EXAMPLE_DIR})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def use_script(self, path):
+        os.environ["MLFUNC_SCORING_SCRIPT"] = path
+
+    def function_dir(self, data_type):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        with open(os.path.join(folder.name, "function.json"), "w") as fh:
+            json.dump({"bindings": [{"name": "inputblob", "type": "blobTrigger", "direction": "in",
+                                     "path": "input/{name}", "dataType": data_type}]}, fh)
+        return folder.name
+
+    def http_request(self, body, method="POST", url="https://app.example/api/score", **kwargs):
+        return fake.HttpRequest(method, url, headers={"Content-Type": "application/json"},
+                                body=body, **kwargs)
+
+    def blob(self, body, name="input/sample_input.json"):
+        return fake.InputStream(data=body, name=name, uri="https://acct.blob/" + name)
+
+
+class SignatureTest(EntryTestCase):
+    """Parameter names are the function.json binding names the generator writes."""
+
+    def test_parameter_names(self):
+        expected = {
+            "http_main": ["req", "context"],
+            "blob_main": ["inputblob", "outputblob", "context"],
+            "servicebus_main": ["msg", "context"],
+            "servicebus_to_queue_main": ["msg", "outmsg", "context"],
+        }
+        for name, params in expected.items():
+            self.assertEqual(list(inspect.signature(getattr(self.entry, name)).parameters), params, name)
+
+    def test_annotations(self):
+        sig = inspect.signature(self.entry.blob_main)
+        self.assertIs(sig.parameters["inputblob"].annotation, fake.InputStream)
+        self.assertEqual(sig.parameters["outputblob"].annotation, fake.Out[str])
+        self.assertIs(sig.parameters["context"].annotation, fake.Context)
+        self.assertIs(inspect.signature(self.entry.http_main).return_annotation, fake.HttpResponse)
+        sb = inspect.signature(self.entry.servicebus_to_queue_main)
+        self.assertIs(sb.parameters["msg"].annotation, fake.ServiceBusMessage)
+        self.assertEqual(sb.parameters["outmsg"].annotation, fake.Out[str])
+
+
+class FunctionFolderTest(EntryTestCase):
+    """The generated one-line __init__.py, loaded by path like the host does (hyphenated name)."""
+
+    def test_one_line_init_module(self):
+        import importlib.util
+
+        with tempfile.TemporaryDirectory() as app:
+            folder = os.path.join(app, "score-http")
+            os.mkdir(folder)
+            init_file = os.path.join(folder, "__init__.py")
+            with open(init_file, "w") as fh:
+                fh.write("from mlfunc_runtime.entry import http_main as main\n")
+            spec = importlib.util.spec_from_file_location("__app__.score-http", init_file)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        response = module.main(self.http_request(support.sample_bytes()), fake.Context("score-http", folder))
+        self.assertEqual(json.loads(response.get_body()), support.direct_predictions())
+
+
+class SeedPayloadTest(EntryTestCase):
+    def test_http(self):
+        response = self.entry.http_main(self.http_request(support.sample_bytes()), fake.Context("score"))
+        self.assertIsInstance(response, fake.HttpResponse)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, "application/json")
+        self.assertEqual(json.loads(response.get_body()), support.direct_predictions())
+
+    def test_blob(self):
+        out = fake.Out()
+        self.entry.blob_main(self.blob(support.sample_bytes()), out,
+                             fake.Context("score-blob", self.function_dir("string")))
+        self.assertEqual(out.calls, 1)
+        self.assertIsInstance(out.value, str)
+        self.assertEqual(json.loads(out.value), support.direct_predictions())
+
+    def test_service_bus_to_queue(self):
+        out = fake.Out()
+        msg = fake.ServiceBusMessage(body=support.sample_bytes(), message_id="m-1")
+        self.entry.servicebus_to_queue_main(msg, out, fake.Context("score-sb"))
+        self.assertEqual(json.loads(out.value), support.direct_predictions())
+
+    def test_service_bus_without_output(self):
+        msg = fake.ServiceBusMessage(body=support.sample_bytes(), message_id="m-2")
+        with self.assertLogs("mlfunc.invocation", logging.INFO) as logs:
+            self.assertIsNone(self.entry.servicebus_main(msg, fake.Context("score-sb")))
+        self.assertIn("trigger=serviceBus outcome=success status=200", logs.output[0])
+
+
+class InitOnceTest(EntryTestCase):
+    script = support.fixture("counting_score.py")
+
+    def test_init_once_across_triggers(self):
+        for i in range(10):
+            response = self.entry.http_main(self.http_request(b'{"i": %d}' % i), fake.Context("h"))
+            self.assertEqual(response.status_code, 200)
+        for _ in range(5):
+            self.entry.blob_main(self.blob(b"{}"), fake.Out(), fake.Context("b"))
+            self.entry.servicebus_to_queue_main(fake.ServiceBusMessage(body=b"[]", message_id="x"),
+                                                fake.Out(), fake.Context("s"))
+        module = core.script_from_env().module
+        self.assertEqual(module.INIT_CALLS, 1)
+        self.assertEqual(module.RUN_CALLS, 20)
+
+    def test_binary_blob_gets_bytes(self):
+        out = fake.Out()
+        self.entry.blob_main(self.blob(b"\x89PNG\r\n"), out, fake.Context("img", self.function_dir("binary")))
+        self.assertEqual(json.loads(out.value), {"type": "bytes", "length": 6, "init_calls": 1})
+
+    def test_env_override_beats_function_json(self):
+        out = fake.Out()
+        with mock.patch.dict(os.environ, {"MLFUNC_DATA_TYPE_SCORE_IMG": "binary"}):
+            self.entry.blob_main(self.blob(b"\xff"), out, fake.Context("score-img", self.function_dir("string")))
+        self.assertEqual(json.loads(out.value)["type"], "bytes")
+
+
+class FailureTest(EntryTestCase):
+    script = support.fixture("failing_score.py")
+
+    def test_http_error_is_json_without_traceback(self):
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            response = self.entry.http_main(self.http_request(b"{}"), fake.Context("score"))
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.mimetype, "application/json")
+        body = response.get_body().decode()
+        self.assertEqual(json.loads(body), {"error": {
+            "code": "RunFailed", "message": "run() of failing_score.py failed: ValueError: bad feature vector"}})
+        self.assertNotIn("Traceback", body)
+        self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
+
+    def test_blob_raises_and_writes_nothing(self):
+        out = fake.Out()
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            with self.assertRaises(core.ScoringFailed) as ctx:
+                self.entry.blob_main(self.blob(b"{}"), out, fake.Context("score-blob"))
+        self.assertEqual(str(ctx.exception),
+                         "run() of failing_score.py failed: ValueError: bad feature vector (status 500)")
+        self.assertEqual(out.calls, 0)
+
+    def test_service_bus_raises_and_sends_nothing(self):
+        out = fake.Out()
+        msg = fake.ServiceBusMessage(body=b"{}", message_id="m")
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            with self.assertRaises(core.ScoringFailed):
+                self.entry.servicebus_to_queue_main(msg, out, fake.Context("score-sb"))
+            with self.assertRaises(core.ScoringFailed):
+                self.entry.servicebus_main(msg, fake.Context("score-sb"))
+        self.assertEqual(out.calls, 0)
+
+    def test_invalid_blob_json_fails_the_invocation(self):
+        self.use_script(support.EXAMPLE_SCRIPT)
+        out = fake.Out()
+        with self.assertRaises(core.ScoringFailed) as ctx:
+            self.entry.blob_main(self.blob(b"{oops"), out, fake.Context("score-blob"))
+        self.assertEqual(str(ctx.exception), "blob content is not valid JSON: Expecting property name "
+                         "enclosed in double quotes: line 1 column 2 (char 1) (status 400)")
+        self.assertEqual(out.calls, 0)
+
+
+class HttpInputTest(EntryTestCase):
+    def test_invalid_json_is_400(self):
+        response = self.entry.http_main(self.http_request(b'{"data": [1, 2,]}'), fake.Context("score"))
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(json.loads(response.get_body()), {"error": {
+            "code": "InvalidInput",
+            "message": "request body is not valid JSON: Expecting value: line 1 column 16 (char 15)"}})
+
+    def test_raw_script_through_http_entry(self):
+        self.use_script(support.fixture("raw_score.py"))
+        req = fake.HttpRequest("POST", "https://app.example/api/raw?mode=x", body=b"\x00\x01",
+                               headers={"Content-Type": "application/octet-stream"}, params={"mode": "x"})
+        response = self.entry.http_main(req, fake.Context("raw"))
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(response.headers.get("X-Scored-By"), "raw")
+        payload = json.loads(response.get_body())
+        self.assertEqual((payload["hex"], payload["length"], payload["full_path"]),
+                         ("0001", 2, "/api/raw?mode=x"))
+        self.assertEqual(payload["content_type"], "application/octet-stream")
+
+    def test_raw_status_is_honoured(self):
+        self.use_script(support.fixture("raw_score.py"))
+        req = fake.HttpRequest("GET", "https://app.example/api/raw?status=404", params={"status": "404"})
+        response = self.entry.http_main(req, fake.Context("raw"))
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.get_body(), b"teapot says no")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,192 @@
+"""The local invoker, run as `python3 -m mlfunc_runtime.local` in a subprocess."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from . import support
+
+
+class LocalCliTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+        self.input = os.path.join(self.tmp, "sample_input.json")
+        shutil.copyfile(support.SAMPLE_JSON, self.input)
+
+    def cli(self, *args, script=support.EXAMPLE_SCRIPT, model_dir=support.EXAMPLE_DIR, input_file=None):
+        argv = [support.PYTHON, "-m", "mlfunc_runtime.local", "--script", script,
+                "--model-dir", model_dir, "--input", input_file or self.input, *args]
+        return subprocess.run(argv, cwd=self.tmp, env=support.cli_env(), capture_output=True,
+                              text=True, timeout=120)
+
+    def blob_args(self, name="score-blob", output="output/{blobname}_out.json"):
+        return ["--function", name, "--trigger", "blob", "--input-path", "input/{blobname}.json",
+                "--output-path", output]
+
+    def assertNoTraceback(self, proc):
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertNotIn("Traceback", proc.stdout)
+
+    # seed payload through each trigger
+
+    def test_http(self):
+        proc = self.cli("--function", "score", "--trigger", "http")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        status, body = proc.stdout.split("\n", 1)
+        self.assertEqual(status, "HTTP 200")
+        self.assertEqual(json.loads(body), support.direct_predictions())
+        self.assertIn("function=score trigger=http outcome=success status=200", proc.stderr)
+
+    def test_blob_writes_file_named_by_pattern(self):
+        proc = self.cli(*self.blob_args())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        written = os.path.join("out", "output", "sample_input_out.json")
+        self.assertEqual(proc.stdout.strip(), written)
+        with open(os.path.join(self.tmp, written), encoding="utf-8") as fh:
+            self.assertEqual(json.load(fh), support.direct_predictions())
+
+    def test_blob_custom_out_dir_and_tokens(self):
+        renamed = os.path.join(self.tmp, "batch.2024.json")
+        shutil.copyfile(support.SAMPLE_JSON, renamed)
+        proc = self.cli("--function", "b", "--trigger", "blob", "--input-path", "in/{name}.{ext}",
+                        "--output-path", "scored/{ext}/{name}.out", "--out", "results",
+                        input_file=renamed)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # Tokens capture greedily, like the host's blob path templates.
+        self.assertEqual(proc.stdout.strip(), os.path.join("results", "scored", "json", "batch.2024.out"))
+        self.assertTrue(os.path.isfile(os.path.join(self.tmp, proc.stdout.strip())))
+
+    def test_service_bus_with_output_queue(self):
+        proc = self.cli("--function", "score-sb", "--trigger", "serviceBus", "--output-queue", "scored")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        header, body = proc.stdout.split("\n", 1)
+        self.assertEqual(header, "Service Bus output for queue scored:")
+        self.assertEqual(json.loads(body), support.direct_predictions())
+
+    def test_service_bus_without_output_queue(self):
+        proc = self.cli("--function", "score-sb", "--trigger", "serviceBus")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        header, body = proc.stdout.split("\n", 1)
+        self.assertEqual(header, "Service Bus message processed; no output queue configured. Result:")
+        self.assertEqual(json.loads(body), support.direct_predictions())
+
+    def test_script_prints_do_not_pollute_stdout(self):
+        proc = self.cli("--function", "chatty", "--trigger", "http", script=support.fixture("chatty_score.py"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines()[0], "HTTP 200")
+        self.assertEqual(json.loads(proc.stdout.split("\n", 1)[1]),
+                         {"received": json.loads(support.sample_bytes())})
+        self.assertIn("chatty_score: loading model", proc.stderr)
+
+    # failures inside the script: exit 1, summary line, then the traceback
+
+    def test_failing_run_blob_writes_nothing(self):
+        proc = self.cli(*self.blob_args(), script=support.fixture("failing_score.py"))
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout, "")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+        lines = proc.stderr.splitlines()
+        summary = lines.index("error: run() of failing_score.py failed: ValueError: bad feature vector")
+        self.assertEqual(lines[summary + 1], "Traceback (most recent call last):")
+        self.assertEqual(lines[-1], "ValueError: bad feature vector")
+
+    def test_failing_run_http_body_has_no_traceback(self):
+        proc = self.cli("--function", "score", "--trigger", "http", script=support.fixture("failing_score.py"))
+        self.assertEqual(proc.returncode, 1)
+        status, body = proc.stdout.split("\n", 1)
+        self.assertEqual(status, "HTTP 500")
+        self.assertEqual(json.loads(body)["error"]["code"], "RunFailed")
+        self.assertNotIn("Traceback", proc.stdout)
+        self.assertIn("Traceback (most recent call last):", proc.stderr)
+
+    def test_missing_model_file(self):
+        empty = os.path.join(self.tmp, "model")
+        os.mkdir(empty)
+        proc = self.cli("--function", "score", "--trigger", "serviceBus", model_dir=empty)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("error: init() of score.py failed: FileNotFoundError: [Errno 2] No such file or "
+                      "directory: '%s/sklearn_regression_model.pkl' (model directory %s is empty)\n"
+                      % (empty, empty), proc.stderr)
+
+    def test_invalid_json_http(self):
+        bad = os.path.join(self.tmp, "bad.json")
+        with open(bad, "w") as fh:
+            fh.write('{"data": [1, 2,]}')
+        proc = self.cli("--function", "score", "--trigger", "http", input_file=bad)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout.splitlines()[0], "HTTP 400")
+        self.assertIn("error: request body is not valid JSON: Expecting value: line 1 column 16 (char 15)",
+                      proc.stderr)
+        self.assertNoTraceback(proc)
+
+    # user mistakes: exit 2, one line, no traceback
+
+    def test_file_name_not_matching_pattern(self):
+        proc = self.cli("--function", "b", "--trigger", "blob", "--input-path", "input/{name}.csv",
+                        "--output-path", "out/{name}")
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip().splitlines()[-1],
+                         "error: input file name 'sample_input.json' does not match the blob path "
+                         "pattern '{name}.csv'")
+        self.assertNoTraceback(proc)
+
+    def test_output_pattern_with_unknown_token(self):
+        proc = self.cli(*self.blob_args(output="output/{other}.json"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("error: output path 'output/{other}.json' uses {other}, which the input path does "
+                      "not define", proc.stderr)
+
+    def test_output_path_escaping_out_dir(self):
+        proc = self.cli(*self.blob_args(output="../{blobname}.json"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("error: --output-path must be a relative blob path without '..'", proc.stderr)
+
+    def test_missing_script(self):
+        proc = self.cli("--function", "f", "--trigger", "http", script=os.path.join(self.tmp, "nope.py"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "error: scoring script not found: %s"
+                         % os.path.join(self.tmp, "nope.py"))
+
+    def test_missing_model_dir(self):
+        missing = os.path.join(self.tmp, "no-model")
+        proc = self.cli("--function", "f", "--trigger", "http", model_dir=missing)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "error: model directory not found: %s" % missing)
+
+    def test_missing_input(self):
+        proc = self.cli("--function", "f", "--trigger", "http", input_file="absent.json")
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "error: input file not found: absent.json")
+
+    def test_blob_requires_output_path(self):
+        proc = self.cli("--function", "f", "--trigger", "blob")
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "error: --output-path is required for --trigger blob")
+
+    def test_bad_trigger_is_usage_error(self):
+        proc = self.cli("--function", "f", "--trigger", "queue")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("invalid choice: 'queue'", proc.stderr)
+        self.assertNoTraceback(proc)
+
+
+class PatternTest(unittest.TestCase):
+    def test_match_and_fill(self):
+        from mlfunc_runtime.local import UsageError, fill_path, match_blob_name
+
+        values = match_blob_name("input/{blobname}.{blobextension}", "a.b.json")
+        self.assertEqual(values, {"blobname": "a.b", "blobextension": "json"})
+        self.assertEqual(fill_path("out/{blobname}-{{x}}.{blobextension}", values), "out/a.b-{x}.json")
+        self.assertEqual(match_blob_name("c/{Name}", "x"), {"name": "x"})
+        self.assertEqual(fill_path("o/{NAME}", {"name": "x"}), "o/x")
+        self.assertEqual(match_blob_name("c/{n}-{n}", "ab-ab"), {"n": "ab"})
+        with self.assertRaises(UsageError):
+            match_blob_name("c/{n}-{n}", "ab-cd")
+
+
+if __name__ == "__main__":
+    unittest.main()

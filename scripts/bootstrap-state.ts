@@ -1,0 +1,111 @@
+/**
+ * `npm run bootstrap-state -- --principal-id <object-id> [--deploy] [--auto-approve]`: synthesizes (and
+ * deploys) the `<app>-state` stack holding the azurerm backend's storage, then prints the `state:`
+ * block for the deployment file.
+ */
+import { spawnSync } from "node:child_process";
+import { App } from "cdktf";
+import { stringify } from "yaml";
+import { loadDeployment, Deployment } from "../config/load";
+import { DeploymentError } from "../config/problems";
+import { stateStorageNames } from "../config/naming";
+import { StateStack } from "../constructs/state-stack";
+
+export const STATE_OUTDIR = "cdktf.out.state";
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function stateStackName(deployment: Deployment): string {
+  return `${deployment.name}-state`;
+}
+
+export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = STATE_OUTDIR): App {
+  const names = stateStorageNames(deployment.name);
+  const app = new App({ outdir });
+  const first = deployment.environments[0];
+  new StateStack(app, stateStackName(deployment), {
+    resourceGroupName: names.resourceGroup,
+    accountName: names.storageAccount,
+    containerName: names.container,
+    location: first?.location ?? "westeurope",
+    principalId,
+    tags: { app: deployment.name, "managed-by": "mlfunc", purpose: "terraform-state" },
+  });
+  return app;
+}
+
+/** The block to paste into the deployment file once the state stack exists. */
+export function stateBlock(deployment: Deployment): string {
+  const names = stateStorageNames(deployment.name);
+  return stringify({
+    state: { backend: "azurerm", resourceGroup: names.resourceGroup, storageAccount: names.storageAccount, container: names.container, keyPrefix: `${deployment.name}/` },
+  });
+}
+
+export interface BootstrapArgs {
+  readonly principalId: string;
+  readonly deploy: boolean;
+  readonly autoApprove: boolean;
+}
+
+/** Parses the command line; throws a usage message naming the flag and the fix. */
+export function parseBootstrapArgs(argv: readonly string[]): BootstrapArgs {
+  let principalId: string | undefined;
+  let deploy = false;
+  let autoApprove = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--principal-id") principalId = argv[++i];
+    else if (arg === "--deploy") deploy = true;
+    else if (arg === "--auto-approve") autoApprove = true;
+    else throw new Error(`unknown argument "${arg}"; usage: npm run bootstrap-state -- --principal-id <object-id> [--deploy] [--auto-approve]`);
+  }
+  if (principalId === undefined) {
+    throw new Error("--principal-id is required: the object id of who runs Terraform (az ad signed-in-user show --query id -o tsv, or a service principal's object id)");
+  }
+  if (!GUID.test(principalId)) throw new Error(`--principal-id "${principalId}" is not an object id (a GUID like 00000000-0000-0000-0000-000000000000)`);
+  return { principalId, deploy, autoApprove };
+}
+
+function main(argv: readonly string[]): number {
+  let args: BootstrapArgs;
+  let deployment: Deployment;
+  try {
+    args = parseBootstrapArgs(argv);
+    deployment = loadDeployment();
+  } catch (e) {
+    if (e instanceof DeploymentError || !(e instanceof Error) || e.message.startsWith("internal")) throw e;
+    process.stderr.write(`bootstrap-state: ${e.message}\n`);
+    return 2;
+  }
+  // Called back by the cdktf CLI as its app command: synthesize only.
+  if (process.env.CDKTF_OUTDIR) {
+    buildStateApp(deployment, args.principalId, process.env.CDKTF_OUTDIR).synth();
+    return 0;
+  }
+  buildStateApp(deployment, args.principalId).synth();
+  const stack = stateStackName(deployment);
+  process.stdout.write(`Synthesized ${STATE_OUTDIR}/stacks/${stack}/cdk.tf.json\n`);
+  if (args.deploy) {
+    const app = `node dist/scripts/bootstrap-state.js --principal-id ${args.principalId}`;
+    const cli = ["cdktf", "deploy", stack, "--app", app, "--output", STATE_OUTDIR, ...(args.autoApprove ? ["--auto-approve"] : [])];
+    const run = spawnSync("npx", cli, { stdio: "inherit" });
+    if (run.status !== 0) {
+      process.stderr.write(`bootstrap-state: cdktf deploy ${stack} failed (exit ${run.status ?? "signal"})\n`);
+      return 1;
+    }
+  } else {
+    process.stdout.write(`Deploy it with: npm run bootstrap-state -- --principal-id ${args.principalId} --deploy\n`);
+  }
+  process.stdout.write(`\nThen add this to ${deployment.file.split("/").pop()} and run \`cdktf deploy --migrate-state <stack>\` per stack:\n\n${stateBlock(deployment)}`);
+  return 0;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof DeploymentError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+  }
+}
