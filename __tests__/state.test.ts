@@ -73,7 +73,7 @@ describe("backend validation", () => {
     [
       "azurerm without container",
       { backend: "azurerm", resourceGroup: "rg-tfstate", storageAccount: "sttfstate01" },
-      ['  state.container: (missing) — required; add "container" (string)'],
+      ['  state.container: (missing) — required; add "container" (a string)'],
     ],
     [
       "azurerm with a bad storage account",

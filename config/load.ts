@@ -86,9 +86,11 @@ export function parseDeployment(text: string, path: string, shown: string = path
 
   const problems: Problem[] = [];
   const parsed = deploymentSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => fromIssue(issue, raw, lineOf)));
+  if (!parsed.success) problems.push(...withoutMisspelledRequired(parsed.error.issues.flatMap((issue) => fromIssue(issue, raw, lineOf))));
   const dir = dirname(path);
-  const rules = checkRules(partsOf(raw, dir));
+  // The rules see the file as if unknown keys were not there, so a typo elsewhere hides nothing.
+  const known = parsed.success ? raw : withoutUnknownKeys(raw, parsed.error.issues);
+  const rules = checkRules(partsOf(known, dir));
   problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
   return normalize(parsed.data, path);
@@ -181,7 +183,7 @@ function fromIssue(issue: Issue, raw: unknown, lineOf: (p: readonly PropertyKey[
     case "invalid_type": {
       if (value === undefined) {
         const key = String(path[path.length - 1] ?? "");
-        return [at(path, value, `required; add "${key}" (${issue.expected})`)];
+        return [at(path, value, `required; add "${key}" (${article(issue.expected)})`)];
       }
       const got = value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
       const hint = issue.expected === "string" && typeof value === "number" ? ` (quote it: "${String(value)}")` : "";
@@ -251,6 +253,27 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 
 function splitPath(path: string): PropertyKey[] {
   return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? "")));
+}
+
+function withoutUnknownKeys(raw: unknown, issues: readonly Issue[]): unknown {
+  const copy = structuredClone(raw);
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    const parent = valueAt(copy, issue.path);
+    if (isRecord(parent)) for (const key of issue.keys) delete parent[key];
+  }
+  return copy;
+}
+
+/** A required key that is only misspelled is one problem, not two: keep the "did you mean". */
+function withoutMisspelledRequired(problems: Problem[]): Problem[] {
+  const suggested = new Set(
+    problems.flatMap((p) => {
+      const m = /^unknown key; did you mean "([^"]+)"/.exec(p.message);
+      return m ? [p.path.replace(/[^.[\]]+$/, m[1] ?? "")] : [];
+    }),
+  );
+  return problems.filter((p) => !(p.value === undefined && p.message.startsWith("required;") && suggested.has(p.path)));
 }
 
 /** File order (by line), so the list reads top to bottom like the file. */
