@@ -1,0 +1,273 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import * as path from "node:path";
+import { ReviewInputError } from "./errors";
+import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from "./json-text";
+import { SENSITIVE, type AttributeChange, type ResourceDiff, type StackDiff } from "./types";
+import { attributeChanges } from "./values";
+
+/**
+ * Offline diff of two synthesized cdktf outputs (`cdktf.out/stacks/<stack>/cdk.tf.json`):
+ * which resources a pull request adds, removes or changes, and which of those
+ * changes make Terraform destroy and re-create the resource. Needs no Azure
+ * access, so it runs on every pull request; the plan, when there is one, is
+ * the authority.
+ *
+ * Replacement rules cover what mlfunc deploys (see FORCE_NEW): rules the
+ * provider applies conditionally (storage `account_kind`,
+ * `account_replication_type`) are mirrored from its CustomizeDiff. A resource
+ * that disappears under one logical id and appears under another with the same
+ * type and `name` is a renamed construct: a replacement, unless a `moved`
+ * block maps the two.
+ */
+
+/** Synthesized stacks by name. */
+export type SynthTree = ReadonlyMap<string, JsonObject>;
+
+/** Reads every `stacks/<name>/cdk.tf.json` below a cdktf output folder. */
+export async function loadSynthTree(dir: string): Promise<SynthTree> {
+  const stacksDir = path.join(dir, "stacks");
+  let names: string[];
+  try {
+    names = (await readdir(stacksDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === "ENOENT" || code === "ENOTDIR"
+        ? "no synthesized stacks here (expected stacks/<name>/cdk.tf.json; run `npm run synth`)"
+        : `cannot read synthesized stacks (${code ?? "unknown error"})`;
+    throw new ReviewInputError(dir, problem);
+  }
+  const tree = new Map<string, JsonObject>();
+  for (const name of names.sort()) {
+    const file = path.join(stacksDir, name, "cdk.tf.json");
+    const exists = await stat(file).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!exists) continue;
+    const doc = parseJsonText(await readFile(file, "utf8"), file);
+    if (!isJsonObject(doc)) throw new ReviewInputError(file, "not synthesized Terraform JSON: expected an object at the top level");
+    tree.set(name, doc);
+  }
+  return tree;
+}
+
+/** Loads two cdktf output folders and diffs them stack by stack. */
+export async function diffSynthDirs(baseDir: string, headDir: string): Promise<StackDiff[]> {
+  const [base, head] = await Promise.all([loadSynthTree(baseDir), loadSynthTree(headDir)]);
+  return diffSynthTrees(base, head);
+}
+
+export function diffSynthTrees(base: SynthTree, head: SynthTree): StackDiff[] {
+  const names = [...new Set([...base.keys(), ...head.keys()])].sort();
+  return names.map((name) => diffStack(name, base.get(name), head.get(name)));
+}
+
+interface Resource {
+  readonly address: string;
+  readonly type: string;
+  readonly body: JsonObject;
+}
+
+/** `resource.<type>.<name>` entries, keyed by address `type.name`. */
+function resourcesOf(doc: JsonObject | undefined, stack: string): Map<string, Resource> {
+  const out = new Map<string, Resource>();
+  if (!doc || doc.resource === undefined) return out;
+  if (!isJsonObject(doc.resource)) throw new ReviewInputError(stack, '"resource" must be an object of resource types');
+  for (const [type, byName] of Object.entries(doc.resource)) {
+    if (!isJsonObject(byName)) throw new ReviewInputError(stack, `resource.${type} must be an object of resources`);
+    for (const [name, body] of Object.entries(byName)) {
+      if (!isJsonObject(body)) throw new ReviewInputError(stack, `resource.${type}.${name} must be an object`);
+      out.set(`${type}.${name}`, { address: `${type}.${name}`, type, body });
+    }
+  }
+  return out;
+}
+
+/** `moved` blocks (`moveTo` in cdktf) of the head side: from → to. */
+function movesOf(doc: JsonObject | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const moved = doc?.moved;
+  if (!Array.isArray(moved)) return out;
+  for (const entry of moved) {
+    if (isJsonObject(entry) && typeof entry.from === "string" && typeof entry.to === "string") out.set(entry.from, entry.to);
+  }
+  return out;
+}
+
+/** Keys that never change what gets deployed: construct metadata and ordering. */
+const IGNORED_KEYS = new Set(["//", "depends_on"]);
+
+function comparable(body: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(body)) if (!IGNORED_KEYS.has(key)) out[key] = value;
+  return out;
+}
+
+/** Rewrites `${old_type.old_name.attr}` references to their renamed address, so a rename is not counted twice. */
+function renameReferences(value: JsonValue, renames: ReadonlyMap<string, string>): JsonValue {
+  if (renames.size === 0) return value;
+  if (typeof value === "string") {
+    if (!value.includes("${")) return value;
+    return value.replace(/\b([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)(?=[.[}])/g, (ref) => renames.get(ref) ?? ref);
+  }
+  if (Array.isArray(value)) return value.map((v) => renameReferences(v, renames));
+  if (isJsonObject(value)) {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = renameReferences(v, renames);
+    return out;
+  }
+  return value;
+}
+
+/** Attributes whose change replaces the resource, per azurerm type; `*` applies to every azurerm type. */
+const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
+  "*": ["name", "location", "resource_group_name"],
+  azurerm_storage_account: ["account_tier", "is_hns_enabled"],
+  azurerm_storage_container: ["storage_account_id", "storage_account_name"],
+  azurerm_service_plan: ["os_type"],
+  azurerm_servicebus_queue: ["namespace_id"],
+  azurerm_application_insights: ["application_type"],
+  azurerm_container_registry_scope_map: ["container_registry_name"],
+  azurerm_container_registry_token: ["container_registry_name"],
+  azurerm_container_registry_token_password: ["container_registry_token_id"],
+  // No update in the provider: any change replaces the assignment.
+  azurerm_role_assignment: ["scope", "role_definition_id", "role_definition_name", "principal_id", "principal_type", "condition", "condition_version", "description"],
+};
+
+const NON_ZONAL = new Set(["LRS", "GRS", "RAGRS"]);
+const ZONAL = new Set(["ZRS", "GZRS", "RAGZRS"]);
+
+/** Attribute names of `before` → `after` that make Terraform replace an azurerm resource. */
+export function forceNewAttributes(type: string, before: JsonObject, after: JsonObject): string[] {
+  if (!type.startsWith("azurerm_")) return [];
+  const changed = (key: string): boolean => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null);
+  // Name, location and group can be left to defaults; only a change between two set values is certain.
+  const differs = (key: string): boolean => before[key] !== undefined && after[key] !== undefined && changed(key);
+  const out = [...FORCE_NEW["*"].filter(differs), ...(FORCE_NEW[type] ?? []).filter(changed)];
+  if (type === "azurerm_storage_account") {
+    // Mirrors the provider's CustomizeDiff: only upgrades to StorageV2, or from general-purpose v1, stay in place.
+    if (differs("account_kind") && before.account_kind !== "Storage" && after.account_kind !== "StorageV2") out.push("account_kind");
+    if (differs("account_replication_type")) {
+      const from = String(before.account_replication_type).toUpperCase();
+      const to = String(after.account_replication_type).toUpperCase();
+      if ((NON_ZONAL.has(from) && ZONAL.has(to)) || (ZONAL.has(from) && NON_ZONAL.has(to))) out.push("account_replication_type");
+    }
+  }
+  return out;
+}
+
+/** Function app types whose image tag change means a new container gets deployed. */
+const FUNCTION_APP_TYPES = new Set(["azurerm_linux_function_app", "azurerm_linux_function_app_slot", "azurerm_linux_web_app"]);
+const IMAGE_TAG_PATH = "site_config.application_stack.docker.image_tag";
+
+function isImageTagPath(p: string): boolean {
+  return p.replace(/\[\d+\]/g, "") === IMAGE_TAG_PATH;
+}
+
+/** Literal values under these names are credentials; references (`${...}`) are shown. */
+const SECRET_NAME = /(password|secret|access_key|connection_string|sas_token|_token$|^token$|_key$)/i;
+
+function maskLikelySecrets(change: AttributeChange): AttributeChange {
+  const leaf = /([A-Za-z0-9_]+)(?:\[\d+\])*$/.exec(change.path)?.[1] ?? "";
+  if (!SECRET_NAME.test(leaf)) return change;
+  const isReference = (v: string): boolean => v === "null" || /^"\$\{[^}]*\}"$/.test(v);
+  if (isReference(change.before) && isReference(change.after)) return change;
+  return { ...change, before: isReference(change.before) ? change.before : SENSITIVE, after: isReference(change.after) ? change.after : SENSITIVE, sensitive: true };
+}
+
+function changesBetween(before: JsonObject, after: JsonObject, forceNew: readonly string[]): AttributeChange[] {
+  return attributeChanges({ before, after }).map((c) => {
+    const masked = maskLikelySecrets(c);
+    const top = /^[^.[]+/.exec(masked.path)?.[0] ?? masked.path;
+    return forceNew.includes(top) ? { ...masked, forcesReplacement: true } : masked;
+  });
+}
+
+/** Pairs removed and added resources of one type and `name` attribute: a changed construct id. */
+function findRenames(removed: readonly Resource[], added: readonly Resource[]): Map<string, string> {
+  const key = (r: Resource): string | undefined => (typeof r.body.name === "string" ? `${r.type}\u0000${r.body.name}` : undefined);
+  const group = (list: readonly Resource[]): Map<string, Resource[]> => {
+    const out = new Map<string, Resource[]>();
+    for (const r of list) {
+      const k = key(r);
+      if (k !== undefined) out.set(k, [...(out.get(k) ?? []), r]);
+    }
+    return out;
+  };
+  const before = group(removed);
+  const after = group(added);
+  const pairs = new Map<string, string>();
+  for (const [k, olds] of before) {
+    const news = after.get(k);
+    // Only a one-to-one match is certain enough to call a rename.
+    if (olds.length === 1 && news?.length === 1) pairs.set(olds[0].address, news[0].address);
+  }
+  return pairs;
+}
+
+const KIND_ORDER: Record<ResourceDiff["kind"], number> = { removed: 0, renamed: 1, changed: 2, added: 3 };
+
+export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDoc: JsonObject | undefined): StackDiff {
+  const base = resourcesOf(baseDoc, stack);
+  const head = resourcesOf(headDoc, stack);
+  const moved = movesOf(headDoc);
+
+  const removed = [...base.values()].filter((r) => !head.has(r.address));
+  const added = [...head.values()].filter((r) => !base.has(r.address));
+  const renames = new Map([...findRenames(removed, added)]);
+  for (const [from, to] of moved) if (base.has(from) && head.has(to) && !head.has(from)) renames.set(from, to);
+  const renamedTo = new Set(renames.values());
+
+  const diffs: ResourceDiff[] = [];
+  for (const r of removed) {
+    if (renames.has(r.address)) continue;
+    diffs.push({ address: r.address, type: r.type, kind: "removed", replace: false, replaceReasons: [], redeploy: false, changes: [] });
+  }
+  for (const [from, to] of renames) {
+    const old = base.get(from);
+    const now = head.get(to);
+    if (!old || !now) continue;
+    const before = renameReferences(comparable(old.body), renames) as JsonObject;
+    const after = comparable(now.body);
+    const forceNew = forceNewAttributes(now.type, before, after);
+    const changes = changesBetween(before, after, forceNew);
+    const isMove = moved.get(from) === to;
+    diffs.push({
+      address: to,
+      previousAddress: from,
+      type: now.type,
+      kind: "renamed",
+      // Without a moved block Terraform destroys the old address and creates the new one.
+      replace: !isMove || forceNew.length > 0,
+      replaceReasons: forceNew,
+      redeploy: FUNCTION_APP_TYPES.has(now.type) && changes.some((c) => isImageTagPath(c.path)),
+      changes,
+    });
+  }
+  for (const [address, now] of head) {
+    const old = base.get(address);
+    if (!old) {
+      if (!renamedTo.has(address)) diffs.push({ address, type: now.type, kind: "added", replace: false, replaceReasons: [], redeploy: false, changes: [] });
+      continue;
+    }
+    const before = renameReferences(comparable(old.body), renames) as JsonObject;
+    const after = comparable(now.body);
+    const forceNew = forceNewAttributes(now.type, before, after);
+    const changes = changesBetween(before, after, forceNew);
+    if (changes.length === 0) continue;
+    diffs.push({
+      address,
+      type: now.type,
+      kind: "changed",
+      replace: forceNew.length > 0,
+      replaceReasons: forceNew,
+      redeploy: FUNCTION_APP_TYPES.has(now.type) && changes.some((c) => isImageTagPath(c.path)),
+      changes,
+    });
+  }
+  diffs.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || Number(b.replace) - Number(a.replace) || a.address.localeCompare(b.address));
+
+  const status: StackDiff["status"] = !baseDoc ? "added" : !headDoc ? "removed" : diffs.length > 0 ? "changed" : "unchanged";
+  return { stack, status, resources: diffs };
+}

@@ -1,0 +1,648 @@
+import { emptyCounts } from "./plan-summary";
+import {
+  SENSITIVE,
+  UNKNOWN,
+  type ActionCounts,
+  type AttributeChange,
+  type CountKey,
+  type FailOn,
+  type PlanResourceChange,
+  type PlanSummary,
+  type PolicyFinding,
+  type ResourceDiff,
+  type Review,
+  type Severity,
+  type StackDiff,
+} from "./types";
+
+/** GitHub rejects comments over 65,536 characters; the rest is headroom. */
+export const MAX_REPORT_CHARS = 65_000;
+
+/** Hidden line the CI workflow searches for to update its one comment. */
+export const REPORT_MARKER = "<!-- mlfunc-review -->";
+
+/** Longest value shown in Markdown; the JSON output keeps values whole. */
+const MAX_VALUE_CHARS = 160;
+
+const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+/** Findings at or above the `--fail-on` level. */
+export function failingFindings(findings: readonly PolicyFinding[], failOn: FailOn): PolicyFinding[] {
+  if (failOn === "none") return [];
+  return findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
+}
+
+/** 1 when a finding reaches `failOn`, else 0 (bad input, exit 2, never gets this far). */
+export function reviewExitCode(review: Review): 0 | 1 {
+  return failingFindings(review.findings, review.failOn).length > 0 ? 1 : 0;
+}
+
+export type ReviewStatus = "fail" | "attention" | "ok";
+
+export interface Verdict {
+  readonly status: ReviewStatus;
+  /** One line without Markdown, e.g. `⚠️ 2 replacements, 1 delete, 0 high findings`. */
+  readonly text: string;
+  readonly replacements: number;
+  readonly deletes: number;
+  /** Where the replacement and delete numbers come from: plans win over the offline diff. */
+  readonly basis: "plan" | "diff" | "none";
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}
+
+function isDestructiveDiff(r: ResourceDiff): boolean {
+  return r.kind === "removed" || r.replace;
+}
+
+export function verdictOf(review: Review): Verdict {
+  const failing = failingFindings(review.findings, review.failOn);
+  let replacements = 0;
+  let deletes = 0;
+  let forgets = 0;
+  let basis: Verdict["basis"] = "none";
+  if (review.plans.length > 0) {
+    basis = "plan";
+    for (const plan of review.plans) {
+      replacements += plan.counts.replace;
+      deletes += plan.counts.delete;
+      forgets += plan.counts.forget;
+    }
+  } else if (review.diff && review.diff.length > 0) {
+    basis = "diff";
+    for (const stack of review.diff) {
+      for (const r of stack.resources) {
+        if (r.replace) replacements++;
+        else if (r.kind === "removed") deletes++;
+      }
+    }
+  }
+  const incomplete = review.plans.filter((p) => p.errored || p.incomplete).length;
+  const status: ReviewStatus =
+    failing.length > 0 ? "fail" : replacements + deletes + forgets + incomplete > 0 ? "attention" : "ok";
+  const icon = status === "fail" ? "❌" : status === "attention" ? "⚠️" : "✅";
+  const parts = [plural(replacements, "replacement"), plural(deletes, "delete")];
+  if (forgets > 0) parts.push(`${plural(forgets, "resource")} removed from state only`);
+  parts.push(findingsPhrase(review.findings, review.failOn));
+  if (incomplete > 0) parts.push(`${plural(incomplete, "plan")} incomplete`);
+  const suffix = basis === "diff" ? " (offline diff, no plan)" : basis === "none" ? " (no plan or diff given)" : "";
+  const lead = status === "fail" ? `${icon} FAIL:` : icon;
+  return { status, text: `${lead} ${parts.join(", ")}${suffix}`, replacements, deletes, basis };
+}
+
+function findingsPhrase(findings: readonly PolicyFinding[], failOn: FailOn): string {
+  const count = (s: Severity): number => findings.filter((f) => f.severity === s).length;
+  if (failOn === "medium") return plural(count("high") + count("medium"), "high/medium finding");
+  if (failOn === "low") return plural(findings.length, "finding");
+  return plural(count("high"), "high finding");
+}
+
+// ---------------------------------------------------------------------------
+// Markdown helpers
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Inline code that survives backticks inside the text. */
+function code(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  if (!flat.includes("`")) return `\`${flat}\``;
+  return `\`\` ${flat.replace(/``+/g, (m) => m.split("").join("\u200b"))} \`\``;
+}
+
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length.toLocaleString("en-US")} chars)`;
+}
+
+function mdValue(value: string): string {
+  if (value === SENSITIVE || value === UNKNOWN) return `_${value}_`;
+  if (value.length <= MAX_VALUE_CHARS) return code(value);
+  return `${code(value.slice(0, MAX_VALUE_CHARS))}… _(${value.length.toLocaleString("en-US")} chars)_`;
+}
+
+function cell(text: string): string {
+  return escapeHtml(text).replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+}
+
+function changeLine(change: AttributeChange): string {
+  const forces = change.forcesReplacement ? " **(forces replacement)**" : "";
+  return `  - ${code(change.path)}: ${mdValue(change.before)} → ${mdValue(change.after)}${forces}`;
+}
+
+const REPLACE_ORDER_TEXT: Record<string, string> = {
+  "destroy-before-create": "destroy, then create",
+  "create-before-destroy": "create, then destroy",
+  "create-then-forget": "create new, old one left in Azure",
+  "forget-then-create": "old one left in Azure, then create",
+};
+
+function reasonText(reason: string | undefined): string {
+  return reason ? ` (${reason.replace(/_/g, " ")})` : "";
+}
+
+function destructivePlanLine(r: PlanResourceChange): string {
+  const deposed = r.deposed ? ` (deposed object ${code(r.deposed)})` : "";
+  if (r.action === "delete") return `- 🔴 **delete** ${code(r.address)}${deposed}${reasonText(r.actionReason)}`;
+  if (r.action === "forget") return `- 🟤 **forget** ${code(r.address)}: removed from state, left in Azure`;
+  const order = r.replaceOrder ? ` (${REPLACE_ORDER_TEXT[r.replaceOrder]})` : "";
+  const forced = r.replacePaths.length > 0 ? ` forced by ${r.replacePaths.map(code).join(", ")}` : reasonText(r.actionReason);
+  return `- 🟠 **replace**${order} ${code(r.address)}${deposed}${forced}`;
+}
+
+function destructiveDiffLine(r: ResourceDiff): string {
+  if (!r.replace) return `- 🔴 **delete** ${code(r.address)}`;
+  const reasons: string[] = [];
+  if (r.previousAddress) reasons.push(`logical id renamed from ${code(r.previousAddress)}`);
+  if (r.replaceReasons.length > 0) reasons.push(`forced by ${r.replaceReasons.map(code).join(", ")}`);
+  return `- 🟠 **replace** ${code(r.address)}${reasons.length > 0 ? ` ${reasons.join(", ")}` : ""}`;
+}
+
+function isDestructivePlan(r: PlanResourceChange): boolean {
+  return r.action === "delete" || r.action === "replace" || r.action === "forget";
+}
+
+// ---------------------------------------------------------------------------
+// The fixed part: verdict, counts and every delete/replace line.
+
+const COUNT_COLUMNS: readonly CountKey[] = ["create", "update", "replace", "delete", "forget", "no-op", "read", "import", "move"];
+
+function addCounts(into: ActionCounts, from: ActionCounts): void {
+  for (const key of COUNT_COLUMNS) into[key] += from[key];
+}
+
+function planCountsTable(plans: readonly PlanSummary[]): string {
+  const total = emptyCounts();
+  for (const plan of plans) addCounts(total, plan.counts);
+  const columns = COUNT_COLUMNS.filter((c) => c !== "forget" || total.forget > 0);
+  const rows = plans.map((p) => {
+    const flags = p.errored ? " ⛔ errored" : p.incomplete ? " (more changes after apply)" : "";
+    return `| ${code(p.stack)}${flags} | ${columns.map((c) => p.counts[c]).join(" | ")} |`;
+  });
+  if (plans.length > 1) rows.push(`| **total** | ${columns.map((c) => `**${total[c]}**`).join(" | ")} |`);
+  return [`| Plan | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`, ...rows].join("\n");
+}
+
+function diffCountsTable(review: Review): string {
+  const stacks = review.diff ?? [];
+  const head = `| Synth diff${review.base ? ` vs ${code(review.base)}` : ""} | added | removed | changed | replace | redeploy |`;
+  const rows = stacks.map((s) => {
+    const n = (pred: (r: ResourceDiff) => boolean): number => s.resources.filter(pred).length;
+    const status = s.status === "added" ? " (new stack)" : s.status === "removed" ? " (stack removed)" : "";
+    return `| ${code(s.stack)}${status} | ${n((r) => r.kind === "added")} | ${n((r) => r.kind === "removed")} | ${n(
+      (r) => r.kind === "changed" || r.kind === "renamed",
+    )} | ${n((r) => r.replace)} | ${n((r) => r.redeploy)} |`;
+  });
+  return [head, "|---|---:|---:|---:|---:|---:|", ...rows].join("\n");
+}
+
+function findingsCountLine(review: Review): string {
+  const n = (s: Severity): number => review.findings.filter((f) => f.severity === s).length;
+  const gate = review.failOn === "none" ? "never fails" : `fails at ${review.failOn} and above`;
+  return `Policy findings: **${n("high")} high**, ${n("medium")} medium, ${n("low")} low (${gate}).`;
+}
+
+interface DestructiveGroup {
+  readonly heading: string;
+  readonly lines: readonly string[];
+  readonly compact: readonly string[];
+  readonly addresses: readonly string[];
+}
+
+function destructiveGroups(review: Review): DestructiveGroup[] {
+  const groups: DestructiveGroup[] = [];
+  for (const plan of review.plans) {
+    const items = plan.resources.filter(isDestructivePlan);
+    if (items.length === 0) continue;
+    groups.push({
+      heading: `Plan ${code(plan.stack)}`,
+      lines: items.map(destructivePlanLine),
+      compact: items.map((r) => `- ${r.action === "replace" ? "replace" : r.action} ${code(r.address)}`),
+      addresses: items.map((r) => `${r.action === "replace" ? "R" : r.action === "forget" ? "F" : "D"} ${r.address}`),
+    });
+  }
+  for (const stack of review.diff ?? []) {
+    const items = stack.resources.filter(isDestructiveDiff);
+    if (items.length === 0) continue;
+    groups.push({
+      heading: `Synth diff ${code(stack.stack)}`,
+      lines: items.map(destructiveDiffLine),
+      compact: items.map((r) => `- ${r.replace ? "replace" : "delete"} ${code(r.address)}`),
+      addresses: items.map((r) => `${r.replace ? "R" : "D"} ${r.address}`),
+    });
+  }
+  return groups;
+}
+
+const DESTRUCTIVE_HEADING = "### ⚠️ Deletes and replacements";
+
+function renderDestructive(groups: readonly DestructiveGroup[], form: "full" | "compact" | "bare"): string {
+  if (groups.length === 0) return "";
+  if (form === "bare") {
+    const body = groups.map((g) => `${g.heading.replace(/`/g, "")}\n${g.addresses.join("\n")}`).join("\n");
+    return `${DESTRUCTIVE_HEADING}\n\nR = replace, D = delete, F = forget (shortest form: the full list is too long for one comment).\n\n\`\`\`\n${body}\n\`\`\``;
+  }
+  const body = groups.map((g) => `**${g.heading}**\n\n${(form === "full" ? g.lines : g.compact).join("\n")}`).join("\n\n");
+  const note = form === "compact" ? "\n\n_Shown one per line without reasons: the full list is too long for one comment._" : "";
+  return `${DESTRUCTIVE_HEADING}\n\n${body}${note}`;
+}
+
+// ---------------------------------------------------------------------------
+// The trimmable part: collapsible sections of entries with optional children.
+
+interface Item {
+  readonly text: string;
+  /** Lower is kept longer. */
+  readonly priority: number;
+  readonly children: readonly Item[];
+  /** Counted as a resource entry (otherwise as an attribute change) in trim notes. */
+  readonly entry: boolean;
+  /** Already listed under "Deletes and replacements": worth showing only with its attribute lines. */
+  readonly onlyWithChildren?: boolean;
+}
+
+interface Section {
+  readonly summary: string;
+  readonly open: boolean;
+  readonly intro: string;
+  readonly items: readonly Item[];
+}
+
+/** Priorities, most kept first: trimming starts from the bottom of this list. */
+const P = {
+  failingFinding: 0,
+  replaceEntry: 1,
+  updateEntry: 1,
+  moveImportEntry: 1,
+  forcingAttribute: 2,
+  createEntry: 3,
+  finding: 3,
+  readEntry: 4,
+  attribute: 5,
+  noOpEntry: 6,
+} as const;
+
+function attributeItems(changes: readonly AttributeChange[]): Item[] {
+  // What forces a replacement is what a reviewer looks for first.
+  const ordered = [...changes.filter((c) => c.forcesReplacement), ...changes.filter((c) => !c.forcesReplacement)];
+  return ordered.map((c) => ({
+    text: changeLine(c),
+    priority: c.forcesReplacement ? P.forcingAttribute : P.attribute,
+    children: [],
+    entry: false,
+  }));
+}
+
+function planEntryLine(r: PlanResourceChange): string {
+  const extras: string[] = [];
+  if (r.moved && r.previousAddress) extras.push(`moved from ${code(r.previousAddress)}`);
+  if (r.imported) extras.push(r.importId ? `imported (id ${code(truncate(r.importId, MAX_VALUE_CHARS))})` : "imported");
+  const extra = extras.length > 0 ? `: ${extras.join(", ")}` : "";
+  switch (r.action) {
+    case "replace":
+      return `- 🟠 **replace** ${code(r.address)}${extra}`;
+    case "update":
+      return `- 🟡 **update** ${code(r.address)}${extra}`;
+    case "create":
+      return `- 🟢 **create** ${code(r.address)}${extra}`;
+    case "read":
+      return `- 🔵 **read** ${code(r.address)}${reasonText(r.actionReason)}`;
+    case "no-op":
+      return `- ⚪ ${r.moved ? "**move**" : r.imported ? "**import**" : "no change"} ${code(r.address)}${extra}`;
+    default:
+      return `- ${r.action} ${code(r.address)}${extra}`;
+  }
+}
+
+function planSection(plan: PlanSummary): Section | undefined {
+  const items: Item[] = [];
+  for (const r of plan.resources) {
+    if (r.action === "delete" || r.action === "forget") continue;
+    const header = planEntryLine(r);
+    let priority: number;
+    if (r.action === "replace") priority = P.replaceEntry;
+    else if (r.action === "update") priority = P.updateEntry;
+    else if (r.moved || r.imported) priority = P.moveImportEntry;
+    else if (r.action === "create") priority = P.createEntry;
+    else if (r.action === "read") priority = P.readEntry;
+    else priority = P.noOpEntry;
+    const children = attributeItems(r.changes);
+    items.push({ text: header, priority, children, entry: true, onlyWithChildren: r.action === "replace" && children.length > 0 });
+  }
+  if (items.length === 0) return undefined;
+  const c = plan.counts;
+  const parts = [
+    c.replace && plural(c.replace, "replace", "replaces"),
+    c.delete && plural(c.delete, "delete"),
+    c.create && plural(c.create, "create"),
+    c.update && plural(c.update, "update"),
+    c.move && plural(c.move, "move"),
+    c.import && plural(c.import, "import"),
+    c.read && plural(c.read, "read"),
+    c["no-op"] && `${c["no-op"].toLocaleString("en-US")} unchanged`,
+  ].filter((p): p is string => typeof p === "string");
+  const version = plan.terraformVersion ? `, Terraform ${escapeHtml(plan.terraformVersion)}` : "";
+  const deletes = c.delete + c.forget;
+  const intro = [
+    `Source: ${code(plan.source)} (format ${escapeHtml(plan.formatVersion)}${version}).`,
+    deletes > 0 ? ` Deletes are listed under "Deletes and replacements" above.` : "",
+    plan.errored ? " ⛔ Terraform reported errors: this plan is incomplete." : "",
+    "\n",
+  ].join("");
+  return {
+    summary: `Plan <code>${escapeHtml(plan.stack)}</code>: ${parts.join(", ")}`,
+    open: false,
+    intro,
+    items,
+  };
+}
+
+function diffEntryLine(r: ResourceDiff): string {
+  const redeploy = r.redeploy ? " 🚀 **redeploy** (new image tag)" : "";
+  const renamed = r.previousAddress ? ` (was ${code(r.previousAddress)})` : "";
+  if (r.kind === "added") return `- 🟢 **add** ${code(r.address)}`;
+  if (r.kind === "removed") return `- 🔴 **delete** ${code(r.address)}`;
+  if (r.replace) return `- 🟠 **replace** ${code(r.address)}${renamed}${redeploy}`;
+  if (r.kind === "renamed") return `- ↪️ **rename** ${code(r.address)}${renamed}${redeploy}`;
+  return `- 🟡 **change** ${code(r.address)}${redeploy}`;
+}
+
+function diffSection(stack: StackDiff, base: string | undefined): Section | undefined {
+  const items: Item[] = stack.resources
+    .filter((r) => r.kind !== "removed")
+    .map((r) => ({
+      text: diffEntryLine(r),
+      priority: r.replace || r.redeploy ? P.replaceEntry : r.kind === "added" ? P.createEntry : P.updateEntry,
+      children: attributeItems(r.changes),
+      entry: true,
+      onlyWithChildren: r.replace && !r.redeploy && r.changes.length > 0,
+    }));
+  if (items.length === 0) return undefined;
+  const n = (pred: (r: ResourceDiff) => boolean): number => stack.resources.filter(pred).length;
+  const parts = [
+    plural(n((r) => r.kind === "added"), "added", "added"),
+    plural(n((r) => r.kind === "changed" || r.kind === "renamed"), "changed", "changed"),
+    plural(n((r) => r.kind === "removed"), "removed", "removed"),
+  ];
+  return {
+    summary: `Synth diff <code>${escapeHtml(stack.stack)}</code>: ${parts.join(", ")}`,
+    open: false,
+    intro: `Synthesized Terraform JSON compared with ${base ? code(base) : "the base"}; no Azure access needed.\n`,
+    items,
+  };
+}
+
+function findingsSection(review: Review): Section | undefined {
+  if (review.findings.length === 0) return undefined;
+  const failing = new Set(failingFindings(review.findings, review.failOn));
+  const sorted = [...review.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+  const icon: Record<Severity, string> = { high: "🔴", medium: "🟠", low: "🟡" };
+  const items = sorted.map((f) => ({
+    text: `| ${icon[f.severity]} ${f.severity} | ${code(f.id)} | ${f.stack ? `${code(f.stack)} ` : ""}${code(f.address)} | ${cell(f.message)} | ${cell(f.fix)} |`,
+    priority: failing.has(f) ? P.failingFinding : P.finding,
+    children: [],
+    entry: true,
+  }));
+  return {
+    summary: `Policy findings (${review.findings.length.toLocaleString("en-US")})`,
+    open: failing.size > 0,
+    intro: "| Severity | Rule | Resource | Problem | Fix |\n|---|---|---|---|---|",
+    items,
+  };
+}
+
+interface Selection {
+  readonly included: Set<Item>;
+  readonly withChildren: Set<Item>;
+  readonly omittedEntries: number;
+  readonly omittedAttributes: number;
+}
+
+function sectionOpen(s: Section): string {
+  return `<details${s.open ? " open" : ""}><summary>${s.summary}</summary>\n\n${s.intro}\n`;
+}
+const SECTION_CLOSE = "\n</details>";
+/** Room kept for one trim note per section and per trimmed entry. */
+const SECTION_NOTE_RESERVE = 140;
+const CHILD_NOTE_RESERVE = 70;
+
+function select(sections: readonly Section[], budget: number): Selection {
+  interface Candidate {
+    readonly item: Item;
+    readonly parent?: Item;
+    readonly section: Section;
+    readonly sectionIndex: number;
+    readonly seq: number;
+  }
+  const candidates: Candidate[] = [];
+  sections.forEach((section, sectionIndex) => {
+    let seq = 0;
+    for (const item of section.items) {
+      candidates.push({ item, section, sectionIndex, seq: seq++ });
+      for (const child of item.children) candidates.push({ item: child, parent: item, section, sectionIndex, seq: seq++ });
+    }
+  });
+  // Same priority: take turns between sections, so the first stack cannot use up the room of the others.
+  // A line never goes before its entry, whatever their priorities.
+  const rank = (c: Candidate): number => (c.parent ? Math.max(c.parent.priority, c.item.priority) : c.item.priority);
+  candidates.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq || a.sectionIndex - b.sectionIndex);
+  const included = new Set<Item>();
+  /** Entries with at least one attribute line shown (they get a trim note, and are paid for). */
+  const withChildren = new Set<Item>();
+  const openSections = new Set<Section>();
+  let used = 0;
+  let omittedEntries = 0;
+  let omittedAttributes = 0;
+  for (const c of candidates) {
+    const sectionCost = openSections.has(c.section)
+      ? 0
+      : sectionOpen(c.section).length + SECTION_CLOSE.length + SECTION_NOTE_RESERVE + 2;
+    if (!c.parent) {
+      if (c.item.onlyWithChildren) {
+        // Decided (and paid for) when its first attribute line is.
+        included.add(c.item);
+        continue;
+      }
+      const cost = c.item.text.length + 1 + sectionCost;
+      if (used + cost > budget) {
+        omittedEntries++;
+        continue;
+      }
+      used += cost;
+      included.add(c.item);
+      openSections.add(c.section);
+      continue;
+    }
+    if (!included.has(c.parent)) {
+      omittedAttributes++;
+      continue;
+    }
+    let cost = c.item.text.length + 1;
+    if (!withChildren.has(c.parent)) {
+      cost += CHILD_NOTE_RESERVE + sectionCost;
+      if (c.parent.onlyWithChildren) cost += c.parent.text.length + 1;
+    }
+    if (used + cost > budget) {
+      omittedAttributes++;
+      continue;
+    }
+    used += cost;
+    included.add(c.item);
+    withChildren.add(c.parent);
+    openSections.add(c.section);
+  }
+  // A header kept for its attribute lines, none of which fit, stays only in the top list.
+  for (const section of sections) {
+    for (const item of section.items) if (item.onlyWithChildren && !withChildren.has(item)) included.delete(item);
+  }
+  return { included, withChildren, omittedEntries, omittedAttributes };
+}
+
+function renderSections(sections: readonly Section[], selection: Selection): { text: string; hiddenSections: number } {
+  const out: string[] = [];
+  let hiddenSections = 0;
+  for (const section of sections) {
+    const lines: string[] = [];
+    let missingEntries = 0;
+    let missingAttributes = 0;
+    for (const item of section.items) {
+      if (!selection.included.has(item)) {
+        if (!item.onlyWithChildren) missingEntries++;
+        missingAttributes += item.children.length;
+        continue;
+      }
+      lines.push(item.text);
+      if (!selection.withChildren.has(item)) {
+        missingAttributes += item.children.length;
+        continue;
+      }
+      let missingChildren = 0;
+      for (const child of item.children) {
+        if (selection.included.has(child)) lines.push(child.text);
+        else missingChildren++;
+      }
+      if (missingChildren > 0) {
+        lines.push(`  - _… ${plural(missingChildren, "more attribute change")} not shown_`);
+        missingAttributes += missingChildren;
+      }
+    }
+    if (lines.length === 0) {
+      hiddenSections++;
+      continue;
+    }
+    const missing: string[] = [];
+    if (missingEntries > 0) missing.push(plural(missingEntries, "more entry", "more entries"));
+    if (missingAttributes > 0) missing.push(plural(missingAttributes, "attribute change"));
+    if (missing.length > 0) lines.push("", `_… ${missing.join(" and ")} in this section not shown (report size cap)._`);
+    out.push(`${sectionOpen(section)}${lines.join("\n")}${SECTION_CLOSE}`);
+  }
+  return { text: out.join("\n\n"), hiddenSections };
+}
+
+export interface MarkdownOptions {
+  /** @default 65,000 */
+  readonly maxChars?: number;
+}
+
+/** Renders the review as one GitHub comment body, never longer than `maxChars`. */
+export function renderMarkdown(review: Review, options: MarkdownOptions = {}): string {
+  const cap = options.maxChars ?? MAX_REPORT_CHARS;
+  const verdict = verdictOf(review);
+  const head: string[] = [`**mlfunc review: ${verdict.text}**`, ""];
+  if (review.plans.length > 0) head.push(planCountsTable(review.plans), "");
+  if (review.diff && review.diff.length > 0) head.push(diffCountsTable(review), "");
+  head.push(findingsCountLine(review));
+  for (const note of review.notes ?? []) head.push("", `> ${note.replace(/[\r\n]+/g, " ")}`);
+  const header = head.join("\n");
+
+  const sections = [
+    findingsSection(review),
+    ...review.plans.map(planSection),
+    ...(review.diff ?? []).map((s) => diffSection(s, review.base)),
+  ].filter((s): s is Section => s !== undefined);
+
+  const groups = destructiveGroups(review);
+  const tail = `\n\n${REPORT_MARKER}`;
+  const noteReserve = 400;
+  let destructive = "";
+  for (const form of ["full", "compact", "bare"] as const) {
+    destructive = renderDestructive(groups, form);
+    if (header.length + destructive.length + tail.length + noteReserve + 4 <= cap) break;
+  }
+  const fixed = [header, destructive].filter((p) => p !== "").join("\n\n");
+  const fixedRoom = cap - tail.length - noteReserve - 4;
+  if (fixed.length > fixedRoom) {
+    // Even one short line per delete does not fit: the only time such lines are cut.
+    return `${fixed.slice(0, Math.max(0, fixedRoom - 300)).replace(/\n[^\n]*$/, "")}\n\n_… list cut: more deletes and replacements than fit in one comment; run \`npm run review -- --format json\` for all of them._${tail}`;
+  }
+
+  let budget = cap - fixed.length - tail.length - noteReserve - 4;
+  for (let attempt = 0; ; attempt++) {
+    const selection = select(sections, Math.max(0, budget));
+    const body = renderSections(sections, selection);
+    const notes: string[] = [];
+    const leftOut: string[] = [];
+    if (selection.omittedEntries > 0) leftOut.push(plural(selection.omittedEntries, "more entry", "more entries"));
+    if (selection.omittedAttributes > 0) leftOut.push(plural(selection.omittedAttributes, "attribute change"));
+    if (leftOut.length > 0) {
+      const hidden = body.hiddenSections > 0 ? `, ${plural(body.hiddenSections, "section")} dropped entirely` : "";
+      notes.push(
+        `_… ${leftOut.join(" and ")} not shown${hidden} (report capped at ${cap.toLocaleString("en-US")} characters); run \`npm run review -- --format json\` for all of it._`,
+      );
+    }
+    const doc = [fixed, body.text, ...notes].filter((p) => p !== "").join("\n\n") + tail;
+    if (doc.length <= cap || attempt >= 6) return doc.length <= cap ? doc : doc.slice(0, cap - tail.length) + tail;
+    budget -= doc.length - cap + 500;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+
+export interface JsonReport {
+  readonly tool: "mlfunc-review";
+  readonly schemaVersion: 1;
+  readonly status: ReviewStatus;
+  readonly verdict: string;
+  readonly exitCode: 0 | 1;
+  readonly failOn: FailOn;
+  readonly base?: string;
+  readonly counts: {
+    readonly plans: ActionCounts;
+    readonly findings: Record<Severity, number>;
+  };
+  readonly plans: readonly PlanSummary[];
+  readonly diff: readonly StackDiff[];
+  readonly findings: readonly PolicyFinding[];
+  readonly notes: readonly string[];
+}
+
+export function toJsonReport(review: Review): JsonReport {
+  const verdict = verdictOf(review);
+  const plans = emptyCounts();
+  for (const plan of review.plans) addCounts(plans, plan.counts);
+  const findings: Record<Severity, number> = { high: 0, medium: 0, low: 0 };
+  for (const f of review.findings) findings[f.severity]++;
+  return {
+    tool: "mlfunc-review",
+    schemaVersion: 1,
+    status: verdict.status,
+    verdict: verdict.text,
+    exitCode: reviewExitCode(review),
+    failOn: review.failOn,
+    ...(review.base !== undefined ? { base: review.base } : {}),
+    counts: { plans, findings },
+    plans: review.plans,
+    diff: review.diff ?? [],
+    findings: review.findings,
+    notes: review.notes ?? [],
+  };
+}
+
+/** The whole review, untrimmed; values are the same masked display strings as in Markdown. */
+export function renderJson(review: Review): string {
+  return `${JSON.stringify(toJsonReport(review), null, 2)}\n`;
+}
