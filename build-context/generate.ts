@@ -27,6 +27,13 @@ export const PROJECT_ROOT = findProjectRoot(__dirname);
 
 const TEXT_FILE = /(\.(py|txt|json|cfg|toml|ini|md)|Dockerfile|\.dockerignore)$/;
 
+/** Where the scoring script sits in the context: `scoring/` plus its path inside sourceDir. */
+export function scoringScriptPath(deployment: Deployment): string {
+  const { sourceDir, scoringScript } = deployment.model;
+  const inside = sourceDir === undefined ? basename(scoringScript) : relative(sourceDir, scoringScript).split("\\").join("/");
+  return `scoring/${inside}`;
+}
+
 /** The function.json of one function: bindings as data, connection names as the stack's app settings. */
 export function functionJson(fn: FunctionConfig): object {
   const t = fn.trigger;
@@ -76,8 +83,7 @@ export function buildContext(deployment: Deployment, env: EnvironmentDeployment)
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     files.set(path, TEXT_FILE.test(path) ? toLf(bytes) : bytes);
   };
-  const script = basename(deployment.model.scoringScript);
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: script }));
+  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", fill(template("host.json"), { FUNCTION_TIMEOUT: functionTimeout(env) }));
   add("requirements.txt", requirements(deployment.model.requirements));
@@ -88,7 +94,9 @@ export function buildContext(deployment: Deployment, env: EnvironmentDeployment)
   for (const pkg of ["mlfunc_runtime", "azureml"]) {
     for (const f of walk(join(PROJECT_ROOT, "runtime", pkg), RUNTIME_SKIP)) add(`${pkg}/${f.path}`, f.content);
   }
-  add(`scoring/${script}`, readFileSync(deployment.model.scoringScript));
+  const { sourceDir, scoringScript } = deployment.model;
+  if (sourceDir === undefined) add(`scoring/${basename(scoringScript)}`, readFileSync(scoringScript));
+  else for (const f of walk(sourceDir, SKIP_CACHES)) add(`scoring/${f.path}`, f.content);
   const model = deployment.model.path;
   if (statSync(model).isDirectory()) {
     for (const f of walk(model, () => false)) files.set(`model/${basename(model)}/${f.path}`, f.content);
@@ -117,12 +125,12 @@ export function writeBuildContext(context: BuildContext, root: string): string {
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  for (const f of context.files) {
-    const target = join(tmp, f.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.content);
-  }
   try {
+    for (const f of context.files) {
+      const target = join(tmp, f.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, f.content);
+    }
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -132,7 +140,8 @@ export function writeBuildContext(context: BuildContext, root: string): string {
 }
 
 function requirements(lines: readonly string[]): string {
-  const name = (l: string) => l.split(/[<>=!~;\[ ]/)[0]?.toLowerCase().replace(/_/g, "-");
+  // PEP 503: names differing only in case, "-", "_" or "." are the same project.
+  const name = (l: string) => l.split(/[<>=!~;\[ @]/)[0]?.toLowerCase().replace(/[-_.]+/g, "-");
   const all = lines.some((l) => name(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
   return `${all.join("\n")}\n`;
 }
@@ -149,11 +158,13 @@ function fill(text: string, values: Record<string, string>): string {
   });
 }
 
+/** Byte-exact apart from line endings: latin1 maps every byte to one character and back. */
 function toLf(bytes: Buffer): Buffer {
-  return bytes.includes(13) ? Buffer.from(bytes.toString("utf8").replace(/\r\n/g, "\n"), "utf8") : bytes;
+  return bytes.includes(13) ? Buffer.from(bytes.toString("latin1").replace(/\r\n/g, "\n"), "latin1") : bytes;
 }
 
-const RUNTIME_SKIP = (name: string) => name === "__pycache__" || name === "tests" || name.endsWith(".pyc");
+const SKIP_CACHES = (name: string) => name === "__pycache__" || name.endsWith(".pyc");
+const RUNTIME_SKIP = (name: string) => SKIP_CACHES(name) || name === "tests";
 
 /** Files under `dir`, sorted by path, leaving out the names `skip` accepts. */
 function walk(dir: string, skip: (name: string) => boolean): ContextFile[] {
@@ -162,8 +173,10 @@ function walk(dir: string, skip: (name: string) => boolean): ContextFile[] {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (skip(entry.name)) continue;
       const full = join(d, entry.name);
-      if (entry.isDirectory()) visit(full);
-      else if (entry.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), content: readFileSync(full) });
+      // Follow links: model folders from caches (Hugging Face, DVC) are often made of them.
+      const kind = entry.isSymbolicLink() ? statSync(full) : entry;
+      if (kind.isDirectory()) visit(full);
+      else if (kind.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), content: readFileSync(full) });
     }
   };
   visit(dir);

@@ -47,6 +47,8 @@ export interface Deployment {
     readonly path: string;
     /** Absolute path of the scoring script. */
     readonly scoringScript: string;
+    /** Absolute path of the folder copied with the script, when the file names one. */
+    readonly sourceDir?: string;
     readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
     /** pip requirement lines, in the file's order. */
     readonly requirements: readonly string[];
@@ -157,6 +159,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     model: {
       path: resolve(dir, file.model.path),
       scoringScript: resolve(dir, file.model.scoringScript),
+      sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
       pythonVersion: file.model.pythonVersion,
       requirements,
     },

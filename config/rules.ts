@@ -3,7 +3,7 @@
  * every part of the file that passed the schema, so all problems surface in one run.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, nameProblem, resourceNames, suggestName } from "./naming";
 import { maxInstances, planKind } from "./hosting";
@@ -57,16 +57,55 @@ function checkModel(dir: string, model: ModelConfig, report: Report): void {
     if (missing.length > 0) {
       report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
     }
+    if (model.sourceDir === undefined) checkSiblingImports(model.scoringScript, script, text, report);
+  }
+  if (model.sourceDir !== undefined) {
+    const source = resolve(dir, model.sourceDir);
+    if (!existsSync(source) || !statSync(source).isDirectory()) {
+      report("model.sourceDir", model.sourceDir, "no such folder (paths are relative to the deployment file); fix the path");
+    } else if (relative(source, script).startsWith("..")) {
+      report("model.sourceDir", model.sourceDir, `the scoring script ${model.scoringScript} must be inside this folder; point sourceDir at the folder that holds it`);
+    }
   }
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
     if (!existsSync(req) || !statSync(req).isFile()) {
       report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
+    } else {
+      readFileSync(req, "utf8")
+        .split(/\r?\n/)
+        .forEach((line, i) => checkRequirement(`model.requirements (line ${i + 1} of ${model.requirements})`, line, report));
+    }
+  } else if (model.requirements !== undefined) {
+    model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
+  }
+}
+
+/** Lines pip would resolve against files that the image does not have. */
+function checkRequirement(path: string, line: string, report: Report): void {
+  const l = line.trim();
+  if (/^(-r|-c|--requirement|--constraint)\b/.test(l)) {
+    report(path, l, "includes of other requirement files are not copied into the image; list their packages in this file instead");
+  } else if (/^(-e|--editable)\b/.test(l) || /^(\.{1,2}\/|\/|file:)/.test(l)) {
+    report(path, l, "local paths and editable installs are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
+  }
+}
+
+/** A module imported from next to the script works locally but is missing in the image. */
+function checkSiblingImports(shown: string, script: string, text: string, report: Report): void {
+  const folder = dirname(script);
+  const modules = [...text.matchAll(/^\s*(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import|import\s+([A-Za-z_]\w*))/gm)].map((m) => m[1] ?? m[2] ?? "");
+  for (const name of [...new Set(modules)].sort()) {
+    if (existsSync(join(folder, `${name}.py`)) || existsSync(join(folder, name, "__init__.py"))) {
+      report("model.scoringScript", shown, `the script imports "${name}" from its own folder, which is not copied into the image; set model.sourceDir to that folder`);
     }
   }
 }
 
 const TOKEN = /\{([^{}]*)\}/g;
+
+/** Top-level names of the image's own files and folders, which a function folder would overwrite. */
+const RESERVED_FUNCTION_NAMES = ["Dockerfile", "mlfunc_runtime", "azureml", "model", "scoring"];
 
 /** A blob path's container and the `{tokens}` it binds, or what is wrong with it. */
 export function parseBlobPath(path: string): { container: string; tokens: string[]; problem?: string } {
@@ -92,6 +131,8 @@ function checkFunctions(functions: Parts["functions"], report: Report): void {
   const queueConsumers = new Map<string, number>();
   for (const [i, fn] of functions) {
     const at = `functions[${i}]`;
+    const reserved = RESERVED_FUNCTION_NAMES.find((r) => r.toLowerCase() === fn.name.toLowerCase());
+    if (reserved) report(`${at}.name`, fn.name, `"${reserved}" is taken by the image's own files (${RESERVED_FUNCTION_NAMES.join(", ")}); rename the function`);
     const key = fn.name.toLowerCase();
     const first = seenNames.get(key);
     if (first !== undefined) report(`${at}.name`, fn.name, `functions[${first}] already has this name (names are case-insensitive); rename one`);

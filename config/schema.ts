@@ -42,6 +42,9 @@ export const modelSchema = z
   .strictObject({
     path: relativePath("The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did."),
     scoringScript: relativePath("The Azure ML scoring script (defines init() and run(data))."),
+    sourceDir: relativePath(
+      "Folder holding the scoring script and the modules it imports (Azure ML's source_directory); copied whole into the image. Without it only the script is copied.",
+    ).optional(),
     pythonVersion: z
       .enum(PYTHON_VERSIONS, { error: `must be one of "3.10", "3.11", "3.12" (as a quoted string: YAML reads 3.10 as 3.1)` })
       .default("3.11")

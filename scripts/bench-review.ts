@@ -145,3 +145,40 @@ export async function benchPlanSummary(runs = 5): Promise<BenchResult> {
   times.sort((a, b) => a - b);
   return { name: "review: parse, summarize and render a plan", ms: Math.round(times[Math.floor(times.length / 2)]), resources };
 }
+
+/**
+ * Times the offline diff of a large config against a changed copy of itself (every other
+ * environment on another SKU, one function more). Synthesis is measured separately by the bench.
+ */
+export async function benchOfflineDiff(configFile: string, runs = 5): Promise<BenchResult> {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { parse, stringify } = await import("yaml");
+  const { buildApp } = await import("../main");
+  const { diffSynthDirs } = await import("../review/diff");
+  const dir = mkdtempSync(join(tmpdir(), "mlfunc-bench-diff-"));
+  try {
+    const changed = parse(readFileSync(configFile, "utf8")) as { functions: object[]; environments: Record<string, { plan: { sku: string } }> };
+    Object.values(changed.environments).forEach((env, i) => {
+      if (i % 2 === 0) env.plan = { sku: "S1" };
+    });
+    changed.functions.push({ name: "http-extra", trigger: { type: "http" } });
+    const changedFile = join(dir, "changed.yaml");
+    writeFileSync(changedFile, stringify(changed));
+    buildApp({ config: configFile, outdir: join(dir, "base"), contextsDir: join(dir, "ctx") }).synth();
+    buildApp({ config: changedFile, outdir: join(dir, "head"), contextsDir: join(dir, "ctx") }).synth();
+    const times: number[] = [];
+    let resources = 0;
+    for (let run = 0; run < runs; run++) {
+      const start = process.hrtime.bigint();
+      const diff = await diffSynthDirs(join(dir, "base"), join(dir, "head"));
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      resources = diff.reduce((n, s) => n + s.resources.length, 0);
+    }
+    times.sort((a, b) => a - b);
+    return { name: "review: offline diff of the large config", ms: Math.round(times[Math.floor(times.length / 2)] ?? 0), resources };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,13 +1,16 @@
 /**
  * `npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]`: runs one function
- * locally through the same runtime the image uses, with the local python3 and the local model.
+ * locally with the local python3, from the environment's generated build context: the same runtime,
+ * script, model and files that the image gets, so what works here works there.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { PROJECT_ROOT } from "../build-context/generate";
+import { buildContext, scoringScriptPath, writeBuildContext } from "../build-context/generate";
+
+export const CONTEXTS_DIR = ".mlfunc/contexts";
 
 export interface InvokeArgs {
   readonly functionName: string;
@@ -39,14 +42,11 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   return { functionName, input, env, out };
 }
 
-/** The `python -m mlfunc_runtime.local` arguments for one function of the deployment. */
-export function runtimeArgs(deployment: Deployment, args: InvokeArgs): string[] {
+/** The `python -m mlfunc_runtime.local` arguments for one function, run from the build context `contextDir`. */
+export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir: string): string[] {
   const fn = deployment.functions.find((f) => f.name === args.functionName);
   if (!fn) {
     throw new UsageError(`no function "${args.functionName}" in ${deployment.file}; the functions are: ${deployment.functions.map((f) => f.name).join(", ")}`);
-  }
-  if (args.env !== undefined && !deployment.environments.some((e) => e.name === args.env)) {
-    throw new UsageError(`no environment "${args.env}"; the environments are: ${deployment.environments.map((e) => e.name).join(", ")}`);
   }
   if (!existsSync(args.input)) throw new UsageError(`input file "${args.input}" does not exist`);
   const t = fn.trigger;
@@ -54,9 +54,8 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs): string[] 
     "-m", "mlfunc_runtime.local",
     "--function", fn.name,
     "--trigger", t.type,
-    "--script", deployment.model.scoringScript,
-    // AZUREML_MODEL_DIR is the folder that holds the model file or folder, as in the image.
-    "--model-dir", dirname(deployment.model.path),
+    "--script", join(contextDir, scoringScriptPath(deployment)),
+    "--model-dir", join(contextDir, "model"),
     "--input", args.input,
     "--out", args.out,
   ];
@@ -70,6 +69,15 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs): string[] 
   }
 }
 
+/** Writes the build context of `--env` (default: the first environment) and returns its folder. */
+export function contextFor(deployment: Deployment, env: string | undefined, root: string = CONTEXTS_DIR): string {
+  const environment = env === undefined ? deployment.environments[0] : deployment.environments.find((e) => e.name === env);
+  if (!environment) {
+    throw new UsageError(`no environment "${env}"; the environments are: ${deployment.environments.map((e) => e.name).join(", ")}`);
+  }
+  return writeBuildContext(buildContext(deployment, environment), resolve(root));
+}
+
 export function pythonInterpreter(): string {
   return process.env.MLFUNC_PYTHON ?? "python3";
 }
@@ -78,10 +86,12 @@ export function pythonInterpreter(): string {
 export function invoke(argv: readonly string[]): number {
   let deployment: Deployment;
   let pyArgs: string[];
+  let contextDir: string;
   try {
     const args = parseInvokeArgs(argv);
     deployment = loadDeployment();
-    pyArgs = runtimeArgs(deployment, args);
+    contextDir = contextFor(deployment, args.env);
+    pyArgs = runtimeArgs(deployment, args, contextDir);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`invoke: ${e.message}\n`);
@@ -103,8 +113,10 @@ export function invoke(argv: readonly string[]): number {
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }
-  const pythonPath = [join(PROJECT_ROOT, "runtime"), process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-  const run = spawnSync(python, pyArgs, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath } });
+  // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
+  const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+  // No bytecode: the context folder is shared and becomes the docker build context.
+  const run = spawnSync(python, pyArgs, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" } });
   return run.status ?? 1;
 }
 

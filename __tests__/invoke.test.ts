@@ -1,0 +1,255 @@
+/** `npm run invoke`: argument parsing, the runtime command line, and real local runs of each trigger. */
+import childProcess = require("node:child_process");
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { loadDeployment } from "../config/load";
+import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../scripts/invoke";
+import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+
+const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
+const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
+const SAMPLE = join(EXAMPLE, "sample.json");
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]";
+
+const work = scratch();
+let config: string;
+let expected: string;
+
+function writeConfig(name: string, c: Json): string {
+  const dir = join(work.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "mlfunc.yaml"), stringify(c));
+  return join(dir, "mlfunc.yaml");
+}
+
+/** A deployment with one HTTP function served by `script` (which must define init() and run()). */
+function scriptConfig(name: string, script: string): string {
+  const dir = join(work.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "score.py"), script);
+  const c = defaultConfig();
+  c.model = { ...(c.model as Json), scoringScript: join(dir, "score.py") };
+  c.functions = [{ name: "predict", trigger: { type: "http" } }];
+  return writeConfig(name, c);
+}
+
+beforeAll(() => {
+  const check = childProcess.spawnSync(PYTHON, ["-c", "import sklearn, joblib, numpy"], { encoding: "utf8" });
+  if (check.error || check.status !== 0) {
+    throw new Error(`these tests need ${PYTHON} with scikit-learn, joblib and numpy (apt-get install -y python3-sklearn, or set MLFUNC_PYTHON): ${check.error?.message ?? check.stderr}`);
+  }
+  const reference = childProcess.spawnSync(
+    PYTHON,
+    ["-c", "import json, sys, joblib, numpy; print(json.dumps(joblib.load(sys.argv[1]).predict(numpy.array(json.load(open(sys.argv[2]))['data'])).tolist()))", MODEL, SAMPLE],
+    { encoding: "utf8" },
+  );
+  if (reference.status !== 0) throw new Error(`cannot compute the reference predictions:\n${reference.stderr}`);
+  expected = reference.stdout.trim();
+  config = writeConfig("default", defaultConfig());
+});
+afterAll(() => work.cleanup());
+
+interface ChildRun {
+  command: string;
+  args: readonly string[];
+  env: NodeJS.ProcessEnv | undefined;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Outcome {
+  code: number;
+  /** What invoke itself wrote to stderr. */
+  message: string;
+  /** Every process invoke started: the version probe, then the runtime. */
+  children: ChildRun[];
+}
+
+/**
+ * Runs `invoke(argv)` in-process. Its children's stdio is piped instead of inherited, so their
+ * output can be asserted; everything else (env, arguments, exit status) is what invoke passes.
+ */
+function run(argv: readonly string[], env: Record<string, string> = {}): Outcome {
+  const children: ChildRun[] = [];
+  const stderr: string[] = [];
+  const realSpawnSync = childProcess.spawnSync;
+  const saved = new Map<string, string | undefined>();
+  // Bytecode would otherwise land in the repository's runtime folder.
+  const vars: Record<string, string> = { MLFUNC_CONFIG: config, MLFUNC_PYTHON: PYTHON, PYTHONDONTWRITEBYTECODE: "1", ...env };
+  for (const [k, v] of Object.entries(vars)) {
+    saved.set(k, process.env[k]);
+    process.env[k] = v;
+  }
+  const spawnSpy = jest.spyOn(childProcess, "spawnSync").mockImplementation(((command: string, args: readonly string[], options: childProcess.SpawnSyncOptions) => {
+    const r = realSpawnSync(command, args, { ...options, stdio: "pipe", encoding: "utf8" });
+    children.push({ command, args, env: options.env, status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" });
+    return r;
+  }) as unknown as typeof childProcess.spawnSync);
+  const stderrSpy = jest.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+  try {
+    return { code: invoke(argv), message: stderr.join(""), children };
+  } finally {
+    stderrSpy.mockRestore();
+    spawnSpy.mockRestore();
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** The runtime's run: the one after the version probe. */
+function runtimeRun(o: Outcome): ChildRun {
+  expect(o.children).toHaveLength(2);
+  const r = o.children[1];
+  if (!r) throw new Error("no runtime run");
+  return r;
+}
+
+describe("parseInvokeArgs", () => {
+  test("positional function and input, --env and --out, default out", () => {
+    expect(parseInvokeArgs(["predict", "in.json"])).toEqual({ functionName: "predict", input: "in.json", env: undefined, out: "out" });
+    expect(parseInvokeArgs(["--env", "prod", "predict", "in.json", "--out", "o"])).toEqual({ functionName: "predict", input: "in.json", env: "prod", out: "o" });
+  });
+
+  test.each<[string[], string]>([
+    [[], USAGE],
+    [["predict"], USAGE],
+    [["predict", "a.json", "b.json"], USAGE],
+    [["predict", "a.json", "--env"], `--env needs a value; ${USAGE}`],
+    [["predict", "a.json", "--out"], `--out needs a value; ${USAGE}`],
+    [["--verbose", "predict", "a.json"], `unknown option "--verbose"; ${USAGE}`],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parseInvokeArgs(argv)).toThrow(UsageError);
+    expect(() => parseInvokeArgs(argv)).toThrow(message);
+  });
+});
+
+describe("runtimeArgs", () => {
+  test.each<[string, string[]]>([
+    ["predict", []],
+    ["predict-blob", ["--data-type", "text", "--input-path", "input/{blobname}.json", "--output-path", "output/{blobname}_out.json"]],
+    ["predict-queue", ["--output-queue", "outqueue"]],
+  ])("%s", (functionName, extra) => {
+    const d = loadDeployment(config);
+    const trigger = d.functions.find((f) => f.name === functionName)?.trigger.type;
+    const args: InvokeArgs = { functionName, input: SAMPLE, out: "out-dir" };
+    // Runs from the build context: the script and model as the image has them.
+    expect(runtimeArgs(d, args, "/ctx")).toEqual([
+      "-m", "mlfunc_runtime.local",
+      "--function", functionName,
+      "--trigger", trigger,
+      "--script", "/ctx/scoring/score.py",
+      "--model-dir", "/ctx/model",
+      "--input", SAMPLE,
+      "--out", "out-dir",
+      ...extra,
+    ]);
+  });
+});
+
+describe("invoke runs each trigger locally", () => {
+  test("HTTP prints HTTP 200 and the predictions", () => {
+    const o = run(["predict", SAMPLE, "--env", "dev"]);
+    const r = runtimeRun(o);
+    expect({ code: o.code, status: r.status, stdout: r.stdout }).toEqual({ code: 0, status: 0, stdout: `HTTP 200\n${expected}\n` });
+    expect(r.command).toBe(PYTHON);
+    const d = loadDeployment(config);
+    const context = contextFor(d, "dev");
+    expect(r.args).toEqual(runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, context));
+    expect(r.env?.PYTHONPATH?.split(":")[0]).toBe(context);
+    expect(existsSync(join(context, "mlfunc_runtime", "entry.py"))).toBe(true);
+    expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
+    expect(o.message).toBe("");
+  });
+
+  test("blob writes <out>/output/sample_input_out.json", () => {
+    const input = join(work.dir, "sample_input.json");
+    copyFileSync(SAMPLE, input);
+    const out = join(work.dir, "blob-out");
+    const o = run(["predict-blob", input, "--out", out]);
+    const r = runtimeRun(o);
+    const written = join(out, "output", "sample_input_out.json");
+    expect({ code: o.code, stdout: r.stdout }).toEqual({ code: 0, stdout: `${written}\n` });
+    expect(readFileSync(written, "utf8")).toBe(expected);
+  });
+
+  test("Service Bus prints the message for outqueue", () => {
+    const o = run(["predict-queue", SAMPLE]);
+    expect({ code: o.code, stdout: runtimeRun(o).stdout }).toEqual({ code: 0, stdout: `Service Bus output for queue outqueue:\n${expected}\n` });
+  });
+});
+
+describe("invoke exits 2 on bad input", () => {
+  test("unknown function: lists the functions", () => {
+    const o = run(["nope", SAMPLE]);
+    expect(o).toEqual({ code: 2, message: `invoke: no function "nope" in ${config}; the functions are: predict, predict-blob, predict-queue\n`, children: [] });
+  });
+
+  test("unknown --env: lists the environments", () => {
+    const o = run(["predict", SAMPLE, "--env", "staging"]);
+    expect(o).toEqual({ code: 2, message: 'invoke: no environment "staging"; the environments are: dev, prod\n', children: [] });
+  });
+
+  test("missing input file", () => {
+    const missing = join(work.dir, "absent.json");
+    expect(run(["predict", missing])).toEqual({ code: 2, message: `invoke: input file "${missing}" does not exist\n`, children: [] });
+  });
+
+  test("bad arguments print the usage", () => {
+    expect(run(["predict"])).toEqual({ code: 2, message: `invoke: ${USAGE}\n`, children: [] });
+    expect(run(["predict", SAMPLE, "--bogus"])).toEqual({ code: 2, message: `invoke: unknown option "--bogus"; ${USAGE}\n`, children: [] });
+  });
+
+  test("a deployment file that cannot be read", () => {
+    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: join(work.dir, "nowhere.yaml") });
+    expect(o.code).toBe(2);
+    expect(o.message).toContain("cannot read the deployment file");
+    expect(o.children).toEqual([]);
+  });
+
+  test("missing Python", () => {
+    const o = run(["predict", SAMPLE], { MLFUNC_PYTHON: "/nonexistent" });
+    expect(o.code).toBe(2);
+    expect(o.message).toBe('invoke: cannot run Python "/nonexistent": install Python 3.11 or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
+    expect(o.children.map((c) => c.command)).toEqual(["/nonexistent"]);
+  });
+
+  test("a blob input whose name does not match the input path: exit 2 from the runtime, nothing written", () => {
+    const input = join(work.dir, "sample.txt");
+    copyFileSync(SAMPLE, input);
+    const out = join(work.dir, "mismatch-out");
+    const o = run(["predict-blob", input, "--out", out]);
+    const r = runtimeRun(o);
+    expect({ code: o.code, status: r.status, stdout: r.stdout }).toEqual({ code: 2, status: 2, stdout: "" });
+    expect(r.stderr).toContain("error: input file name 'sample.txt' does not match the blob path pattern '{blobname}.json'");
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("invoke exits 1 when the invocation fails", () => {
+  test("a scoring script importing a missing module", () => {
+    const cfg = scriptConfig("missing-module", "import not_a_real_module_xyz\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n");
+    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: cfg });
+    const r = runtimeRun(o);
+    expect({ code: o.code, status: r.status }).toEqual({ code: 1, status: 1 });
+    expect(r.stdout.split("\n")[0]).toBe("HTTP 500");
+    expect(r.stderr).toContain("module 'not_a_real_module_xyz' is not installed");
+    expect(r.stderr).toContain("error: could not import scoring script score.py: module 'not_a_real_module_xyz' is not installed (add the package that provides it to requirements.txt)\n");
+  });
+
+  test("a failing init()", () => {
+    const cfg = scriptConfig("failing-init", 'def init():\n    raise RuntimeError("model store unreachable")\n\n\ndef run(data):\n    return data\n');
+    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: cfg });
+    const r = runtimeRun(o);
+    expect({ code: o.code, status: r.status }).toEqual({ code: 1, status: 1 });
+    expect(r.stdout.split("\n")[0]).toBe("HTTP 500");
+    expect(r.stderr).toContain("init() of");
+    expect(r.stderr).toContain("error: init() of score.py failed: RuntimeError: model store unreachable\n");
+  });
+});
