@@ -4,6 +4,8 @@ import { DeploymentError } from "./config/problems";
 import { loadDeployment } from "./config/load";
 import { buildContext, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
+import { enforcePolicy } from "./policy/aspect";
+import type { FailOn } from "./review/types";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
@@ -12,7 +14,20 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** Where generated build contexts are kept. @default .mlfunc/contexts */
   readonly contextsDir?: string;
+  /** Lowest policy severity that fails synth; lower ones are printed as warnings.
+   * @default $MLFUNC_POLICY_ERROR_AT, else "high" */
+  readonly policyErrorAt?: FailOn;
 }
+
+const LEVELS: readonly FailOn[] = ["low", "medium", "high", "none"];
+
+function policyLevel(value: string | undefined): FailOn {
+  const level = LEVELS.find((l) => l === (value ?? "high"));
+  if (!level) throw new PolicyLevelError(`MLFUNC_POLICY_ERROR_AT="${value}" is not a level; use low, medium, high or none`);
+  return level;
+}
+
+class PolicyLevelError extends Error {}
 
 /** Builds the app: one stack per environment of the deployment file. Validation happens first, so
  * an invalid file never yields a partial app. */
@@ -29,6 +44,7 @@ export function buildApp(options: SynthOptions = {}): App {
       state: deployment.state,
     });
   }
+  enforcePolicy(app, { errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT) });
   return app;
 }
 
@@ -36,8 +52,9 @@ if (require.main === module) {
   try {
     buildApp().synth();
   } catch (e) {
-    if (!(e instanceof DeploymentError)) throw e;
-    // A user's mistake: the list of problems, no stack trace.
+    // A user's mistake (an invalid file, a policy error): the message alone, no stack trace.
+    const policyFailure = e instanceof Error && e.message.startsWith("Encountered Annotations with level");
+    if (!(e instanceof DeploymentError || e instanceof PolicyLevelError || policyFailure)) throw e;
     process.stderr.write(`${e.message}\n`);
     process.exit(1);
   }

@@ -7,7 +7,7 @@ import { dirname, relative, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { checkRules } from "./rules";
+import { Parts, checkRules } from "./rules";
 import {
   DeploymentFile,
   EnvironmentConfig,
@@ -77,7 +77,7 @@ export function parseDeployment(text: string, path: string, shown: string = path
   if (doc.errors.length > 0) {
     throw new DeploymentError(
       shown,
-      doc.errors.map((e) => ({ path: "", value: undefined, line: e.linePos?.[0]?.line, message: `not valid YAML or JSON: ${e.message.split("\n")[0]}` })),
+      doc.errors.map((e) => ({ path: "", value: undefined, line: lines.linePos(e.pos[0]).line, message: `not valid YAML or JSON: ${e.message.split("\n")[0]}` })),
     );
   }
   const raw: unknown = doc.toJS();
@@ -98,34 +98,32 @@ export function parseDeployment(text: string, path: string, shown: string = path
   return normalize(parsed.data, path);
 }
 
-/** The pieces of a possibly invalid file that pass the schema on their own, so the rules can check them. */
-function partsOf(raw: unknown, dir: string) {
+/** The fields of a possibly invalid file that pass the schema on their own, so the rules can check them. */
+function partsOf(raw: unknown, dir: string): Parts {
   const obj = isRecord(raw) ? raw : {};
-  const ok = <S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined => {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-  };
-  const functions = Array.isArray(obj.functions)
-    ? obj.functions.flatMap((f, i) => {
-        const fn = ok(functionSchema, f);
-        return fn ? [[i, fn] as const] : [];
-      })
-    : [];
-  const environments = isRecord(obj.environments)
-    ? Object.entries(obj.environments).flatMap(([k, v]) => {
-        const env = ok(environmentSchema, v ?? {});
-        return env ? [[k, env] as const] : [];
-      })
-    : [];
+  const functions = Array.isArray(obj.functions) ? obj.functions.map((f, i) => [i, validFields(functionSchema, f)] as const) : [];
+  const environments = isRecord(obj.environments) ? Object.entries(obj.environments).map(([k, v]) => [k, validFields(environmentSchema, v ?? {})] as const) : [];
+  const state = stateSchema.safeParse(obj.state ?? { backend: "local" });
   return {
     dir,
     name: typeof obj.name === "string" ? obj.name : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
-    model: ok(modelSchema, obj.model),
+    model: validFields(modelSchema, obj.model),
     functions,
     environments,
-    state: ok(stateSchema, obj.state ?? { backend: "local" }),
+    state: state.success ? state.data : undefined,
   };
+}
+
+/** Each field of an object schema parsed on its own: the valid ones, defaults applied. */
+function validFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<z.output<S>> {
+  const obj = isRecord(value) ? value : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const r = field.safeParse(obj[key]);
+    if (r.success && r.data !== undefined) out[key] = r.data;
+  }
+  return out as Partial<z.output<S>>;
 }
 
 function normalize(file: DeploymentFile, path: string): Deployment {

@@ -10,11 +10,11 @@ export interface NameRule {
   readonly chars: string;
   /** Globally unique names become DNS names (`<name>.azurecr.io` and the like). */
   readonly global?: boolean;
-  /** A rule the pattern cannot express; returns what is wrong. */
+  /** A rule the pattern cannot express; returns what is wrong as a phrase ("must not ..."). */
   readonly extra?: (value: string) => string | undefined;
 }
 
-const noDoubleHyphen = (v: string) => (v.includes("--") ? "no two hyphens in a row" : undefined);
+const noDoubleHyphen = (v: string) => (v.includes("--") ? "must not have two hyphens in a row" : undefined);
 
 export const NAME_RULES = {
   app: { label: "app name", min: 2, max: 40, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", extra: noDoubleHyphen },
@@ -34,7 +34,7 @@ export const NAME_RULES = {
   },
   queue: { label: "Service Bus queue name", min: 1, max: 260, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9._/-]*[a-zA-Z0-9])?$/, chars: "letters, digits, periods, hyphens, underscores and slashes, starting and ending with a letter or digit" },
   logAnalytics: { label: "Log Analytics workspace name", min: 4, max: 63, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/, chars: "letters, digits and hyphens, starting and ending with a letter or digit" },
-  appInsights: { label: "Application Insights name", min: 1, max: 260, pattern: /^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$/, chars: "no %, &, \\, ?, / or control characters, not ending with a space or period" },
+  appInsights: { label: "Application Insights name", min: 1, max: 260, pattern: /^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$/, chars: "free of %, &, \\, ?, / and control characters, not ending with a space or period" },
   identity: { label: "managed identity name", min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter or digit" },
   tfcWorkspace: { label: "HCP Terraform workspace name", min: 1, max: 90, pattern: /^[A-Za-z0-9_-]+$/, chars: "letters, digits, hyphens and underscores" },
 } as const satisfies Record<string, NameRule>;
@@ -44,19 +44,20 @@ export type NameKind = keyof typeof NAME_RULES;
 /** What is wrong with `value` as a name of this kind, or undefined when it is valid. */
 export function nameProblem(kind: NameKind, value: string): string | undefined {
   const rule: NameRule = NAME_RULES[kind];
-  const problems: string[] = [];
+  const mustBe: string[] = [];
   if (value.length < rule.min || value.length > rule.max) {
-    problems.push(`${rule.min}-${rule.max} characters (this one has ${value.length})`);
+    mustBe.push(`${rule.min}-${rule.max} characters (this one has ${value.length})`);
   }
-  if (value.length > 0 && !rule.pattern.test(value)) problems.push(rule.chars);
+  if (value.length > 0 && !rule.pattern.test(value)) mustBe.push(rule.chars);
   const extra = rule.extra?.(value);
-  if (extra) problems.push(extra);
-  if (problems.length === 0) return undefined;
-  return `a ${rule.label} must be ${problems.join("; ")}`;
+  if (mustBe.length === 0 && !extra) return undefined;
+  const subject = `${/^[aeiou]/i.test(rule.label) ? "an" : "a"} ${rule.label}`;
+  if (mustBe.length === 0) return `${subject} ${extra}`;
+  return `${subject} must be ${mustBe.join("; ")}${extra ? `, and ${extra}` : ""}`;
 }
 
-/** A valid name close to `value`, offered as the fix in error messages. */
-export function suggestName(kind: NameKind, value: string): string {
+/** A valid name close to `value`, offered as the fix in error messages; undefined when none is near. */
+export function suggestName(kind: NameKind, value: string): string | undefined {
   const rule: NameRule = NAME_RULES[kind];
   let s = value;
   if (kind === "storageAccount") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
@@ -64,11 +65,17 @@ export function suggestName(kind: NameKind, value: string): string {
   else if (kind === "container" || kind === "functionApp" || kind === "app") {
     s = s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
   } else if (kind === "environment") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  else if (kind === "function") s = s.replace(/[^A-Za-z0-9_-]+/g, "-");
   else s = s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
-  if (kind === "app" || kind === "environment") s = s.replace(/^[^a-z]+/, "");
+  // Kinds that must start with a letter.
+  if (["app", "environment", "function", "serviceBusNamespace"].includes(kind)) {
+    const stripped = s.replace(/^[^A-Za-z]+/, "");
+    s = stripped.length > 0 ? stripped : `x${s.replace(/[^A-Za-z0-9]/g, "")}`;
+  }
+  if (kind === "serviceBusNamespace") s = s.replace(/(-(sb|mgmt))+$/i, "");
   s = s.slice(0, rule.max).replace(/-+$/, "");
-  while (s.length < rule.min) s += "x";
-  return s;
+  while (s.length > 0 && s.length < rule.min) s += "x";
+  return nameProblem(kind, s) === undefined ? s : undefined;
 }
 
 export function shortHash(text: string, length = 6): string {
@@ -108,18 +115,21 @@ export const OVERRIDABLE_NAMES = {
 export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, string>>;
 
 /**
- * `<prefix><app><sep><env>` when it fits; otherwise the app part is cut and a hash of the full
- * app/env pair keeps names of different apps apart. Globally unique kinds always carry the hash.
+ * `<prefix><app><sep><env>` when it fits; otherwise the app part (then the env part) is cut and a
+ * hash of the full app/env pair keeps names apart. Globally unique kinds always carry the hash.
  */
-function derive(kind: NameKind, prefix: string, app: string, env: string, sep: string, suffix = ""): string {
+function derive(kind: NameKind, prefix: string, app: string, env: string, sep: string, suffix = "", hashOf = app): string {
   const rule: NameRule = NAME_RULES[kind];
-  const hash = shortHash(`${app}/${env}`);
+  // Hash the app's real name: "my-model" and "mymodel" compact alike but must not collide.
+  const hash = shortHash(`${hashOf}/${env}`);
   const tail = rule.global ? `${sep}${suffix}${hash}` : "";
   let name = `${prefix}${app}${sep}${env}${tail}`;
   if (name.length > rule.max) {
-    const keep = rule.max - prefix.length - sep.length - env.length - sep.length - suffix.length - hash.length;
-    const cut = app.slice(0, Math.max(1, keep)).replace(/-+$/, "");
-    name = `${prefix}${cut}${sep}${env}${sep}${suffix}${hash}`;
+    // Room for app and env; the environment keeps its name while it can, the app gives way first.
+    const room = rule.max - prefix.length - 2 * sep.length - suffix.length - hash.length;
+    const envCut = env.slice(0, Math.min(env.length, room - 1));
+    const appCut = app.slice(0, room - envCut.length).replace(/-+$/, "");
+    name = `${prefix}${appCut}${sep}${envCut}${sep}${suffix}${hash}`;
   }
   const problem = nameProblem(kind, name);
   if (problem) throw new Error(`internal: derived ${rule.label} "${name}" is invalid: ${problem}`);
@@ -134,11 +144,11 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     logAnalytics: overrides.logAnalytics ?? derive("logAnalytics", "log-", app, env, "-"),
     appInsights: overrides.appInsights ?? derive("appInsights", "appi-", app, env, "-"),
     identity: overrides.identity ?? derive("identity", "id-", app, env, "-"),
-    registry: overrides.registry ?? derive("registry", "cr", compactApp, env, ""),
+    registry: overrides.registry ?? derive("registry", "cr", compactApp, env, "", "", app),
     registryToken: derive("registryToken", "push-", app, env, "-"),
     repository: app,
-    hostStorageAccount: overrides.hostStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "h"),
-    dataStorageAccount: overrides.dataStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "d"),
+    hostStorageAccount: overrides.hostStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "h", app),
+    dataStorageAccount: overrides.dataStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "d", app),
     servicePlan: overrides.servicePlan ?? derive("servicePlan", "asp-", app, env, "-"),
     functionApp: overrides.functionApp ?? derive("functionApp", "func-", app, env, "-"),
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
@@ -149,7 +159,7 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
 export function stateStorageNames(app: string): { resourceGroup: string; storageAccount: string; container: string } {
   return {
     resourceGroup: derive("resourceGroup", "rg-", app, "tfstate", "-"),
-    storageAccount: derive("storageAccount", "st", app.replace(/-/g, ""), "tfstate", ""),
+    storageAccount: derive("storageAccount", "st", app.replace(/-/g, ""), "tfstate", "", "", app),
     container: "tfstate",
   };
 }

@@ -14,13 +14,17 @@ export interface Parts {
   readonly dir: string;
   readonly name?: string;
   readonly location?: string;
-  readonly model?: ModelConfig;
-  readonly functions: ReadonlyArray<readonly [number, FunctionConfig]>;
-  readonly environments: ReadonlyArray<readonly [string, EnvironmentConfig]>;
+  readonly model?: Partial<ModelConfig>;
+  readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
+  readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   readonly state?: StateConfig;
 }
 
 type Report = (path: string, value: unknown, message: string) => void;
+
+export function withSuggestion(problem: string, suggestion: string | undefined): string {
+  return suggestion === undefined ? problem : `${problem}; try "${suggestion}"`;
+}
 
 export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
@@ -39,13 +43,32 @@ function checkLocation(path: string, location: string, report: Report): void {
   report(path, location, `not an Azure region name; ${fix}`);
 }
 
-function checkModel(dir: string, model: ModelConfig, report: Report): void {
-  const modelPath = resolve(dir, model.path);
-  if (!existsSync(modelPath)) {
-    report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
-  } else if (statSync(modelPath).isDirectory() ? readdirSync(modelPath).length === 0 : statSync(modelPath).size === 0) {
-    report("model.path", model.path, "the model is empty; point it at the trained model file or a folder holding it");
+function checkModel(dir: string, model: Partial<ModelConfig>, report: Report): void {
+  if (model.path !== undefined) {
+    const modelPath = resolve(dir, model.path);
+    if (!existsSync(modelPath)) {
+      report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
+    } else if (statSync(modelPath).isDirectory() ? readdirSync(modelPath).length === 0 : statSync(modelPath).size === 0) {
+      report("model.path", model.path, "the model is empty; point it at the trained model file or a folder holding it");
+    }
   }
+  if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, report);
+  if (typeof model.requirements === "string") {
+    const req = resolve(dir, model.requirements);
+    if (!existsSync(req) || !statSync(req).isFile()) {
+      report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
+    } else {
+      readFileSync(req, "utf8")
+        .split(/\r?\n/)
+        .forEach((line, i) => checkRequirement(`model.requirements (line ${i + 1} of ${model.requirements})`, line, report));
+    }
+  } else if (model.requirements !== undefined) {
+    model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
+  }
+}
+
+/** The scoring script: a .py file that exists, defines init() and run(), and has its imports in the image. */
+function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript: string }, report: Report): void {
   const script = resolve(dir, model.scoringScript);
   if (!model.scoringScript.endsWith(".py")) {
     report("model.scoringScript", model.scoringScript, "the scoring script must be a Python file ending in .py");
@@ -66,18 +89,6 @@ function checkModel(dir: string, model: ModelConfig, report: Report): void {
     } else if (relative(source, script).startsWith("..")) {
       report("model.sourceDir", model.sourceDir, `the scoring script ${model.scoringScript} must be inside this folder; point sourceDir at the folder that holds it`);
     }
-  }
-  if (typeof model.requirements === "string") {
-    const req = resolve(dir, model.requirements);
-    if (!existsSync(req) || !statSync(req).isFile()) {
-      report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
-    } else {
-      readFileSync(req, "utf8")
-        .split(/\r?\n/)
-        .forEach((line, i) => checkRequirement(`model.requirements (line ${i + 1} of ${model.requirements})`, line, report));
-    }
-  } else if (model.requirements !== undefined) {
-    model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
   }
 }
 
@@ -115,13 +126,13 @@ export function parseBlobPath(path: string): { container: string; tokens: string
   const tokens = [...path.matchAll(TOKEN)].map((m) => m[1] ?? "");
   let problem: string | undefined;
   if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
-  else if (rest.includes("//")) problem = "a blob path must not contain empty segments (//)";
+  else if (rest.startsWith("/") || rest.includes("//")) problem = "a blob path must not contain empty segments (//)";
   else if (path.replace(TOKEN, "").match(/[{}]/)) problem = "unbalanced { or } in the blob path";
   else if (tokens.some((t) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))) problem = "{tokens} must be names of letters, digits and underscores, e.g. {blobname}";
   else if (container.includes("{")) problem = "the container part cannot contain {tokens}; name a fixed container";
   else {
     const containerProblem = nameProblem("container", container);
-    if (containerProblem) problem = `the path starts with the container name: ${containerProblem}; try "${suggestName("container", container)}"`;
+    if (containerProblem) problem = `the path starts with the container name: ${withSuggestion(containerProblem, suggestName("container", container))}`;
   }
   return { container, tokens, problem };
 }
@@ -129,17 +140,26 @@ export function parseBlobPath(path: string): { container: string; tokens: string
 function checkFunctions(functions: Parts["functions"], report: Report): void {
   const seenNames = new Map<string, number>();
   const queueConsumers = new Map<string, number>();
+  // Service Bus queue names are case-insensitive: two spellings are one queue.
+  const queueSpellings = new Map<string, string>();
+  const sameQueue = (path: string, queue: string) => {
+    const first = queueSpellings.get(queue.toLowerCase());
+    if (first !== undefined && first !== queue) report(path, queue, `Service Bus treats "${first}" and "${queue}" as one queue; spell it the same way everywhere`);
+    else queueSpellings.set(queue.toLowerCase(), queue);
+  };
   for (const [i, fn] of functions) {
     const at = `functions[${i}]`;
-    const reserved = RESERVED_FUNCTION_NAMES.find((r) => r.toLowerCase() === fn.name.toLowerCase());
-    if (reserved) report(`${at}.name`, fn.name, `"${reserved}" is taken by the image's own files (${RESERVED_FUNCTION_NAMES.join(", ")}); rename the function`);
-    const key = fn.name.toLowerCase();
-    const first = seenNames.get(key);
-    if (first !== undefined) report(`${at}.name`, fn.name, `functions[${first}] already has this name (names are case-insensitive); rename one`);
-    else seenNames.set(key, i);
+    if (fn.name !== undefined) {
+      const reserved = RESERVED_FUNCTION_NAMES.find((r) => r.toLowerCase() === fn.name?.toLowerCase());
+      if (reserved) report(`${at}.name`, fn.name, `"${reserved}" is taken by the image's own files (${RESERVED_FUNCTION_NAMES.join(", ")}); rename the function`);
+      const key = fn.name.toLowerCase();
+      const first = seenNames.get(key);
+      if (first !== undefined) report(`${at}.name`, fn.name, `functions[${first}] already has this name (names are case-insensitive); rename one`);
+      else seenNames.set(key, i);
+    }
 
     const t = fn.trigger;
-    if (t.type === "blob") {
+    if (t?.type === "blob") {
       const input = parseBlobPath(t.inputPath);
       const output = parseBlobPath(t.outputPath);
       if (input.problem) report(`${at}.trigger.inputPath`, t.inputPath, input.problem);
@@ -155,10 +175,11 @@ function checkFunctions(functions: Parts["functions"], report: Report): void {
           report(`${at}.trigger.outputPath`, t.outputPath, `${unknown.map((u) => `{${u}}`).join(", ")} not in inputPath; output tokens must come from the input path (${input.tokens.map((u) => `{${u}}`).join(", ") || "it has none"})`);
         }
       }
-    } else if (t.type === "serviceBus") {
+    } else if (t?.type === "serviceBus") {
+      sameQueue(`${at}.trigger.queue`, t.queue);
       if (t.outputQueue !== undefined && t.outputQueue.toLowerCase() === t.queue.toLowerCase()) {
         report(`${at}.trigger.outputQueue`, t.outputQueue, "results sent to the trigger's own queue would trigger the function again; use another queue, e.g. \"outqueue\"");
-      }
+      } else if (t.outputQueue !== undefined) sameQueue(`${at}.trigger.outputQueue`, t.outputQueue);
       const owner = queueConsumers.get(t.queue.toLowerCase());
       if (owner !== undefined) report(`${at}.trigger.queue`, t.queue, `functions[${owner}] already reads this queue and they would split its messages; give each function its own queue`);
       else queueConsumers.set(t.queue.toLowerCase(), i);
@@ -171,11 +192,13 @@ function checkEnvironments(parts: Parts, report: Report): void {
   for (const [env, cfg] of parts.environments) {
     const at = `environments.${env}`;
     const envProblem = nameProblem("environment", env);
-    if (envProblem) report(at, env, `${envProblem}; try "${suggestName("environment", env)}"`);
+    if (envProblem) report(at, env, withSuggestion(envProblem, suggestName("environment", env)));
     if (cfg.location !== undefined) checkLocation(`${at}.location`, cfg.location, report);
 
-    const { sku, minInstances, maxInstances: max } = cfg.plan;
-    if (planKind(sku) === "dedicated") {
+    const { sku, minInstances, maxInstances: max } = cfg.plan ?? { sku: undefined };
+    if (sku === undefined) {
+      // The plan failed the schema; its problem is already listed.
+    } else if (planKind(sku) === "dedicated") {
       if (max !== undefined) report(`${at}.plan.maxInstances`, max, `Dedicated plans (${sku}) run a fixed number of instances; remove maxInstances and set minInstances, or use EP1-EP3 for elastic scale-out`);
       if (minInstances !== undefined && minInstances > maxInstances(sku)) report(`${at}.plan.minInstances`, minInstances, `${sku} allows at most ${maxInstances(sku)} instances; lower it or pick a larger tier`);
     } else {

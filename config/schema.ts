@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
+import { withSuggestion } from "./rules";
 import { SKU_FIX, skuProblem } from "./hosting";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
@@ -13,7 +14,7 @@ function azureName(kind: NameKind, description: string) {
     .string()
     .superRefine((value, ctx) => {
       const problem = nameProblem(kind, value);
-      if (problem) ctx.addIssue({ code: "custom", message: `${problem}; try "${suggestName(kind, value)}"` });
+      if (problem) ctx.addIssue({ code: "custom", message: withSuggestion(problem, suggestName(kind, value)) });
     })
     .meta({ description, minLength: rule.min, maxLength: rule.max, pattern: rule.pattern.source });
 }

@@ -4,6 +4,7 @@ import { parseBlobPath } from "../config/rules";
 import type { ManagedIdentity } from "./identity";
 import type { StorageAccount } from "./storage";
 import type { ServiceBus } from "./service-bus";
+import { idPart } from "./construct-id";
 
 /** App setting prefixes of the identity-based connections; function.json names the same ones. */
 export const CONNECTIONS = {
@@ -51,7 +52,7 @@ export class IdentityConnections extends Construct {
       for (const t of blobFunctions) {
         for (const path of [t.inputPath, t.outputPath]) {
           const { container } = parseBlobPath(path);
-          grant(`blob-owner-${container}`, "Storage Blob Data Owner", data.containerId(container));
+          grant(`blob-owner-${idPart(container)}`, "Storage Blob Data Owner", data.containerId(container));
         }
       }
       // Poison blobs are reported through a queue in the trigger's own account.
@@ -67,8 +68,8 @@ export class IdentityConnections extends Construct {
     if (busFunctions.length > 0) {
       const bus = required(props.serviceBus, "serviceBus", "a Service Bus trigger");
       for (const t of busFunctions) {
-        grant(`receiver-${t.queue}`, "Azure Service Bus Data Receiver", bus.queueId(t.queue));
-        if (t.outputQueue !== undefined) grant(`sender-${t.outputQueue}`, "Azure Service Bus Data Sender", bus.queueId(t.outputQueue));
+        grant(`receiver-${idPart(t.queue)}`, "Azure Service Bus Data Receiver", bus.queueId(t.queue));
+        if (t.outputQueue !== undefined) grant(`sender-${idPart(t.outputQueue)}`, "Azure Service Bus Data Sender", bus.queueId(t.outputQueue));
       }
       settings = {
         ...settings,
@@ -77,7 +78,7 @@ export class IdentityConnections extends Construct {
       };
     }
 
-    for (const [grantId, { role, scope }] of grants) identity.grant(this, grantId.replace(/[^A-Za-z0-9_-]/g, "_"), role, scope);
+    for (const [grantId, { role, scope }] of grants) identity.grant(this, grantId, role, scope);
     this.appSettings = settings;
   }
 }

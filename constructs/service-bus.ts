@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { ServicebusQueue } from "@cdktf/provider-azurerm/lib/servicebus-queue";
 import type { ResourceGroup } from "./resource-group";
+import { idPart } from "./construct-id";
 
 export interface ServiceBusProps {
   readonly name: string;
@@ -38,7 +39,7 @@ export class ServiceBus extends Construct {
     for (const name of [...new Set(props.queues)].sort()) {
       queues.set(
         name,
-        new ServicebusQueue(this, `queue-${constructIdPart(name)}`, {
+        new ServicebusQueue(this, `queue-${idPart(name)}`, {
           name,
           namespaceId: this.namespace.id,
           maxDeliveryCount: props.maxDeliveryCount ?? 10,
@@ -59,9 +60,4 @@ export class ServiceBus extends Construct {
     if (!queue) throw new Error(`internal: Service Bus ${this.node.id} has no queue "${name}"`);
     return queue.id;
   }
-}
-
-/** Queue names may hold "/" and ".", which construct ids cannot. */
-function constructIdPart(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, "_");
 }

@@ -47,15 +47,6 @@ export class SynthResult {
     return all[0] as Json;
   }
 
-  /** Logical id of the resource whose construct path ends with `pathSuffix`. */
-  idOf(stack: string, type: string, pathSuffix: string): string {
-    for (const [id, r] of Object.entries(this.resources(stack, type))) {
-      const meta = ((r["//"] as Json | undefined)?.metadata as Json | undefined)?.path;
-      if (typeof meta === "string" && meta.endsWith(pathSuffix)) return id;
-    }
-    throw new Error(`no ${type} at *${pathSuffix} in ${stack}`);
-  }
-
   outputs(stack: string): Json {
     return (this.stack(stack).output as Json | undefined) ?? {};
   }

@@ -1,0 +1,27 @@
+/** The rule set, in report order. Adding a rule: a file named by its id, then a line here. */
+import type { PolicyRule } from "../types";
+import { rule as app001 } from "./MLF-APP-001";
+import { rule as app002 } from "./MLF-APP-002";
+import { rule as app003 } from "./MLF-APP-003";
+import { rule as app004 } from "./MLF-APP-004";
+import { rule as app005 } from "./MLF-APP-005";
+import { rule as app006 } from "./MLF-APP-006";
+import { rule as app007 } from "./MLF-APP-007";
+import { rule as app008 } from "./MLF-APP-008";
+import { rule as app009 } from "./MLF-APP-009";
+import { rule as st001 } from "./MLF-ST-001";
+import { rule as st002 } from "./MLF-ST-002";
+import { rule as st003 } from "./MLF-ST-003";
+import { rule as st004 } from "./MLF-ST-004";
+import { rule as st005 } from "./MLF-ST-005";
+import { rule as acr001 } from "./MLF-ACR-001";
+import { rule as sb001 } from "./MLF-SB-001";
+import { rule as sb002 } from "./MLF-SB-002";
+import { rule as sec001 } from "./MLF-SEC-001";
+import { rule as sup001 } from "./MLF-SUP-001";
+
+export const RULES: readonly PolicyRule[] = [
+  app001, app002, app003, app004, app005, app006, app007, app008, app009,
+  st001, st002, st003, st004, st005,
+  acr001, sb001, sb002, sec001, sup001,
+];
