@@ -5,6 +5,8 @@ import { stringify } from "yaml";
 import { Json, SynthResult, defaultConfig, scratch, synth, synthError } from "./support/synth";
 import { loadDeployment } from "../config/load";
 import { buildStateApp, parseBootstrapArgs, stateBlock } from "../scripts/bootstrap-state";
+import { evaluateStack } from "../policy/engine";
+import type { JsonObject } from "../policy/types";
 
 const PRINCIPAL = "11111111-2222-3333-4444-555555555555";
 
@@ -211,6 +213,10 @@ describe("bootstrap-state", () => {
     expect(one("azurerm_role_assignment")).toEqual(
       expect.objectContaining({ principal_id: PRINCIPAL, role_definition_name: "Storage Blob Data Contributor", scope: expect.stringContaining("azurerm_storage_container.") }),
     );
+  });
+
+  test("its resources pass every policy rule of the plan review", () => {
+    expect(evaluateStack("diabetes-state", json as JsonObject)).toEqual({ findings: [], suppressed: [] });
   });
 
   test("the state stack itself is on local state", () => {
