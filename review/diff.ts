@@ -208,6 +208,62 @@ function findRenames(removed: readonly Resource[], added: readonly Resource[]): 
 
 const KIND_ORDER: Record<ResourceDiff["kind"], number> = { removed: 0, renamed: 1, changed: 2, added: 3 };
 
+const WHOLE_REFERENCE = /^\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}$/;
+
+function forceNewKeys(type: string): string[] {
+  return [...(FORCE_NEW["*"] ?? []), ...(FORCE_NEW[type] ?? []), "account_kind", "account_replication_type"];
+}
+
+/**
+ * The body with each force-new attribute that is exactly a reference to another resource's literal
+ * attribute replaced by that literal: a location taken from the resource group changes with it.
+ */
+function resolveForceNew(r: Resource, resources: ReadonlyMap<string, Resource>, depth = 0): JsonObject {
+  const out: JsonObject = { ...r.body };
+  for (const key of forceNewKeys(r.type)) {
+    const value = out[key];
+    const m = typeof value === "string" ? WHOLE_REFERENCE.exec(value) : null;
+    const target = m ? resources.get(m[1] ?? "") : undefined;
+    if (!m || !target || depth > 8) continue;
+    const resolved = resolveForceNew(target, resources, depth + 1)[m[2] ?? ""];
+    if (resolved !== undefined && !(typeof resolved === "string" && resolved.includes("${"))) out[key] = resolved;
+  }
+  return out;
+}
+
+/**
+ * Replacements spread: a resource whose force-new attribute references an attribute that a replaced
+ * resource will only know after apply (its id, or any attribute whose value changes) is replaced too.
+ */
+function propagateReplacements(diffs: ResourceDiff[], head: ReadonlyMap<string, Resource>, base: ReadonlyMap<string, Resource>): ResourceDiff[] {
+  const byAddress = new Map(diffs.map((d) => [d.address, d]));
+  const unknownAfterApply = (address: string, attr: string): boolean => {
+    const now = head.get(address)?.body[attr];
+    const before = base.get(address)?.body[attr];
+    return now === undefined || typeof now !== "string" || now.includes("${") || now !== before;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    const replaced = new Set([...byAddress.values()].filter((d) => d.replace && d.kind !== "removed").map((d) => d.address));
+    for (const r of head.values()) {
+      const current = byAddress.get(r.address);
+      if (current?.replace || current?.kind === "added" || !base.has(r.address)) continue;
+      const reasons = forceNewKeys(r.type).flatMap((key) => {
+        const value = r.body[key];
+        if (typeof value !== "string") return [];
+        const refs = [...value.matchAll(/\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)/g)];
+        const hit = refs.find((ref) => replaced.has(ref[1] ?? "") && unknownAfterApply(ref[1] ?? "", ref[2] ?? ""));
+        return hit ? [`${key} (follows the replaced ${hit[1]})`] : [];
+      });
+      if (reasons.length === 0) continue;
+      const entry: ResourceDiff = current ?? { address: r.address, type: r.type, kind: "changed", replace: false, replaceReasons: [], redeploy: false, changes: [] };
+      byAddress.set(r.address, { ...entry, replace: true, replaceReasons: [...entry.replaceReasons, ...reasons] });
+      changed = true;
+    }
+  }
+  return [...byAddress.values()];
+}
+
 export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDoc: JsonObject | undefined): StackDiff {
   const base = resourcesOf(baseDoc, stack);
   const head = resourcesOf(headDoc, stack);
@@ -230,7 +286,7 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
     if (!old || !now) continue;
     const before = renameReferences(comparable(old.body), renames) as JsonObject;
     const after = comparable(now.body);
-    const forceNew = forceNewAttributes(now.type, before, after);
+    const forceNew = forceNewAttributes(now.type, renameReferences(resolveForceNew(old, base), renames) as JsonObject, resolveForceNew(now, head));
     const changes = changesBetween(before, after, forceNew);
     const isMove = moved.get(from) === to;
     diffs.push({
@@ -253,9 +309,9 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
     }
     const before = renameReferences(comparable(old.body), renames) as JsonObject;
     const after = comparable(now.body);
-    const forceNew = forceNewAttributes(now.type, before, after);
+    const forceNew = forceNewAttributes(now.type, renameReferences(resolveForceNew(old, base), renames) as JsonObject, resolveForceNew(now, head));
     const changes = changesBetween(before, after, forceNew);
-    if (changes.length === 0) continue;
+    if (changes.length === 0 && forceNew.length === 0) continue;
     diffs.push({
       address,
       type: now.type,
@@ -266,8 +322,9 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
       changes,
     });
   }
-  diffs.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || Number(b.replace) - Number(a.replace) || a.address.localeCompare(b.address));
+  const all = propagateReplacements(diffs, head, base);
+  all.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || Number(b.replace) - Number(a.replace) || a.address.localeCompare(b.address));
 
-  const status: StackDiff["status"] = !baseDoc ? "added" : !headDoc ? "removed" : diffs.length > 0 ? "changed" : "unchanged";
-  return { stack, status, resources: diffs };
+  const status: StackDiff["status"] = !baseDoc ? "added" : !headDoc ? "removed" : all.length > 0 ? "changed" : "unchanged";
+  return { stack, status, resources: all };
 }

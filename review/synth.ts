@@ -9,7 +9,8 @@ import { ReviewInputError } from "./errors";
 
 /** Synthesizes the working tree's deployment file into `outdir`. */
 export function synthWorkingTree(config: string, outdir: string): void {
-  buildApp({ config, outdir }).synth();
+  // The review reports policy findings itself; synth must not stop at them.
+  buildApp({ config, outdir, policyErrorAt: "none" }).synth();
 }
 
 function git(args: readonly string[], cwd: string): { ok: boolean; out: string; err: string } {
@@ -58,7 +59,7 @@ export function synthGitRef(ref: string, config: string, outdir: string): string
     const run = spawnSync(process.execPath, [join(worktree, "dist", "main.js")], {
       cwd: worktree,
       encoding: "utf8",
-      env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir) },
+      env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none" },
     });
     if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
     return notes;
