@@ -8,11 +8,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (type: string, stack = DEV): string => {
-  const ids = Object.keys(r.resources(stack, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (type: string, stack = DEV): string => r.idOnly(stack, type);
 const ref = (type: string, attr: string, stack = DEV): string => `\${${type}.${idOnly(type, stack)}.${attr}}`;
 const app = (stack = DEV): Json => r.only(stack, "azurerm_linux_function_app");
 const site = (stack = DEV): Json => app(stack).site_config as Json;

@@ -11,11 +11,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (result: SynthResult, type: string, stack = DEV): string => {
-  const ids = Object.keys(result.resources(stack, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (result: SynthResult, type: string, stack = DEV): string => result.idOnly(stack, type);
 const ref = (type: string, attr: string): string => `\${${type}.${idOnly(r, type)}.${attr}}`;
 const image = (result: SynthResult, stack = DEV): Json => result.only(stack, "docker_image");
 const hashOf = (result: SynthResult, stack = DEV): string => (image(result, stack).triggers as Json).context_hash as string;

@@ -7,11 +7,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (type: string): string => {
-  const ids = Object.keys(r.resources(DEV, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (type: string): string => r.idOnly(DEV, type);
 const ref = (type: string, attr: string): string => `\${${type}.${idOnly(type)}.${attr}}`;
 
 test("one user-assigned identity, named id-<app>-<env>", () => {

@@ -20,11 +20,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (result: SynthResult, type: string, stack = DEV): string => {
-  const ids = Object.keys(result.resources(stack, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (result: SynthResult, type: string, stack = DEV): string => result.idOnly(stack, type);
 const addresses = (result: SynthResult, stack: string): string[] =>
   Object.entries(result.stack(stack).resource as Record<string, Json>)
     .flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`))

@@ -8,11 +8,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (type: string): string => {
-  const ids = Object.keys(r.resources(DEV, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (type: string): string => r.idOnly(DEV, type);
 const ref = (type: string, attr: string): string => `\${${type}.${idOnly(type)}.${attr}}`;
 const roles = (): Json[] => Object.values(r.resources(DEV, "azurerm_role_assignment"));
 

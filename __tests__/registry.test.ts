@@ -7,11 +7,7 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (type: string, stack = DEV): string => {
-  const ids = Object.keys(r.resources(stack, type));
-  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0] as string;
-};
+const idOnly = (type: string, stack = DEV): string => r.idOnly(stack, type);
 const ref = (type: string, attr: string): string => `\${${type}.${idOnly(type)}.${attr}}`;
 
 test("the registry has the admin user off, Basic by default", () => {

@@ -47,6 +47,18 @@ export class SynthResult {
     return all[0] as Json;
   }
 
+  /** Logical id of the only resource of a type in a stack. */
+  idOnly(stack: string, type: string): string {
+    const ids = Object.keys(this.resources(stack, type));
+    if (ids.length !== 1) throw new Error(`expected one ${type} in ${stack}, found ${ids.length}`);
+    return ids[0] as string;
+  }
+
+  /** `${type.id.attr}`: how the JSON refers to an attribute of the only resource of a type. */
+  ref(stack: string, type: string, attr: string): string {
+    return `\${${type}.${this.idOnly(stack, type)}.${attr}}`;
+  }
+
   outputs(stack: string): Json {
     return (this.stack(stack).output as Json | undefined) ?? {};
   }
