@@ -1,4 +1,4 @@
-import { App } from "cdktf";
+import { Annotations, App } from "cdktf";
 import { resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment } from "./config/load";
@@ -34,15 +34,23 @@ class PolicyLevelError extends Error {}
 export function buildApp(options: SynthOptions = {}): App {
   const deployment = loadDeployment(options.config);
   const contextsDir = resolve(options.contextsDir ?? ".mlfunc/contexts");
-  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out", skipValidation: false });
+  // No stack traces in annotations: they would put this machine's paths into manifest.json.
+  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out", skipValidation: false, stackTraces: false });
+  // One image for every environment: what dev tested is what prod runs.
+  const context = buildContext(deployment);
+  const contextDir = writeBuildContext(context, contextsDir);
   for (const env of deployment.environments) {
-    const context = buildContext(deployment, env);
-    new MlfuncStack(app, env.stackName, {
+    const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
       functions: deployment.functions,
-      buildContext: { dir: writeBuildContext(context, contextsDir), hash: context.hash },
+      buildContext: { dir: contextDir, hash: context.hash },
       state: deployment.state,
     });
+    if (deployment.nameSeed === undefined) {
+      Annotations.of(stack).addWarning(
+        `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
+      );
+    }
   }
   enforcePolicy(app, { errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT) });
   return app;

@@ -28,9 +28,7 @@ function withModel(patch: Json): Json {
 }
 
 function contextOf(d: Deployment): BuildContext {
-  const env = d.environments[0];
-  if (!env) throw new Error("no environment");
-  return buildContext(d, env);
+  return buildContext(d);
 }
 
 function file(ctx: BuildContext, path: string): Buffer | undefined {

@@ -206,9 +206,9 @@ let allCtx: BuildContext;
 
 beforeAll(() => {
   base = deploymentFrom(defaultConfig());
-  baseCtx = buildContext(base, envOf(base, "dev"));
+  baseCtx = buildContext(base);
   all = deploymentFrom(allTriggersConfig());
-  allCtx = buildContext(all, envOf(all, "dev"));
+  allCtx = buildContext(all);
 });
 
 describe("function folders", () => {
@@ -272,25 +272,22 @@ describe("Dockerfile, .dockerignore, host.json", () => {
     ["3.12", "4-python3.12"],
   ])("pythonVersion %s selects the base image tag %s", (version, tag) => {
     const d = deploymentFrom(withModel({ pythonVersion: version }));
-    const steps = dockerInstructions(text(buildContext(d, envOf(d, "dev")), "Dockerfile"));
+    const steps = dockerInstructions(text(buildContext(d), "Dockerfile"));
     expect(steps.filter((s) => s.startsWith("FROM "))).toEqual([`FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:${tag}`]);
   });
 
   test(".dockerignore keeps bytecode and build files out of the image", () => {
-    expect(text(baseCtx, ".dockerignore").split("\n").filter(Boolean)).toEqual(["**/__pycache__", "**/*.pyc", ".git", "Dockerfile", ".dockerignore"]);
+    expect(text(baseCtx, ".dockerignore").split("\n").filter(Boolean)).toEqual(["**/__pycache__", "**/*.pyc", "**/.git", "**/.env", "Dockerfile", ".dockerignore"]);
   });
 
-  test("host.json: version, extension bundle, logging; 02:00:00 on B1 and 01:00:00 on EP1", () => {
-    const dev = json(baseCtx, "host.json");
-    const prod = json(buildContext(base, envOf(base, "prod")), "host.json");
+  test("host.json: version, extension bundle, logging; no plan-specific timeout, so one image serves every plan", () => {
+    const host = json(baseCtx, "host.json");
     expect(envOf(base, "dev").plan.sku).toBe("B1");
     expect(envOf(base, "prod").plan.sku).toBe("EP1");
-    expect(dev.version).toBe("2.0");
-    expect(dev.extensionBundle).toEqual({ id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" });
-    expect(dev.functionTimeout).toBe("02:00:00");
-    expect(prod.functionTimeout).toBe("01:00:00");
-    expect((dev.logging as Json | undefined)?.applicationInsights).toEqual(expect.any(Object));
-    expect({ ...prod, functionTimeout: "02:00:00" }).toEqual(dev);
+    expect(host.version).toBe("2.0");
+    expect(host.extensionBundle).toEqual({ id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" });
+    expect(host.functionTimeout).toBeUndefined();
+    expect(host.logging).toEqual(expect.objectContaining({ applicationInsights: expect.any(Object) }));
   });
 });
 
@@ -310,14 +307,14 @@ describe("requirements.txt", () => {
     if (requirements === undefined) delete model.requirements;
     else model.requirements = requirements;
     const d = deploymentFrom(c);
-    expect(text(buildContext(d, envOf(d, "dev")), "requirements.txt")).toBe(expected);
+    expect(text(buildContext(d), "requirements.txt")).toBe(expected);
   });
 
   test("a requirements file that already lists azure-functions, with comments and CRLF", () => {
     const req = join(work.dir, "req-with-af.txt");
     fs.writeFileSync(req, "# serving\r\njoblib==1.2.0\r\n\r\nazure-functions==1.18.0  \r\n");
     const d = deploymentFrom(withModel({ requirements: req }));
-    expect(text(buildContext(d, envOf(d, "dev")), "requirements.txt")).toBe("joblib==1.2.0\nazure-functions==1.18.0\n");
+    expect(text(buildContext(d), "requirements.txt")).toBe("joblib==1.2.0\nazure-functions==1.18.0\n");
   });
 });
 
@@ -359,7 +356,7 @@ describe("contents", () => {
     }) as unknown as typeof fs.readdirSync);
     let ctx: BuildContext;
     try {
-      ctx = buildContext(base, envOf(base, "dev"));
+      ctx = buildContext(base);
     } finally {
       spy.mockRestore();
     }
@@ -381,7 +378,7 @@ describe("contents", () => {
       fs.writeFileSync(join(folder, p), content);
     }
     const d = deploymentFrom(withModel({ path: folder }));
-    const ctx = buildContext(d, envOf(d, "dev"));
+    const ctx = buildContext(d);
     const model = ctx.files.filter((f) => f.path.startsWith("model/"));
     expect(model.map((f) => f.path)).toEqual(Object.keys(tree).map((p) => `model/mymodel/${p}`).sort());
     for (const [p, content] of Object.entries(tree)) expect(file(ctx, `model/mymodel/${p}`).equals(content)).toBe(true);
@@ -390,7 +387,7 @@ describe("contents", () => {
 
 describe("determinism", () => {
   test("two runs give the same paths, bytes and hash", () => {
-    const again = buildContext(deploymentFrom(defaultConfig()), envOf(base, "dev"));
+    const again = buildContext(deploymentFrom(defaultConfig()));
     expect(again.files.map((f) => f.path)).toEqual(baseCtx.files.map((f) => f.path));
     expect(changedPaths(again, baseCtx)).toEqual([]);
     expect(again.hash).toBe(baseCtx.hash);
@@ -405,7 +402,7 @@ describe("determinism", () => {
     expect(lf).not.toContain("\r");
     fs.writeFileSync(join(dir, "score.py"), lf.replace(/\n/g, "\r\n"));
     const d = deploymentFrom(withModel({ scoringScript: join(dir, "score.py") }));
-    const ctx = buildContext(d, envOf(d, "dev"));
+    const ctx = buildContext(d);
     expect(text(ctx, "scoring/score.py")).toBe(lf);
     expect(ctx.hash).toBe(baseCtx.hash);
   });
@@ -418,7 +415,7 @@ describe("determinism", () => {
     bytes[at] = (bytes[at] ?? 0) ^ 1;
     fs.writeFileSync(join(dir, "sklearn_regression_model.pkl"), bytes);
     const d = deploymentFrom(withModel({ path: join(dir, "sklearn_regression_model.pkl") }));
-    const ctx = buildContext(d, envOf(d, "dev"));
+    const ctx = buildContext(d);
     expect(ctx.hash).not.toBe(baseCtx.hash);
     expect(changedPaths(ctx, baseCtx)).toEqual(["model/sklearn_regression_model.pkl"]);
   });
@@ -428,7 +425,7 @@ describe("determinism", () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(SCRIPT, join(dir, "predict.py"));
     const d = deploymentFrom(withModel({ scoringScript: join(dir, "predict.py") }));
-    const ctx = buildContext(d, envOf(d, "dev"));
+    const ctx = buildContext(d);
     expect(ctx.hash).not.toBe(baseCtx.hash);
     expect(changedPaths(ctx, baseCtx)).toEqual(["Dockerfile", "scoring/predict.py", "scoring/score.py"]);
     expect(dockerEnv(text(ctx, "Dockerfile")).MLFUNC_SCORING_SCRIPT).toBe("/home/site/wwwroot/scoring/predict.py");
@@ -439,7 +436,7 @@ describe("determinism", () => {
     const root = join(work.dir, "contexts");
     const first = writeBuildContext(baseCtx, root);
     const written = readTree(first);
-    const second = writeBuildContext(buildContext(base, envOf(base, "dev")), root);
+    const second = writeBuildContext(buildContext(base), root);
     expect(first).toBe(join(root, baseCtx.hash));
     expect(second).toBe(first);
     expect(fs.readdirSync(root)).toEqual([baseCtx.hash]);

@@ -37,21 +37,21 @@ const BASE = [
   "Monitoring Metrics Publisher -> azurerm_application_insights:appi-diabetes-dev",
   "Storage Blob Data Owner -> azurerm_storage_account:stdiabetesdevh0128c0",
 ];
+// Account scope on the data account: the polling blob trigger reads the account's logs and blob service properties.
 const BLOB_GRANTS = [
-  "Storage Blob Data Owner -> azurerm_storage_container:input",
-  "Storage Blob Data Owner -> azurerm_storage_container:output",
+  "Storage Blob Data Owner -> azurerm_storage_account:stdiabetesdevd0128c0",
   "Storage Queue Data Contributor -> azurerm_storage_account:stdiabetesdevd0128c0",
   "Storage Queue Data Contributor -> azurerm_storage_account:stdiabetesdevh0128c0",
 ];
 const BUS_GRANTS = ["Azure Service Bus Data Receiver -> azurerm_servicebus_queue:inqueue", "Azure Service Bus Data Sender -> azurerm_servicebus_queue:outqueue"];
 
-test("the default app gets exactly nine roles, each scoped to what it touches", () => {
+test("the default app gets exactly eight roles, each scoped to what it touches", () => {
   expect(grants(r)).toEqual([...BASE, ...BLOB_GRANTS, ...BUS_GRANTS].sort());
-  expect(grants(r)).toHaveLength(9);
+  expect(grants(r)).toHaveLength(8);
 });
 
 test("prod gets the same role set on its own resources", () => {
-  expect(grants(r, "diabetes-prod")).toHaveLength(9);
+  expect(grants(r, "diabetes-prod")).toHaveLength(8);
   expect(grants(r, "diabetes-prod")).toContain("AcrPull -> azurerm_container_registry:crdiabetesprod86a5f1");
 });
 
@@ -64,7 +64,7 @@ test.each<[string, Json[], string[]]>([
   expect(grants(withFunctions(functions))).toEqual([...expected].sort());
 });
 
-test("two blob functions sharing a container produce one assignment on it", () => {
+test("two blob functions share the data account's assignments", () => {
   const o = withFunctions([
     BLOB,
     { name: "predict-csv", trigger: { type: "blob", inputPath: "input/{name}.csv", outputPath: "output/{name}.json", dataType: "binary" } },

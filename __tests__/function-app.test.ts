@@ -80,12 +80,13 @@ test("the image name and tag are in application_stack.docker[0]", () => {
   });
 });
 
-test("app settings are exactly the identity-based connections, the telemetry auth and the storage switch", () => {
+test("app settings are exactly the identity-based connections, the telemetry auth, the timeout and the storage switch", () => {
   const clientId = ref("azurerm_user_assigned_identity", "client_id");
   const data = (attr: string) => `\${azurerm_storage_account.${Object.entries(r.resources(DEV, "azurerm_storage_account")).find(([, a]) => a.name === "stdiabetesdevd0128c0")?.[0]}.${attr}}`;
   expect(settings()).toEqual({
     WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD`,
+    AzureFunctionsJobHost__functionTimeout: "02:00:00",
     AzureWebJobsStorage__credential: "managedidentity",
     AzureWebJobsStorage__clientId: clientId,
     MLFUNC_TRIGGER_STORAGE__blobServiceUri: data("primary_blob_endpoint"),
@@ -127,6 +128,7 @@ test("an http-only app has no trigger connection settings", () => {
   const only = synth(c).only(DEV, "azurerm_linux_function_app");
   expect(Object.keys(only.app_settings as Json).sort()).toEqual([
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "AzureFunctionsJobHost__functionTimeout",
     "AzureWebJobsStorage__clientId",
     "AzureWebJobsStorage__credential",
     "WEBSITES_ENABLE_APP_SERVICE_STORAGE",
@@ -137,4 +139,12 @@ test("a function app name override is used as given", () => {
   const c = defaultConfig();
   ((c.environments as Record<string, Json>).prod as Json).names = { functionApp: "diabetes-scoring" };
   expect(synth(c).only(PROD, "azurerm_linux_function_app").name).toBe("diabetes-scoring");
+});
+
+test("the function timeout is an app setting per plan, so dev and prod run one image", () => {
+  const timeout = (stack: string) => (r.only(stack, "azurerm_linux_function_app").app_settings as Json).AzureFunctionsJobHost__functionTimeout;
+  expect(timeout(DEV)).toBe("02:00:00");
+  expect(timeout(PROD)).toBe("01:00:00");
+  const tag = (stack: string) => (((r.only(stack, "azurerm_linux_function_app").site_config as Json).application_stack as Json).docker as Json[])[0]?.image_tag;
+  expect(tag(DEV)).toBe(tag(PROD));
 });

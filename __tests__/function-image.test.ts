@@ -35,7 +35,7 @@ test("the image is built for linux/amd64 from the build context copied next to t
 test("the context hash is the generated build context's hash, and the tag its first 16 hex digits", () => {
   const deployment = loadDeployment(join(ROOT, "mlfunc.yaml"));
   for (const env of deployment.environments) {
-    const hash = buildContext(deployment, env).hash;
+    const hash = buildContext(deployment).hash;
     expect(hashOf(r, env.stackName)).toBe(hash);
     expect(tagOf(r, env.stackName)).toBe(hash.slice(0, 16));
   }

@@ -22,7 +22,7 @@ test("one user-assigned identity, named id-<app>-<env>", () => {
 
 test("every role assignment goes to that identity as a service principal, skipping the Entra ID replication check", () => {
   const assignments = Object.values(r.resources(DEV, "azurerm_role_assignment"));
-  expect(assignments).toHaveLength(9);
+  expect(assignments).toHaveLength(8);
   for (const a of assignments) {
     expect(a).toEqual(
       expect.objectContaining({

@@ -202,7 +202,7 @@ describe("the offline diff on pairs of deployment files", () => {
   });
 
   test("a SKU change updates the plan in place; dev's app drops always_on; nothing is replaced", async () => {
-    const { diff, head } = await diffAgainstBase((c) => {
+    const { diff } = await diffAgainstBase((c) => {
       (environment(c, "prod").plan as Json).sku = "EP2";
       (environment(c, "dev").plan as Json).sku = "EP1";
     });
@@ -221,8 +221,8 @@ describe("the offline diff on pairs of deployment files", () => {
     });
 
     const dev = stackOf(diff, "diabetes-dev");
-    // Dedicated to Premium also changes the build context, so dev gets a new image as well.
-    expect(shape(dev)).toEqual({ status: "changed", added: [], removed: [], changed: [...IMAGE_RESOURCES, PLAN].sort(), renamed: [] });
+    // The image is the same on every plan: only the plan and the app's plan-dependent settings change.
+    expect(shape(dev)).toEqual({ status: "changed", added: [], removed: [], changed: [APP, PLAN].sort(), renamed: [] });
     const plan = resourceOf(dev, PLAN);
     expect(plan).toMatchObject({ replace: false, replaceReasons: [], redeploy: false });
     expect(plan.changes).toEqual([
@@ -230,9 +230,14 @@ describe("the offline diff on pairs of deployment files", () => {
       { path: "maximum_elastic_worker_count", before: "null", after: "3" },
     ]);
     const app = resourceOf(dev, APP);
-    expect(paths(app)).toEqual(["site_config.always_on", IMAGE_TAG]);
+    expect(app).toMatchObject({ replace: false, redeploy: false });
+    expect(paths(app)).toEqual(["app_settings.AzureFunctionsJobHost__functionTimeout", "site_config.always_on"]);
     expect(changeAt(app, "site_config.always_on")).toEqual({ path: "site_config.always_on", before: "true", after: "null" });
-    expectNewImage(dev, head);
+    expect(changeAt(app, "app_settings.AzureFunctionsJobHost__functionTimeout")).toEqual({
+      path: "app_settings.AzureFunctionsJobHost__functionTimeout",
+      before: '"02:00:00"',
+      after: '"01:00:00"',
+    });
   });
 
   test("renaming the app removes the diabetes-* stacks and adds diabetes2-* ones", async () => {
@@ -249,7 +254,7 @@ describe("the offline diff on pairs of deployment files", () => {
       const addresses = Object.entries(stackJson(base, `diabetes-${env}`).resource as Record<string, Json>)
         .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
         .sort();
-      expect(addresses).toHaveLength(28);
+      expect(addresses).toHaveLength(27);
       expect(shape(stackOf(diff, `diabetes-${env}`))).toEqual({ status: "removed", added: [], removed: addresses, changed: [], renamed: [] });
       // Construct ids do not carry the app name: the new stack has the same addresses, all new.
       expect(shape(stackOf(diff, `diabetes2-${env}`))).toEqual({ status: "added", added: addresses, removed: [], changed: [], renamed: [] });

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import type { Deployment, EnvironmentDeployment } from "../config/load";
+import type { Deployment } from "../config/load";
 import type { FunctionConfig } from "../config/schema";
 import { CONNECTIONS } from "../constructs/connections";
 
@@ -72,12 +72,11 @@ export function entryModule(fn: FunctionConfig): string {
   return `from mlfunc_runtime.entry import ${entry} as main  # noqa: F401\n`;
 }
 
-/** Premium guarantees an hour per run; Dedicated has no ceiling, so bound runs to free stuck workers. */
-export function functionTimeout(env: EnvironmentDeployment): string {
-  return env.plan.kind === "premium" ? "01:00:00" : "02:00:00";
-}
-
-export function buildContext(deployment: Deployment, env: EnvironmentDeployment): BuildContext {
+/**
+ * The context is the same for every environment, so the image tested in one is the image that runs
+ * in the next; what differs per plan (the function timeout) is an app setting of the function app.
+ */
+export function buildContext(deployment: Deployment): BuildContext {
   const files = new Map<string, Buffer>();
   const add = (path: string, content: Buffer | string) => {
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
@@ -85,7 +84,7 @@ export function buildContext(deployment: Deployment, env: EnvironmentDeployment)
   };
   add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
   add(".dockerignore", template("dockerignore"));
-  add("host.json", fill(template("host.json"), { FUNCTION_TIMEOUT: functionTimeout(env) }));
+  add("host.json", template("host.json"));
   add("requirements.txt", requirements(deployment.model.requirements));
   for (const fn of deployment.functions) {
     add(`${fn.name}/function.json`, `${JSON.stringify(functionJson(fn), null, 2)}\n`);
@@ -96,7 +95,7 @@ export function buildContext(deployment: Deployment, env: EnvironmentDeployment)
   }
   const { sourceDir, scoringScript } = deployment.model;
   if (sourceDir === undefined) add(`scoring/${basename(scoringScript)}`, readFileSync(scoringScript));
-  else for (const f of walk(sourceDir, SKIP_CACHES)) add(`scoring/${f.path}`, f.content);
+  else for (const f of walk(sourceDir, SKIP_SOURCE)) add(`scoring/${f.path}`, f.content);
   const model = deployment.model.path;
   if (statSync(model).isDirectory()) {
     for (const f of walk(model, () => false)) files.set(`model/${basename(model)}/${f.path}`, f.content);
@@ -165,14 +164,16 @@ function toLf(bytes: Buffer): Buffer {
 
 const SKIP_CACHES = (name: string) => name === "__pycache__" || name.endsWith(".pyc");
 const RUNTIME_SKIP = (name: string) => SKIP_CACHES(name) || name === "tests";
+/** Dot-entries (.git, .env, .venv) and virtualenvs hold secrets and bulk that an image must not carry. */
+const SKIP_SOURCE = (name: string, full: string) => SKIP_CACHES(name) || name.startsWith(".") || existsSync(join(full, "pyvenv.cfg"));
 
 /** Files under `dir`, sorted by path, leaving out the names `skip` accepts. */
-function walk(dir: string, skip: (name: string) => boolean): ContextFile[] {
+function walk(dir: string, skip: (name: string, full: string) => boolean): ContextFile[] {
   const out: ContextFile[] = [];
   const visit = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (skip(entry.name)) continue;
       const full = join(d, entry.name);
+      if (skip(entry.name, full)) continue;
       // Follow links: model folders from caches (Hugging Face, DVC) are often made of them.
       const kind = entry.isSymbolicLink() ? statSync(full) : entry;
       if (kind.isDirectory()) visit(full);

@@ -40,6 +40,8 @@ export interface EnvironmentDeployment {
 
 export interface Deployment {
   readonly name: string;
+  /** Mixed into the hash of globally unique names, when the file sets it. */
+  readonly nameSeed?: string;
   /** Absolute path of the deployment file; relative paths in it are resolved against its folder. */
   readonly file: string;
   readonly model: {
@@ -107,6 +109,7 @@ function partsOf(raw: unknown, dir: string): Parts {
   return {
     dir,
     name: typeof obj.name === "string" ? obj.name : undefined,
+    nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
     model: validFields(modelSchema, obj.model),
     functions,
@@ -148,11 +151,12 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       plan: { sku: cfg.plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (cfg.plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
       registrySku: cfg.registrySku,
       serviceBusSku: cfg.serviceBusSku,
-      names: resourceNames(file.name, env, cfg.names),
+      names: resourceNames(file.name, env, cfg.names, file.nameSeed),
     };
   });
   return {
     name: file.name,
+    nameSeed: file.nameSeed,
     file: path,
     model: {
       path: resolve(dir, file.model.path),

@@ -118,10 +118,11 @@ export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, strin
  * `<prefix><app><sep><env>` when it fits; otherwise the app part (then the env part) is cut and a
  * hash of the full app/env pair keeps names apart. Globally unique kinds always carry the hash.
  */
-function derive(kind: NameKind, prefix: string, app: string, env: string, sep: string, suffix = "", hashOf = app): string {
+function deriveName(kind: NameKind, prefix: string, app: string, env: string, sep: string, suffix = "", hashOf = app, seed?: string): string {
   const rule: NameRule = NAME_RULES[kind];
-  // Hash the app's real name: "my-model" and "mymodel" compact alike but must not collide.
-  const hash = shortHash(`${hashOf}/${env}`);
+  // Hash the app's real name: "my-model" and "mymodel" compact alike but must not collide. The seed
+  // keeps two organizations' "diabetes" apps apart.
+  const hash = shortHash(seed === undefined ? `${hashOf}/${env}` : `${seed}/${hashOf}/${env}`);
   const tail = rule.global ? `${sep}${suffix}${hash}` : "";
   let name = `${prefix}${app}${sep}${env}${tail}`;
   if (name.length > rule.max) {
@@ -137,18 +138,19 @@ function derive(kind: NameKind, prefix: string, app: string, env: string, sep: s
 }
 
 /** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-); overrides win. */
-export function resourceNames(app: string, env: string, overrides: NameOverrides = {}): ResourceNames {
+export function resourceNames(app: string, env: string, overrides: NameOverrides = {}, seed?: string): ResourceNames {
   const compactApp = app.replace(/-/g, "");
+  const derive = (kind: NameKind, prefix: string, a: string, e: string, sep: string, suffix = ""): string => deriveName(kind, prefix, a, e, sep, suffix, app, seed);
   return {
     resourceGroup: overrides.resourceGroup ?? derive("resourceGroup", "rg-", app, env, "-"),
     logAnalytics: overrides.logAnalytics ?? derive("logAnalytics", "log-", app, env, "-"),
     appInsights: overrides.appInsights ?? derive("appInsights", "appi-", app, env, "-"),
     identity: overrides.identity ?? derive("identity", "id-", app, env, "-"),
-    registry: overrides.registry ?? derive("registry", "cr", compactApp, env, "", "", app),
+    registry: overrides.registry ?? derive("registry", "cr", compactApp, env, ""),
     registryToken: derive("registryToken", "push-", app, env, "-"),
     repository: app,
-    hostStorageAccount: overrides.hostStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "h", app),
-    dataStorageAccount: overrides.dataStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "d", app),
+    hostStorageAccount: overrides.hostStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "h"),
+    dataStorageAccount: overrides.dataStorageAccount ?? derive("storageAccount", "st", compactApp, env, "", "d"),
     servicePlan: overrides.servicePlan ?? derive("servicePlan", "asp-", app, env, "-"),
     functionApp: overrides.functionApp ?? derive("functionApp", "func-", app, env, "-"),
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
@@ -156,10 +158,10 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
 }
 
 /** Names of the shared state storage that `bootstrap-state` creates for one app. */
-export function stateStorageNames(app: string): { resourceGroup: string; storageAccount: string; container: string } {
+export function stateStorageNames(app: string, seed?: string): { resourceGroup: string; storageAccount: string; container: string } {
   return {
-    resourceGroup: derive("resourceGroup", "rg-", app, "tfstate", "-"),
-    storageAccount: derive("storageAccount", "st", app.replace(/-/g, ""), "tfstate", "", "", app),
+    resourceGroup: deriveName("resourceGroup", "rg-", app, "tfstate", "-"),
+    storageAccount: deriveName("storageAccount", "st", app.replace(/-/g, ""), "tfstate", "", "", app, seed),
     container: "tfstate",
   };
 }

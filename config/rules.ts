@@ -13,6 +13,7 @@ import type { Problem } from "./problems";
 export interface Parts {
   readonly dir: string;
   readonly name?: string;
+  readonly nameSeed?: string;
   readonly location?: string;
   readonly model?: Partial<ModelConfig>;
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
@@ -97,6 +98,8 @@ function checkRequirement(path: string, line: string, report: Report): void {
   const l = line.trim();
   if (/^(-r|-c|--requirement|--constraint)\b/.test(l)) {
     report(path, l, "includes of other requirement files are not copied into the image; list their packages in this file instead");
+  } else if (/:\/\/[^/\s@]+:[^/\s@]+@/.test(l)) {
+    report(path, l.replace(/(:\/\/[^/\s@]+:)[^/\s@]+@/, "$1***@"), "a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file");
   } else if (/^(-e|--editable)\b/.test(l) || /^(\.{1,2}\/|\/|file:)/.test(l)) {
     report(path, l, "local paths and editable installs are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
   }
@@ -203,11 +206,12 @@ function checkEnvironments(parts: Parts, report: Report): void {
       if (minInstances !== undefined && minInstances > maxInstances(sku)) report(`${at}.plan.minInstances`, minInstances, `${sku} allows at most ${maxInstances(sku)} instances; lower it or pick a larger tier`);
     } else {
       if (max !== undefined && max > maxInstances(sku)) report(`${at}.plan.maxInstances`, max, `Elastic Premium scales out to at most ${maxInstances(sku)} instances; lower it`);
+      if (minInstances !== undefined && minInstances > maxInstances(sku)) report(`${at}.plan.minInstances`, minInstances, `Elastic Premium runs at most ${maxInstances(sku)} instances; lower it`);
       if (max !== undefined && (minInstances ?? 1) > max) report(`${at}.plan.minInstances`, minInstances, `must not exceed maxInstances (${max}); raise maxInstances or lower minInstances`);
     }
 
     if (parts.name === undefined || nameProblem("app", parts.name) || envProblem) continue;
-    const names = resourceNames(parts.name, env, cfg.names);
+    const names = resourceNames(parts.name, env, cfg.names, parts.nameSeed);
     if (names.hostStorageAccount === names.dataStorageAccount) {
       report(`${at}.names.dataStorageAccount`, names.dataStorageAccount, "the host and data storage accounts must be different accounts; give each its own name");
     }

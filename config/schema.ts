@@ -165,6 +165,14 @@ export const deploymentSchema = z
     $schema: z.string().optional().meta({ description: "Path or URL of this schema, for editor completion." }),
     name: azureName("app", "App name; stacks are named <name>-<environment>."),
     location: z.string().meta({ description: "Azure region, e.g. westeurope." }),
+    nameSeed: z
+      .string()
+      .min(1, { error: 'must not be empty; use something unique to your organization, e.g. "contoso-ml"' })
+      .optional()
+      .meta({
+        description:
+          "Mixed into the hash that makes registry, storage, function app and Service Bus names unique worldwide. Set it to something unique to your organization before the first deploy; changing it later renames (replaces) those resources.",
+      }),
     tags: tags.optional(),
     model: modelSchema,
     functions: z.array(functionSchema).min(1, { error: "at least one function is needed; add one with an http, blob or serviceBus trigger" }),

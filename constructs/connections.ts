@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import type { FunctionConfig } from "../config/schema";
-import { parseBlobPath } from "../config/rules";
 import type { ManagedIdentity } from "./identity";
 import type { StorageAccount } from "./storage";
 import type { ServiceBus } from "./service-bus";
@@ -49,12 +48,9 @@ export class IdentityConnections extends Construct {
 
     if (blobFunctions.length > 0) {
       const data = required(props.dataStorage, "dataStorage", "a blob trigger");
-      for (const t of blobFunctions) {
-        for (const path of [t.inputPath, t.outputPath]) {
-          const { container } = parseBlobPath(path);
-          grant(`blob-owner-${idPart(container)}`, "Storage Blob Data Owner", data.containerId(container));
-        }
-      }
+      // Account scope: the polling blob trigger reads the account's analytics logs and blob service
+      // properties at startup, beyond the input and output containers. The account holds trigger data only.
+      grant("data-blob-owner", "Storage Blob Data Owner", data.id);
       // Poison blobs are reported through a queue in the trigger's own account.
       grant("data-queue-contributor", "Storage Queue Data Contributor", data.id);
       settings = {

@@ -21,6 +21,9 @@ export interface FunctionAppProps {
   /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
   readonly hostStorage: StorageAccount;
   readonly monitoring: Monitoring;
+  /** Longest run of one invocation, as hh:mm:ss.
+   * @default "01:00:00" on Elastic Premium (its guaranteed ceiling), "02:00:00" on Dedicated (unbounded there, so a stuck run still frees its worker) */
+  readonly functionTimeout?: string;
   /** Extra app settings, such as the trigger connections. */
   readonly appSettings?: Readonly<Record<string, string>>;
   readonly tags?: Readonly<Record<string, string>>;
@@ -37,6 +40,7 @@ export class FunctionApp extends Construct {
     super(scope, id);
     const { identity, plan } = props;
     const dependsOn: ITerraformDependable[] = [...identity.roleAssignments, props.image.push];
+    const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,
       resourceGroupName: props.resourceGroup.name,
@@ -56,6 +60,8 @@ export class FunctionApp extends Construct {
         // The image holds the code; mounting the shared /home storage would hide it.
         WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
         APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+        // host.json's functionTimeout, set here so one image serves every plan.
+        AzureFunctionsJobHost__functionTimeout: functionTimeout,
         ...props.appSettings,
       },
       siteConfig: {

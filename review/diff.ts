@@ -145,6 +145,8 @@ export function forceNewAttributes(type: string, before: JsonObject, after: Json
   // Name, location and group can be left to defaults; only a change between two set values is certain.
   const differs = (key: string): boolean => before[key] !== undefined && after[key] !== undefined && changed(key);
   const out = [...FORCE_NEW["*"].filter(differs), ...(FORCE_NEW[type] ?? []).filter(changed)];
+  // Azure cannot migrate a namespace to or from Premium: the provider replaces it, queues and messages too.
+  if (type === "azurerm_servicebus_namespace" && differs("sku") && (before.sku === "Premium") !== (after.sku === "Premium")) out.push("sku");
   if (type === "azurerm_storage_account") {
     // Mirrors the provider's CustomizeDiff: only upgrades to StorageV2, or from general-purpose v1, stay in place.
     if (differs("account_kind") && before.account_kind !== "Storage" && after.account_kind !== "StorageV2") out.push("account_kind");

@@ -19,7 +19,7 @@ export function stateStackName(deployment: Deployment): string {
 }
 
 export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = STATE_OUTDIR): App {
-  const names = stateStorageNames(deployment.name);
+  const names = stateStorageNames(deployment.name, deployment.nameSeed);
   const app = new App({ outdir });
   const first = deployment.environments[0];
   new StateStack(app, stateStackName(deployment), {
@@ -35,7 +35,7 @@ export function buildStateApp(deployment: Deployment, principalId: string, outdi
 
 /** The block to paste into the deployment file once the state stack exists. */
 export function stateBlock(deployment: Deployment): string {
-  const names = stateStorageNames(deployment.name);
+  const names = stateStorageNames(deployment.name, deployment.nameSeed);
   return stringify({
     state: { backend: "azurerm", resourceGroup: names.resourceGroup, storageAccount: names.storageAccount, container: names.container, keyPrefix: `${deployment.name}/` },
   });

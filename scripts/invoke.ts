@@ -69,13 +69,12 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
   }
 }
 
-/** Writes the build context of `--env` (default: the first environment) and returns its folder. */
+/** Writes the build context (the same for every environment; `--env` must name one) and returns its folder. */
 export function contextFor(deployment: Deployment, env: string | undefined, root: string = CONTEXTS_DIR): string {
-  const environment = env === undefined ? deployment.environments[0] : deployment.environments.find((e) => e.name === env);
-  if (!environment) {
+  if (env !== undefined && !deployment.environments.some((e) => e.name === env)) {
     throw new UsageError(`no environment "${env}"; the environments are: ${deployment.environments.map((e) => e.name).join(", ")}`);
   }
-  return writeBuildContext(buildContext(deployment, environment), resolve(root));
+  return writeBuildContext(buildContext(deployment), resolve(root));
 }
 
 export function pythonInterpreter(): string {

@@ -1,7 +1,8 @@
 /**
- * MLF-APP-008, medium: no FUNCTIONS_WORKER_RUNTIME app setting. The provider manages it from
- * application_stack; a hand-set value fights it on every apply and can start the wrong worker.
- * A correctness risk more than an exposure, hence medium.
+ * MLF-APP-008, medium: no FUNCTIONS_WORKER_RUNTIME app setting. A container image brings its own
+ * worker (the Functions base image sets the variable); with application_stack set, azurerm treats a
+ * hand-set value as conflicting, and it can start the wrong worker. A correctness risk more than an
+ * exposure, hence medium.
  */
 import type { PolicyRule } from "../types";
 import { FUNCTION_APP, appSettingNames } from "../function-app";

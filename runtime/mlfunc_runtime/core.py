@@ -13,6 +13,11 @@ Contract with the user's Azure ML style script:
     encoded as a JSON string, as Azure ML did, so existing clients keep
     working. An AMLResponse (or any object with status_code and get_data) is
     passed through with its status, body and headers.
+  * HTTP GET is a health/info route unless run() is ``@rawhttp``: run() is not
+    called; the script is loaded and init() run (once, as for any call), then
+    200 {"status": "ok", "function": ..., "scoringScript": ...} is answered, or
+    503 with the usual error body if loading or init() fails. A @rawhttp run()
+    receives GET requests like any other method.
 """
 import importlib.util
 import json
@@ -272,6 +277,8 @@ class ScoringScript:
                 raise InvocationError(500, "ScriptLoadFailed",
                                       "scoring script %s does not define run()" % self.name,
                                       "load_failed")
+            # Known before init() so a failing init() on GET is still answered the raw way.
+            self.raw = self.raw or bool(getattr(run, "__aml_rawhttp__", False))
             init = getattr(self.module, "init", None)
             if callable(init):
                 self.init_calls += 1
@@ -282,7 +289,6 @@ class ScoringScript:
                         self.name, describe(exc), _model_dir_hint(exc, self.model_dir))
                     raise InvocationError(500, "InitFailed", message, "init_failed",
                                           _script_traceback(exc)) from None
-            self.raw = self.raw or bool(getattr(run, "__aml_rawhttp__", False))
             self._run = run
             self._ready = True
 
@@ -322,11 +328,26 @@ class ScoringScript:
                                   % exc.type_name, "run_failed") from None
         return Result(200, text.encode("utf-8"))
 
+    def _health_result(self, req):
+        body = json.dumps({"status": "ok", "function": req.function_name,
+                           "scoringScript": self.name}).encode("utf-8")
+        # Own outcome so frequent probes can be told apart from scoring calls in the logs.
+        return Result(200, body, outcome="health")
+
     def invoke(self, req):
         """Run one invocation; never raises for script or input problems."""
         started = time.perf_counter()
+        is_get = req.trigger == "http" and str(req.method or "").upper() == "GET"
         try:
-            self.ensure_ready()
+            try:
+                self.ensure_ready()
+            except InvocationError as err:
+                # Probes read 503 as "not ready yet"; raw scripts keep their old 500.
+                if is_get and not self.raw:
+                    err.status = 503
+                raise
+            if is_get and not self.raw:
+                return self._finish(req, self._health_result(req), started)
             argument = self._run_argument(req)
             try:
                 value = self._run(argument)
@@ -342,6 +363,9 @@ class ScoringScript:
                                  err.traceback.rstrip())
             elif err.status >= 500:
                 script_log.error("function=%s %s", req.function_name, err.message)
+        return self._finish(req, result, started)
+
+    def _finish(self, req, result, started):
         result.duration_ms = (time.perf_counter() - started) * 1000.0
         if result.status < 400:
             level = logging.INFO

@@ -15,6 +15,10 @@ bytes whatever the binding says, so the mode is configuration, not detection:
 wins if set; otherwise the trigger binding's ``dataType`` in this function's
 function.json ("binary" means binary, anything else text).
 
+HTTP functions accept GET and POST. GET is a health/info route (200 with the
+function and script names once init() has run, 503 if loading or init() fails)
+unless run() is @rawhttp, which then receives the GET request itself.
+
 All logic lives in mlfunc_runtime.core; these adapters only translate types.
 Non-HTTP failures raise so the host retries / dead-letters; nothing is written
 to the output binding then.

@@ -2,8 +2,11 @@
 
     python3 -m mlfunc_runtime.local --function NAME --trigger http|blob|serviceBus \\
         --script score.py --model-dir DIR --input FILE [--data-type text|binary] \\
-        [--input-path input/{blobname}.json] [--output-path output/{blobname}_out.json] \\
-        [--output-queue NAME] [--out ./out]
+        [--method GET|POST] [--input-path input/{blobname}.json] \\
+        [--output-path output/{blobname}_out.json] [--output-queue NAME] [--out ./out]
+
+--method (HTTP only, default POST): GET tries the health route (or run() of a
+@rawhttp script) and is the only case where --input may be omitted.
 
 stdout carries only the result (the script's own prints go to stderr):
   http        "HTTP <status>" then the body
@@ -101,7 +104,12 @@ def _parser():
     parser.add_argument("--script", required=True, help="scoring script with init() and run()")
     parser.add_argument("--model-dir", required=True,
                         help="directory containing the model file/folder (AZUREML_MODEL_DIR)")
-    parser.add_argument("--input", required=True, help="payload file")
+    parser.add_argument("--input", help="payload file (may be omitted only for --trigger http "
+                        "--method GET)")
+    # default None so an explicit --method on a non-HTTP trigger can be rejected.
+    parser.add_argument("--method", type=str.upper, choices=["GET", "POST"],
+                        help="HTTP method for --trigger http (default POST); GET answers the health "
+                        "route, or reaches run() of a @rawhttp script")
     parser.add_argument("--data-type", choices=list(core.DATA_TYPES), default=core.TEXT,
                         help="blob/serviceBus payload mode (HTTP is always text)")
     parser.add_argument("--input-path", default="{name}",
@@ -138,7 +146,13 @@ def run_cli(args):
         raise UsageError("scoring script not found: %s" % args.script)
     if not os.path.isdir(model_dir):
         raise UsageError("model directory not found: %s" % args.model_dir)
-    if not os.path.isfile(args.input):
+    if args.method and args.trigger != "http":
+        raise UsageError("--method applies only to --trigger http, not --trigger %s" % args.trigger)
+    method = args.method or "POST"
+    if args.input is None:
+        if method != "GET":
+            raise UsageError("--input is required (only --trigger http --method GET can omit it)")
+    elif not os.path.isfile(args.input):
         raise UsageError("input file not found: %s" % args.input)
 
     request = core.InvocationRequest(b"", trigger=args.trigger, function_name=args.function,
@@ -146,8 +160,9 @@ def run_cli(args):
     output_file = None
     if args.trigger == "http":
         request.data_type = core.TEXT
+        request.method = method
         request.url = "http://localhost:7071/api/%s" % args.function
-        request.headers = {"Content-Type": "application/json"}
+        request.headers = {"Content-Type": "application/json"} if args.input is not None else {}
     elif args.trigger == "blob":
         if not args.output_path:
             raise UsageError("--output-path is required for --trigger blob")
@@ -161,8 +176,9 @@ def run_cli(args):
     else:
         request.source = "local-" + uuid.uuid4().hex
 
-    with open(args.input, "rb") as fh:
-        request.body = fh.read()
+    if args.input is not None:
+        with open(args.input, "rb") as fh:
+            request.body = fh.read()
 
     os.environ["AZUREML_MODEL_DIR"] = model_dir
     os.environ["MLFUNC_SCORING_SCRIPT"] = script

@@ -241,6 +241,105 @@ class RawHttpTest(unittest.TestCase):
         self.assertFalse(script.raw)
 
 
+class HealthRouteTest(unittest.TestCase):
+    """GET on a plain script answers a health/info body instead of calling run()."""
+
+    def get(self, script, function_name="score-http"):
+        return script.invoke(InvocationRequest(b"", trigger="http", function_name=function_name,
+                                               method="GET"))
+
+    def test_get_answers_health_and_init_runs_once(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        first = self.get(script)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(first.mimetype, "application/json")
+        self.assertEqual(json.loads(first.body), {"status": "ok", "function": "score-http",
+                                                  "scoringScript": "counting_score.py"})
+        self.assertEqual((script.module.INIT_CALLS, script.module.RUN_CALLS), (1, 0))
+        posted = script.invoke(http(b'{"x": 1}'))
+        self.assertEqual(json.loads(posted.body)["echo"], {"x": 1})
+        self.assertEqual(self.get(script).status, 200)
+        self.assertEqual((script.module.INIT_CALLS, script.module.RUN_CALLS), (1, 1))
+        self.assertEqual(script.init_calls, 1)
+
+    def test_lowercase_method_and_body_are_ignored(self):
+        script = ScoringScript(support.fixture("failing_score.py"))
+        result = script.invoke(http(b"not json", method="get"))
+        self.assertEqual(result.status, 200)
+        self.assertEqual(json.loads(result.body)["status"], "ok")
+
+    def test_failed_init_is_503_without_traceback_then_recovers(self):
+        script = ScoringScript(support.fixture("flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            first = self.get(script)
+        self.assertEqual(first.status, 503)
+        self.assertEqual(first.outcome, "init_failed")
+        self.assertEqual(json.loads(first.body), {"error": {
+            "code": "InitFailed",
+            "message": "init() of flaky_init_score.py failed: RuntimeError: model store not ready"}})
+        self.assertNotIn(b"Traceback", first.body)
+        self.assertNotIn(b'File "', first.body)
+        self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
+        self.assertEqual(self.get(script).status, 200)
+        self.assertEqual(script.module.INIT_CALLS, 2)
+
+    def test_load_failure_is_503(self):
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            missing = self.get(ScoringScript("/nonexistent/dir/score.py"))
+            broken = self.get(ScoringScript(support.fixture("missing_module_score.py")))
+        for result in (missing, broken):
+            self.assertEqual(result.status, 503)
+            self.assertEqual(json.loads(result.body)["error"]["code"], "ScriptLoadFailed")
+            self.assertNotIn(b"Traceback", result.body)
+
+    def test_post_failure_is_still_500(self):
+        script = ScoringScript(support.fixture("flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            self.assertEqual(script.invoke(http(b"{}")).status, 500)
+
+    def test_raw_script_gets_get_requests(self):
+        script = ScoringScript(support.fixture("raw_score.py"))
+        result = script.invoke(http(b"", method="GET", url="https://app.example/api/raw?q=1",
+                                    params={"q": "1"}))
+        self.assertEqual(result.status, 201)
+        self.assertEqual(json.loads(result.body)["method"], "GET")
+        with self.assertLogs("mlfunc.invocation", logging.WARNING):
+            refused = script.invoke(http(b"", method="GET", params={"status": "404"}))
+        self.assertEqual((refused.status, refused.body), (404, b"teapot says no"))
+
+    def test_raw_script_init_failure_on_get_keeps_500(self):
+        script = ScoringScript(support.fixture("raw_flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            first = script.invoke(http(b"", method="GET"))
+        self.assertEqual((first.status, json.loads(first.body)["error"]["code"]), (500, "InitFailed"))
+        second = script.invoke(http(b"", method="GET"))
+        self.assertEqual((second.status, second.body), (202, b"raw GET"))
+
+    def test_other_triggers_ignore_method(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        result = script.invoke(InvocationRequest(b"{}", trigger="blob", method="GET"))
+        self.assertEqual(json.loads(result.body)["echo"], {})
+        self.assertEqual(script.module.RUN_CALLS, 1)
+
+    def test_health_is_logged(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.INFO) as logs:
+            self.get(script)
+        self.assertEqual(len(logs.records), 1)
+        self.assertRegex(logs.records[0].getMessage(), r"^function=score-http trigger=http "
+                         r"outcome=health status=200 duration_ms=\d+\.\d\d$")
+        self.assertEqual(logs.records[0].levelno, logging.INFO)
+
+    def test_failed_health_is_logged_as_error(self):
+        script = ScoringScript(support.fixture("flaky_init_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.INFO) as logs, \
+                self.assertLogs("mlfunc.script", logging.ERROR):
+            self.get(script)
+        self.assertRegex(logs.records[0].getMessage(), r"^function=score-http trigger=http "
+                         r"outcome=init_failed status=503 duration_ms=\d+\.\d\d$")
+        self.assertEqual(logs.records[0].levelno, logging.ERROR)
+
+
 class InvocationLogTest(unittest.TestCase):
     def test_one_line_per_invocation(self):
         script = ScoringScript(support.fixture("counting_score.py"))

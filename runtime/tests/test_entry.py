@@ -218,5 +218,42 @@ class HttpInputTest(EntryTestCase):
         self.assertEqual(response.get_body(), b"teapot says no")
 
 
+class HttpGetTest(EntryTestCase):
+    script = support.fixture("counting_score.py")
+
+    def get(self, name="score-http"):
+        return self.entry.http_main(fake.HttpRequest("GET", "https://app.example/api/" + name),
+                                    fake.Context(name))
+
+    def test_health_then_post_then_health_inits_once(self):
+        first = self.get()
+        self.assertEqual(first.status_code, 200)
+        self.assertEqual(first.mimetype, "application/json")
+        self.assertEqual(json.loads(first.get_body()), {
+            "status": "ok", "function": "score-http", "scoringScript": "counting_score.py"})
+        posted = self.entry.http_main(self.http_request(b'{"a": 1}'), fake.Context("score-http"))
+        self.assertEqual(json.loads(posted.get_body())["echo"], {"a": 1})
+        self.assertEqual(self.get().status_code, 200)
+        module = core.script_from_env().module
+        self.assertEqual((module.INIT_CALLS, module.RUN_CALLS), (1, 1))
+
+    def test_init_failure_is_503_without_traceback(self):
+        self.use_script(support.fixture("flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            response = self.get()
+        self.assertEqual(response.status_code, 503)
+        body = response.get_body().decode()
+        self.assertEqual(json.loads(body)["error"]["code"], "InitFailed")
+        self.assertNotIn("Traceback", body)
+        self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
+
+    def test_raw_script_run_gets_the_get(self):
+        self.use_script(support.fixture("raw_score.py"))
+        response = self.get("raw")
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(response.headers.get("X-Scored-By"), "raw")
+        self.assertEqual(json.loads(response.get_body())["method"], "GET")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -17,9 +17,12 @@ class LocalCliTest(unittest.TestCase):
         self.input = os.path.join(self.tmp, "sample_input.json")
         shutil.copyfile(support.SAMPLE_JSON, self.input)
 
-    def cli(self, *args, script=support.EXAMPLE_SCRIPT, model_dir=support.EXAMPLE_DIR, input_file=None):
+    def cli(self, *args, script=support.EXAMPLE_SCRIPT, model_dir=support.EXAMPLE_DIR, input_file=None,
+            with_input=True):
         argv = [support.PYTHON, "-m", "mlfunc_runtime.local", "--script", script,
-                "--model-dir", model_dir, "--input", input_file or self.input, *args]
+                "--model-dir", model_dir, *args]
+        if with_input:
+            argv += ["--input", input_file or self.input]
         return subprocess.run(argv, cwd=self.tmp, env=support.cli_env(), capture_output=True,
                               text=True, timeout=120)
 
@@ -81,6 +84,57 @@ class LocalCliTest(unittest.TestCase):
         self.assertEqual(json.loads(proc.stdout.split("\n", 1)[1]),
                          {"received": json.loads(support.sample_bytes())})
         self.assertIn("chatty_score: loading model", proc.stderr)
+
+    # --method GET: health route without an input file
+
+    def test_http_get_health_without_input(self):
+        proc = self.cli("--function", "score", "--trigger", "http", "--method", "GET", with_input=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        status, body = proc.stdout.split("\n", 1)
+        self.assertEqual(status, "HTTP 200")
+        self.assertEqual(json.loads(body), {"status": "ok", "function": "score",
+                                            "scoringScript": "score.py"})
+        self.assertIn("function=score trigger=http outcome=health status=200", proc.stderr)
+
+    def test_http_get_raw_script(self):
+        proc = self.cli("--function", "raw", "--trigger", "http", "--method", "get",
+                        script=support.fixture("raw_score.py"), with_input=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        status, body = proc.stdout.split("\n", 1)
+        self.assertEqual(status, "HTTP 201")
+        self.assertEqual(json.loads(body)["method"], "GET")
+
+    def test_http_get_init_failure(self):
+        empty = os.path.join(self.tmp, "model")
+        os.mkdir(empty)
+        proc = self.cli("--function", "score", "--trigger", "http", "--method", "GET",
+                        model_dir=empty, with_input=False)
+        self.assertEqual(proc.returncode, 1)
+        status, body = proc.stdout.split("\n", 1)
+        self.assertEqual(status, "HTTP 503")
+        self.assertEqual(json.loads(body)["error"]["code"], "InitFailed")
+        self.assertNotIn("Traceback", proc.stdout)
+        self.assertIn("Traceback (most recent call last):", proc.stderr)
+
+    def test_method_rejected_for_blob(self):
+        proc = self.cli("--method", "GET", *self.blob_args())
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "error: --method applies only to --trigger http, not --trigger blob")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
+    def test_input_required_for_post(self):
+        for args in (["--trigger", "http"], ["--trigger", "http", "--method", "POST"],
+                     ["--trigger", "serviceBus"]):
+            proc = self.cli("--function", "f", *args, with_input=False)
+            self.assertEqual(proc.returncode, 2, args)
+            self.assertEqual(proc.stderr.strip(),
+                             "error: --input is required (only --trigger http --method GET can omit it)")
+
+    def test_bad_method_is_usage_error(self):
+        proc = self.cli("--function", "f", "--trigger", "http", "--method", "PUT")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("invalid choice: 'PUT'", proc.stderr)
+        self.assertNoTraceback(proc)
 
     # failures inside the script: exit 1, summary line, then the traceback
 
