@@ -81,13 +81,18 @@ test("a symlinked file inside a model folder reaches the context with the target
   expect(file(ctx, "model/model/weights.bin")).toEqual(Buffer.from([1, 2, 3, 4]));
 });
 
-test("CRLF normalization changes only line endings: a Latin-1 scoring script keeps its other bytes", () => {
+test("a Latin-1 scoring script with CRLF ships byte for byte, and hashes like its LF form", () => {
   const dir = join(work.dir, "latin1");
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, "crlf"), { recursive: true });
+  mkdirSync(join(dir, "lf"), { recursive: true });
   const lines = ["# -*- coding: latin-1 -*-", 'LABEL = "caf\xe9"', "", "def init():", "    pass", "", "def run(data):", "    return LABEL", ""];
-  writeFileSync(join(dir, "score.py"), Buffer.from(lines.join("\r\n"), "latin1"));
-  const ctx = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "score.py") })));
-  expect(file(ctx, "scoring/score.py")?.toString("hex")).toBe(Buffer.from(lines.join("\n"), "latin1").toString("hex"));
+  const crlf = Buffer.from(lines.join("\r\n"), "latin1");
+  writeFileSync(join(dir, "crlf", "score.py"), crlf);
+  writeFileSync(join(dir, "lf", "score.py"), Buffer.from(lines.join("\n"), "latin1"));
+  const withCrlf = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "crlf", "score.py") })));
+  const withLf = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "lf", "score.py") })));
+  expect(file(withCrlf, "scoring/score.py")?.toString("hex")).toBe(crlf.toString("hex"));
+  expect(withCrlf.hash).toBe(withLf.hash);
 });
 
 test("requirements.txt in the image does not point at files the image does not have (-r)", () => {
@@ -173,4 +178,23 @@ describe("helper modules next to the scoring script", () => {
     const report = JSON.parse(inImage.stdout) as { functions: Record<string, { returned: { status: number } | null }> };
     expect(report.functions.predict?.returned?.status).toBe(200);
   });
+});
+
+test("sourceDir leaves out dot-entries and virtualenvs: secrets and bulk stay out of the image", () => {
+  const dir = join(work.dir, "source-with-secrets");
+  for (const sub of [".git", "venv", "lib"]) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, "score.py"), readFileSync(join(EXAMPLE, "score.py")));
+  writeFileSync(join(dir, ".env"), "API_KEY=abc\n");
+  writeFileSync(join(dir, ".git", "config"), "[core]\n");
+  writeFileSync(join(dir, "venv", "pyvenv.cfg"), "home = /usr/bin\n");
+  writeFileSync(join(dir, "lib", "helpers.py"), "X = 1\n");
+  const ctx = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "score.py"), sourceDir: dir })));
+  expect(ctx.files.filter((f) => f.path.startsWith("scoring/")).map((f) => f.path)).toEqual(["scoring/lib/helpers.py", "scoring/score.py"]);
+});
+
+test("a binary Service Bus trigger asks the host for bytes", () => {
+  const c = defaultConfig();
+  c.functions = [{ name: "images", trigger: { type: "serviceBus", queue: "images", dataType: "binary" } }];
+  const fn = JSON.parse(file(contextOf(deploymentFrom(c)), "images/function.json")?.toString("utf8") ?? "{}") as { bindings: Json[] };
+  expect(fn.bindings).toEqual([{ type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "images", connection: "MLFUNC_TRIGGER_SERVICEBUS", dataType: "binary" }]);
 });

@@ -158,11 +158,11 @@ const HTTP_OUT = { type: "http", direction: "out", name: "$return" };
 const EXPECTED_FUNCTION_JSON: Record<string, Json> = {
   predict: {
     scriptFile: "__init__.py",
-    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "function", methods: ["post"] }, HTTP_OUT],
+    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "function", methods: ["get", "post"] }, HTTP_OUT],
   },
   "predict-anon": {
     scriptFile: "__init__.py",
-    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "anonymous", methods: ["post"] }, HTTP_OUT],
+    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "anonymous", methods: ["get", "post"] }, HTTP_OUT],
   },
   "predict-blob": {
     scriptFile: "__init__.py",
@@ -181,13 +181,13 @@ const EXPECTED_FUNCTION_JSON: Record<string, Json> = {
   "predict-queue": {
     scriptFile: "__init__.py",
     bindings: [
-      { type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "inqueue", connection: CONNECTIONS.triggerServiceBus },
+      { type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "inqueue", connection: CONNECTIONS.triggerServiceBus, dataType: "string" },
       { type: "serviceBus", direction: "out", name: "outmsg", queueName: "outqueue", connection: CONNECTIONS.triggerServiceBus },
     ],
   },
   "drain-queue": {
     scriptFile: "__init__.py",
-    bindings: [{ type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "jobs", connection: CONNECTIONS.triggerServiceBus }],
+    bindings: [{ type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "jobs", connection: CONNECTIONS.triggerServiceBus, dataType: "string" }],
   },
 };
 const EXPECTED_ENTRY: Record<string, string> = {
@@ -395,7 +395,7 @@ describe("determinism", () => {
     expect(hashFiles(baseCtx.files)).toBe(baseCtx.hash);
   });
 
-  test("CRLF in the scoring script gives the same bytes and hash as LF", () => {
+  test("CRLF in the scoring script gives the same hash as LF; the file ships as it is", () => {
     const dir = join(work.dir, "crlf");
     fs.mkdirSync(dir, { recursive: true });
     const lf = fs.readFileSync(SCRIPT, "utf8");
@@ -403,7 +403,7 @@ describe("determinism", () => {
     fs.writeFileSync(join(dir, "score.py"), lf.replace(/\n/g, "\r\n"));
     const d = deploymentFrom(withModel({ scoringScript: join(dir, "score.py") }));
     const ctx = buildContext(d);
-    expect(text(ctx, "scoring/score.py")).toBe(lf);
+    expect(text(ctx, "scoring/score.py")).toBe(lf.replace(/\n/g, "\r\n"));
     expect(ctx.hash).toBe(baseCtx.hash);
   });
 

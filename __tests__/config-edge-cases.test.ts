@@ -183,3 +183,23 @@ describe("Service Bus queues", () => {
     expect(o).not.toEqual(expect.objectContaining({ kind: "crash" }));
   });
 });
+
+describe("review fixes", () => {
+  test("Elastic Premium minInstances above the ceiling is rejected even without maxInstances", () => {
+    expectProblems(
+      mutated((c) => void ((envs(c).prod as Json).plan = { sku: "EP1", minInstances: 150 })),
+      ['  environments.prod.plan.minInstances (line 33): 150 — Elastic Premium runs at most 100 instances; lower it'],
+    );
+  });
+
+  test("a credential in a requirement URL is rejected and not echoed", () => {
+    expectProblems(
+      mutated((c) => void ((c.model as Json).requirements = ["--index-url https://user:s3cr3tT0ken@pkgs.example.com/simple", "numpy==1.24.2"])),
+      ['  model.requirements[0] (line 10): "--index-url https://user:***@pkgs.example.com/simple" — a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file'],
+    );
+  });
+
+  test("an empty nameSeed is rejected", () => {
+    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 37): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
+  });
+});

@@ -10,7 +10,7 @@ import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
 const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SAMPLE = join(EXAMPLE, "sample.json");
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]";
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
 
 const work = scratch();
 let config: string;
@@ -251,5 +251,31 @@ describe("invoke exits 1 when the invocation fails", () => {
     expect(r.stdout.split("\n")[0]).toBe("HTTP 500");
     expect(r.stderr).toContain("init() of");
     expect(r.stderr).toContain("error: init() of score.py failed: RuntimeError: model store unreachable\n");
+  });
+});
+
+describe("--method", () => {
+  test("GET needs no input file and maps to the runtime's --method", () => {
+    expect(parseInvokeArgs(["predict", "--method", "get"])).toEqual({ functionName: "predict", input: undefined, env: undefined, out: "out", method: "GET" });
+    const d = loadDeployment(config);
+    expect(runtimeArgs(d, { functionName: "predict", out: "out", method: "GET" }, "/ctx")).toEqual([
+      "-m", "mlfunc_runtime.local", "--function", "predict", "--trigger", "http",
+      "--script", "/ctx/scoring/score.py", "--model-dir", "/ctx/model", "--out", "out", "--method", "GET",
+    ]);
+  });
+
+  test("POST without an input file, a bad method, and a method on a blob function are usage errors", () => {
+    expect(() => parseInvokeArgs(["predict", "--method", "POST"])).toThrow(USAGE);
+    expect(() => parseInvokeArgs(["predict", "a.json", "--method", "PUT"])).toThrow('--method must be GET or POST, not "PUT"');
+    const d = loadDeployment(config);
+    expect(() => runtimeArgs(d, { functionName: "predict-blob", input: SAMPLE, out: "out", method: "GET" }, "/ctx")).toThrow(
+      '--method applies to HTTP functions; "predict-blob" has a blob trigger',
+    );
+  });
+
+  test("GET answers the health route through the local runtime", () => {
+    const o = run(["predict", "--method", "GET"]);
+    const r = runtimeRun(o);
+    expect({ code: o.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'HTTP 200\n{"status": "ok", "function": "predict", "scoringScript": "score.py"}\n' });
   });
 });

@@ -196,3 +196,25 @@ describe("name rules", () => {
     expect(nameProblem(kind, suggestion)).toBeUndefined();
   });
 });
+
+describe("nameSeed", () => {
+  test("changes every worldwide-unique name and keeps the others", () => {
+    const plain = resourceNames("diabetes", "dev");
+    const seeded = resourceNames("diabetes", "dev", {}, "contoso-ml");
+    expect(seeded.registry).not.toBe(plain.registry);
+    expect(seeded.hostStorageAccount).not.toBe(plain.hostStorageAccount);
+    expect(seeded.dataStorageAccount).not.toBe(plain.dataStorageAccount);
+    expect(seeded.functionApp).not.toBe(plain.functionApp);
+    expect(seeded.serviceBusNamespace).not.toBe(plain.serviceBusNamespace);
+    expect(seeded.resourceGroup).toBe(plain.resourceGroup);
+    expect(seeded.identity).toBe(plain.identity);
+    expect(seeded.functionApp).toBe(`func-diabetes-dev-${shortHash("contoso-ml/diabetes/dev")}`);
+  });
+
+  test("reaches the synthesized stack from the deployment file", () => {
+    const c = defaultConfig();
+    c.nameSeed = "contoso-ml";
+    c.environments = { dev: (c.environments as Json).dev };
+    expect(synth(c).only("diabetes-dev", "azurerm_linux_function_app").name).toBe(resourceNames("diabetes", "dev", {}, "contoso-ml").functionApp);
+  });
+});

@@ -233,3 +233,14 @@ describe("offline diff across stacks and moves", () => {
     }
   });
 });
+
+describe("Service Bus namespace SKU", () => {
+  const ns = (sku: string): JsonObject => ({ name: "sb-x", location: "westeurope", resource_group_name: "rg", sku });
+  test.each([
+    ["Standard", "Premium", ["sku"]],
+    ["Premium", "Standard", ["sku"]],
+    ["Basic", "Standard", []],
+  ])("%s to %s forces a new namespace: %j", (from, to, expected) => {
+    expect(forceNewAttributes("azurerm_servicebus_namespace", ns(from), ns(to))).toEqual(expected);
+  });
+});

@@ -42,7 +42,8 @@ export function functionJson(fn: FunctionConfig): object {
       return {
         scriptFile: "__init__.py",
         bindings: [
-          { type: "httpTrigger", direction: "in", name: "req", authLevel: t.authLevel, methods: ["post"] },
+          // GET: the runtime's health route, or a @rawhttp script's own GET handling.
+          { type: "httpTrigger", direction: "in", name: "req", authLevel: t.authLevel, methods: ["get", "post"] },
           { type: "http", direction: "out", name: "$return" },
         ],
       };
@@ -58,7 +59,7 @@ export function functionJson(fn: FunctionConfig): object {
       return {
         scriptFile: "__init__.py",
         bindings: [
-          { type: "serviceBusTrigger", direction: "in", name: "msg", queueName: t.queue, connection: CONNECTIONS.triggerServiceBus },
+          { type: "serviceBusTrigger", direction: "in", name: "msg", queueName: t.queue, connection: CONNECTIONS.triggerServiceBus, dataType: t.dataType === "binary" ? "binary" : "string" },
           ...(t.outputQueue === undefined ? [] : [{ type: "serviceBus", direction: "out", name: "outmsg", queueName: t.outputQueue, connection: CONNECTIONS.triggerServiceBus }]),
         ],
       };
@@ -78,10 +79,7 @@ export function entryModule(fn: FunctionConfig): string {
  */
 export function buildContext(deployment: Deployment): BuildContext {
   const files = new Map<string, Buffer>();
-  const add = (path: string, content: Buffer | string) => {
-    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-    files.set(path, TEXT_FILE.test(path) ? toLf(bytes) : bytes);
-  };
+  const add = (path: string, content: Buffer | string) => files.set(path, typeof content === "string" ? Buffer.from(content, "utf8") : content);
   add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
@@ -106,11 +104,16 @@ export function buildContext(deployment: Deployment): BuildContext {
   return { files: sorted, hash: hashFiles(sorted) };
 }
 
+/**
+ * sha256 over each path and content in order. Text files count with LF line endings, so a checkout
+ * with CRLF (git autocrlf) tags the same image; the files themselves ship as they are.
+ */
 export function hashFiles(files: readonly ContextFile[]): string {
   const h = createHash("sha256");
   for (const f of files) {
-    h.update(`${f.path}\0${f.content.length}\0`);
-    h.update(f.content);
+    const content = TEXT_FILE.test(f.path) && !f.path.startsWith("model/") ? toLf(f.content) : f.content;
+    h.update(`${f.path}\0${content.length}\0`);
+    h.update(content);
   }
   return h.digest("hex");
 }

@@ -81,6 +81,10 @@ const serviceBusTrigger = z.strictObject({
   type: z.literal("serviceBus"),
   queue: azureName("queue", "Queue whose messages trigger the function."),
   outputQueue: azureName("queue", "Queue that receives run()'s result.").optional(),
+  dataType: z
+    .enum(["text", "binary"], { error: 'must be "text" or "binary"' })
+    .default("text")
+    .meta({ description: "text: run() gets the message body as a UTF-8 string (JSON); binary: run() gets bytes." }),
 });
 
 export const triggerSchema = z.discriminatedUnion("type", [httpTrigger, blobTrigger, serviceBusTrigger], {

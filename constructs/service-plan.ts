@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { ServicePlan as AzServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
 import type { ResourceGroup } from "./resource-group";
+import { planKind } from "../config/hosting";
 
 export interface ServicePlanProps {
   readonly name: string;
@@ -27,7 +28,7 @@ export class ServicePlan extends Construct {
   constructor(scope: Construct, id: string, props: ServicePlanProps) {
     super(scope, id);
     this.sku = props.sku ?? "B1";
-    this.isElasticPremium = /^EP[1-3]$/.test(this.sku);
+    this.isElasticPremium = planKind(this.sku) === "premium";
     this.resource = new AzServicePlan(this, "plan", {
       name: props.name,
       resourceGroupName: props.resourceGroup.name,

@@ -14,32 +14,39 @@ export const CONTEXTS_DIR = ".mlfunc/contexts";
 
 export interface InvokeArgs {
   readonly functionName: string;
-  readonly input: string;
+  /** Payload file; only an HTTP GET goes without one. */
+  readonly input?: string;
+  /** HTTP method for an HTTP function. @default "POST" */
+  readonly method?: "GET" | "POST";
   readonly env?: string;
   readonly out: string;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]";
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
 
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const positional: string[] = [];
   let env: string | undefined;
   let out = "out";
+  let method: InvokeArgs["method"];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (arg === "--env" || arg === "--out") {
+    if (arg === "--env" || arg === "--out" || arg === "--method") {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value; ${USAGE}`);
       if (arg === "--env") env = value;
-      else out = value;
+      else if (arg === "--out") out = value;
+      else if (value.toUpperCase() === "GET" || value.toUpperCase() === "POST") method = value.toUpperCase() as "GET" | "POST";
+      else throw new UsageError(`--method must be GET or POST, not "${value}"`);
     } else if (arg.startsWith("--")) throw new UsageError(`unknown option "${arg}"; ${USAGE}`);
     else positional.push(arg);
   }
-  if (positional.length !== 2) throw new UsageError(USAGE);
-  const [functionName = "", input = ""] = positional;
-  return { functionName, input, env, out };
+  // A GET is the health route: it needs no payload.
+  if (positional.length !== 2 && !(method === "GET" && positional.length === 1)) throw new UsageError(USAGE);
+  const [functionName = "", input] = positional;
+  return { functionName, input, env, out, method };
 }
 
 /** The `python -m mlfunc_runtime.local` arguments for one function, run from the build context `contextDir`. */
@@ -48,20 +55,21 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
   if (!fn) {
     throw new UsageError(`no function "${args.functionName}" in ${deployment.file}; the functions are: ${deployment.functions.map((f) => f.name).join(", ")}`);
   }
-  if (!existsSync(args.input)) throw new UsageError(`input file "${args.input}" does not exist`);
+  if (args.input !== undefined && !existsSync(args.input)) throw new UsageError(`input file "${args.input}" does not exist`);
   const t = fn.trigger;
+  if (args.method !== undefined && t.type !== "http") throw new UsageError(`--method applies to HTTP functions; "${fn.name}" has a ${t.type} trigger`);
   const common = [
     "-m", "mlfunc_runtime.local",
     "--function", fn.name,
     "--trigger", t.type,
     "--script", join(contextDir, scoringScriptPath(deployment)),
     "--model-dir", join(contextDir, "model"),
-    "--input", args.input,
+    ...(args.input === undefined ? [] : ["--input", args.input]),
     "--out", args.out,
   ];
   switch (t.type) {
     case "http":
-      return common;
+      return args.method === undefined ? common : [...common, "--method", args.method];
     case "blob":
       return [...common, "--data-type", t.dataType, "--input-path", t.inputPath, "--output-path", t.outputPath];
     case "serviceBus":
