@@ -2,7 +2,7 @@ import { Annotations, App } from "cdktf";
 import { resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment } from "./config/load";
-import { buildContext, writeBuildContext } from "./build-context/generate";
+import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { enforcePolicy } from "./policy/aspect";
 import type { FailOn } from "./review/types";
@@ -39,6 +39,7 @@ export function buildApp(options: SynthOptions = {}): App {
   // One image for every environment: what dev tested is what prod runs.
   const context = buildContext(deployment);
   const contextDir = writeBuildContext(context, contextsDir);
+  pruneBuildContexts(contextsDir);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,

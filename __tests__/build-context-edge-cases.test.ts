@@ -1,9 +1,9 @@
 /** Edge cases of the function image: names, links, encodings, requirements, helper modules. */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { BuildContext, buildContext, writeBuildContext } from "../build-context/generate";
+import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } from "../build-context/generate";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { contextFor, runtimeArgs } from "../scripts/invoke";
@@ -197,4 +197,19 @@ test("a binary Service Bus trigger asks the host for bytes", () => {
   c.functions = [{ name: "images", trigger: { type: "serviceBus", queue: "images", dataType: "binary" } }];
   const fn = JSON.parse(file(contextOf(deploymentFrom(c)), "images/function.json")?.toString("utf8") ?? "{}") as { bindings: Json[] };
   expect(fn.bindings).toEqual([{ type: "serviceBusTrigger", direction: "in", name: "msg", queueName: "images", connection: "MLFUNC_TRIGGER_SERVICEBUS", dataType: "binary" }]);
+});
+
+test("contexts unused for a week are pruned; one in use is refreshed and kept", () => {
+  const root = join(work.dir, "prune");
+  const ctx = contextOf(deploymentFrom(defaultConfig()));
+  const current = writeBuildContext(ctx, root);
+  const stale = join(root, "a".repeat(64));
+  mkdirSync(stale, { recursive: true });
+  const weekAgo = new Date(Date.now() - 8 * 86_400_000);
+  utimesSync(stale, weekAgo, weekAgo);
+  utimesSync(current, weekAgo, weekAgo);
+  expect(writeBuildContext(ctx, root)).toBe(current);
+  expect(pruneBuildContexts(root)).toEqual(["a".repeat(64)]);
+  expect(existsSync(stale)).toBe(false);
+  expect(existsSync(current)).toBe(true);
 });

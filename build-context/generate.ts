@@ -3,7 +3,7 @@
  * bytes, so its content hash is a faithful image tag.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
 import type { FunctionConfig } from "../config/schema";
@@ -124,7 +124,12 @@ export function hashFiles(files: readonly ContextFile[]): string {
  */
 export function writeBuildContext(context: BuildContext, root: string): string {
   const dir = resolve(root, context.hash);
-  if (existsSync(dir)) return dir;
+  if (existsSync(dir)) {
+    // Marks it as in use for pruneBuildContexts.
+    const now = new Date();
+    utimesSync(dir, now, now);
+    return dir;
+  }
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
@@ -139,6 +144,23 @@ export function writeBuildContext(context: BuildContext, root: string): string {
     if (!existsSync(dir)) throw e;
   }
   return dir;
+}
+
+/**
+ * Removes contexts under `root` not used for `maxAgeDays`: every model change leaves one behind.
+ * Age, not "all but the current one", so concurrent synths of other files keep theirs.
+ */
+export function pruneBuildContexts(root: string, maxAgeDays = 7, now: number = Date.now()): string[] {
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const full = join(root, entry.name);
+    if (entry.isDirectory() && /^[0-9a-f]{64}$/.test(entry.name) && now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) {
+      rmSync(full, { recursive: true, force: true });
+      removed.push(entry.name);
+    }
+  }
+  return removed;
 }
 
 function requirements(lines: readonly string[]): string {
