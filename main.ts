@@ -4,7 +4,7 @@ import { DeploymentError } from "./config/problems";
 import { loadDeployment } from "./config/load";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
-import { enforcePolicy } from "./policy/aspect";
+import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import type { FailOn } from "./review/types";
 
 export interface SynthOptions {
@@ -17,17 +17,22 @@ export interface SynthOptions {
   /** Lowest policy severity that fails synth; lower ones are printed as warnings.
    * @default $MLFUNC_POLICY_ERROR_AT, else "high" */
   readonly policyErrorAt?: FailOn;
+  /** Policy rules whose findings fail synth whatever their severity.
+   * @default $MLFUNC_POLICY_ERRORS (comma-separated ids), else none */
+  readonly policyErrorRules?: readonly string[];
 }
 
 const LEVELS: readonly FailOn[] = ["low", "medium", "high", "none"];
 
 function policyLevel(value: string | undefined): FailOn {
   const level = LEVELS.find((l) => l === (value ?? "high"));
-  if (!level) throw new PolicyLevelError(`MLFUNC_POLICY_ERROR_AT="${value}" is not a level; use low, medium, high or none`);
+  if (!level) throw new PolicyConfigError(`MLFUNC_POLICY_ERROR_AT="${value}" is not a level; use low, medium, high or none`);
   return level;
 }
 
-class PolicyLevelError extends Error {}
+function ruleIds(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((id) => id.trim()).filter(Boolean);
+}
 
 /** Builds the app: one stack per environment of the deployment file. Validation happens first, so
  * an invalid file never yields a partial app. */
@@ -53,7 +58,10 @@ export function buildApp(options: SynthOptions = {}): App {
       );
     }
   }
-  enforcePolicy(app, { errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT) });
+  enforcePolicy(app, {
+    errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),
+    errorRules: options.policyErrorRules ?? ruleIds(process.env.MLFUNC_POLICY_ERRORS),
+  });
   return app;
 }
 
@@ -63,7 +71,7 @@ if (require.main === module) {
   } catch (e) {
     // A user's mistake (an invalid file, a policy error): the message alone, no stack trace.
     const policyFailure = e instanceof Error && e.message.startsWith("Encountered Annotations with level");
-    if (!(e instanceof DeploymentError || e instanceof PolicyLevelError || policyFailure)) throw e;
+    if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || policyFailure)) throw e;
     process.stderr.write(`${e.message}\n`);
     process.exit(1);
   }

@@ -146,3 +146,15 @@ test("enforcePolicy twice on one app keeps one aspect per stack, with the last l
   app.synth();
   expect(annotations(dev.functionApp.resource, AnnotationMetadataEntryType.WARN)).toHaveLength(1);
 });
+
+test("a rule can be made an error whatever its severity", () => {
+  const { app, dev } = build();
+  dev.functionApp.resource.addOverride("site_config.remote_debugging_enabled", true);
+  enforcePolicy(app, { errorAt: "high", errorRules: ["MLF-APP-004"] });
+  expect(synthError(app)).toContain("MLF-APP-004 (medium)");
+});
+
+test("an unknown rule id in errorRules is refused with the known ids", () => {
+  const { app } = build();
+  expect(() => enforcePolicy(app, { errorRules: ["MLF-NOPE-1"] })).toThrow(/^unknown policy rule "MLF-NOPE-1"; the rules are MLF-/);
+});

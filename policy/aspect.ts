@@ -20,11 +20,25 @@ export interface PolicyAspectOptions {
   /** Lowest severity that becomes an error annotation (and fails synth); `none` only warns.
    * @default "high" */
   readonly errorAt?: FailOn;
+  /** Rule ids whose findings are errors whatever their severity, e.g. ["MLF-ST-004"].
+   * @default none */
+  readonly errorRules?: readonly string[];
   /** @default every rule */
   readonly rules?: readonly PolicyRule[];
 }
 
 const RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+/** The ids, or an error naming the unknown ones and the known ids. */
+function checkedRuleIds(ids: readonly string[], rules: readonly PolicyRule[]): readonly string[] {
+  const known = rules.map((r) => r.id);
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) throw new PolicyConfigError(`unknown policy rule ${unknown.map((u) => `"${u}"`).join(", ")}; the rules are ${known.join(", ")}`);
+  return ids;
+}
+
+/** A policy option that names something that does not exist: a user's mistake, reported without a stack trace. */
+export class PolicyConfigError extends Error {}
 
 /** The stack's Terraform JSON exactly as synth writes it (`toTerraform()` is what the synthesizer serializes), as plain data. */
 export function stackJson(stack: TerraformStack): JsonObject {
@@ -49,6 +63,7 @@ function constructsByAddress(stack: TerraformStack): Map<string, IConstruct> {
 
 export class PolicyAspect implements IAspect {
   errorAt: FailOn;
+  errorRules: readonly string[];
   rules: readonly PolicyRule[];
   /** Report of each visited stack, by construct path. */
   readonly reports = new Map<string, PolicyReport>();
@@ -57,6 +72,7 @@ export class PolicyAspect implements IAspect {
 
   constructor(options: PolicyAspectOptions = {}) {
     this.errorAt = options.errorAt ?? "high";
+    this.errorRules = checkedRuleIds(options.errorRules ?? [], options.rules ?? RULES);
     this.rules = options.rules ?? RULES;
   }
 
@@ -73,7 +89,8 @@ export class PolicyAspect implements IAspect {
     for (const f of report.findings) {
       const text = `${f.id} (${f.severity}) ${f.address}: ${f.message}. Fix: ${f.fix}`;
       const annotations = Annotations.of(constructs.get(f.address) ?? node);
-      if (this.errorAt !== "none" && RANK[f.severity] >= RANK[this.errorAt]) annotations.addError(text);
+      const error = this.errorRules.includes(f.id) || (this.errorAt !== "none" && RANK[f.severity] >= RANK[this.errorAt]);
+      if (error) annotations.addError(text);
       else annotations.addWarning(text);
     }
     for (const s of report.suppressed) {
@@ -93,6 +110,7 @@ export function enforcePolicy(scope: IConstruct, options: PolicyAspectOptions = 
   const existing = ENFORCED.get(scope);
   if (existing) {
     existing.errorAt = options.errorAt ?? existing.errorAt;
+    existing.errorRules = options.errorRules === undefined ? existing.errorRules : checkedRuleIds(options.errorRules, options.rules ?? existing.rules);
     existing.rules = options.rules ?? existing.rules;
     return existing;
   }
