@@ -4,8 +4,8 @@
  * an app without a docker application stack.
  */
 import type { PolicyRule } from "../types";
-import { FUNCTION_APP, dockerBlocks, siteConfig } from "../function-app";
-import { outcome, readBlock, readBool, readString, unresolved } from "../values";
+import { FUNCTION_APP, containerApp } from "../function-app";
+import { outcome, readBlock, readBool, readString } from "../values";
 
 export const rule: PolicyRule = {
   id: "MLF-APP-006",
@@ -16,21 +16,17 @@ export const rule: PolicyRule = {
     "Set site_config.container_registry_use_managed_identity = true, set container_registry_managed_identity_client_id " +
     "to the user-assigned identity's client id, grant it AcrPull, and drop registry_username/registry_password.",
   check(attrs) {
-    const site = siteConfig(attrs);
-    if (site.kind === "unresolved") return unresolved("site_config", site);
-    if (site.kind === "absent") return "not-applicable";
-    const docker = dockerBlocks(site.value);
-    if (docker.kind === "unresolved") return unresolved("site_config.application_stack.docker", docker);
-    if (docker.kind === "absent" || docker.value.length === 0) return "not-applicable";
+    const app = containerApp(attrs);
+    if (typeof app === "string" || !("site" in app)) return app;
 
     const problems: string[] = [];
     const unknowns: string[] = [];
-    const useIdentity = readBool(site.value, "container_registry_use_managed_identity");
+    const useIdentity = readBool(app.site, "container_registry_use_managed_identity");
     if (useIdentity.kind === "unresolved") unknowns.push(`site_config.container_registry_use_managed_identity is ${useIdentity.shown}, not a literal the rule can check`);
     else if (useIdentity.kind === "absent") problems.push("site_config.container_registry_use_managed_identity is not set (the provider default is false)");
     else if (!useIdentity.value) problems.push("site_config.container_registry_use_managed_identity is false");
 
-    docker.value.forEach((d, i) => {
+    app.docker.forEach((d, i) => {
       const set = ["registry_username", "registry_password"].filter((k) => d[k] !== undefined && d[k] !== null);
       if (set.length > 0) problems.push(`site_config.application_stack.docker[${i}] sets ${set.join(" and ")}`);
     });
@@ -39,7 +35,7 @@ export const rule: PolicyRule = {
     if (useIdentity.kind === "value" && useIdentity.value) {
       const identity = readBlock(attrs, "identity");
       const type = identity.kind === "value" ? readString(identity.value, "type") : undefined;
-      const clientId = readString(site.value, "container_registry_managed_identity_client_id");
+      const clientId = readString(app.site, "container_registry_managed_identity_client_id");
       if (type?.kind === "value" && type.value.trim() === "UserAssigned" && clientId.kind === "absent") {
         problems.push(
           "site_config.container_registry_managed_identity_client_id is not set while the only identity is user-assigned: the pull would use a system-assigned identity the app does not have",

@@ -4,7 +4,7 @@
  * until a restart. An availability risk rather than an exposure, hence medium.
  */
 import type { JsonObject, PolicyRule } from "../types";
-import { FUNCTION_APP, dockerBlocks, siteConfig } from "../function-app";
+import { FUNCTION_APP, containerApp } from "../function-app";
 import { isExpression, readBool, readString, unresolved, wholeReference } from "../values";
 
 const ROLE_ASSIGNMENT = "azurerm_role_assignment";
@@ -24,21 +24,17 @@ export const rule: PolicyRule = {
   resourceTypes: [FUNCTION_APP],
   fix: "Grant AcrPull to the identity named by container_registry_managed_identity_client_id and list that azurerm_role_assignment in the app's depends_on.",
   check(attrs, ctx) {
-    const site = siteConfig(attrs);
-    if (site.kind === "unresolved") return unresolved("site_config", site);
-    if (site.kind === "absent") return "not-applicable";
-    const docker = dockerBlocks(site.value);
-    if (docker.kind === "unresolved") return unresolved("site_config.application_stack.docker", docker);
-    if (docker.kind === "absent" || docker.value.length === 0) return "not-applicable";
-    const useIdentity = readBool(site.value, "container_registry_use_managed_identity");
+    const app = containerApp(attrs);
+    if (typeof app === "string" || !("site" in app)) return app;
+    const useIdentity = readBool(app.site, "container_registry_use_managed_identity");
     // Pulling with credentials is MLF-APP-006's finding; there is no role to wait for.
     if (useIdentity.kind !== "value" || !useIdentity.value) return "not-applicable";
 
-    const clientIdRaw = site.value.container_registry_managed_identity_client_id;
+    const clientIdRaw = app.site.container_registry_managed_identity_client_id;
     if (clientIdRaw === undefined || clientIdRaw === null) {
       return { noncompliant: "the image is pulled with the system-assigned identity, which exists only once the app does: no AcrPull assignment can precede the first pull" };
     }
-    const clientId = readString(site.value, "container_registry_managed_identity_client_id");
+    const clientId = readString(app.site, "container_registry_managed_identity_client_id");
     const ref = typeof clientIdRaw === "string" && isExpression(clientIdRaw) ? wholeReference(clientIdRaw) : undefined;
     const identity = ref?.endsWith(".client_id") ? ref.slice(0, -".client_id".length) : undefined;
     if (identity === undefined) {
