@@ -81,7 +81,7 @@ test("a symlinked file inside a model folder reaches the context with the target
   expect(file(ctx, "model/model/weights.bin")).toEqual(Buffer.from([1, 2, 3, 4]));
 });
 
-test("a Latin-1 scoring script with CRLF ships byte for byte, and hashes like its LF form", () => {
+test("a Latin-1 scoring script with CRLF ships as its LF form, other bytes untouched, and hashes like it", () => {
   const dir = join(work.dir, "latin1");
   mkdirSync(join(dir, "crlf"), { recursive: true });
   mkdirSync(join(dir, "lf"), { recursive: true });
@@ -91,7 +91,8 @@ test("a Latin-1 scoring script with CRLF ships byte for byte, and hashes like it
   writeFileSync(join(dir, "lf", "score.py"), Buffer.from(lines.join("\n"), "latin1"));
   const withCrlf = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "crlf", "score.py") })));
   const withLf = contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "lf", "score.py") })));
-  expect(file(withCrlf, "scoring/score.py")?.toString("hex")).toBe(crlf.toString("hex"));
+  expect(crlf.includes(13)).toBe(true);
+  expect(file(withCrlf, "scoring/score.py")?.toString("hex")).toBe(Buffer.from(lines.join("\n"), "latin1").toString("hex"));
   expect(withCrlf.hash).toBe(withLf.hash);
 });
 
@@ -212,4 +213,35 @@ test("contexts unused for a week are pruned; one in use is refreshed and kept", 
   expect(pruneBuildContexts(root)).toEqual(["a".repeat(64)]);
   expect(existsSync(stale)).toBe(false);
   expect(existsSync(current)).toBe(true);
+});
+
+test("data files in sourceDir ship byte for byte, and their line endings count in the hash", () => {
+  const make = (name: string, eol: string) => {
+    const dir = join(work.dir, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "score.py"), readFileSync(join(EXAMPLE, "score.py")));
+    writeFileSync(join(dir, "labels.txt"), ["a", "b", ""].join(eol));
+    return contextOf(deploymentFrom(withModel({ scoringScript: join(dir, "score.py"), sourceDir: dir })));
+  };
+  const crlf = make("labels-crlf", "\r\n");
+  const lf = make("labels-lf", "\n");
+  expect(file(crlf, "scoring/labels.txt")?.toString("utf8")).toBe("a\r\nb\r\n");
+  expect(crlf.hash).not.toBe(lf.hash);
+});
+
+test("a sourceDir holding the deployment file's folder is rejected", () => {
+  const dir = join(work.dir, "project-root");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "score.py"), readFileSync(join(EXAMPLE, "score.py")));
+  const c = withModel({ scoringScript: "score.py", sourceDir: "." });
+  writeFileSync(join(dir, "mlfunc.yaml"), stringify(c));
+  let message = "";
+  try {
+    loadDeployment(join(dir, "mlfunc.yaml"));
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message.split("\n").slice(1)).toEqual([
+    `  model.sourceDir (line 10): "." — holds the deployment file's own folder, and with it Terraform state, node_modules and cdktf.out, which must not go into the image; point sourceDir at the folder with the scoring code`,
+  ]);
 });

@@ -195,7 +195,14 @@ describe("review fixes", () => {
   test("a credential in a requirement URL is rejected and not echoed", () => {
     expectProblems(
       mutated((c) => void ((c.model as Json).requirements = ["--index-url https://user:s3cr3tT0ken@pkgs.example.com/simple", "numpy==1.24.2"])),
-      ['  model.requirements[0] (line 10): "--index-url https://user:***@pkgs.example.com/simple" — a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file'],
+      ['  model.requirements[0] (line 10): "--index-url https://***@pkgs.example.com/simple" — a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file'],
+    );
+  });
+
+  test("a bare token in a requirement URL is a credential too", () => {
+    expectProblems(
+      mutated((c) => void ((c.model as Json).requirements = ["mypkg @ git+https://ghp_abc123@github.com/org/mypkg.git"])),
+      ['  model.requirements[0] (line 10): "mypkg @ git+https://***@github.com/org/mypkg.git" — a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file'],
     );
   });
 

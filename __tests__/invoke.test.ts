@@ -134,7 +134,7 @@ describe("runtimeArgs", () => {
   test.each<[string, string[]]>([
     ["predict", []],
     ["predict-blob", ["--data-type", "text", "--input-path", "input/{blobname}.json", "--output-path", "output/{blobname}_out.json"]],
-    ["predict-queue", ["--output-queue", "outqueue"]],
+    ["predict-queue", ["--data-type", "text", "--output-queue", "outqueue"]],
   ])("%s", (functionName, extra) => {
     const d = loadDeployment(config);
     const trigger = d.functions.find((f) => f.name === functionName)?.trigger.type;
@@ -160,10 +160,13 @@ describe("invoke runs each trigger locally", () => {
     expect({ code: o.code, status: r.status, stdout: r.stdout }).toEqual({ code: 0, status: 0, stdout: `HTTP 200\n${expected}\n` });
     expect(r.command).toBe(PYTHON);
     const d = loadDeployment(config);
-    const context = contextFor(d, "dev");
-    expect(r.args).toEqual(runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, context));
-    expect(r.env?.PYTHONPATH?.split(":")[0]).toBe(context);
-    expect(existsSync(join(context, "mlfunc_runtime", "entry.py"))).toBe(true);
+    const shared = contextFor(d, "dev");
+    // It runs from a private copy of the context, removed afterwards, never from the shared one.
+    const copy = r.env?.PYTHONPATH?.split(":")[0] ?? "";
+    expect(copy).not.toBe(shared);
+    expect(r.args).toEqual(runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, copy));
+    expect(existsSync(copy)).toBe(false);
+    expect(existsSync(join(shared, "mlfunc_runtime", "entry.py"))).toBe(true);
     expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
     expect(o.message).toBe("");
   });

@@ -244,3 +244,27 @@ describe("Service Bus namespace SKU", () => {
     expect(forceNewAttributes("azurerm_servicebus_namespace", ns(from), ns(to))).toEqual(expected);
   });
 });
+
+describe("replacements that follow references, across renames", () => {
+  const rg = (name: string): JsonObject => ({ name, location: "westeurope" });
+  const account = (rgRef: string, tier = "Standard"): JsonObject => ({ name: "stx", location: `\${${rgRef}.location}`, resource_group_name: `\${${rgRef}.name}`, account_tier: tier, account_replication_type: "LRS" });
+  const doc = (resources: Record<string, Record<string, JsonObject>>, moved?: JsonObject[]): JsonObject => ({ resource: resources, ...(moved ? { moved } : {}) });
+
+  test("a renamed resource group with the same literal name replaces only itself", () => {
+    const before = doc({ azurerm_resource_group: { old_rg: rg("rg-x") }, azurerm_storage_account: { acct: account("azurerm_resource_group.old_rg") } });
+    const after = doc({ azurerm_resource_group: { new_rg: rg("rg-x") }, azurerm_storage_account: { acct: account("azurerm_resource_group.new_rg") } });
+    const diff = diffStack("s", before, after);
+    expect(diff.resources.filter((r) => r.replace).map((r) => r.address)).toEqual(["azurerm_resource_group.new_rg"]);
+  });
+
+  test("a moved container follows its replaced storage account", () => {
+    const container = (acct: string): JsonObject => ({ name: "input", storage_account_id: `\${${acct}.id}` });
+    const before = doc({ azurerm_resource_group: { rg: rg("rg-x") }, azurerm_storage_account: { acct: account("azurerm_resource_group.rg") }, azurerm_storage_container: { old_c: container("azurerm_storage_account.acct") } });
+    const after = doc(
+      { azurerm_resource_group: { rg: rg("rg-x") }, azurerm_storage_account: { acct: account("azurerm_resource_group.rg", "Premium") }, azurerm_storage_container: { new_c: container("azurerm_storage_account.acct") } },
+      [{ from: "azurerm_storage_container.old_c", to: "azurerm_storage_container.new_c" }],
+    );
+    const diff = diffStack("s", before, after);
+    expect(find(diff, "azurerm_storage_container.new_c")).toMatchObject({ kind: "renamed", replace: true, replaceReasons: ["storage_account_id (follows the replaced azurerm_storage_account.acct)"] });
+  });
+});

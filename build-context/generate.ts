@@ -3,7 +3,7 @@
  * bytes, so its content hash is a faithful image tag.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
 import type { FunctionConfig } from "../config/schema";
@@ -79,7 +79,13 @@ export function entryModule(fn: FunctionConfig): string {
  */
 export function buildContext(deployment: Deployment): BuildContext {
   const files = new Map<string, Buffer>();
-  const add = (path: string, content: Buffer | string) => files.set(path, typeof content === "string" ? Buffer.from(content, "utf8") : content);
+  // Project files and Python sources ship with LF, so a CRLF checkout builds the same image; the
+  // user's data files ship byte for byte. Either way the hash covers exactly what ships.
+  const add = (path: string, content: Buffer | string) => {
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
+    files.set(path, ownText ? toLf(bytes) : bytes);
+  };
   add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
@@ -96,7 +102,7 @@ export function buildContext(deployment: Deployment): BuildContext {
   else for (const f of walk(sourceDir, SKIP_SOURCE)) add(`scoring/${f.path}`, f.content);
   const model = deployment.model.path;
   if (statSync(model).isDirectory()) {
-    for (const f of walk(model, () => false)) files.set(`model/${basename(model)}/${f.path}`, f.content);
+    for (const f of walk(model, SKIP_MODEL)) files.set(`model/${basename(model)}/${f.path}`, f.content);
   } else {
     files.set(`model/${basename(model)}`, readFileSync(model));
   }
@@ -104,16 +110,12 @@ export function buildContext(deployment: Deployment): BuildContext {
   return { files: sorted, hash: hashFiles(sorted) };
 }
 
-/**
- * sha256 over each path and content in order. Text files count with LF line endings, so a checkout
- * with CRLF (git autocrlf) tags the same image; the files themselves ship as they are.
- */
+/** sha256 over each path and content in order: exactly the bytes that ship. */
 export function hashFiles(files: readonly ContextFile[]): string {
   const h = createHash("sha256");
   for (const f of files) {
-    const content = TEXT_FILE.test(f.path) && !f.path.startsWith("model/") ? toLf(f.content) : f.content;
-    h.update(`${f.path}\0${content.length}\0`);
-    h.update(content);
+    h.update(`${f.path}\0${f.content.length}\0`);
+    h.update(f.content);
   }
   return h.digest("hex");
 }
@@ -125,13 +127,17 @@ export function hashFiles(files: readonly ContextFile[]): string {
 export function writeBuildContext(context: BuildContext, root: string): string {
   const dir = resolve(root, context.hash);
   if (existsSync(dir)) {
-    // Marks it as in use for pruneBuildContexts.
-    const now = new Date();
-    utimesSync(dir, now, now);
-    return dir;
+    try {
+      // Marks it as in use for pruneBuildContexts.
+      const now = new Date();
+      utimesSync(dir, now, now);
+      return dir;
+    } catch {
+      // Pruned in between: write it again.
+    }
   }
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const tmp = mkdtempSync(`${dir}.tmp-`);
   try {
     for (const f of context.files) {
       const target = join(tmp, f.path);
@@ -155,7 +161,8 @@ export function pruneBuildContexts(root: string, maxAgeDays = 7, now: number = D
   const removed: string[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     const full = join(root, entry.name);
-    if (entry.isDirectory() && /^[0-9a-f]{64}$/.test(entry.name) && now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) {
+    // Contexts, and the temporary folders of synths that crashed while writing one.
+    if (entry.isDirectory() && /^[0-9a-f]{64}(\.tmp-\w+)?$/.test(entry.name) && now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) {
       rmSync(full, { recursive: true, force: true });
       removed.push(entry.name);
     }
@@ -189,8 +196,16 @@ function toLf(bytes: Buffer): Buffer {
 
 const SKIP_CACHES = (name: string) => name === "__pycache__" || name.endsWith(".pyc");
 const RUNTIME_SKIP = (name: string) => SKIP_CACHES(name) || name === "tests";
-/** Dot-entries (.git, .env, .venv) and virtualenvs hold secrets and bulk that an image must not carry. */
-const SKIP_SOURCE = (name: string, full: string) => SKIP_CACHES(name) || name.startsWith(".") || existsSync(join(full, "pyvenv.cfg"));
+/** Names that hold secrets (.env, state, local settings) or bulk (.git, virtualenvs, node_modules, build output). */
+const SKIP_SOURCE = (name: string, full: string) =>
+  SKIP_CACHES(name) ||
+  name.startsWith(".") ||
+  /\.tfstate(\.|$)/.test(name) ||
+  ["local.settings.json", "node_modules"].includes(name) ||
+  name.startsWith("cdktf.out") ||
+  existsSync(join(full, "pyvenv.cfg"));
+/** A model folder is data: only a repository's .git is left out. */
+const SKIP_MODEL = (name: string) => name === ".git";
 
 /** Files under `dir`, sorted by path, leaving out the names `skip` accepts. */
 function walk(dir: string, skip: (name: string, full: string) => boolean): ContextFile[] {

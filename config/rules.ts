@@ -89,6 +89,8 @@ function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript:
       report("model.sourceDir", model.sourceDir, "no such folder (paths are relative to the deployment file); fix the path");
     } else if (relative(source, script).startsWith("..")) {
       report("model.sourceDir", model.sourceDir, `the scoring script ${model.scoringScript} must be inside this folder; point sourceDir at the folder that holds it`);
+    } else if (!relative(source, dir).startsWith("..")) {
+      report("model.sourceDir", model.sourceDir, "holds the deployment file's own folder, and with it Terraform state, node_modules and cdktf.out, which must not go into the image; point sourceDir at the folder with the scoring code");
     }
   }
 }
@@ -98,8 +100,9 @@ function checkRequirement(path: string, line: string, report: Report): void {
   const l = line.trim();
   if (/^(-r|-c|--requirement|--constraint)\b/.test(l)) {
     report(path, l, "includes of other requirement files are not copied into the image; list their packages in this file instead");
-  } else if (/:\/\/[^/\s@]+:[^/\s@]+@/.test(l)) {
-    report(path, l.replace(/(:\/\/[^/\s@]+:)[^/\s@]+@/, "$1***@"), "a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file");
+  } else if (/:\/\/[^/\s@]+@/.test(l)) {
+    // user:password@ or a bare token@: either is a credential once it is in the image.
+    report(path, l.replace(/:\/\/[^/\s@]+@/g, "://***@"), "a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file");
   } else if (/^(-e|--editable)\b/.test(l) || /^(\.{1,2}\/|\/|file:)/.test(l)) {
     report(path, l, "local paths and editable installs are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
   }

@@ -239,9 +239,12 @@ function resolveForceNew(r: Resource, resources: ReadonlyMap<string, Resource>, 
  */
 function propagateReplacements(diffs: ResourceDiff[], head: ReadonlyMap<string, Resource>, base: ReadonlyMap<string, Resource>): ResourceDiff[] {
   const byAddress = new Map(diffs.map((d) => [d.address, d]));
+  // Renamed and moved resources are compared with what they were at their old address.
+  const previous = new Map(diffs.flatMap((d) => (d.previousAddress === undefined ? [] : [[d.address, d.previousAddress] as const])));
+  const baseOf = (address: string) => base.get(previous.get(address) ?? address);
   const unknownAfterApply = (address: string, attr: string): boolean => {
     const now = head.get(address)?.body[attr];
-    const before = base.get(address)?.body[attr];
+    const before = baseOf(address)?.body[attr];
     return now === undefined || typeof now !== "string" || now.includes("${") || now !== before;
   };
   for (let changed = true; changed; ) {
@@ -249,7 +252,7 @@ function propagateReplacements(diffs: ResourceDiff[], head: ReadonlyMap<string, 
     const replaced = new Set([...byAddress.values()].filter((d) => d.replace && d.kind !== "removed").map((d) => d.address));
     for (const r of head.values()) {
       const current = byAddress.get(r.address);
-      if (current?.replace || current?.kind === "added" || !base.has(r.address)) continue;
+      if (current?.replace || current?.kind === "added" || !baseOf(r.address)) continue;
       const reasons = forceNewKeys(r.type).flatMap((key) => {
         const value = r.body[key];
         if (typeof value !== "string") return [];

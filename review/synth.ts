@@ -10,7 +10,7 @@ import { ReviewInputError } from "./errors";
 /** Synthesizes the working tree's deployment file into `outdir`. */
 export function synthWorkingTree(config: string, outdir: string): void {
   // The review reports policy findings itself; synth must not stop at them.
-  buildApp({ config, outdir, policyErrorAt: "none" }).synth();
+  buildApp({ config, outdir, policyErrorAt: "none", policyErrorRules: [] }).synth();
 }
 
 function git(args: readonly string[], cwd: string): { ok: boolean; out: string; err: string } {
@@ -59,7 +59,7 @@ export function synthGitRef(ref: string, config: string, outdir: string): string
     const run = spawnSync(process.execPath, [join(worktree, "dist", "main.js")], {
       cwd: worktree,
       encoding: "utf8",
-      env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none" },
+      env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
     });
     if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
     return notes;

@@ -4,7 +4,8 @@
  * script, model and files that the image gets, so what works here works there.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
@@ -73,7 +74,7 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
     case "blob":
       return [...common, "--data-type", t.dataType, "--input-path", t.inputPath, "--output-path", t.outputPath];
     case "serviceBus":
-      return [...common, ...(t.outputQueue === undefined ? [] : ["--output-queue", t.outputQueue])];
+      return [...common, "--data-type", t.dataType, ...(t.outputQueue === undefined ? [] : ["--output-queue", t.outputQueue])];
   }
 }
 
@@ -92,13 +93,13 @@ export function pythonInterpreter(): string {
 /** Runs the function; returns the exit code (0 ok, 1 failed invocation, 2 bad input). */
 export function invoke(argv: readonly string[]): number {
   let deployment: Deployment;
-  let pyArgs: string[];
-  let contextDir: string;
+  let args: InvokeArgs;
+  let shared: string;
   try {
-    const args = parseInvokeArgs(argv);
+    args = parseInvokeArgs(argv);
     deployment = loadDeployment();
-    contextDir = contextFor(deployment, args.env);
-    pyArgs = runtimeArgs(deployment, args, contextDir);
+    shared = contextFor(deployment, args.env);
+    runtimeArgs(deployment, args, shared);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`invoke: ${e.message}\n`);
@@ -120,11 +121,18 @@ export function invoke(argv: readonly string[]): number {
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }
-  // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
-  const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-  // No bytecode: the context folder is shared and becomes the docker build context.
-  const run = spawnSync(python, pyArgs, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" } });
-  return run.status ?? 1;
+  // A private copy: whatever the script writes next to itself or its model must not reach the shared
+  // context, which is the docker build context of the next synth.
+  const contextDir = mkdtempSync(join(tmpdir(), "mlfunc-invoke-"));
+  try {
+    cpSync(shared, contextDir, { recursive: true });
+    // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
+    const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+    const run = spawnSync(python, runtimeArgs(deployment, args, contextDir), { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" } });
+    return run.status ?? 1;
+  } finally {
+    rmSync(contextDir, { recursive: true, force: true });
+  }
 }
 
 if (require.main === module) {

@@ -18,6 +18,16 @@ Contract with the user's Azure ML style script:
     200 {"status": "ok", "function": ..., "scoringScript": ...} is answered, or
     503 with the usual error body if loading or init() fails. A @rawhttp run()
     receives GET requests like any other method.
+
+Error bodies: a server-side failure (ScriptLoadFailed, InitFailed, RunFailed,
+ResultNotSerializable; status 500/503) answers only
+{"error": {"code", "message": <fixed sentence per code>, "invocationId"}}, since
+exception text can hold paths, model file names or connection strings. The
+detailed message and the traceback go to the ``mlfunc.script`` log with the same
+invocation id, and stay on Result.error_message / Result.traceback for the local
+CLI and the non-HTTP entries. InvalidInput (400) keeps its specific message: it
+only describes the caller's own payload. A @rawhttp script's own response is
+passed through untouched.
 """
 import importlib.util
 import json
@@ -28,6 +38,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 
 TEXT = "text"
 BINARY = "binary"
@@ -41,15 +52,26 @@ _PAYLOAD_NAMES = {"http": "request body", "blob": "blob content", "serviceBus": 
 _STANDIN_FLAG_MODULES = ("azureml.contrib.services.aml_request",
                          "azureml_inference_server_http.api.aml_request")
 
+_LOGS_HINT = "see the function's logs for invocation %s"
+GENERIC_MESSAGES = {
+    "ScriptLoadFailed": "the scoring script could not be loaded; " + _LOGS_HINT,
+    "InitFailed": "init() of the scoring script failed; " + _LOGS_HINT,
+    "RunFailed": "run() of the scoring script failed; " + _LOGS_HINT,
+    "ResultNotSerializable": "run() of the scoring script returned a value that is not "
+                             "JSON-serializable; " + _LOGS_HINT,
+}
+_GENERIC_FALLBACK = "the scoring function failed; " + _LOGS_HINT
+
 
 class InvocationRequest:
     """One trigger payload plus the HTTP-ish metadata a @rawhttp script may read."""
 
     __slots__ = ("body", "trigger", "function_name", "data_type", "method", "url",
-                 "headers", "params", "route_params", "source")
+                 "headers", "params", "route_params", "source", "invocation_id")
 
     def __init__(self, body, trigger="http", function_name="", data_type=TEXT, method="POST",
-                 url="", headers=None, params=None, route_params=None, source=None):
+                 url="", headers=None, params=None, route_params=None, source=None,
+                 invocation_id=None):
         self.body = body
         self.trigger = trigger
         self.function_name = function_name
@@ -60,11 +82,13 @@ class InvocationRequest:
         self.params = params
         self.route_params = route_params
         self.source = source
+        # The host's id when there is one, so body, logs and host traces correlate.
+        self.invocation_id = invocation_id
 
 
 class Result:
     __slots__ = ("status", "body", "headers", "mimetype", "outcome", "error_code",
-                 "error_message", "traceback", "duration_ms")
+                 "error_message", "traceback", "duration_ms", "invocation_id")
 
     def __init__(self, status, body, headers=None, mimetype="application/json", outcome="success",
                  error_code=None, error_message=None, traceback_text=None):
@@ -77,6 +101,7 @@ class Result:
         self.error_message = error_message
         self.traceback = traceback_text
         self.duration_ms = 0.0
+        self.invocation_id = None
 
     @property
     def ok(self):
@@ -96,8 +121,16 @@ class InvocationError(Exception):
         self.outcome = outcome
         self.traceback = traceback_text
 
-    def to_result(self):
-        body = json.dumps({"error": {"code": self.code, "message": self.message}}).encode("utf-8")
+    def public_error(self, invocation_id):
+        """The error object a caller may see; detail stays in the logs for server faults."""
+        if self.status < 500:
+            return {"code": self.code, "message": self.message}
+        template = GENERIC_MESSAGES.get(self.code, _GENERIC_FALLBACK)
+        return {"code": self.code, "message": template % invocation_id,
+                "invocationId": invocation_id}
+
+    def to_result(self, invocation_id):
+        body = json.dumps({"error": self.public_error(invocation_id)}).encode("utf-8")
         return Result(self.status, body, outcome=self.outcome, error_code=self.code,
                       error_message=self.message, traceback_text=self.traceback)
 
@@ -337,6 +370,7 @@ class ScoringScript:
     def invoke(self, req):
         """Run one invocation; never raises for script or input problems."""
         started = time.perf_counter()
+        invocation_id = req.invocation_id or str(uuid.uuid4())
         is_get = req.trigger == "http" and str(req.method or "").upper() == "GET"
         try:
             try:
@@ -347,7 +381,7 @@ class ScoringScript:
                     err.status = 503
                 raise
             if is_get and not self.raw:
-                return self._finish(req, self._health_result(req), started)
+                return self._finish(req, self._health_result(req), invocation_id, started)
             argument = self._run_argument(req)
             try:
                 value = self._run(argument)
@@ -357,16 +391,18 @@ class ScoringScript:
                                       _script_traceback(exc)) from None
             result = self._to_result(value)
         except InvocationError as err:
-            result = err.to_result()
+            result = err.to_result(invocation_id)
             if err.traceback:
-                script_log.error("function=%s %s\n%s", req.function_name, err.message,
-                                 err.traceback.rstrip())
+                script_log.error("function=%s invocation=%s %s\n%s", req.function_name,
+                                 invocation_id, err.message, err.traceback.rstrip())
             elif err.status >= 500:
-                script_log.error("function=%s %s", req.function_name, err.message)
-        return self._finish(req, result, started)
+                script_log.error("function=%s invocation=%s %s", req.function_name,
+                                 invocation_id, err.message)
+        return self._finish(req, result, invocation_id, started)
 
-    def _finish(self, req, result, started):
+    def _finish(self, req, result, invocation_id, started):
         result.duration_ms = (time.perf_counter() - started) * 1000.0
+        result.invocation_id = invocation_id
         if result.status < 400:
             level = logging.INFO
         elif result.status < 500:

@@ -20,8 +20,11 @@ function and script names once init() has run, 503 if loading or init() fails)
 unless run() is @rawhttp, which then receives the GET request itself.
 
 All logic lives in mlfunc_runtime.core; these adapters only translate types.
-Non-HTTP failures raise so the host retries / dead-letters; nothing is written
-to the output binding then.
+HTTP server-side failures (500/503) answer a generic body naming the code and
+the Functions invocation id (``context.invocation_id``); the detail and the
+traceback are logged under that id. Non-HTTP failures raise with the detailed
+message, which only reaches the host's logs, so the host retries / dead-letters;
+nothing is written to the output binding then.
 """
 import azure.functions as func
 
@@ -40,6 +43,10 @@ def _fail(result):
     raise core.ScoringFailed("%s (status %d)" % (result.error_message, result.status)) from None
 
 
+def _invocation_id(context):
+    return getattr(context, "invocation_id", None) or None
+
+
 def http_main(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     script = core.script_from_env()
     result = script.invoke(core.InvocationRequest(
@@ -51,6 +58,7 @@ def http_main(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
         headers=dict(req.headers.items()),
         params=dict(req.params),
         route_params=dict(req.route_params or {}),
+        invocation_id=_invocation_id(context),
     ))
     return func.HttpResponse(result.body, status_code=result.status, mimetype=result.mimetype,
                              headers=result.headers, charset="utf-8")
@@ -65,6 +73,7 @@ def blob_main(inputblob: func.InputStream, outputblob: func.Out[str], context: f
         data_type=core.resolve_data_type(context.function_name, context.function_directory),
         url=inputblob.uri or "",
         source=inputblob.name,
+        invocation_id=_invocation_id(context),
     ))
     if not result.ok:
         _fail(result)
@@ -80,6 +89,7 @@ def _servicebus(msg, context):
         data_type=core.resolve_data_type(context.function_name, context.function_directory),
         headers={"Content-Type": msg.content_type} if getattr(msg, "content_type", None) else None,
         source=msg.message_id,
+        invocation_id=_invocation_id(context),
     ))
     if not result.ok:
         _fail(result)

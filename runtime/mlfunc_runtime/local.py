@@ -9,12 +9,14 @@
 @rawhttp script) and is the only case where --input may be omitted.
 
 stdout carries only the result (the script's own prints go to stderr):
-  http        "HTTP <status>" then the body
+  http        "HTTP <status>" then the body, as the deployed function answers it
+              (for 500/503 the generic error body with the invocation id)
   blob        the path of the written output file
   serviceBus  "Service Bus output for queue <name>:" (or "... no output queue ...") then the message
 
-Exit codes: 0 success, 1 failed invocation (summary line on stderr, then the
-script's traceback if init()/run() raised), 2 bad usage or inputs.
+Exit codes: 0 success, 1 failed invocation (summary line on stderr with the
+detailed message, then the script's traceback if init()/run() raised), 2 bad
+usage or inputs.
 """
 import argparse
 import contextlib
@@ -121,6 +123,7 @@ def _parser():
 
 
 def _report_failure(result):
+    # The developer's own machine: show the detail that the HTTP body withholds.
     print("error: %s" % result.error_message, file=sys.stderr)
     if result.traceback:
         sys.stderr.write(result.traceback if result.traceback.endswith("\n")

@@ -39,3 +39,20 @@ def cli_env(**extra):
     env.pop("MLFUNC_SCORING_SCRIPT", None)
     env.update(extra)
     return env
+
+
+# Spelled out rather than taken from core, so a changed wording fails the tests.
+GENERIC_MESSAGES = {
+    "ScriptLoadFailed": "the scoring script could not be loaded; see the function's logs for "
+                        "invocation %s",
+    "InitFailed": "init() of the scoring script failed; see the function's logs for invocation %s",
+    "RunFailed": "run() of the scoring script failed; see the function's logs for invocation %s",
+    "ResultNotSerializable": "run() of the scoring script returned a value that is not "
+                             "JSON-serializable; see the function's logs for invocation %s",
+}
+
+
+def generic_error(code, invocation_id):
+    """The whole body a caller gets for a server-side failure."""
+    return {"error": {"code": code, "message": GENERIC_MESSAGES[code] % invocation_id,
+                      "invocationId": invocation_id}}

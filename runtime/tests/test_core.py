@@ -4,6 +4,7 @@ import os
 import tempfile
 import threading
 import unittest
+import uuid
 from unittest import mock
 
 from mlfunc_runtime import core
@@ -27,19 +28,20 @@ class ExampleModelTest(unittest.TestCase):
         self.assertEqual(json.loads(result.body), support.direct_predictions())
         self.assertEqual(len(json.loads(result.body)), 2)
 
-    def test_missing_model_file_names_the_file_and_the_folder(self):
+    def test_missing_model_file_names_the_file_and_the_folder_in_the_log_only(self):
         with tempfile.TemporaryDirectory() as empty, \
                 mock.patch.dict(os.environ, {"AZUREML_MODEL_DIR": empty}):
             script = ScoringScript(support.EXAMPLE_SCRIPT, empty)
-            with self.assertLogs("mlfunc.script", logging.ERROR):
-                result = script.invoke(http(support.sample_bytes()))
+            with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+                result = script.invoke(http(support.sample_bytes(), invocation_id="inv-model"))
             expected = ("init() of score.py failed: FileNotFoundError: [Errno 2] No such file or "
                         "directory: '%s/sklearn_regression_model.pkl' (model directory %s is empty)"
                         % (empty, empty))
             self.assertEqual(result.status, 500)
             self.assertEqual(result.error_message, expected)
-            self.assertEqual(json.loads(result.body),
-                             {"error": {"code": "InitFailed", "message": expected}})
+            self.assertEqual(json.loads(result.body), support.generic_error("InitFailed", "inv-model"))
+            self.assertNotIn(empty.encode(), result.body)
+            self.assertIn("invocation=inv-model " + expected, "\n".join(logs.output))
 
 
 class InitLifecycleTest(unittest.TestCase):
@@ -179,12 +181,14 @@ class ResultEncodingTest(unittest.TestCase):
         self.assertEqual(json.loads(json.loads(result.body)), {"result": [1, 2]})
 
     def test_non_serializable_result(self):
-        with self.assertLogs("mlfunc.script", logging.ERROR):
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
             result = self.invoke("unserializable_score.py")
         self.assertEqual(result.status, 500)
-        self.assertEqual(json.loads(result.body), {"error": {
-            "code": "ResultNotSerializable",
-            "message": "run() returned a value that is not JSON-serializable: set"}})
+        self.assertEqual(json.loads(result.body),
+                         support.generic_error("ResultNotSerializable", result.invocation_id))
+        detail = "run() returned a value that is not JSON-serializable: set"
+        self.assertEqual(result.error_message, detail)
+        self.assertIn("invocation=%s %s" % (result.invocation_id, detail), "\n".join(logs.output))
 
     def test_to_json_type_names(self):
         import datetime
@@ -199,15 +203,101 @@ class RunFailureTest(unittest.TestCase):
     def test_exception_in_run_gives_clean_500(self):
         script = ScoringScript(support.fixture("failing_score.py"))
         with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
-            result = script.invoke(http(b"{}"))
+            result = script.invoke(http(b"{}", invocation_id="inv-run"))
         self.assertEqual(result.status, 500)
-        self.assertEqual(json.loads(result.body), {"error": {
-            "code": "RunFailed", "message": "run() of failing_score.py failed: ValueError: bad feature vector"}})
-        self.assertNotIn(b"Traceback", result.body)
-        self.assertNotIn(b'File "', result.body)
+        self.assertEqual(json.loads(result.body), support.generic_error("RunFailed", "inv-run"))
+        self.assertEqual(result.error_message,
+                         "run() of failing_score.py failed: ValueError: bad feature vector")
+        for leaked in (b"Traceback", b'File "', b"ValueError", b"bad feature vector",
+                       b"failing_score.py"):
+            self.assertNotIn(leaked, result.body)
         logged = "\n".join(logs.output)
+        self.assertIn("invocation=inv-run run() of failing_score.py failed: ValueError: "
+                      "bad feature vector", logged)
         self.assertIn("Traceback (most recent call last)", logged)
         self.assertIn('raise ValueError("bad feature vector")', logged)
+
+    def test_secret_in_exception_text_stays_in_the_log(self):
+        script = ScoringScript(support.fixture("leaky_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            result = script.invoke(http(b"{}", invocation_id="inv-secret"))
+        self.assertEqual(json.loads(result.body), support.generic_error("RunFailed", "inv-secret"))
+        self.assertNotIn(b"hunter2", result.body)
+        self.assertNotIn(b"Server=db", result.body)
+        self.assertIn("invocation=inv-secret run() of leaky_score.py failed: ValueError: connect "
+                      "failed: Server=db;Password=hunter2", "\n".join(logs.output))
+
+
+class ErrorBodyTest(unittest.TestCase):
+    """What a caller sees for server-side failures: code, fixed sentence, invocation id."""
+
+    def test_model_dir_listing_stays_in_the_log(self):
+        with tempfile.TemporaryDirectory() as model_dir, \
+                mock.patch.dict(os.environ, {"AZUREML_MODEL_DIR": model_dir}):
+            with open(os.path.join(model_dir, "secret-customer-weights.bin"), "wb"):
+                pass
+            script = ScoringScript(support.EXAMPLE_SCRIPT, model_dir)
+            with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+                result = script.invoke(http(b"{}", method="GET", invocation_id="inv-ls"))
+        self.assertEqual(result.status, 503)
+        self.assertEqual(json.loads(result.body), support.generic_error("InitFailed", "inv-ls"))
+        for leaked in (b"secret-customer-weights", model_dir.encode(), b"model.pkl",
+                       b"FileNotFoundError"):
+            self.assertNotIn(leaked, result.body)
+        logged = "\n".join(logs.output)
+        self.assertIn("invocation=inv-ls init() of score.py failed: FileNotFoundError", logged)
+        self.assertIn("(model directory %s contains: secret-customer-weights.bin)" % model_dir,
+                      logged)
+
+    def test_each_load_failure_message_is_generic(self):
+        with mock.patch.dict(os.environ, {"MLFUNC_SCORING_SCRIPT": ""}):
+            core._scripts.clear()
+            unset = core.script_from_env()
+        self.addCleanup(core._scripts.clear)
+        scripts = {"unset": unset, "missing": ScoringScript("/nonexistent/dir/score.py"),
+                   "no_run": ScoringScript(support.fixture("no_run_score.py")),
+                   "import": ScoringScript(support.fixture("missing_module_score.py"))}
+        for name, script in scripts.items():
+            with self.assertLogs("mlfunc.script", logging.ERROR):
+                result = script.invoke(http(b"{}", invocation_id="inv-" + name))
+            self.assertEqual(result.status, 500, name)
+            self.assertEqual(json.loads(result.body),
+                             support.generic_error("ScriptLoadFailed", "inv-" + name), name)
+
+    def test_invocation_id_is_made_per_invocation_when_the_host_gives_none(self):
+        script = ScoringScript(support.fixture("failing_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            first = script.invoke(http(b"{}"))
+            second = script.invoke(http(b"{}"))
+        ids = [json.loads(r.body)["error"]["invocationId"] for r in (first, second)]
+        self.assertNotEqual(ids[0], ids[1])
+        for result, invocation_id in zip((first, second), ids):
+            self.assertEqual(str(uuid.UUID(invocation_id, version=4)), invocation_id)
+            self.assertEqual(result.invocation_id, invocation_id)
+            self.assertEqual(json.loads(result.body), support.generic_error("RunFailed", invocation_id))
+        for record, invocation_id in zip(logs.records, ids):
+            self.assertIn("invocation=%s " % invocation_id, record.getMessage())
+
+    def test_client_errors_keep_their_message(self):
+        script = ScoringScript(support.fixture("counting_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.WARNING):
+            result = script.invoke(http(b"[1,", invocation_id="inv-400"))
+        self.assertEqual(json.loads(result.body), {"error": {
+            "code": "InvalidInput",
+            "message": "request body is not valid JSON: Expecting value: line 1 column 4 (char 3)"}})
+
+    def test_raw_script_own_500_is_passed_through(self):
+        script = ScoringScript(support.fixture("raw_score.py"))
+        with self.assertLogs("mlfunc.invocation", logging.ERROR):
+            result = script.invoke(http(b"", params={"status": "500"}, invocation_id="inv-raw"))
+        self.assertEqual((result.status, result.body), (500, b"teapot says no"))
+        self.assertEqual(result.outcome, "error_response")
+
+    def test_raw_script_init_failure_is_generic(self):
+        script = ScoringScript(support.fixture("raw_flaky_init_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            result = script.invoke(http(b"", invocation_id="inv-raw-init"))
+        self.assertEqual(json.loads(result.body), support.generic_error("InitFailed", "inv-raw-init"))
 
 
 class RawHttpTest(unittest.TestCase):
@@ -274,9 +364,11 @@ class HealthRouteTest(unittest.TestCase):
             first = self.get(script)
         self.assertEqual(first.status, 503)
         self.assertEqual(first.outcome, "init_failed")
-        self.assertEqual(json.loads(first.body), {"error": {
-            "code": "InitFailed",
-            "message": "init() of flaky_init_score.py failed: RuntimeError: model store not ready"}})
+        self.assertEqual(json.loads(first.body),
+                         support.generic_error("InitFailed", first.invocation_id))
+        self.assertEqual(first.error_message,
+                         "init() of flaky_init_score.py failed: RuntimeError: model store not ready")
+        self.assertNotIn(b"model store not ready", first.body)
         self.assertNotIn(b"Traceback", first.body)
         self.assertNotIn(b'File "', first.body)
         self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
@@ -284,13 +376,21 @@ class HealthRouteTest(unittest.TestCase):
         self.assertEqual(script.module.INIT_CALLS, 2)
 
     def test_load_failure_is_503(self):
-        with self.assertLogs("mlfunc.script", logging.ERROR):
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
             missing = self.get(ScoringScript("/nonexistent/dir/score.py"))
             broken = self.get(ScoringScript(support.fixture("missing_module_score.py")))
         for result in (missing, broken):
             self.assertEqual(result.status, 503)
-            self.assertEqual(json.loads(result.body)["error"]["code"], "ScriptLoadFailed")
+            self.assertEqual(json.loads(result.body),
+                             support.generic_error("ScriptLoadFailed", result.invocation_id))
             self.assertNotIn(b"Traceback", result.body)
+        self.assertNotIn(b"/nonexistent", missing.body)
+        self.assertNotIn(b"mlfunc_no_such_package", broken.body)
+        logged = "\n".join(logs.output)
+        self.assertIn("invocation=%s scoring script not found: /nonexistent/dir/score.py"
+                      % missing.invocation_id, logged)
+        self.assertIn("invocation=%s could not import scoring script missing_module_score.py"
+                      % broken.invocation_id, logged)
 
     def test_post_failure_is_still_500(self):
         script = ScoringScript(support.fixture("flaky_init_score.py"))

@@ -4,6 +4,7 @@ import logging
 import os
 import tempfile
 import unittest
+import uuid
 from unittest import mock
 
 from mlfunc_runtime import core
@@ -150,16 +151,51 @@ class InitOnceTest(EntryTestCase):
 class FailureTest(EntryTestCase):
     script = support.fixture("failing_score.py")
 
-    def test_http_error_is_json_without_traceback(self):
+    def test_http_error_is_generic_with_the_host_invocation_id(self):
         with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
-            response = self.entry.http_main(self.http_request(b"{}"), fake.Context("score"))
+            response = self.entry.http_main(self.http_request(b"{}"),
+                                            fake.Context("score", invocation_id="host-inv-1"))
         self.assertEqual(response.status_code, 500)
         self.assertEqual(response.mimetype, "application/json")
         body = response.get_body().decode()
-        self.assertEqual(json.loads(body), {"error": {
-            "code": "RunFailed", "message": "run() of failing_score.py failed: ValueError: bad feature vector"}})
-        self.assertNotIn("Traceback", body)
-        self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
+        self.assertEqual(json.loads(body), support.generic_error("RunFailed", "host-inv-1"))
+        for leaked in ("Traceback", "ValueError", "bad feature vector", "failing_score.py"):
+            self.assertNotIn(leaked, body)
+        logged = "\n".join(logs.output)
+        self.assertIn("function=score invocation=host-inv-1 run() of failing_score.py failed: "
+                      "ValueError: bad feature vector", logged)
+        self.assertIn("Traceback (most recent call last)", logged)
+
+    def test_http_error_without_host_id_gets_a_uuid(self):
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            response = self.entry.http_main(self.http_request(b"{}"),
+                                            fake.Context("score", invocation_id=None))
+        invocation_id = json.loads(response.get_body())["error"]["invocationId"]
+        self.assertEqual(str(uuid.UUID(invocation_id, version=4)), invocation_id)
+        self.assertEqual(json.loads(response.get_body()), support.generic_error("RunFailed", invocation_id))
+        self.assertIn("invocation=%s " % invocation_id, "\n".join(logs.output))
+
+    def test_http_secret_in_exception_is_not_sent(self):
+        self.use_script(support.fixture("leaky_score.py"))
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            response = self.entry.http_main(self.http_request(b"{}"), fake.Context("score"))
+        self.assertEqual(json.loads(response.get_body()),
+                         support.generic_error("RunFailed", "test-invocation"))
+        self.assertNotIn(b"hunter2", response.get_body())
+        self.assertIn("Password=hunter2", "\n".join(logs.output))
+
+    def test_http_unserializable_and_load_failures_are_generic(self):
+        cases = {"unserializable_score.py": "ResultNotSerializable",
+                 "missing_module_score.py": "ScriptLoadFailed",
+                 "flaky_init_score.py": "InitFailed"}
+        for fixture_name, code in cases.items():
+            self.use_script(support.fixture(fixture_name))
+            with self.assertLogs("mlfunc.script", logging.ERROR):
+                response = self.entry.http_main(self.http_request(b"{}"),
+                                                fake.Context("score", invocation_id="inv-" + code))
+            self.assertEqual(response.status_code, 500, fixture_name)
+            self.assertEqual(json.loads(response.get_body()),
+                             support.generic_error(code, "inv-" + code), fixture_name)
 
     def test_blob_raises_and_writes_nothing(self):
         out = fake.Out()
@@ -210,6 +246,12 @@ class HttpInputTest(EntryTestCase):
                          ("0001", 2, "/api/raw?mode=x"))
         self.assertEqual(payload["content_type"], "application/octet-stream")
 
+    def test_raw_script_own_500_is_returned_as_made(self):
+        self.use_script(support.fixture("raw_score.py"))
+        req = fake.HttpRequest("POST", "https://app.example/api/raw?status=500", params={"status": "500"})
+        response = self.entry.http_main(req, fake.Context("raw"))
+        self.assertEqual((response.status_code, response.get_body()), (500, b"teapot says no"))
+
     def test_raw_status_is_honoured(self):
         self.use_script(support.fixture("raw_score.py"))
         req = fake.HttpRequest("GET", "https://app.example/api/raw?status=404", params={"status": "404"})
@@ -243,9 +285,30 @@ class HttpGetTest(EntryTestCase):
             response = self.get()
         self.assertEqual(response.status_code, 503)
         body = response.get_body().decode()
-        self.assertEqual(json.loads(body)["error"]["code"], "InitFailed")
+        self.assertEqual(json.loads(body), support.generic_error("InitFailed", "test-invocation"))
         self.assertNotIn("Traceback", body)
-        self.assertIn("Traceback (most recent call last)", "\n".join(logs.output))
+        self.assertNotIn("model store not ready", body)
+        logged = "\n".join(logs.output)
+        self.assertIn("invocation=test-invocation init() of flaky_init_score.py failed: "
+                      "RuntimeError: model store not ready", logged)
+        self.assertIn("Traceback (most recent call last)", logged)
+
+    def test_missing_model_file_hides_the_model_dir(self):
+        self.use_script(support.EXAMPLE_SCRIPT)
+        with tempfile.TemporaryDirectory() as model_dir, \
+                mock.patch.dict(os.environ, {"AZUREML_MODEL_DIR": model_dir}):
+            with open(os.path.join(model_dir, "secret-customer-weights.bin"), "wb"):
+                pass
+            with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+                response = self.get()
+        self.assertEqual(response.status_code, 503)
+        body = response.get_body().decode()
+        self.assertEqual(json.loads(body), support.generic_error("InitFailed", "test-invocation"))
+        self.assertNotIn(model_dir, body)
+        self.assertNotIn("secret-customer-weights", body)
+        logged = "\n".join(logs.output)
+        self.assertIn("'%s/sklearn_regression_model.pkl' (model directory %s contains: "
+                      "secret-customer-weights.bin)" % (model_dir, model_dir), logged)
 
     def test_raw_script_run_gets_the_get(self):
         self.use_script(support.fixture("raw_score.py"))

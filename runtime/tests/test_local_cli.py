@@ -112,9 +112,16 @@ class LocalCliTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         status, body = proc.stdout.split("\n", 1)
         self.assertEqual(status, "HTTP 503")
-        self.assertEqual(json.loads(body)["error"]["code"], "InitFailed")
+        error = json.loads(body)
+        self.assertEqual(error, support.generic_error("InitFailed", error["error"]["invocationId"]))
         self.assertNotIn("Traceback", proc.stdout)
-        self.assertIn("Traceback (most recent call last):", proc.stderr)
+        self.assertNotIn(empty, proc.stdout)
+        # The developer still gets the detail on stderr.
+        lines = proc.stderr.splitlines()
+        summary = lines.index("error: init() of score.py failed: FileNotFoundError: [Errno 2] No such "
+                              "file or directory: '%s/sklearn_regression_model.pkl' (model directory "
+                              "%s is empty)" % (empty, empty))
+        self.assertEqual(lines[summary + 1], "Traceback (most recent call last):")
 
     def test_method_rejected_for_blob(self):
         proc = self.cli("--method", "GET", *self.blob_args())
@@ -153,9 +160,14 @@ class LocalCliTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         status, body = proc.stdout.split("\n", 1)
         self.assertEqual(status, "HTTP 500")
-        self.assertEqual(json.loads(body)["error"]["code"], "RunFailed")
+        error = json.loads(body)
+        self.assertEqual(error, support.generic_error("RunFailed", error["error"]["invocationId"]))
         self.assertNotIn("Traceback", proc.stdout)
-        self.assertIn("Traceback (most recent call last):", proc.stderr)
+        self.assertNotIn("bad feature vector", proc.stdout)
+        lines = proc.stderr.splitlines()
+        summary = lines.index("error: run() of failing_score.py failed: ValueError: bad feature vector")
+        self.assertEqual(lines[summary + 1], "Traceback (most recent call last):")
+        self.assertEqual(lines[-1], "ValueError: bad feature vector")
 
     def test_missing_model_file(self):
         empty = os.path.join(self.tmp, "model")
