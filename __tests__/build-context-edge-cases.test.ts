@@ -1,13 +1,14 @@
 /** Edge cases of the function image: names, links, encodings, requirements, helper modules. */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } from "../build-context/generate";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { contextFor, runtimeArgs } from "../scripts/invoke";
-import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "./support/synth";
+import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+import { runContext } from "./support/python";
 
 const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const work = scratch();
@@ -162,19 +163,7 @@ describe("helper modules next to the scoring script", () => {
     expect(local.stdout.split("\n")[0]).toBe("HTTP 200");
 
     // In the image: the generated context, imported as the worker does.
-    const fake = join(work.dir, "fake");
-    mkdirSync(fake, { recursive: true });
-    copyFileSync(join(ROOT, "runtime", "tests", "fake_azure_functions.py"), join(fake, "fake_azure_functions.py"));
-    const inImage = spawnSync(PYTHON, [join(__dirname, "fixtures", "build-context", "run_context.py"), context, sample], {
-      encoding: "utf8",
-      env: {
-        PATH: process.env.PATH ?? "",
-        PYTHONPATH: [context, fake].join(":"),
-        PYTHONDONTWRITEBYTECODE: "1",
-        MLFUNC_SCORING_SCRIPT: join(context, "scoring", "score.py"),
-        AZUREML_MODEL_DIR: join(context, "model"),
-      },
-    });
+    const inImage = runContext(context, sample, work.dir);
     expect(inImage.status).toBe(0);
     const report = JSON.parse(inImage.stdout) as { functions: Record<string, { returned: { status: number } | null }> };
     expect(report.functions.predict?.returned?.status).toBe(200);

@@ -7,6 +7,7 @@ import { BuildContext, ContextFile, buildContext, hashFiles, writeBuildContext }
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { CONNECTIONS } from "../constructs/connections";
 import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "./support/synth";
+import { runContext } from "./support/python";
 
 const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
@@ -463,21 +464,9 @@ describe("the generated context runs under real Python", () => {
       throw new Error(`these tests need ${PYTHON} with scikit-learn, joblib and numpy (apt-get install -y python3-sklearn, or set MLFUNC_PYTHON): ${check.error?.message ?? check.stderr}`);
     }
     ctxDir = writeBuildContext(allCtx, join(work.dir, "python-contexts"));
-    const fake = join(work.dir, "fake-azure-functions");
-    fs.mkdirSync(fake, { recursive: true });
-    fs.copyFileSync(join(ROOT, "runtime", "tests", "fake_azure_functions.py"), join(fake, "fake_azure_functions.py"));
     const payload = join(work.dir, "seed.json");
     fs.writeFileSync(payload, SEED);
-    const run = spawnSync(PYTHON, [join(__dirname, "fixtures", "build-context", "run_context.py"), ctxDir, payload], {
-      encoding: "utf8",
-      env: {
-        PATH: process.env.PATH ?? "",
-        PYTHONPATH: [ctxDir, fake].join(":"),
-        PYTHONDONTWRITEBYTECODE: "1",
-        MLFUNC_SCORING_SCRIPT: join(ctxDir, "scoring", "score.py"),
-        AZUREML_MODEL_DIR: join(ctxDir, "model"),
-      },
-    });
+    const run = runContext(ctxDir, payload, work.dir);
     if (run.status !== 0) throw new Error(`run_context.py failed (${String(run.status)}):\n${run.stderr}`);
     report = JSON.parse(run.stdout) as PythonReport;
   });

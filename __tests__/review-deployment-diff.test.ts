@@ -122,6 +122,17 @@ function expectNewImage(stack: StackDiff, head: string): void {
   expect(changeAt(push, "triggers.context_hash")).toEqual(changeAt(image, "triggers.context_hash"));
 }
 
+/** Every stack redeploys a new image and changes nothing else: no replacement anywhere. */
+function expectImageOnlyRedeploy(diff: StackDiff[], head: string): void {
+  expect(diff.map((s) => s.stack)).toEqual(STACKS);
+  for (const stack of diff) {
+    expect(shape(stack)).toEqual({ status: "changed", added: [], removed: [], changed: IMAGE_RESOURCES, renamed: [] });
+    expect(paths(resourceOf(stack, APP))).toEqual([IMAGE_TAG]);
+    expectNewImage(stack, head);
+  }
+  expect(replaced(diff)).toEqual([]);
+}
+
 beforeAll(() => {
   work = scratch();
   base = synthConfig(defaultConfig());
@@ -145,13 +156,7 @@ describe("the offline diff on pairs of deployment files", () => {
     const { diff, head } = await diffAgainstBase((c) => {
       (c.functions as Json[]).push({ name: "predict2", trigger: { type: "http", authLevel: "function" } });
     });
-    expect(diff.map((s) => s.stack)).toEqual(STACKS);
-    for (const stack of diff) {
-      expect(shape(stack)).toEqual({ status: "changed", added: [], removed: [], changed: IMAGE_RESOURCES, renamed: [] });
-      expect(paths(resourceOf(stack, APP))).toEqual([IMAGE_TAG]);
-      expectNewImage(stack, head);
-    }
-    expect(replaced(diff)).toEqual([]);
+    expectImageOnlyRedeploy(diff, head);
   });
 
   test("outputs are not diffed: the new http_endpoints entry shows nowhere in the diff", async () => {
@@ -274,13 +279,7 @@ describe("the offline diff on pairs of deployment files", () => {
     const { diff, head } = await diffAgainstBase((c) => {
       (c.model as Json).path = pkl;
     });
-    expect(diff.map((s) => s.stack)).toEqual(STACKS);
-    for (const stack of diff) {
-      expect(shape(stack)).toEqual({ status: "changed", added: [], removed: [], changed: IMAGE_RESOURCES, renamed: [] });
-      expect(paths(resourceOf(stack, APP))).toEqual([IMAGE_TAG]);
-      expectNewImage(stack, head);
-    }
-    expect(replaced(diff)).toEqual([]);
+    expectImageOnlyRedeploy(diff, head);
   });
 
   test("moving prod to another region replaces its resource group for location; dev is unchanged", async () => {

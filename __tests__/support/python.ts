@@ -1,0 +1,27 @@
+/** Runs a generated build context under real Python, as the Functions worker would load it. */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./synth";
+
+export const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
+
+/**
+ * Imports each function folder of `contextDir` and calls its `main` with fake azure.functions
+ * objects for `payload`; prints a JSON report (see fixtures/build-context/run_context.py).
+ */
+export function runContext(contextDir: string, payload: string, scratchDir: string): SpawnSyncReturns<string> {
+  const fake = join(scratchDir, "fake-azure-functions");
+  mkdirSync(fake, { recursive: true });
+  copyFileSync(join(ROOT, "runtime", "tests", "fake_azure_functions.py"), join(fake, "fake_azure_functions.py"));
+  return spawnSync(PYTHON, [join(ROOT, "__tests__", "fixtures", "build-context", "run_context.py"), contextDir, payload], {
+    encoding: "utf8",
+    env: {
+      PATH: process.env.PATH ?? "",
+      PYTHONPATH: [contextDir, fake].join(":"),
+      PYTHONDONTWRITEBYTECODE: "1",
+      MLFUNC_SCORING_SCRIPT: join(contextDir, "scoring", "score.py"),
+      AZUREML_MODEL_DIR: join(contextDir, "model"),
+    },
+  });
+}
