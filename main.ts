@@ -5,7 +5,7 @@ import { loadDeployment } from "./config/load";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
-import type { FailOn } from "./review/types";
+import { type FailOn, isFailOn } from "./review/types";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
@@ -22,11 +22,9 @@ export interface SynthOptions {
   readonly policyErrorRules?: readonly string[];
 }
 
-const LEVELS: readonly FailOn[] = ["low", "medium", "high", "none"];
-
 function policyLevel(value: string | undefined): FailOn {
-  const level = LEVELS.find((l) => l === (value ?? "high"));
-  if (!level) throw new PolicyConfigError(`MLFUNC_POLICY_ERROR_AT="${value}" is not a level; use low, medium, high or none`);
+  const level = value ?? "high";
+  if (!isFailOn(level)) throw new PolicyConfigError(`MLFUNC_POLICY_ERROR_AT="${value}" is not a level; use low, medium, high or none`);
   return level;
 }
 

@@ -1,4 +1,4 @@
-import { Json, SynthResult, defaultConfig, synth } from "./support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 
@@ -24,7 +24,7 @@ function grants(result: SynthResult, stack = DEV): string[] {
 const withFunctions = (functions: Json[]): SynthResult => {
   const c = defaultConfig();
   c.functions = functions;
-  c.environments = { dev: (c.environments as Json).dev };
+  devOnly(c);
   return synth(c);
 };
 

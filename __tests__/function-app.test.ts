@@ -1,4 +1,4 @@
-import { Json, SynthResult, defaultConfig, synth } from "./support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 const PROD = "diabetes-prod";
@@ -124,7 +124,7 @@ test("it waits for every role assignment of its identity and the push, nothing e
 test("an http-only app has no trigger connection settings", () => {
   const c = defaultConfig();
   c.functions = [{ name: "predict", trigger: { type: "http", authLevel: "anonymous" } }];
-  c.environments = { dev: (c.environments as Json).dev };
+  devOnly(c);
   const only = synth(c).only(DEV, "azurerm_linux_function_app");
   expect(Object.keys(only.app_settings as Json).sort()).toEqual([
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDeployment } from "../config/load";
 import { buildContext } from "../build-context/generate";
-import { EXAMPLE, Json, ROOT, SynthResult, defaultConfig, scratch, synth } from "./support/synth";
+import { EXAMPLE, Json, ROOT, SynthResult, defaultConfig, devOnly, scratch, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 
@@ -79,7 +79,7 @@ describe("the tag follows the content", () => {
     model.path = fields.path ?? join(folder, "sklearn_regression_model.pkl");
     model.scoringScript = fields.scoringScript ?? join(folder, "score.py");
     model.requirements = join(folder, "requirements.txt");
-    c.environments = { dev: (c.environments as Json).dev };
+    devOnly(c);
     return synth(c);
   }
 

@@ -4,16 +4,11 @@ import { join } from "node:path";
 import { TerraformStack, Testing } from "cdktf";
 import { stringify } from "yaml";
 import { buildApp } from "../main";
-import { Json, ROOT, SynthResult, defaultConfig, scratch, synth } from "./support/synth";
+import { Json, ROOT, SynthResult, defaultConfig, devOnly, scratch, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 const PROD = "diabetes-prod";
 
-/** Variants need only the dev stack; synthesizing one stack keeps the file fast. */
-const devOnly = (c: Json): Json => {
-  c.environments = { dev: (c.environments as Json).dev };
-  return c;
-};
 
 let r: SynthResult;
 beforeAll(() => {

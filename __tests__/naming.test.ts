@@ -1,4 +1,4 @@
-import { Json, defaultConfig, synth } from "./support/synth";
+import { Json, defaultConfig, devOnly, synth } from "./support/synth";
 import { NAME_RULES, NameKind, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, shortHash, suggestName } from "../config/naming";
 
 /** The rule each derived name must follow; the repository is checked separately (it is the app name). */
@@ -214,7 +214,7 @@ describe("nameSeed", () => {
   test("reaches the synthesized stack from the deployment file", () => {
     const c = defaultConfig();
     c.nameSeed = "contoso-ml";
-    c.environments = { dev: (c.environments as Json).dev };
+    devOnly(c);
     expect(synth(c).only("diabetes-dev", "azurerm_linux_function_app").name).toBe(resourceNames("diabetes", "dev", {}, "contoso-ml").functionApp);
   });
 });

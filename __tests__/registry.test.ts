@@ -1,4 +1,4 @@
-import { Json, SynthResult, defaultConfig, synth } from "./support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 
@@ -64,7 +64,7 @@ test("registrySku sets the registry's SKU per environment", () => {
 test("a hyphenated app name is the repository as is", () => {
   const c = defaultConfig();
   c.name = "my-model";
-  c.environments = { dev: (c.environments as Json).dev };
+  devOnly(c);
   const o = synth(c);
   expect(o.only("my-model-dev", "azurerm_container_registry_scope_map").actions).toEqual(["repositories/my-model/content/read", "repositories/my-model/content/write"]);
 });

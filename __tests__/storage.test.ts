@@ -1,13 +1,8 @@
-import { Json, SynthResult, defaultConfig, synth } from "./support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 const TAGS = { app: "diabetes", environment: "dev", "managed-by": "mlfunc", owner: "ml-platform" };
 
-/** Variants need only the dev stack; synthesizing one stack keeps the file fast. */
-const devOnly = (c: Json): Json => {
-  c.environments = { dev: (c.environments as Json).dev };
-  return c;
-};
 
 let r: SynthResult;
 beforeAll(() => {

@@ -60,8 +60,13 @@ export interface Deployment {
   readonly state: StateConfig;
 }
 
+/** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
+export function deploymentFile(): string {
+  return process.env.MLFUNC_CONFIG ?? DEFAULT_CONFIG;
+}
+
 /** Reads, validates and normalizes a deployment file; throws `DeploymentError` listing every problem. */
-export function loadDeployment(file: string = process.env.MLFUNC_CONFIG ?? DEFAULT_CONFIG): Deployment {
+export function loadDeployment(file: string = deploymentFile()): Deployment {
   const path = resolve(file);
   const shown = relative(process.cwd(), path) || path;
   let text: string;

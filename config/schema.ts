@@ -202,7 +202,10 @@ export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type PlanConfig = z.output<typeof planSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
 
-/** The JSON Schema published for editors. */
+let published: unknown;
+
+/** The JSON Schema published for editors; built once, as the validator consults it per unknown key. */
 export function jsonSchema(): unknown {
-  return z.toJSONSchema(deploymentSchema, { io: "input", target: "draft-2020-12" });
+  published ??= z.toJSONSchema(deploymentSchema, { io: "input", target: "draft-2020-12" });
+  return published;
 }

@@ -13,8 +13,9 @@ import { ReviewInputError } from "./errors";
 import { diffSynthDirs } from "./diff";
 import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
-import { configFile, defaultBase, synthGitRef, synthWorkingTree } from "./synth";
-import type { FailOn, PlanSummary, Review, StackDiff } from "./types";
+import { deploymentFile } from "../config/load";
+import { defaultBase, synthGitRef, synthWorkingTree } from "./synth";
+import { type FailOn, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {
   readonly base?: string;
@@ -60,7 +61,7 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
       }
       case "--fail-on": {
         const v = value();
-        if (v !== "low" && v !== "medium" && v !== "high" && v !== "none") throw new ReviewInputError(flag, `"${v}" is not a level; use low, medium, high or none`);
+        if (!isFailOn(v)) throw new ReviewInputError(flag, `"${v}" is not a level; use low, medium, high or none`);
         failOn = v;
         break;
       }
@@ -79,7 +80,7 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
 export async function runReview(args: ReviewArgs): Promise<Review> {
   const scratch = mkdtempSync(join(tmpdir(), "mlfunc-review-"));
   try {
-    const config = configFile();
+    const config = deploymentFile();
     const head = join(scratch, "head");
     synthWorkingTree(config, head);
     const notes: string[] = [];

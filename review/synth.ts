@@ -4,7 +4,6 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { buildApp } from "../main";
-import { DEFAULT_CONFIG } from "../config/load";
 import { ReviewInputError } from "./errors";
 
 /** Synthesizes the working tree's deployment file into `outdir`. */
@@ -67,8 +66,4 @@ export function synthGitRef(ref: string, config: string, outdir: string): string
     git(["worktree", "remove", "--force", worktree], root);
     rmSync(worktree, { recursive: true, force: true });
   }
-}
-
-export function configFile(): string {
-  return process.env.MLFUNC_CONFIG ?? DEFAULT_CONFIG;
 }

@@ -9,6 +9,12 @@ export type Severity = "low" | "medium" | "high";
 /** Lowest severity that fails the review; `none` never fails. */
 export type FailOn = Severity | "none";
 
+export const FAIL_ON_LEVELS: readonly FailOn[] = ["low", "medium", "high", "none"];
+
+export function isFailOn(value: string): value is FailOn {
+  return (FAIL_ON_LEVELS as readonly string[]).includes(value);
+}
+
 /** What Terraform will do to one resource instance (one per plan entry). */
 export type ChangeAction = "create" | "update" | "replace" | "delete" | "forget" | "read" | "no-op";
 

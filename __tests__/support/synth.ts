@@ -20,6 +20,12 @@ export function defaultConfig(): Json {
   return doc;
 }
 
+/** Keeps only the dev environment: variants that need one stack synthesize faster. */
+export function devOnly(c: Json): Json {
+  c.environments = { dev: (c.environments as Json).dev };
+  return c;
+}
+
 /** A scratch folder, removed by `cleanup()`. */
 export function scratch(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "mlfunc-test-"));
