@@ -12,6 +12,14 @@ EXAMPLE_MODEL = os.path.join(EXAMPLE_DIR, "sklearn_regression_model.pkl")
 SAMPLE_JSON = os.path.join(EXAMPLE_DIR, "sample.json")
 PYTHON = os.environ.get("MLFUNC_PYTHON") or sys.executable
 
+# Tolerances for floats that pass through BLAS, whose rounding differs with the build, the CPU
+# and even memory alignment. Predictions of one model on one payload agree to ~1e-13 relative;
+# a retrained model to ~1e-12 (4.2e-12 absolute seen between two machines). A real change (another
+# model, payload, alpha or split) moves them by orders of magnitude more.
+PREDICTION_RTOL = 1e-9
+MODEL_RTOL = 1e-7
+MODEL_ATOL = 1e-9
+
 
 def fixture(name):
     return os.path.join(FIXTURES, name)
@@ -30,6 +38,18 @@ def direct_predictions():
     with open(SAMPLE_JSON, encoding="utf-8") as fh:
         data = np.array(json.load(fh)["data"])
     return joblib.load(EXAMPLE_MODEL).predict(data).tolist()
+
+
+def assert_predictions(testcase, actual, expected=None):
+    """`actual` (a list of floats) equals the model's own predictions within PREDICTION_RTOL."""
+    import math
+
+    expected = direct_predictions() if expected is None else expected
+    testcase.assertIsInstance(actual, list)
+    testcase.assertEqual(len(actual), len(expected), actual)
+    for got, want in zip(actual, expected):
+        testcase.assertTrue(math.isclose(got, want, rel_tol=PREDICTION_RTOL),
+                            "%r != %r within rel_tol=%g" % (got, want, PREDICTION_RTOL))
 
 
 def cli_env(**extra):

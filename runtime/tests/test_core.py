@@ -25,7 +25,7 @@ class ExampleModelTest(unittest.TestCase):
             result = script.invoke(http(support.sample_bytes()))
         self.assertEqual(result.status, 200, result.body)
         self.assertEqual(result.mimetype, "application/json")
-        self.assertEqual(json.loads(result.body), support.direct_predictions())
+        support.assert_predictions(self, json.loads(result.body))
         self.assertEqual(len(json.loads(result.body)), 2)
 
     def test_missing_model_file_names_the_file_and_the_folder_in_the_log_only(self):

@@ -89,7 +89,7 @@ class FunctionFolderTest(EntryTestCase):
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         response = module.main(self.http_request(support.sample_bytes()), fake.Context("score-http", folder))
-        self.assertEqual(json.loads(response.get_body()), support.direct_predictions())
+        support.assert_predictions(self, json.loads(response.get_body()))
 
 
 class SeedPayloadTest(EntryTestCase):
@@ -98,7 +98,7 @@ class SeedPayloadTest(EntryTestCase):
         self.assertIsInstance(response, fake.HttpResponse)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.mimetype, "application/json")
-        self.assertEqual(json.loads(response.get_body()), support.direct_predictions())
+        support.assert_predictions(self, json.loads(response.get_body()))
 
     def test_blob(self):
         out = fake.Out()
@@ -106,13 +106,13 @@ class SeedPayloadTest(EntryTestCase):
                              fake.Context("score-blob", self.function_dir("string")))
         self.assertEqual(out.calls, 1)
         self.assertIsInstance(out.value, str)
-        self.assertEqual(json.loads(out.value), support.direct_predictions())
+        support.assert_predictions(self, json.loads(out.value))
 
     def test_service_bus_to_queue(self):
         out = fake.Out()
         msg = fake.ServiceBusMessage(body=support.sample_bytes(), message_id="m-1")
         self.entry.servicebus_to_queue_main(msg, out, fake.Context("score-sb"))
-        self.assertEqual(json.loads(out.value), support.direct_predictions())
+        support.assert_predictions(self, json.loads(out.value))
 
     def test_service_bus_without_output(self):
         msg = fake.ServiceBusMessage(body=support.sample_bytes(), message_id="m-2")

@@ -41,7 +41,7 @@ class LocalCliTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         status, body = proc.stdout.split("\n", 1)
         self.assertEqual(status, "HTTP 200")
-        self.assertEqual(json.loads(body), support.direct_predictions())
+        support.assert_predictions(self, json.loads(body))
         self.assertIn("function=score trigger=http outcome=success status=200", proc.stderr)
 
     def test_blob_writes_file_named_by_pattern(self):
@@ -50,7 +50,7 @@ class LocalCliTest(unittest.TestCase):
         written = os.path.join("out", "output", "sample_input_out.json")
         self.assertEqual(proc.stdout.strip(), written)
         with open(os.path.join(self.tmp, written), encoding="utf-8") as fh:
-            self.assertEqual(json.load(fh), support.direct_predictions())
+            support.assert_predictions(self, json.load(fh))
 
     def test_blob_custom_out_dir_and_tokens(self):
         renamed = os.path.join(self.tmp, "batch.2024.json")
@@ -68,14 +68,14 @@ class LocalCliTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         header, body = proc.stdout.split("\n", 1)
         self.assertEqual(header, "Service Bus output for queue scored:")
-        self.assertEqual(json.loads(body), support.direct_predictions())
+        support.assert_predictions(self, json.loads(body))
 
     def test_service_bus_without_output_queue(self):
         proc = self.cli("--function", "score-sb", "--trigger", "serviceBus")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         header, body = proc.stdout.split("\n", 1)
         self.assertEqual(header, "Service Bus message processed; no output queue configured. Result:")
-        self.assertEqual(json.loads(body), support.direct_predictions())
+        support.assert_predictions(self, json.loads(body))
 
     def test_script_prints_do_not_pollute_stdout(self):
         proc = self.cli("--function", "chatty", "--trigger", "http", script=support.fixture("chatty_score.py"))
