@@ -116,9 +116,10 @@ test("function app waits for AcrPull before its first pull", () => {
   }
 });
 
-test("it waits for every role assignment of its identity and the push, nothing else", () => {
+test("it waits for every role assignment of its identity, their propagation and the push, nothing else", () => {
   const assignments = Object.keys(r.resources(DEV, "azurerm_role_assignment")).map((id) => `azurerm_role_assignment.${id}`);
-  expect([...(app().depends_on as string[])].sort()).toEqual([...assignments, `docker_registry_image.${idOnly("docker_registry_image")}`].sort());
+  const waits = [`terraform_data.${idOnly("terraform_data")}`, `docker_registry_image.${idOnly("docker_registry_image")}`];
+  expect([...(app().depends_on as string[])].sort()).toEqual([...assignments, ...waits].sort());
 });
 
 test("an http-only app has no trigger connection settings", () => {

@@ -21,6 +21,8 @@ const HOST_STORAGE = "azurerm_storage_account.host-storage_account_A2758C84";
 const IMAGE_TAG = "site_config.application_stack.docker[0].image_tag";
 /** What a new build context changes: the image, its push and the app's tag. */
 const IMAGE_RESOURCES = [APP, IMAGE, PUSH].sort();
+// Waits after the identity's role assignments; its trigger lists them, so it changes with them.
+const ROLE_WAIT = "terraform_data.identity_role-propagation_C664A1BA";
 
 let work: { dir: string; cleanup: () => void };
 let base: string;
@@ -175,22 +177,24 @@ describe("the offline diff on pairs of deployment files", () => {
     }
   });
 
-  test("adding a Service Bus function adds its two queues and their sender/receiver role assignments", async () => {
+  test("adding a Service Bus function adds its two queues and their sender/receiver (owner on Premium) role assignments", async () => {
     const { diff, head } = await diffAgainstBase((c) => {
       (c.functions as Json[]).push({ name: "predict-q2", trigger: { type: "serviceBus", queue: "q2in", outputQueue: "q2out" } });
     });
     expect(diff.map((s) => s.stack)).toEqual(STACKS);
     for (const stack of diff) {
+      // prod is Elastic Premium: Data Owner on the trigger queue, for target-based scaling.
+      const trigger = stack.stack === "diabetes-prod" ? "azurerm_role_assignment.connections_owner-q2in_D3FCE74A" : "azurerm_role_assignment.connections_receiver-q2in_4BBB8D76";
       expect(shape(stack)).toEqual({
         status: "changed",
         added: [
-          "azurerm_role_assignment.connections_receiver-q2in_4BBB8D76",
+          trigger,
           "azurerm_role_assignment.connections_sender-q2out_7B76E617",
           "azurerm_servicebus_queue.service-bus_queue-q2in_BA2D09E5",
           "azurerm_servicebus_queue.service-bus_queue-q2out_A1D98D1F",
-        ],
+        ].sort(),
         removed: [],
-        changed: IMAGE_RESOURCES,
+        changed: [...IMAGE_RESOURCES, ROLE_WAIT].sort(),
         renamed: [],
       });
       for (const r of stack.resources.filter((x) => x.kind === "added")) {
@@ -206,7 +210,7 @@ describe("the offline diff on pairs of deployment files", () => {
     expect(replaced(diff)).toEqual([]);
   });
 
-  test("a SKU change updates the plan in place; dev's app drops always_on; nothing is replaced", async () => {
+  test("a SKU change updates the plan in place; dev's app drops always_on; on Premium the trigger queue's role becomes Data Owner; nothing is replaced", async () => {
     const { diff } = await diffAgainstBase((c) => {
       (environment(c, "prod").plan as Json).sku = "EP2";
       (environment(c, "dev").plan as Json).sku = "EP1";
@@ -226,8 +230,15 @@ describe("the offline diff on pairs of deployment files", () => {
     });
 
     const dev = stackOf(diff, "diabetes-dev");
-    // The image is the same on every plan: only the plan and the app's plan-dependent settings change.
-    expect(shape(dev)).toEqual({ status: "changed", added: [], removed: [], changed: [APP, PLAN].sort(), renamed: [] });
+    // The image is the same on every plan: only the plan, the app's plan-dependent settings and the
+    // trigger queue's role (Data Owner, for Premium's target-based scaling) change.
+    expect(shape(dev)).toEqual({
+      status: "changed",
+      added: ["azurerm_role_assignment.connections_owner-inqueue_1A0CF556"],
+      removed: ["azurerm_role_assignment.connections_receiver-inqueue_CE2032FC"],
+      changed: [APP, PLAN, ROLE_WAIT].sort(),
+      renamed: [],
+    });
     const plan = resourceOf(dev, PLAN);
     expect(plan).toMatchObject({ replace: false, replaceReasons: [], redeploy: false });
     expect(plan.changes).toEqual([
@@ -259,7 +270,7 @@ describe("the offline diff on pairs of deployment files", () => {
       const addresses = Object.entries(stackJson(base, `diabetes-${env}`).resource as Record<string, Json>)
         .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
         .sort();
-      expect(addresses).toHaveLength(27);
+      expect(addresses).toHaveLength(32);
       expect(shape(stackOf(diff, `diabetes-${env}`))).toEqual({ status: "removed", added: [], removed: addresses, changed: [], renamed: [] });
       // Construct ids do not carry the app name: the new stack has the same addresses, all new.
       expect(shape(stackOf(diff, `diabetes2-${env}`))).toEqual({ status: "added", added: addresses, removed: [], changed: [], renamed: [] });

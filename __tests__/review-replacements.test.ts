@@ -103,7 +103,9 @@ describe("review/diff.ts: a replacement does not reach the resources that refere
       .sort();
     expect(scoped).toEqual([
       "azurerm_role_assignment.connections_host-blob-owner_D0904A3B",
+      "azurerm_role_assignment.connections_host-blob-service-properties_960922D6",
       "azurerm_role_assignment.connections_host-queue-contributor_13C034CF",
+      "azurerm_role_assignment.connections_host-table-contributor_4EBBD911",
     ]);
     const flagged = dev.resources.filter((r) => r.replace).map((r) => r.address).sort();
     expect(flagged).toEqual(["azurerm_storage_account.host-storage_account_A2758C84", ...scoped].sort());

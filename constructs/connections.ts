@@ -1,9 +1,25 @@
 import { Construct } from "constructs";
 import type { FunctionConfig } from "../config/schema";
-import type { ManagedIdentity } from "./identity";
+import type { ManagedIdentity, Role } from "./identity";
+import type { ResourceGroup } from "./resource-group";
 import type { StorageAccount } from "./storage";
 import type { ServiceBus } from "./service-bus";
+import { CustomRole } from "./role-definition";
 import { idPart } from "./construct-id";
+
+/**
+ * What the blob trigger needs beyond Storage Blob Data Owner: at startup it reads the account's blob
+ * service properties and, when analytics write-logging is off, turns it on (Get/Set Blob Service
+ * Properties authorize with these two control-plane actions). Up to blob extension 5.3.7 it does this
+ * on the host account and a 403 only turns off log scanning; from 5.3.8 it tries the trigger's account
+ * and falls back to the host account without catching a second 403, and the host indexes no function
+ * (azure-functions-host#11938). Storage Account Contributor, which Microsoft's table lists, could also
+ * list keys and turn shared keys back on.
+ */
+export const BLOB_SERVICE_PROPERTIES_ACTIONS = [
+  "Microsoft.Storage/storageAccounts/blobServices/read",
+  "Microsoft.Storage/storageAccounts/blobServices/write",
+] as const;
 
 /** App setting prefixes of the identity-based connections; function.json names the same ones. */
 export const CONNECTIONS = {
@@ -16,10 +32,17 @@ export interface IdentityConnectionsProps {
   readonly identity: ManagedIdentity;
   readonly functions: readonly FunctionConfig[];
   readonly hostStorage: StorageAccount;
+  /** Where the blob service properties role is defined. Required when a function has a blob trigger. */
+  readonly resourceGroup?: ResourceGroup;
   /** Required when a function has a blob trigger. */
   readonly dataStorage?: StorageAccount;
   /** Required when a function has a Service Bus trigger. */
   readonly serviceBus?: ServiceBus;
+  /** The platform scales by each trigger queue's message count (Elastic Premium's target-based
+   * scaling), which needs the Manage right: Azure Service Bus Data Owner on the queue, in place of
+   * Data Receiver.
+   * @default false (Dedicated plans: Data Receiver) */
+  readonly queueLengthScaling?: boolean;
 }
 
 /**
@@ -33,23 +56,37 @@ export class IdentityConnections extends Construct {
     super(scope, id);
     const { identity, functions } = props;
     const identitySettings = (prefix: string) => ({ [`${prefix}__credential`]: "managedidentity", [`${prefix}__clientId`]: identity.clientId });
-    const grants = new Map<string, { role: string; scope: string }>();
+    const grants = new Map<string, { role: Role; scope: string }>();
     // One assignment per role and scope: Azure rejects a duplicate assignment.
-    const grant = (id: string, role: string, scope: string) => grants.set(id, { role, scope });
+    const grant = (id: string, role: Role, scope: string) => grants.set(id, { role, scope });
 
     const blobFunctions = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
     const busFunctions = functions.flatMap((f) => (f.trigger.type === "serviceBus" ? [f.trigger] : []));
 
     // The host keeps keys, leases and blob-trigger receipts in its own account.
     grant("host-blob-owner", "Storage Blob Data Owner", props.hostStorage.id);
-    // Blob triggers dispatch through a queue in the host account.
-    if (blobFunctions.length > 0) grant("host-queue-contributor", "Storage Queue Data Contributor", props.hostStorage.id);
+    // The host writes diagnostic events to a table there, and logs warnings when it cannot.
+    grant("host-table-contributor", "Storage Table Data Contributor", props.hostStorage.id);
     let settings: Record<string, string> = { ...identitySettings(CONNECTIONS.host) };
 
     if (blobFunctions.length > 0) {
       const data = required(props.dataStorage, "dataStorage", "a blob trigger");
-      // Account scope: the polling blob trigger reads the account's analytics logs and blob service
-      // properties at startup, beyond the input and output containers. The account holds trigger data only.
+      const resourceGroup = required(props.resourceGroup, "resourceGroup", "a blob trigger");
+      // Blob triggers dispatch through a queue in the host account.
+      grant("host-queue-contributor", "Storage Queue Data Contributor", props.hostStorage.id);
+      const blobService = new CustomRole(this, "blob-service-properties", {
+        // Unique in the tenant, as Azure requires: storage account names are unique worldwide.
+        name: `mlfunc blob service properties (${props.hostStorage.resource.nameInput ?? props.hostStorage.name})`,
+        description: "Read and write a storage account's blob service properties, which the Functions blob trigger reads and updates (analytics logging) at startup.",
+        resourceGroup,
+        actions: BLOB_SERVICE_PROPERTIES_ACTIONS,
+      });
+      // Both accounts, so every extension version starts: older ones use the host account, newer
+      // ones the trigger's account first and the host account as fallback.
+      grant("host-blob-service-properties", blobService, props.hostStorage.id);
+      grant("data-blob-service-properties", blobService, data.id);
+      // Account scope: the polling blob trigger lists the account's $logs container as well as the
+      // input and output containers. The account holds trigger data only.
       grant("data-blob-owner", "Storage Blob Data Owner", data.id);
       // Poison blobs are reported through a queue in the trigger's own account.
       grant("data-queue-contributor", "Storage Queue Data Contributor", data.id);
@@ -63,9 +100,20 @@ export class IdentityConnections extends Construct {
 
     if (busFunctions.length > 0) {
       const bus = required(props.serviceBus, "serviceBus", "a Service Bus trigger");
+      const triggerQueues = new Set(busFunctions.map((t) => t.queue));
+      for (const queue of triggerQueues) {
+        if (props.queueLengthScaling ?? false) {
+          // Target-based scaling reads the queue's runtime properties (message count), which needs
+          // the Manage right; without it the scale controller only peeks. Data Owner includes receive.
+          grant(`owner-${idPart(queue)}`, "Azure Service Bus Data Owner", bus.queueId(queue));
+        } else {
+          grant(`receiver-${idPart(queue)}`, "Azure Service Bus Data Receiver", bus.queueId(queue));
+        }
+      }
       for (const t of busFunctions) {
-        grant(`receiver-${idPart(t.queue)}`, "Azure Service Bus Data Receiver", bus.queueId(t.queue));
-        if (t.outputQueue !== undefined) grant(`sender-${idPart(t.outputQueue)}`, "Azure Service Bus Data Sender", bus.queueId(t.outputQueue));
+        // Data Owner on a queue already includes send.
+        const ownsQueue = (props.queueLengthScaling ?? false) && t.outputQueue !== undefined && triggerQueues.has(t.outputQueue);
+        if (t.outputQueue !== undefined && !ownsQueue) grant(`sender-${idPart(t.outputQueue)}`, "Azure Service Bus Data Sender", bus.queueId(t.outputQueue));
       }
       settings = {
         ...settings,

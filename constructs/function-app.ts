@@ -14,7 +14,7 @@ export interface FunctionAppProps {
   readonly resourceGroup: ResourceGroup;
   readonly plan: ServicePlan;
   /** Identity that pulls the image and reaches storage, Service Bus and App Insights; it must
-   * already hold its roles: the app waits for every assignment made through it. */
+   * already hold its roles: the app waits for every assignment made through it and for their propagation. */
   readonly identity: ManagedIdentity;
   readonly registry: Registry;
   readonly image: FunctionImage;
@@ -39,7 +39,7 @@ export class FunctionApp extends Construct {
   constructor(scope: Construct, id: string, props: FunctionAppProps) {
     super(scope, id);
     const { identity, plan } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.roleAssignments, props.image.push];
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
     const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,

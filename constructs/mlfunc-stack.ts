@@ -74,7 +74,6 @@ export class MlfuncStack extends TerraformStack {
         ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, tags })
         : undefined;
 
-    const connections = new IdentityConnections(this, "connections", { identity, functions, hostStorage, dataStorage, serviceBus });
     const plan = new ServicePlan(this, "service-plan", {
       name: names.servicePlan,
       resourceGroup,
@@ -82,6 +81,15 @@ export class MlfuncStack extends TerraformStack {
       minInstances: env.plan.minInstances,
       maxInstances: env.plan.maxInstances,
       tags,
+    });
+    const connections = new IdentityConnections(this, "connections", {
+      identity,
+      functions,
+      resourceGroup,
+      hostStorage,
+      dataStorage,
+      serviceBus,
+      queueLengthScaling: plan.isElasticPremium,
     });
     this.functionApp = new FunctionApp(this, "function-app", {
       name: names.functionApp,
