@@ -8,9 +8,8 @@ import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { contextFor, runtimeArgs } from "../scripts/invoke";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
-import { runContext } from "./support/python";
+import { PYTHON, runContext } from "./support/python";
 
-const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const work = scratch();
 afterAll(() => work.cleanup());
 

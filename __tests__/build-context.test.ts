@@ -7,9 +7,8 @@ import { BuildContext, ContextFile, buildContext, hashFiles, writeBuildContext }
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { CONNECTIONS } from "../constructs/connections";
 import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "./support/synth";
-import { runContext } from "./support/python";
+import { PYTHON, runContext } from "./support/python";
 
-const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SCRIPT = join(EXAMPLE, "score.py");
 const SEED = '{"data": [[1,2,3,4,5,6,7,8,9,10],[10,9,8,7,6,5,4,3,2,1]]}';

@@ -6,10 +6,13 @@ import { stringify } from "yaml";
 import { loadDeployment } from "../config/load";
 import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../scripts/invoke";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+import { PYTHON } from "./support/python";
+import { describePython, pythonVersion } from "../scripts/python";
 
-const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SAMPLE = join(EXAMPLE, "sample.json");
+/** What invoke prints first: the Python the one rule picked (the tests pass it as MLFUNC_PYTHON). */
+const pythonLine = (): string => `${describePython({ command: PYTHON, reason: "MLFUNC_PYTHON" }, pythonVersion({ command: PYTHON, reason: "MLFUNC_PYTHON" }))}\n`;
 const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
 
 const work = scratch();
@@ -168,7 +171,7 @@ describe("invoke runs each trigger locally", () => {
     expect(existsSync(copy)).toBe(false);
     expect(existsSync(join(shared, "mlfunc_runtime", "entry.py"))).toBe(true);
     expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
-    expect(o.message).toBe("");
+    expect(o.message).toBe(pythonLine());
   });
 
   test("blob writes <out>/output/sample_input_out.json", () => {
@@ -219,7 +222,7 @@ describe("invoke exits 2 on bad input", () => {
   test("missing Python", () => {
     const o = run(["predict", SAMPLE], { MLFUNC_PYTHON: "/nonexistent" });
     expect(o.code).toBe(2);
-    expect(o.message).toBe('invoke: cannot run Python "/nonexistent": install Python 3.11 or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
+    expect(o.message).toBe('invoke: cannot run Python "/nonexistent" (MLFUNC_PYTHON): install Python 3.11 there or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
     expect(o.children.map((c) => c.command)).toEqual(["/nonexistent"]);
   });
 
@@ -242,8 +245,30 @@ describe("invoke exits 1 when the invocation fails", () => {
     const r = runtimeRun(o);
     expect({ code: o.code, status: r.status }).toEqual({ code: 1, status: 1 });
     expect(r.stdout.split("\n")[0]).toBe("HTTP 500");
-    expect(r.stderr).toContain("module 'not_a_real_module_xyz' is not installed");
-    expect(r.stderr).toContain("error: could not import scoring script score.py: module 'not_a_real_module_xyz' is not installed (add the package that provides it to requirements.txt)\n");
+    // The example's requirements.txt lists no package for it: the image would lack it too.
+    const [executable = "", version = ""] = childProcess.spawnSync(PYTHON, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).stdout.split("\n");
+    expect(r.stderr).toContain(
+      `error: could not import scoring script score.py: module 'not_a_real_module_xyz' is not installed in ${executable} (Python ${version}), the Python running it, ` +
+        "and requirements.txt lists no package that provides it, so the image would lack it too: add that package to requirements.txt, " +
+        `then install it into that Python (${executable} -m pip install <package>), or set MLFUNC_PYTHON to a Python that has it\n`,
+    );
+  });
+
+  test("a package requirements.txt lists but the chosen Python lacks: names that Python and the two fixes, not requirements.txt", () => {
+    const cfg = scriptConfig("listed-module", "import mlfunc_listed_pkg\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n");
+    const c = loadDeployment(cfg);
+    const doc = { ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: c.model.scoringScript, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } };
+    (doc as Json).functions = [{ name: "predict", trigger: { type: "http" } }];
+    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: writeConfig("listed-module-list", doc) });
+    const r = runtimeRun(o);
+    const [executable = "", version = ""] = childProcess.spawnSync(PYTHON, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).stdout.split("\n");
+    expect({ code: o.code, message: o.message }).toEqual({ code: 1, message: pythonLine() });
+    expect(r.stderr).toContain(
+      `error: could not import scoring script score.py: module 'mlfunc_listed_pkg' is not installed in ${executable} (Python ${version}), the Python running it; ` +
+        "requirements.txt lists it (mlfunc-listed-pkg==1.0), so the image will have it: " +
+        `install it into that Python (${executable} -m pip install mlfunc-listed-pkg==1.0), or set MLFUNC_PYTHON to a Python that has the model's requirements\n`,
+    );
+    expect(r.stderr).not.toContain("add that package");
   });
 
   test("a failing init()", () => {

@@ -1,8 +1,5 @@
 #!/usr/bin/env sh
-# Runs the scoring runtime's tests with a Python that has scikit-learn (Debian's python3-sklearn).
-PY="${MLFUNC_PYTHON:-/usr/bin/python3}"
-if ! "$PY" -c 'import sklearn, joblib, numpy' 2>/dev/null; then
-  echo "runtime tests need $PY with scikit-learn, joblib and numpy: run 'apt-get install -y python3-sklearn', or set MLFUNC_PYTHON to an interpreter that has them" >&2
-  exit 1
-fi
-cd "$(dirname "$0")/.." && exec "$PY" -m unittest discover -s runtime/tests -t runtime
+# Runs the runtime's Python tests with the Python that scripts/python.ts picks (MLFUNC_PYTHON, else
+# /usr/bin/python3, else python3 from PATH): scripts/runtime-tests.ts, bundled on the fly by esbuild.
+cd "$(dirname "$0")/.." || exit 1
+node_modules/.bin/esbuild scripts/runtime-tests.ts --bundle --platform=node --target=node20 --log-level=warning | node -

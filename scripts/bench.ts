@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { PROJECT_ROOT } from "../build-context/generate";
+import { choosePython, describePython, pythonVersion } from "./python";
 
 export interface Measurement {
   readonly name: string;
@@ -100,7 +101,9 @@ async function main(): Promise<void> {
       report(measure(`cdktf synth, ${c.label}`, "npx", ["cdktf", "synth", "--output", join(scratch, "cli-out")], cliEnv));
     }
 
-    const py = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
+    const python = choosePython();
+    const py = python.command;
+    process.stderr.write(`${describePython(python, pythonVersion(python))}\n`);
     const overhead = spawnSync(py, [join(PROJECT_ROOT, "runtime", "bench_overhead.py")], { cwd: PROJECT_ROOT, encoding: "utf8" });
     if (overhead.status === 0) {
       const r = JSON.parse(overhead.stdout) as { added_median_us: number; direct_median_us: number; runtime_median_us: number; init_calls: number; calls: number };

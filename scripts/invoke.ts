@@ -1,6 +1,6 @@
 /**
  * `npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]`: runs one function
- * locally with the local python3, from the environment's generated build context: the same runtime,
+ * locally with the Python that ./python.ts picks, from the environment's generated build context: the same runtime,
  * script, model and files that the image gets, so what works here works there.
  */
 import { spawnSync } from "node:child_process";
@@ -10,6 +10,7 @@ import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { buildContext, scoringScriptPath, writeBuildContext } from "../build-context/generate";
+import { choosePython, describePython } from "./python";
 
 export const CONTEXTS_DIR = ".mlfunc/contexts";
 
@@ -86,10 +87,6 @@ export function contextFor(deployment: Deployment, env: string | undefined, root
   return writeBuildContext(buildContext(deployment), resolve(root));
 }
 
-export function pythonInterpreter(): string {
-  return process.env.MLFUNC_PYTHON ?? "python3";
-}
-
 /** Runs the function; returns the exit code (0 ok, 1 failed invocation, 2 bad input). */
 export function invoke(argv: readonly string[]): number {
   let deployment: Deployment;
@@ -111,13 +108,17 @@ export function invoke(argv: readonly string[]): number {
     }
     throw e;
   }
-  const python = pythonInterpreter();
-  const version = spawnSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" });
+  const chosen = choosePython();
+  const python = chosen.command;
+  const version = spawnSync(python, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" });
   if (version.error || version.status !== 0) {
-    process.stderr.write(`invoke: cannot run Python "${python}": install Python ${deployment.model.pythonVersion} or set MLFUNC_PYTHON to an interpreter with the model's requirements\n`);
+    process.stderr.write(
+      `invoke: cannot run Python "${python}" (${chosen.reason}): install Python ${deployment.model.pythonVersion} there or set MLFUNC_PYTHON to an interpreter with the model's requirements\n`,
+    );
     return 2;
   }
-  const local = version.stdout.trim();
+  process.stderr.write(`${describePython(chosen, version.stdout.trim())}\n`);
+  const local = version.stdout.trim().split(".").slice(0, 2).join(".");
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }

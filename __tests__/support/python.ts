@@ -3,8 +3,10 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./synth";
+import { choosePython } from "../../scripts/python";
 
-export const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
+/** The Python the tests run, by the same rule as invoke and bench (scripts/python.ts). */
+export const PYTHON = choosePython().command;
 
 /**
  * Imports each function folder of `contextDir` and calls its `main` with fake azure.functions

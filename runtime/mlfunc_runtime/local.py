@@ -4,6 +4,7 @@
         --script score.py --model-dir DIR --input FILE [--data-type text|binary] \\
         [--method GET|POST] [--input-path input/{blobname}.json] \\
         [--output-path output/{blobname}_out.json] [--output-queue NAME] [--out ./out]
+        [--requirements FILE]
 
 --method (HTTP only, default POST): GET tries the health route (or run() of a
 @rawhttp script) and is the only case where --input may be omitted.
@@ -14,6 +15,11 @@ stdout carries only the result (the script's own prints go to stderr):
   blob        the path of the written output file
   serviceBus  "Service Bus output for queue <name>:" (or "... no output queue ...") then the message
 
+A module the script imports but this Python lacks is reported with this Python's path
+and the fix: install it here, or point MLFUNC_PYTHON at a Python that has it; only when
+the requirements file (--requirements, default: requirements.txt of the build context
+this runtime sits in) lists no package for it, also add one there.
+
 Exit codes: 0 success, 1 failed invocation (summary line on stderr with the
 detailed message, then the script's traceback if init()/run() raised), 2 bad
 usage or inputs.
@@ -23,6 +29,7 @@ import contextlib
 import logging
 import os
 import re
+import shlex
 import sys
 import uuid
 
@@ -119,12 +126,77 @@ def _parser():
     parser.add_argument("--output-path", help="blob output path pattern, e.g. output/{blobname}_out.json")
     parser.add_argument("--output-queue", help="Service Bus output queue name, if any")
     parser.add_argument("--out", default="out", help="directory for blob outputs (default ./out)")
+    parser.add_argument("--requirements", default=_CONTEXT_REQUIREMENTS,
+                        help="the model's requirements file, to tell a package missing from it from "
+                        "one missing only here (default: the build context's requirements.txt)")
     return parser
 
 
-def _report_failure(result):
+# In a build context the runtime package sits next to the image's requirements.txt.
+_CONTEXT_REQUIREMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                     "requirements.txt")
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+# Import names that differ from the package that provides them, for the common ones.
+_PROVIDERS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "cv2": "opencv-python", "PIL": "pillow",
+              "skimage": "scikit-image", "bs4": "beautifulsoup4", "dateutil": "python-dateutil"}
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_for(module, requirements_file):
+    """The requirements line that provides `module`, "" when none does, None without a file."""
+    top = module.split(".")[0]
+    wanted = {_normalize(module), _normalize(top), _normalize(_PROVIDERS.get(top, top))}
+    try:
+        with open(requirements_file, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        match = _REQUIREMENT_NAME.match(line)
+        if match and not line.startswith("-") and _normalize(match.group(1)) in wanted:
+            return line
+    return ""
+
+
+def _missing_module(result):
+    """The module whose import failed while loading the script, or None."""
+    if getattr(result, "error_code", None) != "ScriptLoadFailed" or not result.traceback:
+        return None
+    last = result.traceback.rstrip().splitlines()[-1]
+    match = _NO_MODULE.search(last) if last.startswith("ModuleNotFoundError") else None
+    return match.group(1) if match else None
+
+
+def missing_module_message(script_name, module, requirements_file, python=None, version=None):
+    """The summary for a module the script imports and this Python lacks."""
+    python = python or sys.executable
+    version = version or "%d.%d.%d" % sys.version_info[:3]
+    listed = _requirement_for(module, requirements_file)
+    head = ("could not import scoring script %s: module '%s' is not installed in %s (Python %s), "
+            "the Python running it" % (script_name, module, python, version))
+    if listed:
+        return ("%s; requirements.txt lists it (%s), so the image will have it: install it into that "
+                "Python (%s -m pip install %s), or set MLFUNC_PYTHON to a Python that has the model's "
+                "requirements" % (head, listed, python, shlex.quote(listed)))
+    fix = ("install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
+           "Python that has it" % python)
+    if listed == "":
+        return ("%s, and requirements.txt lists no package that provides it, so the image would lack "
+                "it too: add that package to requirements.txt, then %s" % (head, fix))
+    return "%s: %s; the image installs only what requirements.txt lists" % (head, fix)
+
+
+def _report_failure(result, script_name, requirements_file):
     # The developer's own machine: show the detail that the HTTP body withholds.
-    print("error: %s" % result.error_message, file=sys.stderr)
+    module = _missing_module(result)
+    message = (missing_module_message(script_name, module, requirements_file) if module
+               else result.error_message)
+    print("error: %s" % message, file=sys.stderr)
     if result.traceback:
         sys.stderr.write(result.traceback if result.traceback.endswith("\n")
                          else result.traceback + "\n")
@@ -194,11 +266,11 @@ def run_cli(args):
         print("HTTP %d" % result.status)
         print(result.body.decode("utf-8", errors="replace"))
         if not result.ok:
-            _report_failure(result)
+            _report_failure(result, os.path.basename(script), args.requirements)
             return 1
         return 0
     if not result.ok:
-        _report_failure(result)
+        _report_failure(result, os.path.basename(script), args.requirements)
         return 1
     if args.trigger == "blob":
         try:

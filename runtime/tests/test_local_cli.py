@@ -254,5 +254,77 @@ class PatternTest(unittest.TestCase):
             match_blob_name("c/{n}-{n}", "ab-cd")
 
 
+class MissingModuleTest(unittest.TestCase):
+    """A module the script imports but this Python lacks: the interpreter and the right fixes."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+
+    def requirements(self, text):
+        path = os.path.join(self.tmp, "requirements.txt")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return path
+
+    def run_cli(self, requirements):
+        argv = [support.PYTHON, "-m", "mlfunc_runtime.local", "--function", "f", "--trigger", "http",
+                "--script", support.fixture("missing_module_score.py"), "--model-dir", self.tmp,
+                "--input", support.SAMPLE_JSON, "--requirements", requirements]
+        return subprocess.run(argv, cwd=self.tmp, env=support.cli_env(), capture_output=True, text=True,
+                              timeout=120)
+
+    def python_version(self):
+        proc = subprocess.run([support.PYTHON, "-c", "import sys; print(sys.executable); "
+                               "print('%d.%d.%d' % sys.version_info[:3])"], capture_output=True, text=True)
+        return proc.stdout.split()
+
+    def test_listed_in_requirements_names_this_python_and_the_two_fixes(self):
+        proc = self.run_cli(self.requirements("numpy==1.24.2\nmlfunc-no-such-package==2.0  # ours\n"))
+        python, version = self.python_version()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(
+            "error: could not import scoring script missing_module_score.py: module "
+            "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it; "
+            "requirements.txt lists it (mlfunc-no-such-package==2.0), so the image will have it: install "
+            "it into that Python (%s -m pip install mlfunc-no-such-package==2.0), or set MLFUNC_PYTHON to "
+            "a Python that has the model's requirements\n" % (python, version, python), proc.stderr)
+        self.assertNotIn("add the package", proc.stderr)
+
+    def test_missing_from_requirements_also_says_to_add_it(self):
+        proc = self.run_cli(self.requirements("numpy==1.24.2\n"))
+        python, version = self.python_version()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(
+            "error: could not import scoring script missing_module_score.py: module "
+            "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
+            "requirements.txt lists no package that provides it, so the image would lack it too: add that "
+            "package to requirements.txt, then install it into that Python (%s -m pip install <package>), "
+            "or set MLFUNC_PYTHON to a Python that has it\n" % (python, version, python), proc.stderr)
+
+    def test_without_a_requirements_file(self):
+        proc = self.run_cli(os.path.join(self.tmp, "absent.txt"))
+        python, version = self.python_version()
+        self.assertIn(
+            "error: could not import scoring script missing_module_score.py: module "
+            "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it: install "
+            "it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a Python that has "
+            "it; the image installs only what requirements.txt lists\n" % (python, version, python),
+            proc.stderr)
+
+    def test_import_names_are_matched_to_the_packages_that_provide_them(self):
+        from mlfunc_runtime.local import _requirement_for
+
+        path = self.requirements("# pins\nscikit-learn==1.2.1\nPyYAML>=6\nazure-storage-blob\n"
+                                 "-r other.txt\nJoblib ; python_version > '3'\n")
+        self.assertEqual(_requirement_for("sklearn.linear_model", path), "scikit-learn==1.2.1")
+        self.assertEqual(_requirement_for("yaml", path), "PyYAML>=6")
+        self.assertEqual(_requirement_for("azure.storage.blob", path), "azure-storage-blob")
+        self.assertEqual(_requirement_for("joblib", path), "Joblib ; python_version > '3'")
+        self.assertEqual(_requirement_for("pandas", path), "")
+        self.assertIsNone(_requirement_for("pandas", os.path.join(self.tmp, "absent.txt")))
+
+
 if __name__ == "__main__":
     unittest.main()

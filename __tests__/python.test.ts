@@ -1,0 +1,97 @@
+/** scripts/python.ts: the one rule that picks the Python for the runtime tests, invoke and bench. */
+import { spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_PYTHON, choosePython, describePython, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../scripts/python";
+import { PYTHON } from "./support/python";
+import { ROOT, scratch } from "./support/synth";
+
+describe("choosePython", () => {
+  test("MLFUNC_PYTHON wins, trimmed", () => {
+    expect(choosePython({ MLFUNC_PYTHON: " /opt/venv/bin/python " }, () => true)).toEqual({ command: "/opt/venv/bin/python", reason: "MLFUNC_PYTHON" });
+  });
+
+  test("else /usr/bin/python3 when it exists", () => {
+    expect(choosePython({}, (p) => p === "/usr/bin/python3")).toEqual({ command: "/usr/bin/python3", reason: "the default" });
+    expect(choosePython({ MLFUNC_PYTHON: "" }, () => true)).toEqual({ command: DEFAULT_PYTHON, reason: "the default" });
+  });
+
+  test("else python3 from PATH, saying why", () => {
+    expect(choosePython({}, () => false)).toEqual({ command: "python3", reason: "python3 from PATH, since /usr/bin/python3 does not exist" });
+  });
+
+  test("the tests' own Python is the one the rule picks", () => {
+    expect(PYTHON).toBe(choosePython().command);
+  });
+});
+
+test("describePython: the line invoke, bench and the runtime tests print", () => {
+  expect(describePython({ command: "/usr/bin/python3", reason: "the default" }, "3.11.2")).toBe(
+    "mlfunc: Python /usr/bin/python3 (Python 3.11.2), the default; set MLFUNC_PYTHON to use another",
+  );
+  expect(describePython({ command: "/opt/venv/bin/python", reason: "MLFUNC_PYTHON" })).toBe("mlfunc: Python /opt/venv/bin/python, MLFUNC_PYTHON");
+});
+
+test("missingPackagesMessage names the interpreter and the two fixes", () => {
+  const choice = { command: "/root/.pyenv/shims/python3", reason: "MLFUNC_PYTHON" };
+  expect(missingPackagesMessage("the runtime tests", choice, ["scikit-learn", "joblib"], "on Debian/Ubuntu: apt-get install -y python3-sklearn")).toBe(
+    "the runtime tests need scikit-learn and joblib, which /root/.pyenv/shims/python3 (MLFUNC_PYTHON) does not have: " +
+      "install them into that Python (/root/.pyenv/shims/python3 -m pip install scikit-learn joblib; on Debian/Ubuntu: apt-get install -y python3-sklearn), " +
+      "or set MLFUNC_PYTHON to a Python that has them",
+  );
+  expect(missingPackagesMessage("invoke", { command: "python3", reason: "the default" }, ["numpy"])).toBe(
+    "invoke need numpy, which python3 (the default) does not have: install it into that Python (python3 -m pip install numpy), or set MLFUNC_PYTHON to a Python that has it",
+  );
+});
+
+describe("against real interpreters", () => {
+  test("a Python that cannot run: no version, every module missing, and the runtime tests say so", () => {
+    const none = { command: "/nonexistent/python3", reason: "MLFUNC_PYTHON" };
+    expect(pythonVersion(none)).toBeUndefined();
+    expect(missingModules(none, ["json", "sklearn"])).toEqual(["json", "sklearn"]);
+    expect(testPythonProblem(none)).toBe(
+      "the runtime tests cannot run /nonexistent/python3 (MLFUNC_PYTHON): set MLFUNC_PYTHON to a Python 3 that has scikit-learn, joblib and numpy",
+    );
+  });
+
+  test("the chosen Python: its version, only the modules it lacks, and no problem for the runtime tests", () => {
+    const chosen = choosePython();
+    expect(pythonVersion(chosen)).toMatch(/^3\.\d+\.\d+$/);
+    expect(missingModules(chosen, ["json", "mlfunc_no_such_module", "sklearn"])).toEqual(["mlfunc_no_such_module"]);
+    expect(testPythonProblem(chosen)).toBeUndefined();
+  });
+
+  test("runtime/run-tests.sh refuses a Python without the packages, naming it and the fixes", () => {
+    // The chosen Python without site-packages (-S): a Python 3 that lacks all three.
+    const { dir, cleanup } = scratch();
+    try {
+      const bare = join(dir, "bare-python3");
+      writeFileSync(bare, `#!/bin/sh\nexec ${choosePython().command} -S "$@"\n`);
+      chmodSync(bare, 0o755);
+      const run = spawnSync("sh", [join(ROOT, "runtime", "run-tests.sh")], { encoding: "utf8", env: { ...process.env, MLFUNC_PYTHON: bare } });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({
+        status: 1,
+        stderr:
+          `mlfunc: Python ${bare}, MLFUNC_PYTHON\n` +
+          `the runtime tests need scikit-learn, joblib and numpy, which ${bare} (MLFUNC_PYTHON) does not have: ` +
+          `install them into that Python (${bare} -m pip install scikit-learn joblib numpy; on Debian/Ubuntu: apt-get install -y python3-sklearn), ` +
+          "or set MLFUNC_PYTHON to a Python that has them\n",
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("runtime/run-tests.sh refuses a Python it cannot use, naming it, before running any test", () => {
+    const run = spawnSync("sh", [join(ROOT, "runtime", "run-tests.sh")], {
+      encoding: "utf8",
+      env: { ...process.env, MLFUNC_PYTHON: "/nonexistent/python3" },
+    });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({
+      status: 1,
+      stderr:
+        "mlfunc: Python /nonexistent/python3, MLFUNC_PYTHON\n" +
+        "the runtime tests cannot run /nonexistent/python3 (MLFUNC_PYTHON): set MLFUNC_PYTHON to a Python 3 that has scikit-learn, joblib and numpy\n",
+    });
+  });
+});
