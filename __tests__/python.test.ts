@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_PYTHON, choosePython, describePython, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../scripts/python";
-import { PYTHON } from "./support/python";
+import { PYTHON, expectSamePredictions } from "./support/python";
 import { ROOT, scratch } from "./support/synth";
 
 describe("choosePython", () => {
@@ -94,4 +94,11 @@ describe("against real interpreters", () => {
         "the runtime tests cannot run /nonexistent/python3 (MLFUNC_PYTHON): set MLFUNC_PYTHON to a Python 3 that has scikit-learn, joblib and numpy\n",
     });
   });
+});
+
+test("expectSamePredictions absorbs BLAS rounding but not a changed model", () => {
+  expectSamePredictions("[152.00000000000003, -3.5]", "[152.0, -3.5000000000000004]");
+  expect(() => expectSamePredictions("[152.0001, -3.5]", "[152.0, -3.5]")).toThrow();
+  expect(() => expectSamePredictions("[152.0]", "[152.0, -3.5]")).toThrow();
+  expect(() => expectSamePredictions('["152.0", -3.5]', "[152.0, -3.5]")).toThrow();
 });

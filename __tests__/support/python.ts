@@ -9,6 +9,21 @@ import { choosePython } from "../../scripts/python";
 export const PYTHON = choosePython().command;
 
 /**
+ * Predictions, as JSON text, equal the reference within the runtime tests' PREDICTION_RTOL (1e-9
+ * relative): BLAS rounding differs between processes, builds and CPUs; a changed model does not hide in it.
+ */
+export function expectSamePredictions(actualJson: string, expectedJson: string): void {
+  const actual = JSON.parse(actualJson) as unknown;
+  const expected = JSON.parse(expectedJson) as number[];
+  expect(Array.isArray(actual) && actual.length === expected.length).toBe(true);
+  (actual as unknown[]).forEach((value, i) => {
+    const want = expected[i] ?? Number.NaN;
+    expect(typeof value).toBe("number");
+    expect(Math.abs((value as number) - want)).toBeLessThanOrEqual(1e-9 * Math.abs(want));
+  });
+}
+
+/**
  * Imports each function folder of `contextDir` and calls its `main` with fake azure.functions
  * objects for `payload`; prints a JSON report (see fixtures/build-context/run_context.py).
  */
