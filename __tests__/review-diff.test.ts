@@ -157,6 +157,11 @@ describe("offline diff of synthesized stacks", () => {
     expect(find(diff, "azurerm_role_assignment.pull_1")).toMatchObject({ replace: true, replaceReasons: ["description"] });
   });
 
+  test("a role definition's name is updated in place; its scope or id replaces it", () => {
+    expect(forceNewAttributes("azurerm_role_definition", { name: "a", scope: "/s/1" }, { name: "b", scope: "/s/1" })).toEqual([]);
+    expect(forceNewAttributes("azurerm_role_definition", { name: "a", scope: "/s/1" }, { name: "a", scope: "/s/2" })).toEqual(["scope"]);
+  });
+
   test("non-azurerm resources are never flagged as replacements by these rules", () => {
     expect(forceNewAttributes("docker_image", { name: "a" }, { name: "b" })).toEqual([]);
   });

@@ -109,5 +109,9 @@ describe("review/diff.ts: a replacement does not reach the resources that refere
     ]);
     const flagged = dev.resources.filter((r) => r.replace).map((r) => r.address).sort();
     expect(flagged).toEqual(["azurerm_storage_account.host-storage_account_A2758C84", ...scoped].sort());
+    // The blob service properties role carries the account's name; a role definition's name is updated in place.
+    const definition = dev.resources.find((r) => r.type === "azurerm_role_definition");
+    expect(definition).toMatchObject({ kind: "changed", replace: false, replaceReasons: [] });
+    expect(definition?.changes.map((c) => c.path)).toEqual(["name"]);
   });
 });

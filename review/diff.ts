@@ -131,6 +131,7 @@ const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   azurerm_container_registry_scope_map: ["container_registry_name"],
   azurerm_container_registry_token: ["container_registry_name"],
   azurerm_container_registry_token_password: ["container_registry_token_id"],
+  azurerm_role_definition: ["scope", "role_definition_id"],
   // No update in the provider: any change replaces the assignment.
   azurerm_role_assignment: ["scope", "role_definition_id", "role_definition_name", "principal_id", "principal_type", "condition", "condition_version", "description"],
 };
@@ -144,7 +145,9 @@ export function forceNewAttributes(type: string, before: JsonObject, after: Json
   const changed = (key: string): boolean => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null);
   // Name, location and group can be left to defaults; only a change between two set values is certain.
   const differs = (key: string): boolean => before[key] !== undefined && after[key] !== undefined && changed(key);
-  const out = [...FORCE_NEW["*"].filter(differs), ...(FORCE_NEW[type] ?? []).filter(changed)];
+  // A role definition's name (its display name) is updated in place.
+  const common = type === "azurerm_role_definition" ? FORCE_NEW["*"].filter((k) => k !== "name") : FORCE_NEW["*"];
+  const out = [...common.filter(differs), ...(FORCE_NEW[type] ?? []).filter(changed)];
   // Azure cannot migrate a namespace to or from Premium: the provider replaces it, queues and messages too.
   if (type === "azurerm_servicebus_namespace" && differs("sku") && (before.sku === "Premium") !== (after.sku === "Premium")) out.push("sku");
   if (type === "azurerm_storage_account") {
