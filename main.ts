@@ -1,6 +1,7 @@
 import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
 import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment, projectPaths } from "./config/load";
@@ -9,6 +10,7 @@ import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
 import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./scripts/synth-output";
+import { progress } from "./scripts/progress";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
@@ -44,7 +46,9 @@ export function buildApp(options: SynthOptions = {}): App {
   const paths = projectPaths(deployment.file);
   const contextsDir = resolve(options.contextsDir ?? paths.contextsDir);
   // No stack traces in annotations: they would put this machine's paths into manifest.json.
-  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir, skipValidation: false, stackTraces: false });
+  // App creates its outdir at once: a dry run points it at the temp folder, which exists, and never synthesizes.
+  const outdir = options.dryRun ? tmpdir() : (options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir);
+  const app = new App({ outdir, skipValidation: false, stackTraces: false });
   // One image for every environment: what dev tested is what prod runs.
   const context = buildContext(deployment);
   let contextDir: string;
@@ -138,10 +142,6 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     } else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
   }
   return { validate, outdir, contextsDir };
-}
-
-function progress(message: string): void {
-  if (process.env.MLFUNC_QUIET !== "1") process.stderr.write(`${message}\n`);
 }
 
 /**

@@ -9,7 +9,7 @@
 "use strict";
 const { spawn } = require("node:child_process");
 const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
-const { join, relative } = require("node:path");
+const { join, relative, sep } = require("node:path");
 
 const ROOT = join(__dirname, "..");
 const BUNDLES = join(ROOT, "dist", "bin");
@@ -64,7 +64,24 @@ function isCurrent(name) {
   return [...always, ...inputs.map((f) => join(ROOT, f))].every((f) => mtime(f) <= built);
 }
 
-function buildBundle(name, why) {
+/**
+ * Bundled as ES modules, every file sees the bundle's own `module`, so each `require.main === module`
+ * block would run (review's bundle would run main.ts's synth). Only the entry's may.
+ */
+function onlyEntryIsMain(entry) {
+  return {
+    name: "only-entry-is-main",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path === entry || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const text = readFileSync(args.path, "utf8");
+        return { contents: text.replace(/\brequire\.main === module\b/g, "false"), loader: "ts" };
+      });
+    },
+  };
+}
+
+async function buildBundle(name, why) {
   say(`mlfunc: bundling ${ENTRIES[name]} (${why})`);
   const esbuild = require("esbuild");
   mkdirSync(BUNDLES, { recursive: true });
@@ -73,7 +90,7 @@ function buildBundle(name, why) {
   // place, so a concurrent run never loads half a bundle.
   const staging = join(BUNDLES, `.staging-${process.pid}`);
   const tmp = join(staging, `${name}.js`);
-  const result = esbuild.buildSync({
+  const result = await esbuild.build({
     entryPoints: [join(ROOT, ENTRIES[name])],
     bundle: true,
     platform: "node",
@@ -86,6 +103,9 @@ function buildBundle(name, why) {
     // only when asked for (NODE_OPTIONS=--enable-source-maps): parsing it on every run would cost more than the run.
     sourcemap: "linked",
     sourcesContent: false,
+    plugins: [onlyEntryIsMain(join(ROOT, ENTRIES[name]))],
+    // require.resolve stays a run-time lookup (the cdktf CLI is run, not bundled).
+    logOverride: { "require-resolve-not-external": "silent" },
   });
   const inputs = Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(process.cwd(), f)));
   writeFileSync(join(BUNDLES, `${name}.inputs.json`), JSON.stringify(inputs));
@@ -96,7 +116,7 @@ function buildBundle(name, why) {
 }
 
 /** The bundle of `name`, rebuilt first when a source changed. */
-function ensureBundle(name) {
+async function ensureBundle(name) {
   const file = join(BUNDLES, `${name}.js`);
   if (isCurrent(name)) return file;
   return buildBundle(name, existsSync(file) ? "sources changed" : "first run");
@@ -119,7 +139,7 @@ function usage() {
   return `usage: node scripts/mlfunc.js <${[...Object.keys(COMMANDS), ...CLI, "build", "help"].join("|")}> [args...] [--quiet]`;
 }
 
-function main(argv) {
+async function main(argv) {
   const [command, ...rest] = argv;
   // --quiet anywhere silences progress lines; commands read it from the environment.
   const args = rest.filter((a) => a !== "--quiet");
@@ -131,11 +151,11 @@ function main(argv) {
     return;
   }
   if (command === "build") {
-    for (const name of Object.keys(ENTRIES)) buildBundle(name, "npm run build");
+    for (const name of Object.keys(ENTRIES)) await buildBundle(name, "npm run build");
     return;
   }
   if (CLI.has(command)) {
-    ensureBundle("main");
+    await ensureBundle("main");
     run(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...args]);
     return;
   }
@@ -144,9 +164,14 @@ function main(argv) {
     process.stderr.write(`mlfunc: unknown command "${command}"; ${usage()}\n`);
     process.exit(2);
   }
-  const bundle = ensureBundle(spec.bundle);
+  const bundle = await ensureBundle(spec.bundle);
   run(process.execPath, [bundle, ...spec.args, ...args]);
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`mlfunc: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  });
+}
 module.exports = { ensureBundle, ENTRIES, COMMANDS };
