@@ -109,6 +109,7 @@ async function buildBundle(name, why) {
   });
   const inputs = Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(process.cwd(), f)));
   writeFileSync(join(BUNDLES, `${name}.inputs.json`), JSON.stringify(inputs));
+  rmSync(`${outfile}.cache`, { force: true });
   renameSync(`${tmp}.map`, `${outfile}.map`);
   renameSync(tmp, outfile);
   rmSync(staging, { recursive: true, force: true });
@@ -165,7 +166,7 @@ async function main(argv) {
     process.exit(2);
   }
   const bundle = await ensureBundle(spec.bundle);
-  run(process.execPath, [bundle, ...spec.args, ...args]);
+  run(process.execPath, ["--require", join(__dirname, "code-cache.js"), bundle, ...spec.args, ...args]);
 }
 
 if (require.main === module) {
