@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
+  setupFiles: ["<rootDir>/__tests__/support/quiet.ts"],
   // Synth-heavy suites share two cores; more workers only add memory.
   maxWorkers: 2,
 };

@@ -1,19 +1,26 @@
-import { Annotations, App } from "cdktf";
-import { resolve } from "node:path";
+import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, TerraformStack } from "cdktf";
+import type { IConstruct } from "constructs";
+import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
-import { loadDeployment } from "./config/load";
+import { loadDeployment, projectPaths } from "./config/load";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
+import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./scripts/synth-output";
+import { progress } from "./scripts/progress";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
   readonly config?: string;
-  /** Where cdktf writes the stacks. @default $CDKTF_OUTDIR (set by the cdktf CLI), else cdktf.out */
+  /** Where cdktf writes the stacks. @default $CDKTF_OUTDIR (set by the cdktf CLI), else cdktf.out next to the deployment file */
   readonly outdir?: string;
-  /** Where generated build contexts are kept. @default .mlfunc/contexts */
+  /** Where generated build contexts are kept. @default .mlfunc/contexts next to the deployment file */
   readonly contextsDir?: string;
+  /** Build the stacks in memory only, writing no build context (validation and policy). @default false */
+  readonly dryRun?: boolean;
   /** Lowest policy severity that fails synth; lower ones are printed as warnings.
    * @default $MLFUNC_POLICY_ERROR_AT, else "high" */
   readonly policyErrorAt?: FailOn;
@@ -36,13 +43,23 @@ function ruleIds(value: string | undefined): string[] {
  * an invalid file never yields a partial app. */
 export function buildApp(options: SynthOptions = {}): App {
   const deployment = loadDeployment(options.config);
-  const contextsDir = resolve(options.contextsDir ?? ".mlfunc/contexts");
+  const paths = projectPaths(deployment.file);
+  const contextsDir = resolve(options.contextsDir ?? paths.contextsDir);
   // No stack traces in annotations: they would put this machine's paths into manifest.json.
-  const app = new App({ outdir: options.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out", skipValidation: false, stackTraces: false });
+  // App creates its outdir at once: a dry run points it at the temp folder, which exists, and never synthesizes.
+  const outdir = options.dryRun ? tmpdir() : (options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir);
+  const app = new App({ outdir, skipValidation: false, stackTraces: false });
   // One image for every environment: what dev tested is what prod runs.
   const context = buildContext(deployment);
-  const contextDir = writeBuildContext(context, contextsDir);
-  pruneBuildContexts(contextsDir);
+  let contextDir: string;
+  if (options.dryRun) {
+    // The asset only needs an existing folder to point at until synth copies it, which a dry run never does.
+    const existing = resolve(contextsDir, context.hash);
+    contextDir = existsSync(existing) ? existing : paths.dir;
+  } else {
+    contextDir = writeBuildContext(context, contextsDir);
+    pruneBuildContexts(contextsDir);
+  }
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -63,14 +80,129 @@ export function buildApp(options: SynthOptions = {}): App {
   return app;
 }
 
-if (require.main === module) {
-  try {
-    buildApp().synth();
-  } catch (e) {
-    // A user's mistake (an invalid file, a policy error): the message alone, no stack trace.
-    const policyFailure = e instanceof Error && e.message.startsWith("Encountered Annotations with level");
-    if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || policyFailure)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    process.exit(1);
+export interface Annotation {
+  readonly level: "INFO" | "WARN" | "ERROR";
+  readonly path: string;
+  readonly message: string;
+}
+
+const LEVELS: Readonly<Record<string, Annotation["level"]>> = {
+  [AnnotationMetadataEntryType.INFO]: "INFO",
+  [AnnotationMetadataEntryType.WARN]: "WARN",
+  [AnnotationMetadataEntryType.ERROR]: "ERROR",
+};
+
+/** Runs every stack's aspects (the policy among them) in memory and returns the annotations, as synth would record them. */
+export function checkApp(app: App): Annotation[] {
+  const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  const visit = (node: IConstruct, inherited: readonly IAspect[]): void => {
+    const aspects = [...inherited, ...Aspects.of(node).all];
+    for (const aspect of aspects) aspect.visit(node);
+    for (const child of node.node.children) visit(child, aspects);
+  };
+  for (const stack of stacks) visit(stack, []);
+  return stacks.flatMap((stack) =>
+    stack.node.findAll().flatMap((c) =>
+      c.node.metadata.flatMap((m) => {
+        const level = LEVELS[m.type];
+        return level ? [{ level, path: c.node.path, message: String(m.data) }] : [];
+      }),
+    ),
+  );
+}
+
+/** The line the cdktf CLI prints for an annotation, so both ways of running the app read the same. */
+export function formatAnnotation(a: Annotation): string {
+  return `${a.level} [${a.path}]: ${a.message}`;
+}
+
+export interface CliArgs {
+  readonly validate: boolean;
+  readonly outdir?: string;
+  readonly contextsDir?: string;
+}
+
+const USAGE = "usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--quiet]  |  npm run validate";
+
+export class UsageError extends Error {}
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let validate = false;
+  let outdir: string | undefined;
+  let contextsDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--validate") validate = true;
+    else if (arg === "--quiet") process.env.MLFUNC_QUIET = "1";
+    else if (arg === "--output" || arg === "--contexts") {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new UsageError(`${arg} needs a folder; ${USAGE}`);
+      if (arg === "--output") outdir = resolve(value);
+      else contextsDir = resolve(value);
+    } else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
   }
+  return { validate, outdir, contextsDir };
+}
+
+/**
+ * `npm run synth` / `npm run validate` / cdktf.json's app. Returns the exit code: 0 ok, 1 an invalid
+ * deployment file or a policy error, 2 bad arguments.
+ */
+export function cli(argv: readonly string[]): number {
+  // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
+  const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`synth: ${e.message}\n`);
+    return 2;
+  }
+  const outdir = args.outdir ?? process.env.CDKTF_OUTDIR ?? projectPaths().outdir;
+  try {
+    const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
+    if (underCdktf) {
+      withOutputLock(outdir, () => app.synth());
+      return 0;
+    }
+    const annotations = checkApp(app);
+    for (const a of annotations) process.stderr.write(`${formatAnnotation(a)}\n`);
+    const errors = annotations.filter((a) => a.level === "ERROR").length;
+    if (errors > 0) {
+      process.stderr.write(`${errors} policy error${errors === 1 ? "" : "s"}: nothing written (MLFUNC_POLICY_ERROR_AT and MLFUNC_POLICY_ERRORS set which findings fail)\n`);
+      return 1;
+    }
+    const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c)).map((s) => s.node.id);
+    if (args.validate) {
+      progress(`valid: ${stacks.join(", ")} (policy checked; nothing written)`);
+      return 0;
+    }
+    withOutputLock(
+      outdir,
+      () => {
+        app.synth();
+        removeOrphanStacks(outdir);
+      },
+      { onWait: (pid) => progress(`waiting for another synth into ${outdir} (process ${pid})`) },
+    );
+    progress(`synthesized ${stacks.join(", ")} into ${relative(process.cwd(), outdir) || "."}`);
+    return 0;
+  } catch (e) {
+    // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
+    if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    if (underCdktf) {
+      // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
+      // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.
+      rmSync(join(outdir, "manifest.json"), { force: true });
+      process.stderr.write("synth stopped: no manifest.json written\n");
+      return 0;
+    }
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = cli(process.argv.slice(2));
 }

@@ -3,7 +3,7 @@
  * everything downstream receives a `Deployment` that needs no further checks.
  */
 import { readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { DeploymentError, Problem, formatPath } from "./problems";
@@ -63,6 +63,13 @@ export interface Deployment {
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
 export function deploymentFile(): string {
   return process.env.MLFUNC_CONFIG ?? DEFAULT_CONFIG;
+}
+
+/** Where a deployment's own files live by default: next to its deployment file, so apps sharing one
+ * mlfunc checkout never touch each other's output, state or build contexts. */
+export function projectPaths(file: string = deploymentFile()): { readonly dir: string; readonly outdir: string; readonly contextsDir: string; readonly stateOutdir: string } {
+  const dir = dirname(resolve(file));
+  return { dir, outdir: join(dir, "cdktf.out"), contextsDir: join(dir, ".mlfunc", "contexts"), stateOutdir: join(dir, "cdktf.out.state") };
 }
 
 /** Reads, validates and normalizes a deployment file; throws `DeploymentError` listing every problem. */

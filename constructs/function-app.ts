@@ -9,6 +9,9 @@ import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import type { Registry } from "./registry";
 
+/** App settings FunctionApp sets itself, which extra settings may not replace. */
+export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
+
 export interface FunctionAppProps {
   readonly name: string;
   readonly resourceGroup: ResourceGroup;

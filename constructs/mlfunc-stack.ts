@@ -14,7 +14,7 @@ import { StorageAccount } from "./storage";
 import { ServiceBus } from "./service-bus";
 import { ServicePlan } from "./service-plan";
 import { IdentityConnections } from "./connections";
-import { FunctionApp } from "./function-app";
+import { FunctionApp, OWN_APP_SETTINGS } from "./function-app";
 import { useStateBackend } from "./state-backend";
 
 export interface MlfuncStackProps {
@@ -24,16 +24,35 @@ export interface MlfuncStackProps {
   readonly buildContext: { readonly dir: string; readonly hash: string };
   /** @default local state in the stack folder */
   readonly state?: StateConfig;
+  /** App settings added to the function app's own; a key mlfunc sets itself is refused. @default none */
+  readonly appSettings?: Readonly<Record<string, string>>;
+  /** Tags added to every resource, over the deployment file's. @default none */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** One environment of a model-serving function app. Composes constructs; holds no settings of its own. */
 export class MlfuncStack extends TerraformStack {
+  readonly resourceGroup: ResourceGroup;
+  readonly identity: ManagedIdentity;
+  readonly monitoring: Monitoring;
+  readonly registry: Registry;
+  readonly image: FunctionImage;
+  /** The Functions host's own storage (AzureWebJobsStorage). */
+  readonly hostStorage: StorageAccount;
+  /** The blob triggers' storage, when a function has a blob trigger. */
+  readonly dataStorage?: StorageAccount;
+  /** When a function has a Service Bus trigger. */
+  readonly serviceBus?: ServiceBus;
+  /** Trigger app settings and the roles each trigger needs. */
+  readonly connections: IdentityConnections;
+  readonly plan: ServicePlan;
   readonly functionApp: FunctionApp;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
     super(scope, id);
     const { environment: env, functions } = props;
-    const { names, tags } = env;
+    const { names } = env;
+    const tags = { ...env.tags, ...props.tags };
     useStateBackend(this, props.state ?? { backend: "local" }, env.stackName);
 
     // Storage data-plane calls use Entra ID, since the accounts have shared keys off.
@@ -91,6 +110,18 @@ export class MlfuncStack extends TerraformStack {
       serviceBus,
       queueLengthScaling: plan.isElasticPremium,
     });
+    const clash = Object.keys(props.appSettings ?? {}).filter((k) => k in connections.appSettings || (OWN_APP_SETTINGS as readonly string[]).includes(k));
+    if (clash.length > 0) throw new Error(`MlfuncStack ${id}: appSettings ${clash.join(", ")} ${clash.length === 1 ? "is" : "are"} set by mlfunc itself; use another name`);
+    this.resourceGroup = resourceGroup;
+    this.identity = identity;
+    this.monitoring = monitoring;
+    this.registry = registry;
+    this.image = image;
+    this.hostStorage = hostStorage;
+    this.dataStorage = dataStorage;
+    this.serviceBus = serviceBus;
+    this.connections = connections;
+    this.plan = plan;
     this.functionApp = new FunctionApp(this, "function-app", {
       name: names.functionApp,
       resourceGroup,
@@ -100,7 +131,7 @@ export class MlfuncStack extends TerraformStack {
       image,
       hostStorage,
       monitoring,
-      appSettings: connections.appSettings,
+      appSettings: { ...connections.appSettings, ...props.appSettings },
       tags,
     });
 

@@ -15,6 +15,7 @@ import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
 import { deploymentFile } from "../config/load";
 import { defaultBase, synthGitRef, synthWorkingTree } from "./synth";
+import { progress } from "../scripts/progress";
 import { type FailOn, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {
@@ -82,6 +83,7 @@ export async function runReview(args: ReviewArgs): Promise<Review> {
   try {
     const config = deploymentFile();
     const head = join(scratch, "head");
+    progress(`review: synthesizing ${config} from the working tree`);
     synthWorkingTree(config, head);
     const notes: string[] = [];
     let diff: StackDiff[] | undefined;
@@ -91,19 +93,25 @@ export async function runReview(args: ReviewArgs): Promise<Review> {
         throw new ReviewInputError("--base-out", `"${args.baseOut}" is not a synthesized cdktf.out folder (no stacks/ inside); run npm run synth on the base first`);
       }
       baseName = args.baseOut;
+      progress(`review: comparing with ${args.baseOut}`);
       diff = await diffSynthDirs(args.baseOut, head);
     } else {
       const ref = args.base ?? defaultBase();
       if (ref === undefined) notes.push("No base to compare with (no origin/main or main): the offline diff is skipped; pass --base <ref>.");
       else {
         const baseOut = join(scratch, "base");
+        progress(`review: building and synthesizing ${ref} in a temporary worktree`);
         notes.push(...synthGitRef(ref, config, baseOut));
         baseName = ref;
         diff = await diffSynthDirs(baseOut, head);
+        progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${ref}`);
       }
     }
     const plans: PlanSummary[] = [];
-    for (const file of args.plans) plans.push(await loadPlanSummary(file));
+    for (const file of args.plans) {
+      progress(`review: reading plan ${file}`);
+      plans.push(await loadPlanSummary(file));
+    }
     if (args.plans.length === 0) notes.push("No Terraform plan given: the report shows the offline diff and policy only.");
     return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes };
   } finally {

@@ -4,21 +4,23 @@
  * block for the deployment file.
  */
 import { spawnSync } from "node:child_process";
+import { relative } from "node:path";
 import { App } from "cdktf";
 import { stringify } from "yaml";
-import { loadDeployment, Deployment } from "../config/load";
+import { loadDeployment, Deployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
+import { PROJECT_ROOT } from "../build-context/generate";
 
-export const STATE_OUTDIR = "cdktf.out.state";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function stateStackName(deployment: Deployment): string {
   return `${deployment.name}-state`;
 }
 
-export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = STATE_OUTDIR): App {
+/** @param outdir default: cdktf.out.state next to the deployment file, so its local state sits beside the file too */
+export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = projectPaths(deployment.file).stateOutdir): App {
   const names = stateStorageNames(deployment.name, deployment.nameSeed);
   const app = new App({ outdir });
   const first = deployment.environments[0];
@@ -82,13 +84,16 @@ function main(argv: readonly string[]): number {
     buildStateApp(deployment, args.principalId, process.env.CDKTF_OUTDIR).synth();
     return 0;
   }
-  buildStateApp(deployment, args.principalId).synth();
+  const outdir = projectPaths(deployment.file).stateOutdir;
+  buildStateApp(deployment, args.principalId, outdir).synth();
   const stack = stateStackName(deployment);
-  process.stdout.write(`Synthesized ${STATE_OUTDIR}/stacks/${stack}/cdk.tf.json\n`);
+  process.stdout.write(`Synthesized ${relative(process.cwd(), outdir) || "."}/stacks/${stack}/cdk.tf.json\n`);
   if (args.deploy) {
-    const app = `node dist/scripts/bootstrap-state.js --principal-id ${args.principalId}`;
-    const cli = ["cdktf", "deploy", stack, "--app", app, "--output", STATE_OUTDIR, ...(args.autoApprove ? ["--auto-approve"] : [])];
-    const run = spawnSync("npx", cli, { stdio: "inherit" });
+    // The CLI calls this same script back as its app (argv[1]: the bundle the launcher runs).
+    const app = `"${process.execPath}" "${process.argv[1] ?? ""}" --principal-id ${args.principalId}`;
+    const cli = [require.resolve("cdktf-cli/bundle/bin/cdktf"), "deploy", stack, "--app", app, "--output", outdir, ...(args.autoApprove ? ["--auto-approve"] : [])];
+    // From mlfunc's own folder, where the CLI finds its cdktf.json; MLFUNC_CONFIG names the file either way.
+    const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd: PROJECT_ROOT, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
     if (run.status !== 0) {
       process.stderr.write(`bootstrap-state: cdktf deploy ${stack} failed (exit ${run.status ?? "signal"})\n`);
       return 1;

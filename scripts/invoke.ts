@@ -7,12 +7,10 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
-import { Deployment, loadDeployment } from "../config/load";
+import { Deployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { buildContext, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { choosePython, describePython } from "./python";
-
-export const CONTEXTS_DIR = ".mlfunc/contexts";
 
 export interface InvokeArgs {
   readonly functionName: string;
@@ -80,7 +78,7 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
 }
 
 /** Writes the build context (the same for every environment; `--env` must name one) and returns its folder. */
-export function contextFor(deployment: Deployment, env: string | undefined, root: string = CONTEXTS_DIR): string {
+export function contextFor(deployment: Deployment, env: string | undefined, root: string = projectPaths(deployment.file).contextsDir): string {
   if (env !== undefined && !deployment.environments.some((e) => e.name === env)) {
     throw new UsageError(`no environment "${env}"; the environments are: ${deployment.environments.map((e) => e.name).join(", ")}`);
   }

@@ -1,0 +1,117 @@
+/**
+ * mlfunc as a package: `npm pack`, installed into a separate cdktf app (the README's library example,
+ * examples/library-app) with this checkout's node_modules as its peers, type checked against the
+ * packed declarations and synthesized. Offline: nothing is fetched from a registry.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ROOT, scratch, type Json } from "./support/synth";
+
+const APP = join(ROOT, "examples", "library-app");
+const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "scripts"];
+
+function newest(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return path.endsWith(".ts") ? s.mtimeMs : 0;
+  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+/** `npm run prepare` (tsc with declarations), skipped when dist is newer than every source. */
+function buildLibrary(): void {
+  let built = 0;
+  try {
+    built = statSync(join(ROOT, "dist", "index.d.ts")).mtimeMs;
+  } catch {
+    // not built yet
+  }
+  if (built > Math.max(...SOURCES.map((s) => newest(join(ROOT, s))))) return;
+  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
+  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
+}
+
+function run(cmd: string, args: readonly string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_offline: "true", CHECKPOINT_DISABLE: "1" } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe("the packed package in a separate cdktf app", () => {
+  const work = scratch();
+  const app = join(work.dir, "app");
+  let stack: Json;
+  let loaded: Record<string, string[]>;
+  let packedFiles: string[];
+
+  beforeAll(() => {
+    buildLibrary();
+    const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work.dir], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const tarball = join(work.dir, packed[0]?.filename ?? "");
+    packedFiles = (packed[0]?.files ?? []).map((f) => f.path);
+    const modules = join(app, "node_modules");
+    mkdirSync(join(modules, "mlfunc"), { recursive: true });
+    run("tar", ["-xzf", tarball, "-C", join(modules, "mlfunc"), "--strip-components=1"], work.dir);
+    // Peers and mlfunc's own dependencies come from this checkout, as one copy each.
+    for (const entry of readdirSync(join(ROOT, "node_modules"))) {
+      if (entry !== "mlfunc" && !entry.startsWith(".")) symlinkSync(join(ROOT, "node_modules", entry), join(modules, entry));
+    }
+    copyFileSync(join(APP, "main.ts"), join(app, "main.ts"));
+    copyFileSync(join(APP, "tsconfig.json"), join(app, "tsconfig.json"));
+    const yaml = readFileSync(join(APP, "mlfunc.yaml"), "utf8").replaceAll("../diabetes/", `${join(ROOT, "examples", "diabetes")}/`);
+    writeFileSync(join(app, "mlfunc.yaml"), yaml);
+    // Type checked against the packed .d.ts files, then compiled, as the app's owner would.
+    run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app);
+    // Records which copies of cdktf and constructs the app loaded.
+    writeFileSync(
+      join(work.dir, "copies.js"),
+      `process.on("exit", () => { const m = {}; for (const f of Object.keys(require.cache)) { const x = /node_modules\\/(cdktf|constructs)\\/lib\\/index\\.js$/.exec(f); if (x) (m[x[1]] ??= []).push(f); } require("fs").writeFileSync(${JSON.stringify(join(work.dir, "copies.json"))}, JSON.stringify(m)); });`,
+    );
+    run(process.execPath, ["-r", join(work.dir, "copies.js"), "main.js"], app);
+    stack = JSON.parse(readFileSync(join(app, "cdktf.out", "stacks", "platform-scoring-dev", "cdk.tf.json"), "utf8")) as Json;
+    loaded = JSON.parse(readFileSync(join(work.dir, "copies.json"), "utf8")) as Record<string, string[]>;
+  }, 120_000);
+  afterAll(() => work.cleanup());
+
+  test("the tarball holds the compiled library, its declarations and the files it reads at synth", () => {
+    const paths = packedFiles;
+    expect(paths).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/constructs/mlfunc-stack.d.ts", "build-context/templates/Dockerfile", "runtime/mlfunc_runtime/core.py"]));
+    expect(paths.filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts"))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(app, "node_modules", "mlfunc", "package.json"), "utf8")) as Json;
+    expect(pkg.exports).toEqual({ ".": { types: "./dist/index.d.ts", default: "./dist/index.js" }, "./package.json": "./package.json" });
+    expect(Object.keys(pkg.peerDependencies as Json).sort()).toEqual(["@cdktf/provider-azurerm", "@cdktf/provider-docker", "cdktf", "constructs"]);
+    expect(Object.keys(pkg.dependencies as Json)).not.toEqual(expect.arrayContaining(["cdktf"]));
+  });
+
+  test("one copy of cdktf and of constructs is loaded", () => {
+    expect(loaded.cdktf).toHaveLength(1);
+    expect(loaded.constructs).toHaveLength(1);
+    expect(relative(ROOT, loaded.cdktf?.[0] ?? "")).toBe(join("node_modules", "cdktf", "lib", "index.js"));
+  });
+
+  test("the app's own resource uses the stack's typed parts; extra settings and tags land", () => {
+    const resources = stack.resource as Record<string, Record<string, Json>>;
+    const lock = Object.values(resources.azurerm_management_lock ?? {});
+    expect(lock).toHaveLength(1);
+    const rgId = Object.keys(resources.azurerm_resource_group ?? {})[0];
+    const appId = Object.keys(resources.azurerm_linux_function_app ?? {})[0];
+    expect(lock[0]).toEqual(
+      expect.objectContaining({
+        name: "platform-scoring-dev-no-delete",
+        lock_level: "CanNotDelete",
+        scope: `\${azurerm_resource_group.${rgId}.id}`,
+        notes: `Protects \${azurerm_linux_function_app.${appId}.name} and its data`,
+      }),
+    );
+    const fn = resources.azurerm_linux_function_app?.[appId ?? ""] as Json;
+    expect((fn.app_settings as Json).SCORING_MODE).toBe("shadow");
+    for (const [type, byId] of Object.entries(resources)) {
+      for (const r of Object.values(byId)) if ("tags" in r) expect([type, (r.tags as Json)["cost-center"]]).toEqual([type, "ml-platform-42"]);
+    }
+    expect((resources.azurerm_resource_group?.[rgId ?? ""] as Json).tags).toEqual(expect.objectContaining({ app: "platform-scoring", "managed-by": "mlfunc" }));
+  });
+
+  test("the README's library example is this app, word for word", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    expect(readme).toContain(["```ts", readFileSync(join(APP, "main.ts"), "utf8").trimEnd(), "```"].join("\n"));
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * README examples run as written: every `npm run …` line of the README's shell blocks either runs
+ * here, unchanged, or is listed below with the reason it cannot (Azure, Terraform plans, another
+ * checkout, a git base build that review-cli.test.ts covers).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { PYTHON } from "./support/python";
+import { ROOT } from "./support/synth";
+
+/** Lines that cannot run on a test machine, and why. */
+const NOT_HERE: Readonly<Record<string, string>> = {
+  "npm run deploy -- diabetes-dev": "needs Azure, Docker and Terraform",
+  "npm run diff -- diabetes-prod": "needs Azure",
+  "npm run bootstrap-state -- --principal-id $(az ad signed-in-user show --query id -o tsv)": "needs the Azure CLI, signed in",
+  "npm run bootstrap-state -- --principal-id $(az ad signed-in-user show --query id -o tsv) --deploy": "needs Azure",
+  "npm run review -- --plan plans/diabetes-dev.json --plan plans/diabetes-prod.json": "needs plans made by terraform plan against Azure",
+  "npm run review -- --base-out ../main/cdktf.out": "needs another checkout's synthesized output",
+  "npm run review -- --base v1.4.0": "needs a tag of that name; review-cli.test.ts covers --base <ref>",
+  "npm run review": "builds the git base (origin/main or main) with tsc, about 10 s of CPU; review-cli.test.ts covers it",
+  "npm run review -- --format json --out review.json --fail-on medium": "builds the git base like the line above; review-cli.test.ts covers --format, --out and --fail-on",
+};
+
+/** The command part of each line of the README's sh blocks that runs an npm script. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  return blocks
+    .flatMap((b) => b.split("\n"))
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line.includes("npm run "));
+}
+
+function sh(command: string): { code: number | null; stdout: string; stderr: string } {
+  const { MLFUNC_QUIET: _quiet, MLFUNC_CONFIG: _config, CHECKPOINT_DISABLE: _checkpoint, ...env } = process.env;
+  const r = spawnSync("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", env: { ...env, MLFUNC_PYTHON: PYTHON, PYTHONDONTWRITEBYTECODE: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const commands = readmeCommands();
+const runnable = commands.filter((c) => NOT_HERE[c] === undefined);
+
+test("every README npm line is either run below or listed with its reason", () => {
+  expect(commands.length).toBeGreaterThan(10);
+  expect(Object.keys(NOT_HERE).filter((c) => !commands.includes(c))).toEqual([]);
+  expect(runnable).toEqual([
+    "npm ci && npm run synth",
+    "npm run invoke -- predict examples/diabetes/sample.json",
+    "npm run invoke -- predict-blob examples/diabetes/sample.json --out out",
+    "npm run invoke -- predict-queue examples/diabetes/sample.json",
+    "npm run invoke -- predict --method GET",
+  ]);
+});
+
+describe("README lines, run as written", () => {
+  afterAll(() => rmSync(join(ROOT, "out", "output", "sample_out.json"), { force: true }));
+
+  test("npm ci && npm run synth (the synth half: npm ci would reinstall this checkout's node_modules)", () => {
+    const r = sh("npm run synth");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("synthesized diabetes-dev, diabetes-prod into cdktf.out\n");
+    // The npm script sets CHECKPOINT_DISABLE itself: no version check error without internet access.
+    expect(r.stderr).not.toMatch(/checkpoint|ENOTFOUND/i);
+  });
+
+  test.each(runnable.filter((c) => c.startsWith("npm run invoke")))("%s", (command) => {
+    const r = sh(command);
+    expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+    if (command.includes("predict-blob")) expect(existsSync(join(ROOT, "out", "output", "sample_out.json"))).toBe(true);
+    else if (command.includes("predict-queue")) expect(r.stdout).toContain("outqueue");
+    else expect(r.stdout).toContain("HTTP 200");
+  });
+
+  test("npm run help prints help", () => {
+    const r = sh("npm run --silent help");
+    expect(r).toEqual({ code: 0, stdout: readFileSync(join(ROOT, "help"), "utf8"), stderr: "" });
+  });
+});

@@ -1,0 +1,33 @@
+// A platform team's own cdktf app using mlfunc as a construct library (README: "Use the constructs
+// in your own cdktf app"). Install: npm install <mlfunc git url or packed tarball> cdktf constructs
+// @cdktf/provider-azurerm @cdktf/provider-docker
+import { App } from "cdktf";
+import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
+import { MlfuncStack, buildContext, enforcePolicy, loadDeployment, projectPaths, writeBuildContext } from "mlfunc";
+
+const deployment = loadDeployment(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml"); // validated, defaults applied
+const paths = projectPaths(deployment.file); // cdktf.out and .mlfunc/ next to the deployment file
+const app = new App({ outdir: paths.outdir, stackTraces: false }); // no machine paths in manifest.json
+const context = buildContext(deployment); // one image for every environment
+const dir = writeBuildContext(context, paths.contextsDir);
+
+for (const env of deployment.environments) {
+  const stack = new MlfuncStack(app, env.stackName, {
+    environment: env,
+    functions: deployment.functions,
+    buildContext: { dir, hash: context.hash },
+    state: deployment.state,
+    appSettings: { SCORING_MODE: "shadow" }, // added to the function app's settings
+    tags: { "cost-center": "ml-platform-42" }, // on every resource
+  });
+  // Every part is a typed property: add your own resources next to mlfunc's.
+  new ManagementLock(stack, "no-delete", {
+    name: `${env.stackName}-no-delete`,
+    scope: stack.resourceGroup.resource.id,
+    lockLevel: "CanNotDelete",
+    notes: `Protects ${stack.functionApp.name} and its data`,
+  });
+}
+
+enforcePolicy(app, { errorAt: "high" }); // the policy rules, as mlfunc's own synth runs them
+app.synth();

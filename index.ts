@@ -1,0 +1,29 @@
+/**
+ * mlfunc as a construct library: `import { MlfuncStack, FunctionApp, … } from "mlfunc"`. cdktf,
+ * constructs and the provider packages are peer dependencies, so an app loads one copy of each.
+ */
+export { MlfuncStack, type MlfuncStackProps } from "./constructs/mlfunc-stack";
+export { ResourceGroup, type ResourceGroupProps } from "./constructs/resource-group";
+export { ManagedIdentity, type ManagedIdentityProps } from "./constructs/identity";
+export { Monitoring, type MonitoringProps } from "./constructs/monitoring";
+export { Registry, type RegistryProps } from "./constructs/registry";
+export { FunctionImage, type FunctionImageProps } from "./constructs/function-image";
+export { StorageAccount, type StorageAccountProps } from "./constructs/storage";
+export { ServiceBus, type ServiceBusProps } from "./constructs/service-bus";
+export { ServicePlan, type ServicePlanProps } from "./constructs/service-plan";
+export { IdentityConnections, CONNECTIONS, type IdentityConnectionsProps } from "./constructs/connections";
+export { FunctionApp, type FunctionAppProps } from "./constructs/function-app";
+export { StateStorage, type StateStorageProps } from "./constructs/state-storage";
+export { StateStack, type StateStackProps } from "./constructs/state-stack";
+export { useStateBackend } from "./constructs/state-backend";
+export { idPart } from "./constructs/construct-id";
+
+export { loadDeployment, parseDeployment, projectPaths, deploymentFile, type Deployment, type EnvironmentDeployment } from "./config/load";
+export { DeploymentError, type Problem } from "./config/problems";
+export { resourceNames, stateStorageNames, type ResourceNames, type NameOverrides } from "./config/naming";
+export type { DeploymentFile, DeploymentInput, FunctionConfig, TriggerConfig, EnvironmentConfig, PlanConfig, StateConfig } from "./config/schema";
+export { buildContext, writeBuildContext, pruneBuildContexts, type BuildContext, type ContextFile } from "./build-context/generate";
+
+export { buildApp, checkApp, formatAnnotation, type SynthOptions, type Annotation } from "./main";
+export { enforcePolicy, suppress, evaluateStack, evaluateOutdir, RULES, PolicyAspect, type PolicyAspectOptions, type PolicyReport, type PolicyRule } from "./policy";
+export type { FailOn } from "./review/types";

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/*
+ * The one entry point of every npm script and of cdktf.json's `app`: bundles a command's TypeScript
+ * with esbuild only when one of its sources is newer than the bundle, then runs the bundle. Plain
+ * JavaScript on purpose: nothing to compile before it can run. Type checking is `npm test`'s job.
+ *
+ *   node scripts/mlfunc.js <command> [args...] [--quiet]
+ */
+"use strict";
+const { spawn } = require("node:child_process");
+const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+const { join, relative, sep } = require("node:path");
+
+const ROOT = join(__dirname, "..");
+const BUNDLES = join(ROOT, "dist", "bin");
+
+/** Each command's TypeScript entry; synth, validate and cdktf.json's app share one bundle. */
+const ENTRIES = {
+  main: "main.ts",
+  invoke: "scripts/invoke.ts",
+  review: "review/cli.ts",
+  schema: "scripts/schema.ts",
+  "bootstrap-state": "scripts/bootstrap-state.ts",
+  bench: "scripts/bench.ts",
+};
+const COMMANDS = {
+  synth: { bundle: "main", args: [] },
+  app: { bundle: "main", args: [] },
+  validate: { bundle: "main", args: ["--validate"] },
+  invoke: { bundle: "invoke", args: [] },
+  review: { bundle: "review", args: [] },
+  schema: { bundle: "schema", args: [] },
+  "bootstrap-state": { bundle: "bootstrap-state", args: [] },
+  bench: { bundle: "bench", args: [] },
+};
+/** cdktf CLI commands passed through, after the app they run is up to date. */
+const CLI = new Set(["deploy", "diff", "destroy"]);
+
+const quiet = () => process.env.MLFUNC_QUIET === "1";
+const say = (msg) => quiet() || process.stderr.write(`${msg}\n`);
+
+function mtime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** A bundle is current when it is newer than each of its inputs, this launcher and the installed dependencies. */
+function isCurrent(name) {
+  const bundle = join(BUNDLES, `${name}.js`);
+  const inputsFile = join(BUNDLES, `${name}.inputs.json`);
+  const built = mtime(bundle);
+  if (built === Infinity || mtime(inputsFile) === Infinity) return false;
+  let inputs;
+  try {
+    inputs = JSON.parse(readFileSync(inputsFile, "utf8"));
+  } catch {
+    return false;
+  }
+  // npm gives installed files an old fixed mtime, so a reinstall shows in its lock file only.
+  const always = [__filename, join(ROOT, "node_modules", ".package-lock.json"), join(ROOT, "package.json")];
+  return [...always, ...inputs.map((f) => join(ROOT, f))].every((f) => mtime(f) <= built);
+}
+
+/**
+ * Bundled as ES modules, every file sees the bundle's own `module`, so each `require.main === module`
+ * block would run (review's bundle would run main.ts's synth). Only the entry's may.
+ */
+function onlyEntryIsMain(entry) {
+  return {
+    name: "only-entry-is-main",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path === entry || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const text = readFileSync(args.path, "utf8");
+        return { contents: text.replace(/\brequire\.main === module\b/g, "false"), loader: "ts" };
+      });
+    },
+  };
+}
+
+async function buildBundle(name, why) {
+  say(`mlfunc: bundling ${ENTRIES[name]} (${why})`);
+  const esbuild = require("esbuild");
+  mkdirSync(BUNDLES, { recursive: true });
+  const outfile = join(BUNDLES, `${name}.js`);
+  // Built in a private folder under the final file name (the map link names it), then renamed into
+  // place, so a concurrent run never loads half a bundle.
+  const staging = join(BUNDLES, `.staging-${process.pid}`);
+  const tmp = join(staging, `${name}.js`);
+  const result = await esbuild.build({
+    entryPoints: [join(ROOT, ENTRIES[name])],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    outfile: tmp,
+    metafile: true,
+    logLevel: "warning",
+    // One file loads much faster than the hundreds of modules it replaces. The map is a separate file, read
+    // only when asked for (NODE_OPTIONS=--enable-source-maps): parsing it on every run would cost more than the run.
+    sourcemap: "linked",
+    sourcesContent: false,
+    plugins: [onlyEntryIsMain(join(ROOT, ENTRIES[name]))],
+    // require.resolve stays a run-time lookup (the cdktf CLI is run, not bundled).
+    logOverride: { "require-resolve-not-external": "silent" },
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(process.cwd(), f)));
+  writeFileSync(join(BUNDLES, `${name}.inputs.json`), JSON.stringify(inputs));
+  rmSync(`${outfile}.cache`, { force: true });
+  renameSync(`${tmp}.map`, `${outfile}.map`);
+  renameSync(tmp, outfile);
+  rmSync(staging, { recursive: true, force: true });
+  return outfile;
+}
+
+/** The bundle of `name`, rebuilt first when a source changed. */
+async function ensureBundle(name) {
+  const file = join(BUNDLES, `${name}.js`);
+  if (isCurrent(name)) return file;
+  return buildBundle(name, existsSync(file) ? "sources changed" : "first run");
+}
+
+function run(cmd, args) {
+  const child = spawn(cmd, args, { stdio: "inherit", env: process.env });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child.on("error", (e) => {
+    process.stderr.write(`mlfunc: cannot run ${cmd}: ${e.message}\n`);
+    process.exit(2);
+  });
+  child.on("exit", (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
+
+function usage() {
+  return `usage: node scripts/mlfunc.js <${[...Object.keys(COMMANDS), ...CLI, "build", "help"].join("|")}> [args...] [--quiet]`;
+}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  // --quiet anywhere silences progress lines; commands read it from the environment.
+  const args = rest.filter((a) => a !== "--quiet");
+  if (args.length !== rest.length) process.env.MLFUNC_QUIET = "1";
+  // The cdktf CLI's version check needs internet access; offline it only logs an error.
+  if (process.env.CHECKPOINT_DISABLE === undefined) process.env.CHECKPOINT_DISABLE = "1";
+  if (command === "help" || command === "--help" || command === undefined) {
+    process.stdout.write(readFileSync(join(ROOT, "help"), "utf8"));
+    return;
+  }
+  if (command === "build") {
+    for (const name of Object.keys(ENTRIES)) await buildBundle(name, "npm run build");
+    return;
+  }
+  if (CLI.has(command)) {
+    await ensureBundle("main");
+    run(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...args]);
+    return;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    process.stderr.write(`mlfunc: unknown command "${command}"; ${usage()}\n`);
+    process.exit(2);
+  }
+  const bundle = await ensureBundle(spec.bundle);
+  run(process.execPath, ["--require", join(__dirname, "code-cache.js"), bundle, ...spec.args, ...args]);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`mlfunc: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  });
+}
+module.exports = { ensureBundle, ENTRIES, COMMANDS };
