@@ -8,14 +8,14 @@ import { App } from "cdktf";
 import { stringify } from "yaml";
 import { loadDeployment, Deployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { stateStorageNames } from "../config/naming";
+import { stateStackName as stateStack, stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
 
 export const STATE_OUTDIR = "cdktf.out.state";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function stateStackName(deployment: Deployment): string {
-  return `${deployment.name}-state`;
+  return stateStack(deployment.name);
 }
 
 export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = STATE_OUTDIR): App {
