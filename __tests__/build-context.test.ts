@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { BuildContext, ContextFile, buildContext, hashFiles, writeBuildContext } from "../build-context/generate";
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { CONNECTIONS } from "../constructs/connections";
-import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "./support/synth";
+import { EXAMPLE, Json, ROOT, allowing, defaultConfig, scratch } from "./support/synth";
 import { runContext } from "./support/python";
 
 const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
@@ -23,7 +23,7 @@ function deploymentFrom(config: Json): Deployment {
   const dir = join(work.dir, `config-${++configCount}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = join(dir, "mlfunc.yaml");
-  fs.writeFileSync(file, stringify(config));
+  fs.writeFileSync(file, stringify(allowing(config, work.dir)));
   return loadDeployment(file);
 }
 
@@ -62,7 +62,10 @@ function readTree(dir: string): ContextFile[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const full = join(d, e.name);
       if (e.isDirectory()) visit(full);
-      else out.push({ path: relative(dir, full).split("\\").join("/"), content: fs.readFileSync(full) });
+      else {
+        const content = fs.readFileSync(full);
+        out.push({ path: relative(dir, full).split("\\").join("/"), content, size: content.length });
+      }
     }
   };
   visit(dir);

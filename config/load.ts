@@ -18,9 +18,11 @@ import {
   functionSchema,
   jsonSchema,
   modelSchema,
+  shipSchema,
   stateSchema,
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
+import { ShipRules, shipRules } from "./ship";
 import { PlanKind, planKind } from "./hosting";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
@@ -58,6 +60,8 @@ export interface Deployment {
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
   readonly state: StateConfig;
+  /** What may ship: the project folder, the file's allow entries and .mlfuncignore. */
+  readonly ship: ShipRules;
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -116,6 +120,7 @@ function partsOf(raw: unknown, dir: string): Parts {
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
     model: validFields(modelSchema, obj.model),
+    ship: validFields(shipSchema, obj.ship),
     functions,
     environments,
     state: state.success ? state.data : undefined,
@@ -169,6 +174,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     functions: file.functions,
     environments,
     state: file.state,
+    ship: shipRules(dir, file.ship?.allow),
   };
 }
 

@@ -2,12 +2,13 @@
  * Rules that span fields or touch the file system: what the schema alone cannot say. They run on
  * every part of the file that passed the schema, so all problems surface in one run.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { maxInstances, planKind } from "./hosting";
-import type { EnvironmentConfig, FunctionConfig, ModelConfig, StateConfig } from "./schema";
+import type { EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
 
 export interface Parts {
@@ -19,6 +20,7 @@ export interface Parts {
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   readonly state?: StateConfig;
+  readonly ship?: Partial<ShipConfig>;
 }
 
 type Report = (path: string, value: unknown, message: string) => void;
@@ -31,7 +33,7 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
-  if (parts.model) checkModel(parts.dir, parts.model, report);
+  if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
   return problems;
@@ -44,16 +46,20 @@ function checkLocation(path: string, location: string, report: Report): void {
   report(path, location, `not an Azure region name; ${fix}`);
 }
 
-function checkModel(dir: string, model: Partial<ModelConfig>, report: Report): void {
+function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, report: Report): void {
   if (model.path !== undefined) {
     const modelPath = resolve(dir, model.path);
-    if (!existsSync(modelPath)) {
+    if (!lexists(modelPath)) {
       report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
-    } else if (statSync(modelPath).isDirectory() ? readdirSync(modelPath).length === 0 : statSync(modelPath).size === 0) {
-      report("model.path", model.path, "the model is empty; point it at the trained model file or a folder holding it");
+    } else {
+      const listing = listShipped(modelPath, ship);
+      for (const p of listing.problems) report("model.path", model.path, p);
+      if (listing.problems.length === 0 && (listing.files.length === 0 || (listing.files.length === 1 && listing.files[0]?.path === basename(modelPath) && listing.files[0].size === 0))) {
+        report("model.path", model.path, "the model is empty (or every file in it is left out of the image); point it at the trained model file or a folder holding it");
+      }
     }
   }
-  if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, report);
+  if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
     if (!existsSync(req) || !statSync(req).isFile()) {
@@ -66,29 +72,47 @@ function checkModel(dir: string, model: Partial<ModelConfig>, report: Report): v
   }
 }
 
+function lexists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** Characters a scoring script's path may have: it is written into the Dockerfile's ENV line. */
+const SAFE_SCRIPT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
 /** The scoring script: a .py file that exists, defines init() and run(), and has its imports in the image. */
-function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript: string }, report: Report): void {
+function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript: string }, ship: ShipRules, report: Report): void {
   const script = resolve(dir, model.scoringScript);
+  const source = model.sourceDir === undefined ? undefined : resolve(dir, model.sourceDir);
+  const inImage = source === undefined ? basename(script) : relative(source, script).split(sep).join("/");
   if (!model.scoringScript.endsWith(".py")) {
     report("model.scoringScript", model.scoringScript, "the scoring script must be a Python file ending in .py");
-  } else if (!existsSync(script) || !statSync(script).isFile()) {
+  } else if (!lexists(script)) {
     report("model.scoringScript", model.scoringScript, "no such file (paths are relative to the deployment file); fix the path");
+  } else if (!inImage.startsWith("..") && !SAFE_SCRIPT_PATH.test(inImage)) {
+    report("model.scoringScript", model.scoringScript, `its path in the image, ${JSON.stringify(inImage)}, must be letters, digits, '.', '_', '-' and '/' (it is written into the Dockerfile); rename the file`);
   } else {
-    const text = readFileSync(script, "utf8");
-    const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
-    if (missing.length > 0) {
-      report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
+    const listing = listShipped(script, ship);
+    for (const p of listing.problems) report("model.scoringScript", model.scoringScript, p);
+    if (listing.problems.length === 0) {
+      const text = readFileSync(script, "utf8");
+      const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
+      if (missing.length > 0) {
+        report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
+      }
+      if (model.sourceDir === undefined) checkSiblingImports(model.scoringScript, script, text, report);
     }
-    if (model.sourceDir === undefined) checkSiblingImports(model.scoringScript, script, text, report);
   }
-  if (model.sourceDir !== undefined) {
-    const source = resolve(dir, model.sourceDir);
+  if (model.sourceDir !== undefined && source !== undefined) {
     if (!existsSync(source) || !statSync(source).isDirectory()) {
       report("model.sourceDir", model.sourceDir, "no such folder (paths are relative to the deployment file); fix the path");
     } else if (relative(source, script).startsWith("..")) {
       report("model.sourceDir", model.sourceDir, `the scoring script ${model.scoringScript} must be inside this folder; point sourceDir at the folder that holds it`);
-    } else if (!relative(source, dir).startsWith("..")) {
-      report("model.sourceDir", model.sourceDir, "holds the deployment file's own folder, and with it Terraform state, node_modules and cdktf.out, which must not go into the image; point sourceDir at the folder with the scoring code");
+    } else {
+      const listing = listShipped(source, ship);
+      for (const p of listing.problems) report("model.sourceDir", model.sourceDir, p);
+      if (listing.problems.length === 0 && !listing.files.some((f) => f.path === inImage)) {
+        report("model.scoringScript", model.scoringScript, `the script is left out of sourceDir (${listing.omitted.find((o) => inImage.startsWith(o.path))?.why ?? "never ships"}); rename it or move it`);
+      }
     }
   }
 }
@@ -179,7 +203,8 @@ export function parseBlobPath(path: string): { container: string; tokens: string
   const rest = slash < 0 ? "" : path.slice(slash + 1);
   const tokens = [...path.matchAll(TOKEN)].map((m) => m[1] ?? "");
   let problem: string | undefined;
-  if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
+  if (/[\x00-\x1f\x7f]/.test(path)) problem = "a blob path must not contain line breaks or control characters";
+  else if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
   else if (rest.startsWith("/") || rest.includes("//")) problem = "a blob path must not contain empty segments (//)";
   else if (path.replace(TOKEN, "").match(/[{}]/)) problem = "unbalanced { or } in the blob path";
   else if (tokens.some((t) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))) problem = "{tokens} must be names of letters, digits and underscores, e.g. {blobname}";
