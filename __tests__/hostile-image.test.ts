@@ -6,6 +6,8 @@ import { stringify } from "yaml";
 import { buildContext, hashFiles, pruneBuildContexts, writeBuildContext } from "../build-context/generate";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
+import { AnnotationMetadataEntryType } from "cdktf";
+import { buildApp } from "../main";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
 
 const work = scratch();
@@ -140,6 +142,24 @@ describe("one rule for every file that could ship", () => {
     config.ship = { allow: [{ path: home, reason: "irrelevant: names still decide" }] };
     const paths = buildContext(load(dir, config)).files.map((f) => f.path).filter((p) => p.startsWith("scoring/"));
     expect(paths).toEqual(["scoring/notes.txt", "scoring/pkg/helper.py", "scoring/score.py"]);
+  });
+
+  test("synth warns about the secrets a folder held and the image left out, naming each", () => {
+    const { dir, config } = project();
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "score.py"), SCORE);
+    writeFileSync(join(dir, "src", ".env"), "API_KEY=x\n");
+    writeFileSync(join(dir, "src", "id_rsa"), "secret\n");
+    mkdirSync(join(dir, "src", ".git"));
+    Object.assign(model(config), { scoringScript: "src/score.py", sourceDir: "src" });
+    config.environments = { dev: {} };
+    writeFileSync(join(dir, "mlfunc.yaml"), stringify(config));
+    const app = buildApp({ config: join(dir, "mlfunc.yaml"), outdir: join(dir, "cdktf.out"), contextsDir: join(dir, ".mlfunc", "contexts") });
+    const stack = app.node.findChild("diabetes-dev");
+    const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings).toContain(
+      "left out of the image, as such files never ship: scoring/.env (an environment file (.env*)), scoring/id_rsa (a private key); to ship one on purpose, add it to ship.allow with a reason",
+    );
   });
 
   test("a link inside a model folder that leads outside the project is refused, naming the link", () => {

@@ -7,7 +7,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { listShipped } from "../config/ship";
+import { isSecret, listShipped } from "../config/ship";
 import type { FunctionConfig } from "../config/schema";
 import { CONNECTIONS } from "../constructs/connections";
 
@@ -44,6 +44,8 @@ export interface BuildContext {
   readonly files: readonly ContextFile[];
   /** sha256 over every relative path and content, in order. */
   readonly hash: string;
+  /** The user's files left out because they never ship (keys, state, .env*, ...), by context path. */
+  readonly withheld: ReadonlyArray<{ readonly path: string; readonly why: string }>;
 }
 
 /** Where the project's own files (templates, Python runtime) are, in source and compiled form alike. */
@@ -123,21 +125,23 @@ export function buildContext(deployment: Deployment): BuildContext {
   }
   // What ships from the user's disk is decided in one place, the same one validation asked.
   const { sourceDir, scoringScript } = deployment.model;
-  const shipped = (root: string) => {
+  const withheld: Array<{ path: string; why: string }> = [];
+  const shipped = (root: string, into: string) => {
     const listing = listShipped(root, deployment.ship);
     if (listing.problems.length > 0) throw new DeploymentError(deployment.file, listing.problems.map((message) => ({ path: "model", value: root, message })));
+    withheld.push(...listing.omitted.filter((o) => isSecret(o.why)).map((o) => ({ path: `${into}${o.path}`, why: o.why })));
     return listing.files;
   };
-  for (const f of shipped(sourceDir ?? scoringScript)) {
+  for (const f of shipped(sourceDir ?? scoringScript, "scoring/")) {
     const path = `scoring/${f.path}`;
     if (f.path.endsWith(".py")) add(path, readFileSync(f.source));
     else files.set(path, onDisk(path, f.source, f.size));
   }
   const model = deployment.model.path;
   const into = statSync(model).isDirectory() ? `model/${basename(model)}/` : "model/";
-  for (const f of shipped(model)) files.set(`${into}${f.path}`, onDisk(`${into}${f.path}`, f.source, f.size));
+  for (const f of shipped(model, into)) files.set(`${into}${f.path}`, onDisk(`${into}${f.path}`, f.source, f.size));
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files: sorted, hash: hashFiles(sorted) };
+  return { files: sorted, hash: hashFiles(sorted), withheld };
 }
 
 /** sha256 over each path and content in order: exactly the bytes that ship, files read in chunks. */

@@ -59,6 +59,13 @@ const FOLDER_ONLY: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\./, "a hidden file or folder"],
 ];
 
+/** Reasons that mean a secret or state: worth a warning when a folder held one and it was left out. */
+const SECRETS = new Set(NEVER_SHIP.filter(([, why]) => !["node_modules", "mlfunc's or Terraform's own output"].includes(why)).map(([, why]) => why));
+
+export function isSecret(why: string): boolean {
+  return [...SECRETS].some((w) => why === w || why.startsWith(`a link to ${w}`));
+}
+
 /** Why a name never ships, or undefined when it may. */
 export function neverShip(name: string, inFolder: boolean): string | undefined {
   for (const [pattern, why] of inFolder ? [...NEVER_SHIP, ...FOLDER_ONLY] : NEVER_SHIP) if (pattern.test(name)) return why;
