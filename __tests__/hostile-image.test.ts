@@ -211,6 +211,13 @@ describe("links, loops and special files are problems naming the path", () => {
     ]);
   });
 
+  test("a scoring script that is a folder is a problem, not a crash", () => {
+    const { dir, config } = project();
+    mkdirSync(join(dir, "score.py"));
+    model(config).scoringScript = "score.py";
+    expect(problems(dir, config)).toEqual(['  model.scoringScript (line 7): "score.py" — is a folder, not a file; point it at the .py file (and set model.sourceDir to ship its folder)']);
+  });
+
   test("model.path naming a FIFO or a dangling link", () => {
     const { dir, config } = project();
     execFileSync("mkfifo", [join(dir, "model.fifo")]);

@@ -93,7 +93,9 @@ function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript:
   } else {
     const listing = listShipped(script, ship);
     for (const p of listing.problems) report("model.scoringScript", model.scoringScript, p);
-    if (listing.problems.length === 0) {
+    if (listing.problems.length === 0 && !statSync(script).isFile()) {
+      report("model.scoringScript", model.scoringScript, "is a folder, not a file; point it at the .py file (and set model.sourceDir to ship its folder)");
+    } else if (listing.problems.length === 0) {
       const text = readFileSync(script, "utf8");
       const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
       if (missing.length > 0) {

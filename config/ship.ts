@@ -138,7 +138,14 @@ export function listShipped(root: string, rules: ShipRules): Listing {
   }
 
   const visit = (dir: string, ancestors: ReadonlySet<string>) => {
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      problems.push(`${label(dir)} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}); fix its permissions, or list it in ${IGNORE_FILE}`);
+      return;
+    }
+    for (const name of names) {
       const full = join(dir, name);
       const rel = relative(root, full).split(sep).join("/");
       const lst = lstatSync(full);
