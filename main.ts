@@ -67,6 +67,10 @@ export function buildApp(options: SynthOptions = {}): App {
       buildContext: { dir: contextDir, hash: context.hash },
       state: deployment.state,
     });
+    if (context.withheld.length > 0) {
+      const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
+      Annotations.of(stack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
+    }
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,

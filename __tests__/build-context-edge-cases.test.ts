@@ -7,7 +7,7 @@ import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } fro
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { contextFor, runtimeArgs } from "../scripts/invoke";
-import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
 import { PYTHON, runContext } from "./support/python";
 
 const work = scratch();
@@ -17,7 +17,7 @@ let count = 0;
 function deploymentFrom(config: Json): Deployment {
   const dir = join(work.dir, `config-${++count}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "mlfunc.yaml"), stringify(config));
+  writeFileSync(join(dir, "mlfunc.yaml"), stringify(allowing(config, work.dir)));
   return loadDeployment(join(dir, "mlfunc.yaml"));
 }
 
@@ -230,6 +230,6 @@ test("a sourceDir holding the deployment file's folder is rejected", () => {
     message = (e as Error).message;
   }
   expect(message.split("\n").slice(1)).toEqual([
-    `  model.sourceDir (line 10): "." — holds the deployment file's own folder, and with it Terraform state, node_modules and cdktf.out, which must not go into the image; point sourceDir at the folder with the scoring code`,
+    `  model.sourceDir (line 10): "." — holds the deployment file's own folder, and with it Terraform state, node_modules and build output, which must not go into the image; point it at the folder with the files to ship`,
   ]);
 });

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { BuildContext, ContextFile, buildContext, hashFiles, writeBuildContext } from "../build-context/generate";
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { CONNECTIONS } from "../constructs/connections";
-import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "./support/synth";
+import { EXAMPLE, Json, ROOT, allowing, defaultConfig, scratch } from "./support/synth";
 import { PYTHON, expectSamePredictions, runContext } from "./support/python";
 
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
@@ -22,7 +22,7 @@ function deploymentFrom(config: Json): Deployment {
   const dir = join(work.dir, `config-${++configCount}`);
   fs.mkdirSync(dir, { recursive: true });
   const file = join(dir, "mlfunc.yaml");
-  fs.writeFileSync(file, stringify(config));
+  fs.writeFileSync(file, stringify(allowing(config, work.dir)));
   return loadDeployment(file);
 }
 
@@ -61,7 +61,10 @@ function readTree(dir: string): ContextFile[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const full = join(d, e.name);
       if (e.isDirectory()) visit(full);
-      else out.push({ path: relative(dir, full).split("\\").join("/"), content: fs.readFileSync(full) });
+      else {
+        const content = fs.readFileSync(full);
+        out.push({ path: relative(dir, full).split("\\").join("/"), content, size: content.length });
+      }
     }
   };
   visit(dir);
@@ -442,7 +445,7 @@ describe("determinism", () => {
     expect(fs.readdirSync(root)).toEqual([baseCtx.hash]);
     expect(written.map((f) => f.path)).toEqual(baseCtx.files.map((f) => f.path));
     expect(written.filter((f, i) => !f.content.equals(baseCtx.files[i]?.content ?? Buffer.alloc(0))).map((f) => f.path)).toEqual([]);
-    expect(changedPaths({ files: readTree(second), hash: "" }, { files: written, hash: "" })).toEqual([]);
+    expect(changedPaths({ files: readTree(second), hash: "", withheld: [] }, { files: written, hash: "", withheld: [] })).toEqual([]);
   });
 });
 

@@ -111,7 +111,7 @@ describe("naming", () => {
 describe("validation", () => {
   // config/load.ts parseDeployment(): prettyErrors: false leaves e.linePos unset, so YAML errors lose their line.
   test.each<[string, string]>([
-    ["name: diabetes\nname: other\n", "  (file) (line 2): (missing) — not valid YAML or JSON: Map keys must be unique"],
+    ["name: diabetes\nname: other\n", '  (file) (line 2): "name" — duplicate key (first at line 1); keep one'],
     ["name: diabetes\nlocation: westeurope\nmodel:\n  path: m.pkl\n path2: x\n", "  (file) (line 5): (missing) — not valid YAML or JSON: All mapping items must start at the same column"],
   ])("invalid YAML %j names its line", (text, line) => {
     expectProblems(text, [line]);
@@ -207,6 +207,6 @@ describe("review fixes", () => {
   });
 
   test("an empty nameSeed is rejected", () => {
-    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 37): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
+    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 41): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
   });
 });

@@ -246,7 +246,7 @@ describe("model", () => {
       LOCAL_FILES,
       '  model.path (line 6): "missing.pkl" — no such file or folder (paths are relative to the deployment file); fix the path or train the model first',
     ],
-    ["model file empty", {}, { ...LOCAL_FILES, "model.pkl": "" }, '  model.path (line 6): "model.pkl" — the model is empty; point it at the trained model file or a folder holding it'],
+    ["model file empty", {}, { ...LOCAL_FILES, "model.pkl": "" }, '  model.path (line 6): "model.pkl" — the model is empty (or every file in it is left out of the image); point it at the trained model file or a folder holding it'],
     ["scoring script missing", { scoringScript: "scoring.py" }, LOCAL_FILES, '  model.scoringScript (line 7): "scoring.py" — no such file (paths are relative to the deployment file); fix the path'],
     ["scoring script not .py", { scoringScript: "score.txt" }, { ...LOCAL_FILES, "score.txt": SCORE }, '  model.scoringScript (line 7): "score.txt" — the scoring script must be a Python file ending in .py'],
     [
@@ -294,12 +294,12 @@ describe("file structure", () => {
         c.fucntions = c.functions;
         delete c.functions;
       },
-      ['  fucntions (line 22): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
+      ['  fucntions (line 26): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship)'],
     ],
     [
       "unknown top-level key with nothing close",
       (c) => void (c.owner = "me"),
-      ['  owner (line 37): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
+      ['  owner (line 41): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship)'],
     ],
     ["missing required field", (c) => void delete c.location, ['  location: (missing) — required; add "location" (a string)']],
     ["wrong type", (c) => void (c.name = 42), ['  name (line 1): 42 — must be a string, not a number (quote it: "42")']],
@@ -357,14 +357,14 @@ describe("state backend", () => {
     [
       "azurerm with a bad storage account",
       { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "st-state", container: "tfstate" },
-      '  state.storageAccount (line 40): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
+      '  state.storageAccount (line 44): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
     ],
     [
       "remote workspaces without {stack}",
       { backend: "remote", organization: "acme", workspaces: "mlfunc" },
-      '  state.workspaces (line 40): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
+      '  state.workspaces (line 44): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
     ],
-    ["unknown backend", { backend: "s3" }, '  state.backend (line 38): "s3" — state.backend must be "local", "azurerm" or "remote"'],
+    ["unknown backend", { backend: "s3" }, '  state.backend (line 42): "s3" — state.backend must be "local", "azurerm" or "remote"'],
   ])("%s", (_title, state, line) => {
     expectProblems(mutated((c) => void (c.state = state)), [line]);
   });

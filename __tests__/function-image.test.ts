@@ -2,7 +2,7 @@ import { cpSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDeployment } from "../config/load";
 import { buildContext } from "../build-context/generate";
-import { EXAMPLE, Json, ROOT, SynthResult, defaultConfig, devOnly, scratch, synth } from "./support/synth";
+import { EXAMPLE, Json, ROOT, SynthResult, allowing, defaultConfig, devOnly, scratch, synth } from "./support/synth";
 
 const DEV = "diabetes-dev";
 
@@ -80,7 +80,7 @@ describe("the tag follows the content", () => {
     model.scoringScript = fields.scoringScript ?? join(folder, "score.py");
     model.requirements = join(folder, "requirements.txt");
     devOnly(c);
-    return synth(c);
+    return synth(allowing(c, dir));
   }
 
   const flipFirstByte = (file: string) => {

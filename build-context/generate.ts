@@ -3,16 +3,40 @@
  * bytes, so its content hash is a faithful image tag.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
+import { DeploymentError } from "../config/problems";
+import { isSecret, listShipped } from "../config/ship";
 import type { FunctionConfig } from "../config/schema";
 import { CONNECTIONS } from "../constructs/connections";
 
 /** A file of the context: its path inside the context (forward slashes) and its bytes. */
 export interface ContextFile {
   readonly path: string;
+  /** The bytes. For the user's files they are read from `source` when asked for, never by synth. */
   readonly content: Buffer;
+  /** The user's file the bytes come from: hashed and copied by streaming, so a model of any size fits. */
+  readonly source?: string;
+  readonly size: number;
+}
+
+/** How much of a file is in memory at once while hashing. */
+export const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
+
+function inMemory(path: string, content: Buffer): ContextFile {
+  return { path, content, size: content.length };
+}
+
+function onDisk(path: string, source: string, size: number): ContextFile {
+  return {
+    path,
+    source,
+    size,
+    get content() {
+      return readFileSync(source);
+    },
+  };
 }
 
 export interface BuildContext {
@@ -20,6 +44,8 @@ export interface BuildContext {
   readonly files: readonly ContextFile[];
   /** sha256 over every relative path and content, in order. */
   readonly hash: string;
+  /** The user's files left out because they never ship (keys, state, .env*, ...), by context path. */
+  readonly withheld: ReadonlyArray<{ readonly path: string; readonly why: string }>;
 }
 
 /** Where the project's own files (templates, Python runtime) are, in source and compiled form alike. */
@@ -78,13 +104,13 @@ export function entryModule(fn: FunctionConfig): string {
  * in the next; what differs per plan (the function timeout) is an app setting of the function app.
  */
 export function buildContext(deployment: Deployment): BuildContext {
-  const files = new Map<string, Buffer>();
+  const files = new Map<string, ContextFile>();
   // Project files and Python sources ship with LF, so a CRLF checkout builds the same image; the
   // user's data files ship byte for byte. Either way the hash covers exactly what ships.
   const add = (path: string, content: Buffer | string) => {
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
-    files.set(path, ownText ? toLf(bytes) : bytes);
+    files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
   add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
   add(".dockerignore", template("dockerignore"));
@@ -97,25 +123,49 @@ export function buildContext(deployment: Deployment): BuildContext {
   for (const pkg of ["mlfunc_runtime", "azureml"]) {
     for (const f of walk(join(PROJECT_ROOT, "runtime", pkg), RUNTIME_SKIP)) add(`${pkg}/${f.path}`, f.content);
   }
+  // What ships from the user's disk is decided in one place, the same one validation asked.
   const { sourceDir, scoringScript } = deployment.model;
-  if (sourceDir === undefined) add(`scoring/${basename(scoringScript)}`, readFileSync(scoringScript));
-  else for (const f of walk(sourceDir, SKIP_SOURCE)) add(`scoring/${f.path}`, f.content);
-  const model = deployment.model.path;
-  if (statSync(model).isDirectory()) {
-    for (const f of walk(model, SKIP_MODEL)) files.set(`model/${basename(model)}/${f.path}`, f.content);
-  } else {
-    files.set(`model/${basename(model)}`, readFileSync(model));
+  const withheld: Array<{ path: string; why: string }> = [];
+  const shipped = (root: string, into: string) => {
+    const listing = listShipped(root, deployment.ship);
+    if (listing.problems.length > 0) throw new DeploymentError(deployment.file, listing.problems.map((message) => ({ path: "model", value: root, message })));
+    withheld.push(...listing.omitted.filter((o) => isSecret(o.why)).map((o) => ({ path: `${into}${o.path}`, why: o.why })));
+    return listing.files;
+  };
+  for (const f of shipped(sourceDir ?? scoringScript, "scoring/")) {
+    const path = `scoring/${f.path}`;
+    if (f.path.endsWith(".py")) add(path, readFileSync(f.source));
+    else files.set(path, onDisk(path, f.source, f.size));
   }
-  const sorted = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, content]) => ({ path, content }));
-  return { files: sorted, hash: hashFiles(sorted) };
+  const model = deployment.model.path;
+  const into = statSync(model).isDirectory() ? `model/${basename(model)}/` : "model/";
+  for (const f of shipped(model, into)) files.set(`${into}${f.path}`, onDisk(`${into}${f.path}`, f.source, f.size));
+  const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: sorted, hash: hashFiles(sorted), withheld };
 }
 
-/** sha256 over each path and content in order: exactly the bytes that ship. */
-export function hashFiles(files: readonly ContextFile[]): string {
+/** sha256 over each path and content in order: exactly the bytes that ship, files read in chunks. */
+export function hashFiles(files: readonly ContextFile[], chunkBytes: number = HASH_CHUNK_BYTES): string {
   const h = createHash("sha256");
+  let buffer: Buffer | undefined;
   for (const f of files) {
-    h.update(`${f.path}\0${f.content.length}\0`);
-    h.update(f.content);
+    h.update(`${f.path}\0${f.size}\0`);
+    if (f.source === undefined) {
+      h.update(f.content);
+      continue;
+    }
+    buffer ??= Buffer.allocUnsafe(chunkBytes);
+    const fd = openSync(f.source, "r");
+    try {
+      let total = 0;
+      for (let n: number; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+        h.update(buffer.subarray(0, n));
+        total += n;
+      }
+      if (total !== f.size) throw new Error(`${f.source} changed while it was read (${f.size} bytes, then ${total}); run synth again`);
+    } finally {
+      closeSync(fd);
+    }
   }
   return h.digest("hex");
 }
@@ -137,12 +187,16 @@ export function writeBuildContext(context: BuildContext, root: string): string {
     }
   }
   mkdirSync(root, { recursive: true });
-  const tmp = mkdtempSync(`${dir}.tmp-`);
+  removeAbandoned(root);
+  // The pid in the name lets the next synth remove what an interrupted one left behind.
+  const tmp = mkdtempSync(`${dir}.tmp-${process.pid}-`);
   try {
     for (const f of context.files) {
       const target = join(tmp, f.path);
       mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, f.content);
+      // A copy-on-write clone where the file system has them, a streamed copy elsewhere.
+      if (f.source !== undefined) copyFileSync(f.source, target, constants.COPYFILE_FICLONE);
+      else writeFileSync(target, f.content);
     }
     renameSync(tmp, dir);
   } catch (e) {
@@ -152,17 +206,41 @@ export function writeBuildContext(context: BuildContext, root: string): string {
   return dir;
 }
 
+const TMP = /^[0-9a-f]{64}\.tmp-(\d+)-\w+$/;
+
+/** Temporary folders of synths that are no longer running: a model-sized copy each. */
+function removeAbandoned(root: string): string[] {
+  const removed: string[] = [];
+  for (const entry of readdirSync(root)) {
+    const pid = TMP.exec(entry)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || running(Number(pid))) continue;
+    rmSync(join(root, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Removes contexts under `root` not used for `maxAgeDays`: every model change leaves one behind.
  * Age, not "all but the current one", so concurrent synths of other files keep theirs.
  */
 export function pruneBuildContexts(root: string, maxAgeDays = 7, now: number = Date.now()): string[] {
   if (!existsSync(root)) return [];
-  const removed: string[] = [];
+  const removed: string[] = removeAbandoned(root);
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     const full = join(root, entry.name);
     // Contexts, and the temporary folders of synths that crashed while writing one.
-    if (entry.isDirectory() && /^[0-9a-f]{64}(\.tmp-\w+)?$/.test(entry.name) && now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) {
+    if (entry.isDirectory() && /^[0-9a-f]{64}(\.tmp-[\w-]+)?$/.test(entry.name) && now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) {
       rmSync(full, { recursive: true, force: true });
       removed.push(entry.name);
     }
@@ -185,6 +263,8 @@ function fill(text: string, values: Record<string, string>): string {
   return text.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
     const value = values[key];
     if (value === undefined) throw new Error(`internal: template value ${key} is missing`);
+    // Validation keeps these to this set; a value outside it would be Dockerfile syntax (a new line, a space in ENV).
+    if (!/^[A-Za-z0-9_./-]+$/.test(value)) throw new Error(`internal: template value ${key} ${JSON.stringify(value)} is not safe in a Dockerfile`);
     return value;
   });
 }
@@ -196,28 +276,16 @@ function toLf(bytes: Buffer): Buffer {
 
 const SKIP_CACHES = (name: string) => name === "__pycache__" || name.endsWith(".pyc");
 const RUNTIME_SKIP = (name: string) => SKIP_CACHES(name) || name === "tests";
-/** Names that hold secrets (.env, state, local settings) or bulk (.git, virtualenvs, node_modules, build output). */
-const SKIP_SOURCE = (name: string, full: string) =>
-  SKIP_CACHES(name) ||
-  name.startsWith(".") ||
-  /\.tfstate(\.|$)/.test(name) ||
-  ["local.settings.json", "node_modules"].includes(name) ||
-  name.startsWith("cdktf.out") ||
-  existsSync(join(full, "pyvenv.cfg"));
-/** A model folder is data: only a repository's .git is left out. */
-const SKIP_MODEL = (name: string) => name === ".git";
 
-/** Files under `dir`, sorted by path, leaving out the names `skip` accepts. */
-function walk(dir: string, skip: (name: string, full: string) => boolean): ContextFile[] {
-  const out: ContextFile[] = [];
+/** The project's own files under `dir` (the runtime), sorted by path. */
+function walk(dir: string, skip: (name: string) => boolean): Array<{ path: string; content: Buffer }> {
+  const out: Array<{ path: string; content: Buffer }> = [];
   const visit = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = join(d, entry.name);
-      if (skip(entry.name, full)) continue;
-      // Follow links: model folders from caches (Hugging Face, DVC) are often made of them.
-      const kind = entry.isSymbolicLink() ? statSync(full) : entry;
-      if (kind.isDirectory()) visit(full);
-      else if (kind.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), content: readFileSync(full) });
+      if (skip(entry.name)) continue;
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) out.push({ path: relative(dir, full).split("\\").join("/"), content: readFileSync(full) });
     }
   };
   visit(dir);

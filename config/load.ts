@@ -2,12 +2,12 @@
  * Parse, don't validate: the deployment file is read, checked and defaulted here once, and
  * everything downstream receives a `Deployment` that needs no further checks.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
+import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules } from "./rules";
+import { Parts, checkRules, requirementLines } from "./rules";
 import {
   DeploymentFile,
   EnvironmentConfig,
@@ -18,9 +18,11 @@ import {
   functionSchema,
   jsonSchema,
   modelSchema,
+  shipSchema,
   stateSchema,
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
+import { ShipRules, shipRules } from "./ship";
 import { PlanKind, planKind } from "./hosting";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
@@ -58,6 +60,8 @@ export interface Deployment {
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
   readonly state: StateConfig;
+  /** What may ship: the project folder, the file's allow entries and .mlfuncignore. */
+  readonly ship: ShipRules;
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -78,23 +82,22 @@ export function loadDeployment(file: string = deploymentFile()): Deployment {
   const shown = relative(process.cwd(), path) || path;
   let text: string;
   try {
+    // Size and kind first: a huge file or a FIFO would be read whole, or block, before any check.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new DeploymentError(shown, [{ path: "", value: file, message: "not a regular file; point MLFUNC_CONFIG at the deployment file" }]);
+    if (stat.size > MAX_FILE_BYTES) throw new DeploymentError(shown, [{ path: "", value: file, message: `the file is ${stat.size} bytes; a deployment file may be at most ${MAX_FILE_BYTES} bytes (256 KiB): it describes one app, not data` }]);
     text = readFileSync(path, "utf8");
-  } catch {
+  } catch (e) {
+    if (e instanceof DeploymentError) throw e;
     throw new DeploymentError(shown, [{ path: "", value: file, message: "cannot read the deployment file; check the path (set MLFUNC_CONFIG to use another file)" }]);
   }
   return parseDeployment(text, path, shown);
 }
 
 export function parseDeployment(text: string, path: string, shown: string = path): Deployment {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new DeploymentError(
-      shown,
-      doc.errors.map((e) => ({ path: "", value: undefined, line: lines.linePos(e.pos[0]).line, message: `not valid YAML or JSON: ${e.message.split("\n")[0]}` })),
-    );
-  }
-  const raw: unknown = doc.toJS();
+  const file = parseFile(text);
+  if (Array.isArray(file)) throw new DeploymentError(shown, file);
+  const { doc, lines, value: raw } = file;
   const lineOf = (p: readonly PropertyKey[]): number | undefined => {
     const node = doc.getIn(p as unknown[], true) as { range?: [number, number, number] } | undefined;
     return node?.range ? lines.linePos(node.range[0]).line : undefined;
@@ -124,6 +127,7 @@ function partsOf(raw: unknown, dir: string): Parts {
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
     model: validFields(modelSchema, obj.model),
+    ship: validFields(shipSchema, obj.ship),
     functions,
     environments,
     state: state.success ? state.data : undefined,
@@ -147,10 +151,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     file.model.requirements === undefined
       ? []
       : typeof file.model.requirements === "string"
-        ? readFileSync(resolve(dir, file.model.requirements), "utf8")
-            .split(/\r?\n/)
-            .map((l) => l.trim())
-            .filter((l) => l !== "" && !l.startsWith("#"))
+        ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
         : file.model.requirements.map((l) => l.trim());
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const kind = planKind(cfg.plan.sku);
@@ -180,6 +181,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     functions: file.functions,
     environments,
     state: file.state,
+    ship: shipRules(dir, file.ship?.allow),
   };
 }
 

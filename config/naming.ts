@@ -157,6 +157,11 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
   };
 }
 
+/** The stack `bootstrap-state` synthesizes for the shared state storage; no environment may take it. */
+export function stateStackName(app: string): string {
+  return `${app}-state`;
+}
+
 /** Names of the shared state storage that `bootstrap-state` creates for one app. */
 export function stateStorageNames(app: string, seed?: string): { resourceGroup: string; storageAccount: string; container: string } {
   return {

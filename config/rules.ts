@@ -2,12 +2,13 @@
  * Rules that span fields or touch the file system: what the schema alone cannot say. They run on
  * every part of the file that passed the schema, so all problems surface in one run.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
-import { NAME_RULES, OVERRIDABLE_NAMES, nameProblem, resourceNames, suggestName } from "./naming";
+import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { maxInstances, planKind } from "./hosting";
-import type { EnvironmentConfig, FunctionConfig, ModelConfig, StateConfig } from "./schema";
+import type { EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
 
 export interface Parts {
@@ -19,6 +20,7 @@ export interface Parts {
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   readonly state?: StateConfig;
+  readonly ship?: Partial<ShipConfig>;
 }
 
 type Report = (path: string, value: unknown, message: string) => void;
@@ -31,7 +33,7 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
-  if (parts.model) checkModel(parts.dir, parts.model, report);
+  if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
   return problems;
@@ -44,67 +46,139 @@ function checkLocation(path: string, location: string, report: Report): void {
   report(path, location, `not an Azure region name; ${fix}`);
 }
 
-function checkModel(dir: string, model: Partial<ModelConfig>, report: Report): void {
+function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, report: Report): void {
   if (model.path !== undefined) {
     const modelPath = resolve(dir, model.path);
-    if (!existsSync(modelPath)) {
+    if (!lexists(modelPath)) {
       report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
-    } else if (statSync(modelPath).isDirectory() ? readdirSync(modelPath).length === 0 : statSync(modelPath).size === 0) {
-      report("model.path", model.path, "the model is empty; point it at the trained model file or a folder holding it");
+    } else {
+      const listing = listShipped(modelPath, ship);
+      for (const p of listing.problems) report("model.path", model.path, p);
+      if (listing.problems.length === 0 && (listing.files.length === 0 || (listing.files.length === 1 && listing.files[0]?.path === basename(modelPath) && listing.files[0].size === 0))) {
+        report("model.path", model.path, "the model is empty (or every file in it is left out of the image); point it at the trained model file or a folder holding it");
+      }
     }
   }
-  if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, report);
+  if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
     if (!existsSync(req) || !statSync(req).isFile()) {
       report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
     } else {
-      readFileSync(req, "utf8")
-        .split(/\r?\n/)
-        .forEach((line, i) => checkRequirement(`model.requirements (line ${i + 1} of ${model.requirements})`, line, report));
+      for (const { line, text } of requirementLines(readFileSync(req, "utf8"))) checkRequirement(`model.requirements (line ${line} of ${model.requirements})`, text, report);
     }
   } else if (model.requirements !== undefined) {
     model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
   }
 }
 
+function lexists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** Characters a scoring script's path may have: it is written into the Dockerfile's ENV line. */
+const SAFE_SCRIPT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
 /** The scoring script: a .py file that exists, defines init() and run(), and has its imports in the image. */
-function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript: string }, report: Report): void {
+function checkScript(dir: string, model: Partial<ModelConfig> & { scoringScript: string }, ship: ShipRules, report: Report): void {
   const script = resolve(dir, model.scoringScript);
+  const source = model.sourceDir === undefined ? undefined : resolve(dir, model.sourceDir);
+  const inImage = source === undefined ? basename(script) : relative(source, script).split(sep).join("/");
   if (!model.scoringScript.endsWith(".py")) {
     report("model.scoringScript", model.scoringScript, "the scoring script must be a Python file ending in .py");
-  } else if (!existsSync(script) || !statSync(script).isFile()) {
+  } else if (!lexists(script)) {
     report("model.scoringScript", model.scoringScript, "no such file (paths are relative to the deployment file); fix the path");
+  } else if (!inImage.startsWith("..") && !SAFE_SCRIPT_PATH.test(inImage)) {
+    report("model.scoringScript", model.scoringScript, `its path in the image, ${JSON.stringify(inImage)}, must be letters, digits, '.', '_', '-' and '/' (it is written into the Dockerfile); rename the file`);
   } else {
-    const text = readFileSync(script, "utf8");
-    const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
-    if (missing.length > 0) {
-      report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
+    const listing = listShipped(script, ship);
+    for (const p of listing.problems) report("model.scoringScript", model.scoringScript, p);
+    if (listing.problems.length === 0 && !statSync(script).isFile()) {
+      report("model.scoringScript", model.scoringScript, "is a folder, not a file; point it at the .py file (and set model.sourceDir to ship its folder)");
+    } else if (listing.problems.length === 0) {
+      const text = readFileSync(script, "utf8");
+      const missing = ["init", "run"].filter((fn) => !new RegExp(`^def ${fn}\\s*\\(`, "m").test(text));
+      if (missing.length > 0) {
+        report("model.scoringScript", model.scoringScript, `the script must define ${missing.map((m) => `${m}()`).join(" and ")} at top level, as Azure ML scoring scripts do`);
+      }
+      if (model.sourceDir === undefined) checkSiblingImports(model.scoringScript, script, text, report);
     }
-    if (model.sourceDir === undefined) checkSiblingImports(model.scoringScript, script, text, report);
   }
-  if (model.sourceDir !== undefined) {
-    const source = resolve(dir, model.sourceDir);
+  if (model.sourceDir !== undefined && source !== undefined) {
     if (!existsSync(source) || !statSync(source).isDirectory()) {
       report("model.sourceDir", model.sourceDir, "no such folder (paths are relative to the deployment file); fix the path");
     } else if (relative(source, script).startsWith("..")) {
       report("model.sourceDir", model.sourceDir, `the scoring script ${model.scoringScript} must be inside this folder; point sourceDir at the folder that holds it`);
-    } else if (!relative(source, dir).startsWith("..")) {
-      report("model.sourceDir", model.sourceDir, "holds the deployment file's own folder, and with it Terraform state, node_modules and cdktf.out, which must not go into the image; point sourceDir at the folder with the scoring code");
+    } else {
+      const listing = listShipped(source, ship);
+      for (const p of listing.problems) report("model.sourceDir", model.sourceDir, p);
+      if (listing.problems.length === 0 && !listing.files.some((f) => f.path === inImage)) {
+        report("model.scoringScript", model.scoringScript, `the script is left out of sourceDir (${listing.omitted.find((o) => inImage.startsWith(o.path))?.why ?? "never ships"}); rename it or move it`);
+      }
     }
   }
 }
 
-/** Lines pip would resolve against files that the image does not have. */
+/**
+ * A requirements file's lines as pip reads them: `\` continuations joined, comments and blanks
+ * dropped. The image gets exactly these lines, so the rules check exactly these.
+ */
+export function requirementLines(text: string): Array<{ line: number; text: string }> {
+  const out: Array<{ line: number; text: string }> = [];
+  let pending: { line: number; text: string } | undefined;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const part = raw.replace(/(^|\s)#.*$/, "");
+    const joined = pending ? { line: pending.line, text: pending.text + part } : { line: i + 1, text: part };
+    if (/\\\s*$/.test(part)) pending = { line: joined.line, text: joined.text.replace(/\\\s*$/, "") };
+    else {
+      pending = undefined;
+      if (joined.text.trim() !== "") out.push({ line: joined.line, text: joined.text.trim() });
+    }
+  });
+  if (pending && pending.text.trim() !== "") out.push({ line: pending.line, text: pending.text.trim() });
+  return out;
+}
+
+/** `user:password@` or a bare `token@` after a scheme: either is a credential once in the image. */
+const URL_CREDENTIAL = /:\/\/[^/\s@]+@/g;
+
+/** The line as it may be printed: credentials in URLs masked. */
+export function maskRequirement(line: string): string {
+  return line.replace(URL_CREDENTIAL, "://***@");
+}
+
+/** pip's option spellings (`-r x`, `-rx`, `--requirement x`, `--requirement=x`) as name and value. */
+function pipOption(line: string): { name: string; value: string } | undefined {
+  const long = /^(--[a-z][a-z-]*)(?:=|\s+|$)(.*)$/.exec(line);
+  if (long) return { name: long[1] ?? "", value: (long[2] ?? "").trim() };
+  const short = /^(-[a-zA-Z])\s*(.*)$/.exec(line);
+  if (short) return { name: short[1] ?? "", value: (short[2] ?? "").trim() };
+  return undefined;
+}
+
+const INCLUDES = ["-r", "--requirement", "-c", "--constraint"];
+const EDITABLE = ["-e", "--editable"];
+/** Options whose value is where pip finds packages: fine as a URL, not as a local path. */
+const LOCATIONS = ["-f", "--find-links", "-i", "--index-url", "--extra-index-url"];
+const isLocal = (value: string) => /^(file:|\.{0,2}\/|~|[A-Za-z]:[\\/])/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+
+/** Lines pip would resolve against files that the image does not have, or that carry a credential. */
 function checkRequirement(path: string, line: string, report: Report): void {
   const l = line.trim();
-  if (/^(-r|-c|--requirement|--constraint)\b/.test(l)) {
-    report(path, l, "includes of other requirement files are not copied into the image; list their packages in this file instead");
-  } else if (/:\/\/[^/\s@]+@/.test(l)) {
-    // user:password@ or a bare token@: either is a credential once it is in the image.
-    report(path, l.replace(/:\/\/[^/\s@]+@/g, "://***@"), "a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file");
-  } else if (/^(-e|--editable)\b/.test(l) || /^(\.{1,2}\/|\/|file:)/.test(l)) {
-    report(path, l, "local paths and editable installs are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
+  const shown = maskRequirement(l);
+  const option = pipOption(l);
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(l)) {
+    report(path, shown, "one requirement per line, without line breaks or control characters; split it into separate list items");
+  } else if (shown !== l) {
+    report(path, shown, "a credential in a URL would be baked into the image; use an index that needs none, or pass pip credentials as a Docker build secret outside the file");
+  } else if (option && INCLUDES.includes(option.name)) {
+    report(path, shown, "includes of other requirement files are not copied into the image; list their packages in this file instead");
+  } else if (option && EDITABLE.includes(option.name)) {
+    report(path, shown, "editable installs are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
+  } else if (option && LOCATIONS.includes(option.name) && isLocal(option.value)) {
+    report(path, shown, `${option.name} points at this machine's files, which the image does not have; use an index or a links page pip can reach over HTTPS`);
+  } else if (/^(\.{1,2}\/|\/|~|file:)/.test(l) || /@\s*file:/i.test(l)) {
+    report(path, shown, "local paths are not in the image; publish the package to an index pip can reach, or vendor it into model.sourceDir");
   }
 }
 
@@ -131,7 +205,8 @@ export function parseBlobPath(path: string): { container: string; tokens: string
   const rest = slash < 0 ? "" : path.slice(slash + 1);
   const tokens = [...path.matchAll(TOKEN)].map((m) => m[1] ?? "");
   let problem: string | undefined;
-  if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
+  if (/[\x00-\x1f\x7f]/.test(path)) problem = "a blob path must not contain line breaks or control characters";
+  else if (slash < 0 || rest.length === 0) problem = 'a blob path is "<container>/<blob name pattern>", e.g. "input/{blobname}.json"';
   else if (rest.startsWith("/") || rest.includes("//")) problem = "a blob path must not contain empty segments (//)";
   else if (path.replace(TOKEN, "").match(/[{}]/)) problem = "unbalanced { or } in the blob path";
   else if (tokens.some((t) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(t))) problem = "{tokens} must be names of letters, digits and underscores, e.g. {blobname}";
@@ -193,8 +268,82 @@ function checkFunctions(functions: Parts["functions"], report: Report): void {
   }
 }
 
+/**
+ * Who holds a stack name, a state location or a resource group: the state stack first, then each
+ * environment in file order. Two holders of one value would share state or resources, so that
+ * destroying one destroys the other.
+ */
+class Claims {
+  private readonly held = new Map<string, { owner: string; label: string }>();
+
+  /** Records `value` for `owner`; returns the earlier holder's label when another owner has it. */
+  claim(kind: string, value: string, owner: string, label: string): string | undefined {
+    const key = `${kind}:${value.toLowerCase()}`;
+    const first = this.held.get(key);
+    if (first === undefined) this.held.set(key, { owner, label });
+    return first !== undefined && first.owner !== owner ? first.label : undefined;
+  }
+}
+
+/** Not an environment name (those are letters and digits), so the state stack is its own owner. */
+const STATE_OWNER = "(state)";
+
+/** Where a stack's state lives, as one comparable string per backend. */
+function stateLocation(state: StateConfig | undefined, stack: string): string {
+  switch (state?.backend ?? "local") {
+    case "azurerm": {
+      const s = state as Extract<StateConfig, { backend: "azurerm" }>;
+      return `azurerm:${s.storageAccount}/${s.container}/${s.keyPrefix ?? ""}${stack}.tfstate`;
+    }
+    case "remote": {
+      const s = state as Extract<StateConfig, { backend: "remote" }>;
+      return `remote:${s.hostname}/${s.organization}/${s.workspaces.replace(/\{stack\}/g, stack)}`;
+    }
+    default:
+      return `local:terraform.${stack}.tfstate`;
+  }
+}
+
+/** The state stack's claims (npm run bootstrap-state), made before any environment's. */
+function stateClaims(parts: Parts & { name: string }, claims: Claims): void {
+  const stack = stateStackName(parts.name);
+  const storage = stateStorageNames(parts.name, parts.nameSeed);
+  const label = "the state stack of npm run bootstrap-state";
+  claims.claim("stack", stack, STATE_OWNER, `${label}, whose state file terraform.${stack}.tfstate tracks the storage that holds every stack's state: deploying this one would plan to destroy it`);
+  // The state stack always keeps its own state in a local file.
+  claims.claim("state", `local:terraform.${stack}.tfstate`, STATE_OWNER, `${label} (terraform.${stack}.tfstate)`);
+  claims.claim("resourceGroup", storage.resourceGroup, STATE_OWNER, `${label}, which holds everyone's state`);
+  claims.claim("storageAccount", storage.storageAccount, STATE_OWNER, `${label}, which holds everyone's state`);
+  if (parts.state?.backend === "azurerm") {
+    claims.claim("resourceGroup", parts.state.resourceGroup, STATE_OWNER, "state.resourceGroup, which holds the state storage");
+    claims.claim("storageAccount", parts.state.storageAccount, STATE_OWNER, "state.storageAccount, the state storage");
+  }
+}
+
+/** An environment's stack, state location and resource group must be its own. */
+function environmentClaims(parts: Parts & { name: string }, env: string, names: ResourceNames, overridden: boolean, claims: Claims, report: Report): void {
+  const at = `environments.${env}`;
+  const stack = `${parts.name}-${env}`;
+  const stackOwner = claims.claim("stack", stack, env, `environments.${env}`);
+  if (stackOwner) {
+    report(at, env, `its stack "${stack}" is taken by ${stackOwner}; rename the environment`);
+    return;
+  }
+  const state = stateLocation(parts.state, stack);
+  const stateOwner = claims.claim("state", state, env, `environments.${env}`);
+  if (stateOwner) report(at, env, `its state (${state}) is already used by ${stateOwner}; rename the environment`);
+  const rgAt = overridden ? `${at}.names.resourceGroup` : at;
+  const rgOwner = claims.claim("resourceGroup", names.resourceGroup, env, `environments.${env}`);
+  if (rgOwner) {
+    report(rgAt, names.resourceGroup, `the resource group is already used by ${rgOwner}; destroying one stack would delete the other's resources, so give each environment its own resource group${overridden ? "" : " (set names.resourceGroup)"}`);
+  }
+}
+
 function checkEnvironments(parts: Parts, report: Report): void {
   const globalNames = new Map<string, string>();
+  const claims = new Claims();
+  const app = parts.name !== undefined && !nameProblem("app", parts.name) ? { ...parts, name: parts.name } : undefined;
+  if (app) stateClaims(app, claims);
   for (const [env, cfg] of parts.environments) {
     const at = `environments.${env}`;
     const envProblem = nameProblem("environment", env);
@@ -215,6 +364,7 @@ function checkEnvironments(parts: Parts, report: Report): void {
 
     if (parts.name === undefined || nameProblem("app", parts.name) || envProblem) continue;
     const names = resourceNames(parts.name, env, cfg.names, parts.nameSeed);
+    if (app) environmentClaims(app, env, names, cfg.names?.resourceGroup !== undefined, claims, report);
     if (names.hostStorageAccount === names.dataStorageAccount) {
       report(`${at}.names.dataStorageAccount`, names.dataStorageAccount, "the host and data storage accounts must be different accounts; give each its own name");
     }
@@ -226,7 +376,10 @@ function checkEnvironments(parts: Parts, report: Report): void {
       const value = names[field];
       const key = `${kind}:${value.toLowerCase()}`;
       const other = globalNames.get(key);
-      if (other && !other.startsWith(`${env}.`)) {
+      const stateOwner = kind === "storageAccount" ? claims.claim("storageAccount", value, env, `environments.${env}`) : undefined;
+      if (stateOwner) {
+        report(`${at}.names.${field}`, value, `already used by ${stateOwner}; give this environment its own`);
+      } else if (other && !other.startsWith(`${env}.`)) {
         report(`${at}.names.${field}`, value, `already used by environments.${other}; ${rule.label}s are globally unique, so give each environment its own`);
       } else if (!other) globalNames.set(key, `${env}.names.${field}`);
     }

@@ -164,6 +164,20 @@ export const stateSchema = z
   })
   .meta({ description: "Where Terraform keeps each stack's state." });
 
+export const shipSchema = z
+  .strictObject({
+    allow: z
+      .array(
+        z.strictObject({
+          path: relativePath("A file or folder, relative to the deployment file or absolute. Outside the project: it and everything under it may ship. A name that never ships (state, keys, credentials, .env*, ...): exactly this one ships."),
+          reason: z.string().trim().min(1, { error: "say why this must ship; the reason is what a reviewer reads" }).meta({ description: "Why it must ship, for reviewers." }),
+        }),
+      )
+      .default([])
+      .meta({ description: "Explicit exceptions to what never ships, each with a reason." }),
+  })
+  .meta({ description: "What may go into the image beyond the default rule (only files inside the deployment file's folder, never state, plans, tfvars, keys, certificates, credentials, .env*, node_modules or build output)." });
+
 export const deploymentSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Path or URL of this schema, for editor completion." }),
@@ -187,6 +201,7 @@ export const deploymentSchema = z
       })
       .meta({ description: "One stack per environment, keyed by environment name." }),
     state: stateSchema.default({ backend: "local" }),
+    ship: shipSchema.optional(),
   })
   .meta({ title: "mlfunc deployment file", description: "A model served by a containerized Azure Functions app." });
 
@@ -201,6 +216,7 @@ export type ServiceBusTriggerConfig = Extract<TriggerConfig, { type: "serviceBus
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type PlanConfig = z.output<typeof planSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
+export type ShipConfig = z.output<typeof shipSchema>;
 
 let published: unknown;
 

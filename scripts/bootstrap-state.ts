@@ -9,14 +9,14 @@ import { App } from "cdktf";
 import { stringify } from "yaml";
 import { loadDeployment, Deployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { stateStorageNames } from "../config/naming";
+import { stateStackName as stateStack, stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
 import { PROJECT_ROOT } from "../build-context/generate";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function stateStackName(deployment: Deployment): string {
-  return `${deployment.name}-state`;
+  return stateStack(deployment.name);
 }
 
 /** @param outdir default: cdktf.out.state next to the deployment file, so its local state sits beside the file too */

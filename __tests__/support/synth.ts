@@ -17,7 +17,16 @@ export function defaultConfig(): Json {
   const doc = parse(readFileSync(join(ROOT, "mlfunc.yaml"), "utf8")) as Json;
   const model = doc.model as Json;
   for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(ROOT, String(model[key]));
+  // The file is written to a scratch folder, so the example is outside its project: allowed explicitly.
+  doc.ship = { allow: [{ path: EXAMPLE, reason: "tests read the example from the repository" }] };
   return doc;
+}
+
+/** Lets the file ship files from `paths` outside its folder, as fixtures in scratch folders are. */
+export function allowing(c: Json, ...paths: string[]): Json {
+  const ship = (c.ship as { allow?: Json[] } | undefined) ?? {};
+  c.ship = { allow: [...(ship.allow ?? []), ...paths.map((path) => ({ path, reason: "test fixtures" }))] };
+  return c;
 }
 
 /** Keeps only the dev environment: variants that need one stack synthesize faster. */
