@@ -58,6 +58,8 @@ export interface Deployment {
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
   readonly state: StateConfig;
+  /** Deletes the review lets through, each with its reason. */
+  readonly review: { readonly allowDelete: readonly { readonly address: string; readonly reason: string }[] };
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -173,6 +175,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     functions: file.functions,
     environments,
     state: file.state,
+    review: { allowDelete: file.review?.allowDelete ?? [] },
   };
 }
 
