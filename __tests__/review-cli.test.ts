@@ -308,6 +308,27 @@ describe("main: exit codes and output", () => {
     expect((await run(["--base-out", missing])).code).toBe(2);
   });
 
+  test("--out naming a directory or a file in a missing folder: exit 2 with a message, no stack trace", async () => {
+    expect(await run(["--base-out", baseOut, "--out", work.dir])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `review: --out: "${work.dir}" is a directory; give a file name, e.g. --out ${join(work.dir, "review.md")}\n`,
+    });
+    const missing = join(work.dir, "no-such-folder", "review.md");
+    expect(await run(["--base-out", baseOut, "--out", missing])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `review: --out: the folder of "${missing}" does not exist; create it first or write the report elsewhere\n`,
+    });
+  });
+
+  test("terminal escapes in a message are written out, not sent to the terminal", async () => {
+    const evil = join(work.dir, "plan\u001b[2J\u009b31m.json");
+    const r = await run(["--base-out", baseOut, "--plan", evil]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`review: ${join(work.dir, "plan")}\\u001b[2J\\u009b31m.json: plan file not found\n`);
+  });
+
   test("bad arguments: exit 2 before any synth", async () => {
     expect(await run(["--format", "html"])).toEqual({ code: 2, stdout: "", stderr: 'review: --format: "html" is not a format; use md or json\n' });
     expect(await run(["--verbose"])).toEqual({ code: 2, stdout: "", stderr: `review: --verbose: unknown argument; ${USAGE}\n` });
