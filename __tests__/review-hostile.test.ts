@@ -6,8 +6,9 @@ import { summarizePlan } from "../review/plan-summary";
 import { renderJson, renderMarkdown, verdictOf } from "../review/report";
 import type { PlanSummary, Review } from "../review/types";
 import { mdCode, visible } from "../review/escape";
+import type { JsonValue } from "../review/json-text";
 
-type Entry = Record<string, unknown>;
+type Entry = { [key: string]: JsonValue };
 
 const plan = (entries: Entry[], source = "hostile.json"): PlanSummary => summarizePlan({ format_version: "1.2", resource_changes: entries }, { source, stack: "app-dev" });
 const review = (p: PlanSummary): Review => ({ plans: [p], findings: [], failOn: "high" });
@@ -127,7 +128,7 @@ describe("sensitive values do not leak through other fields or other shapes", ()
   });
 
   test.each([
-    ["address", del(`azurerm_x.y["${secret}"]`)],
+    ["address", del(`azurerm_x.y["${secret}"]`)] as const,
     ["previous_address", { address: "azurerm_x.moved", previous_address: `azurerm_x.was_${secret}`, change: { actions: ["no-op"], before: {}, after: {} } }],
     ["deposed", del("azurerm_x.d", { deposed: secret })],
     ["action_reason", del("azurerm_x.r", { action_reason: `because ${secret}` })],

@@ -71,8 +71,8 @@ export function mdBlockLine(text: string): string {
  */
 export function mdText(text: string): string {
   return visible(text)
-    .replace(/[\\`*_{}[\]()<>#!|~&]/g, "\\$&")
-    .replace(/^[-+=>]/, "\\$&")
+    .replace(/[\\`*_[\]<>#!|~&]/g, "\\$&")
+    .replace(/^([-+](?=[ \t]|$)|=)/, "\\$1")
     .replace(/^(\d+)\./, "$1\\.");
 }
 
