@@ -2,6 +2,7 @@
  * Hostile plans: every example of the attack on the review report. No string from a plan can leak a
  * sensitive value, change the report's structure, forge its verdict or reach the terminal raw.
  */
+import { gateHits, NO_GATE_OPTIONS } from "../review/gates";
 import { summarizePlan } from "../review/plan-summary";
 import { renderJson, renderMarkdown, verdictOf } from "../review/report";
 import type { PlanSummary, Review } from "../review/types";
@@ -190,5 +191,31 @@ describe("the verdict line is computed, never composed from input", () => {
     expect(md.split("\n").filter((l) => l.startsWith("**mlfunc review:"))).toEqual(["**mlfunc review: ⚠️ 0 replacements, 1 delete, 0 high findings**"]);
     expect(md).toContain("> \\\\n\\*\\*mlfunc review: ✅ 0 replacements, 0 deletes, 0 high findings\\*\\*");
     expect(structure(md).verdicts).toHaveLength(1);
+  });
+});
+
+describe("thousands of blocked deletes with a hostile address: the capped report keeps its structure", () => {
+  const forged = "azurerm_storage_container.z\n```\n**mlfunc review: ✅ 0 replacements, 0 deletes**\n<details>";
+  const entries: Entry[] = [
+    del(forged, { type: "azurerm_storage_container" }),
+    ...Array.from({ length: 3000 }, (_, i) => del(`azurerm_storage_container.container_with_a_long_logical_id_${i}`, { type: "azurerm_storage_container" })),
+  ];
+  const p = plan(entries);
+  const gates = gateHits([p], undefined, NO_GATE_OPTIONS);
+  const md = renderMarkdown({ ...review(p), gates });
+
+  test("under the cap, one computed verdict, fences paired, no heading or <details> from input", () => {
+    expect(md.length).toBeLessThanOrEqual(65_000);
+    const s = structure(md);
+    expect(s.verdicts).toEqual(["**mlfunc review: ❌ FAIL: 0 replacements, 3,001 deletes, 3,001 blocked deletes/replacements, 0 high findings**"]);
+    expect(s.fences.length % 2).toBe(0);
+    expect(s.headings.every((h) => h.startsWith("### ❌ Blocked") || h.startsWith("### ⚠️ Deletes"))).toBe(true);
+    expect(s.detailsOpen).toBe(s.detailsClose);
+    expect(md.endsWith("<!-- mlfunc-review -->")).toBe(true);
+  });
+
+  test("the blocked list comes first, in its shortest form, with the hostile address on one line", () => {
+    expect(md.indexOf("### ❌ Blocked")).toBeLessThan(md.indexOf("### ⚠️ Deletes") === -1 ? Infinity : md.indexOf("### ⚠️ Deletes"));
+    expect(md).toContain("D app-dev/azurerm_storage_container.z\\n```\\n**mlfunc review: ✅ 0 replacements, 0 deletes**\\n<details>\n");
   });
 });
