@@ -188,6 +188,7 @@ describe("review --base for an app kept in its own repository", () => {
     expect(r.stdout).toContain(`- \`model/model.pkl\` changed (${formatBytes(before)} → ${formatBytes(before + 2500)})`);
     expect(r.stdout).toMatch(/- `scoring\/score\.py` changed \(\d+(\.\d)? k?B → \d+(\.\d)? k?B\)/);
     const json = JSON.parse((await run(["--base", "HEAD", "--format", "json"])).stdout) as JsonReport;
+    expect(json.notes).toContain('mlfunc.yaml itself is the same at "HEAD" as in the working tree.');
     expect(json.images).toHaveLength(1);
     expect(json.images[0].stacks).toEqual(["diabetes-dev", "diabetes-prod"]);
     expect(json.images[0].files?.find((f) => f.path === "model/model.pkl")).toEqual({ path: "model/model.pkl", kind: "changed", beforeBytes: before, afterBytes: before + 2500 });

@@ -219,3 +219,16 @@ describe("thousands of blocked deletes with a hostile address: the capped report
     expect(md).toContain("D app-dev/azurerm_storage_container.z\\n```\\n**mlfunc review: ✅ 0 replacements, 0 deletes**\\n<details>\n");
   });
 });
+
+describe("a pipe in a name cannot add a table cell", () => {
+  test("stack names and finding addresses in tables escape |", () => {
+    const p = summarizePlan({ format_version: "1.2", resource_changes: [del("azurerm_x.a")] }, { source: "p.json", stack: "dev | 0 | 0" });
+    const md = renderMarkdown({
+      plans: [p],
+      findings: [{ id: "MLF-X", severity: "low", stack: "s|t", address: "a | b", message: "m | n", fix: "f" }],
+      failOn: "high",
+    });
+    expect(md).toContain("| `dev \\| 0 \\| 0` | 0 | 0 | 0 | 1 |");
+    expect(md).toContain("| 🟡 low | `MLF-X` | `s\\|t` `a \\| b` | m \\| n | f |");
+  });
+});

@@ -118,6 +118,11 @@ function code(text: string): string {
   return mdCode(text);
 }
 
+/** Inline code inside a table row, where a `|` would split the cell. */
+function tableCode(text: string): string {
+  return mdCode(text, { table: true });
+}
+
 function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}… (${text.length.toLocaleString("en-US")} chars)`;
@@ -145,7 +150,7 @@ const REPLACE_ORDER_TEXT: Record<string, string> = {
   "forget-then-create": "old one left in Azure, then create",
 };
 
-/** Terraform's action reasons (internal/plans/resourceinstancechangeactionreason.go), in words. */
+/** Terraform's action reasons (command/jsonplan), and OpenTofu's three extra ones, in words. */
 const ACTION_REASONS: Readonly<Record<string, string>> = {
   replace_because_tainted: "replace because tainted",
   replace_because_cannot_update: "replace because cannot update",
@@ -160,6 +165,9 @@ const ACTION_REASONS: Readonly<Record<string, string>> = {
   read_because_config_unknown: "read because config unknown",
   read_because_dependency_pending: "read because dependency pending",
   read_because_check_nested: "read because check nested",
+  delete_because_enabled_false: "delete because enabled is false",
+  forgot_because_lifecycle_destroy_in_state: "forgotten because lifecycle destroy is false in state",
+  forgot_because_lifecycle_destroy_in_config: "forgotten because lifecycle destroy is false in config",
 };
 
 /** A known reason in words; anything else as inline code, never as Markdown or HTML. */
@@ -204,7 +212,7 @@ function planCountsTable(plans: readonly PlanSummary[]): string {
   const columns = COUNT_COLUMNS.filter((c) => c !== "forget" || total.forget > 0);
   const rows = plans.map((p) => {
     const flags = p.errored ? " ⛔ errored" : p.incomplete ? " (more changes after apply)" : "";
-    return `| ${code(p.stack)}${flags} | ${columns.map((c) => p.counts[c]).join(" | ")} |`;
+    return `| ${tableCode(p.stack)}${flags} | ${columns.map((c) => p.counts[c]).join(" | ")} |`;
   });
   if (plans.length > 1) rows.push(`| **total** | ${columns.map((c) => `**${total[c]}**`).join(" | ")} |`);
   return [`| Plan | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`, ...rows].join("\n");
@@ -212,11 +220,11 @@ function planCountsTable(plans: readonly PlanSummary[]): string {
 
 function diffCountsTable(review: Review): string {
   const stacks = review.diff ?? [];
-  const head = `| Synth diff${review.base ? ` vs ${code(review.base)}` : ""} | added | removed | changed | replace | redeploy |`;
+  const head = `| Synth diff${review.base ? ` vs ${tableCode(review.base)}` : ""} | added | removed | changed | replace | redeploy |`;
   const rows = stacks.map((s) => {
     const n = (pred: (r: ResourceDiff) => boolean): number => s.resources.filter(pred).length;
     const status = s.status === "added" ? " (new stack)" : s.status === "removed" ? " (stack removed)" : "";
-    return `| ${code(s.stack)}${status} | ${n((r) => r.kind === "added")} | ${n((r) => r.kind === "removed")} | ${n(
+    return `| ${tableCode(s.stack)}${status} | ${n((r) => r.kind === "added")} | ${n((r) => r.kind === "removed")} | ${n(
       (r) => r.kind === "changed" || r.kind === "renamed",
     )} | ${n((r) => r.replace)} | ${n((r) => r.redeploy)} |`;
   });
@@ -499,7 +507,7 @@ function findingsSection(review: Review): Section | undefined {
   const sorted = [...review.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   const icon: Record<Severity, string> = { high: "🔴", medium: "🟠", low: "🟡" };
   const items = sorted.map((f) => ({
-    text: `| ${icon[f.severity]} ${f.severity} | ${code(f.id)} | ${f.stack ? `${code(f.stack)} ` : ""}${code(f.address)} | ${cell(f.message)} | ${cell(f.fix)} |`,
+    text: `| ${icon[f.severity]} ${f.severity} | ${tableCode(f.id)} | ${f.stack ? `${tableCode(f.stack)} ` : ""}${tableCode(f.address)} | ${cell(f.message)} | ${cell(f.fix)} |`,
     priority: failing.has(f) ? P.failingFinding : P.finding,
     children: [],
     entry: true,

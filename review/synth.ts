@@ -97,6 +97,8 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
     return [`${rel} does not exist at "${ref}": every stack of this deployment is new.`];
   }
 
+  // Not a refusal: the model, the script or mlfunc's code may have changed. But say so.
+  const notes = git(["diff", "--quiet", base.out, "--", rel], repo).ok ? [`${rel} itself is the same at "${ref}" as in the working tree.`] : [];
   const codeRoot = realpathSync(options.codeRoot ?? PROJECT_ROOT);
   const ownCode = gitRoot(codeRoot) === repo;
   const worktree = mkdtempSync(join(tmpdir(), "mlfunc-base-"));
@@ -107,14 +109,14 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
   }
   try {
     const baseConfig = join(worktree, rel);
-    if (ownCode) return synthWithOwnCode(ref, join(worktree, relative(repo, codeRoot)), baseConfig, outdir);
+    if (ownCode) return [...notes, ...synthWithOwnCode(ref, join(worktree, relative(repo, codeRoot)), baseConfig, outdir)];
     try {
       buildApp({ config: baseConfig, outdir, contextsDir: join(options.scratch, "base-contexts"), policyErrorAt: "none", policyErrorRules: [] }).synth();
     } catch (e) {
       if (e instanceof DeploymentError) throw new ReviewInputError("--base", `the deployment file as "${ref}" has it does not synthesize:\n${e.message}`);
       throw e;
     }
-    return [`The base is "${ref}" of ${repo}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`];
+    return [...notes, `The base is "${ref}" of ${repo}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`];
   } finally {
     git(["worktree", "remove", "--force", worktree], repo);
     rmSync(worktree, { recursive: true, force: true });
