@@ -116,7 +116,6 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     const config = deploymentFile();
     const deployment = loadDeployment(config);
     const head = join(scratch, "head");
-    synthWorkingTree(config, head);
     const notes: string[] = [];
     let diff: StackDiff[] | undefined;
     let images: ImageChange[] = [];
@@ -137,6 +136,8 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
         baseName = ref;
       }
     }
+    // After the base: a base that cannot differ is refused before the slower synth of the working tree.
+    synthWorkingTree(config, head);
     if (baseOut !== undefined) {
       const [baseTree, headTree] = await Promise.all([loadSynthTree(baseOut), loadSynthTree(head)]);
       diff = diffSynthTrees(baseTree, headTree);
