@@ -117,6 +117,9 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     const deployment = loadDeployment(config);
     const head = join(scratch, "head");
     const notes: string[] = [];
+    // Plans first: a bad plan file is reported before any synth.
+    const plans: PlanSummary[] = [];
+    for (const file of args.plans) plans.push(await loadPlanSummary(file));
     let diff: StackDiff[] | undefined;
     let images: ImageChange[] = [];
     let baseName: string | undefined;
@@ -143,8 +146,6 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
       diff = diffSynthTrees(baseTree, headTree);
       images = await imageChanges(baseOut, head, baseTree, headTree);
     }
-    const plans: PlanSummary[] = [];
-    for (const file of args.plans) plans.push(await loadPlanSummary(file));
     if (args.plans.length === 0) notes.push("No Terraform plan given: the report shows the offline diff and policy only.");
     const allow: AllowRule[] = [
       ...args.allowDelete.map((pattern) => ({ pattern })),
@@ -194,7 +195,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`${terminalLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
       process.exitCode = 3;
     },
   );
