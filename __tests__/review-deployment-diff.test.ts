@@ -10,6 +10,9 @@ import { diffSynthDirs } from "../review/diff";
 import type { ResourceDiff, StackDiff } from "../review/types";
 import { defaultConfig, EXAMPLE, scratch, type Json } from "./support/synth";
 
+// Each case synthesizes the app; on a shared, busy machine that takes seconds.
+jest.setTimeout(60_000);
+
 const STACKS = ["diabetes-dev", "diabetes-prod"];
 
 const APP = "azurerm_linux_function_app.function-app_513347A9";

@@ -212,14 +212,20 @@ describe("offline diff across stacks and moves", () => {
   test("reads cdktf.out folders; whole stacks added and removed", async () => {
     const root = mkdtempSync(path.join(tmpdir(), "mlfunc-review-diff-"));
     try {
+      const listed: Record<string, Record<string, object>> = { base: {}, head: {} };
       const write = (tree: string, stack: string, doc: JsonObject): void => {
         mkdirSync(path.join(root, tree, "stacks", stack), { recursive: true });
         writeFileSync(path.join(root, tree, "stacks", stack, "cdk.tf.json"), JSON.stringify(doc));
+        listed[tree][stack] = { synthesizedStackPath: `stacks/${stack}/cdk.tf.json`, workingDirectory: `stacks/${stack}` };
+        writeFileSync(path.join(root, tree, "manifest.json"), JSON.stringify({ version: "0.21.0", stacks: listed[tree] }));
       };
       write("base", "diabetes-prod", before);
       write("base", "diabetes-old", before);
       write("head", "diabetes-prod", before);
       write("head", "diabetes-new", after);
+      // A folder the manifest does not list (left by a synth of another file) is not a stack.
+      mkdirSync(path.join(root, "head", "stacks", "other-app-dev"), { recursive: true });
+      writeFileSync(path.join(root, "head", "stacks", "other-app-dev", "cdk.tf.json"), JSON.stringify(after));
       const diffs = await diffSynthDirs(path.join(root, "base"), path.join(root, "head"));
       expect(diffs.map((d) => `${d.stack}: ${d.status} ${d.resources.map((r) => r.kind).join(",")}`)).toEqual([
         "diabetes-new: added added,added",
@@ -231,7 +237,11 @@ describe("offline diff across stacks and moves", () => {
       const broken = path.join(root, "head", "stacks", "diabetes-new", "cdk.tf.json");
       await expect(loadSynthTree(path.join(root, "head"))).rejects.toThrow(new ReviewInputError(broken, "not valid JSON at line 1, column 3: unexpected 'n' (expected a property name in double quotes)"));
       await expect(loadSynthTree(path.join(root, "missing"))).rejects.toThrow(
-        `${path.join(root, "missing")}: no synthesized stacks here (expected stacks/<name>/cdk.tf.json; run \`npm run synth\`)`,
+        `${path.join(root, "missing")}: no synthesized stacks here (expected manifest.json and stacks/<name>/cdk.tf.json; run \`npm run synth\`)`,
+      );
+      writeFileSync(path.join(root, "head", "manifest.json"), JSON.stringify({ stacks: { evil: { synthesizedStackPath: "../../etc/passwd", workingDirectory: "." } } }));
+      await expect(loadSynthTree(path.join(root, "head"))).rejects.toThrow(
+        `${path.join(root, "head", "manifest.json")}: stack "evil": synthesizedStackPath "../../etc/passwd" points outside ${path.join(root, "head")}`,
       );
     } finally {
       rmSync(root, { recursive: true, force: true });

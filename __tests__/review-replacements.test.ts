@@ -8,6 +8,9 @@ import { diffSynthDirs } from "../review/diff";
 import type { StackDiff } from "../review/types";
 import { defaultConfig, scratch, type Json } from "./support/synth";
 
+// Each case synthesizes the app; on a shared, busy machine that takes seconds.
+jest.setTimeout(60_000);
+
 let work: { dir: string; cleanup: () => void };
 let base: string;
 let counter = 0;

@@ -133,12 +133,33 @@ describe("sensitive values", () => {
 });
 
 describe("SecretScrubber", () => {
-  test("finds the longest secret at each position and ignores short ones", () => {
+  test("finds the longest secret at each position, inside longer strings too", () => {
     const scrubber = new SecretScrubber();
-    scrubber.collect({ a: "abcdef", b: "abcdefgh", c: "short" }, true);
-    expect(scrubber.size).toBe(2);
+    scrubber.collect(["abcdef", "abcdefgh", "short"], true);
+    expect(scrubber.size).toBe(3);
     expect(scrubber.text("x-abcdefgh-abcdef-abcde")).toBe("x-(sensitive)-(sensitive)-abcde");
-    expect(scrubber.value('"short"')).toBe('"short"');
+    expect(scrubber.text("Password=xshortx;")).toBe("Password=x(sensitive)x;");
     expect(scrubber.value('"xxabcdefxx"')).toBe("(sensitive)");
+  });
+
+  test("secrets of 3 to 5 characters are masked anywhere; 1-2 characters and map keys only as whole tokens", () => {
+    const scrubber = new SecretScrubber();
+    scrubber.collect({ pin: "4711", code: "ab", port: 7 }, { pin: true, code: true, port: true });
+    scrubber.collect({ "db-key": "x-value-1" }, true);
+    expect(scrubber.value('"Server=x;Pin=4711;"')).toBe("(sensitive)");
+    expect(scrubber.value('"id47110"')).toBe("(sensitive)");
+    expect(scrubber.text("azurerm_x.y[\"ab\"]")).toBe('azurerm_x.y["(sensitive)"]');
+    expect(scrubber.text("tab_abc")).toBe("tab_abc");
+    expect(scrubber.value("7")).toBe("(sensitive)");
+    expect(scrubber.value("17")).toBe("17");
+    expect(scrubber.text('tags["db-key"]')).toBe('tags["(sensitive)"]');
+    expect(scrubber.text("my_db-key_2")).toBe("my_db-key_2");
+  });
+
+  test("a sensitive true, false or null is not searched for: it would mask every flag", () => {
+    const scrubber = new SecretScrubber();
+    scrubber.collect({ a: "false", b: true, c: "true" }, true);
+    expect(scrubber.value("false")).toBe("false");
+    expect(scrubber.value("true")).toBe("true");
   });
 });

@@ -62,6 +62,8 @@ export interface Deployment {
   readonly state: StateConfig;
   /** What may ship: the project folder, the file's allow entries and .mlfuncignore. */
   readonly ship: ShipRules;
+  /** Deletes the review lets through, each with its reason. */
+  readonly review: { readonly allowDelete: readonly { readonly address: string; readonly reason: string }[] };
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -182,6 +184,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     environments,
     state: file.state,
     ship: shipRules(dir, file.ship?.allow),
+    review: { allowDelete: file.review?.allowDelete ?? [] },
   };
 }
 

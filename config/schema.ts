@@ -178,6 +178,26 @@ export const shipSchema = z
   })
   .meta({ description: "What may go into the image beyond the default rule (only files inside the deployment file's folder, never state, plans, tfvars, keys, certificates, credentials, .env*, node_modules or build output)." });
 
+export const reviewSchema = z
+  .strictObject({
+    allowDelete: z
+      .array(
+        z.strictObject({
+          address: z
+            .string()
+            .min(1, { error: "must not be empty; give a resource address, * matches any characters, e.g. azurerm_storage_container.data-storage_container-input_*" })
+            .meta({ description: "Resource address (or <stack>/<address>) the review may delete or replace; * matches any characters, ? one." }),
+          reason: z
+            .string()
+            .refine((r) => r.trim().length >= 10, { error: 'say why the delete is intended, in at least 10 characters, e.g. "queue replaced by a topic; drained in CHG-1234"' })
+            .meta({ description: "Why deleting or replacing it is intended; shown in the review." }),
+        }),
+      )
+      .default([])
+      .meta({ description: "Deletes and replacements of resources that hold data or identity that the review lets through." }),
+  })
+  .meta({ description: "Settings of npm run review." });
+
 export const deploymentSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Path or URL of this schema, for editor completion." }),
@@ -202,6 +222,7 @@ export const deploymentSchema = z
       .meta({ description: "One stack per environment, keyed by environment name." }),
     state: stateSchema.default({ backend: "local" }),
     ship: shipSchema.optional(),
+    review: reviewSchema.optional(),
   })
   .meta({ title: "mlfunc deployment file", description: "A model served by a containerized Azure Functions app." });
 

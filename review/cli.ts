@@ -1,22 +1,27 @@
 /**
  * `npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...]
- *   [--format md|json] [--fail-on low|medium|high|none] [--out <file>]`
- * One report per pull request: the offline diff against the base, plan summaries, policy findings.
- * Exit codes: 0 ok, 1 a policy finding at or above --fail-on, 2 bad input.
+ *   [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...]
+ *   [--fail-on-delete] [--fail-on-replace] [--out <file>]`
+ * One report per pull request: the offline diff against the base, plan summaries, policy findings,
+ * the delete gate. Exit codes: 0 ok, 1 a policy finding at or above --fail-on or a blocked delete,
+ * 2 bad input, 3 an internal error.
  */
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DeploymentError } from "../config/problems";
+import { deploymentFile, loadDeployment } from "../config/load";
 import { evaluateOutdir } from "../policy/engine";
 import { ReviewInputError } from "./errors";
-import { diffSynthDirs } from "./diff";
+import { diffSynthTrees, loadSynthTree } from "./diff";
+import { terminalLines } from "./escape";
+import { blockedHits, gateHits, unusedAllows, type AllowRule } from "./gates";
+import { imageChanges } from "./images";
 import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
-import { deploymentFile } from "../config/load";
 import { defaultBase, synthGitRef, synthWorkingTree } from "./synth";
 import { progress } from "../scripts/progress";
-import { type FailOn, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
+import { type FailOn, type ImageChange, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {
   readonly base?: string;
@@ -25,10 +30,13 @@ export interface ReviewArgs {
   readonly format: "md" | "json";
   readonly failOn: FailOn;
   readonly out?: string;
+  readonly allowDelete: readonly string[];
+  readonly failOnDelete: boolean;
+  readonly failOnReplace: boolean;
 }
 
 const USAGE =
-  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--out <file>]";
+  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>]";
 
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   let base: string | undefined;
@@ -37,6 +45,9 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   let format: ReviewArgs["format"] = "md";
   let failOn: FailOn = "high";
   let out: string | undefined;
+  const allowDelete: string[] = [];
+  let failOnDelete = false;
+  let failOnReplace = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? "";
     const value = (): string => {
@@ -69,51 +80,90 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
       case "--out":
         out = value();
         break;
+      case "--allow-delete":
+        allowDelete.push(value());
+        break;
+      case "--fail-on-delete":
+        failOnDelete = true;
+        break;
+      case "--fail-on-replace":
+        failOnReplace = true;
+        break;
       default:
         throw new ReviewInputError(flag, `unknown argument; ${USAGE}`);
     }
   }
   if (base !== undefined && baseOut !== undefined) throw new ReviewInputError("--base", "give --base or --base-out, not both");
-  return { base, baseOut, plans, format, failOn, out };
+  if (out !== undefined) checkOutFile(out);
+  return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace };
 }
 
-/** Builds the review: synthesizes the working tree (and the base), reads plans, applies the policy. */
-export async function runReview(args: ReviewArgs): Promise<Review> {
+/** The report file must be writable as a file: checked before the (slow) synth, not after. */
+function checkOutFile(out: string): void {
+  const full = resolve(out);
+  if (existsSync(full) && statSync(full).isDirectory()) {
+    throw new ReviewInputError("--out", `"${out}" is a directory; give a file name, e.g. --out ${join(out, "review.md")}`);
+  }
+  const parent = dirname(full);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new ReviewInputError("--out", `the folder of "${out}" does not exist; create it first or write the report elsewhere`);
+  }
+}
+
+/** Builds the review: synthesizes the working tree (and the base), reads plans, applies policy and gate. */
+export async function runReview(args: ReviewArgs, options: { readonly codeRoot?: string } = {}): Promise<Review> {
   const scratch = mkdtempSync(join(tmpdir(), "mlfunc-review-"));
   try {
     const config = deploymentFile();
+    const deployment = loadDeployment(config);
     const head = join(scratch, "head");
-    progress(`review: synthesizing ${config} from the working tree`);
-    synthWorkingTree(config, head);
     const notes: string[] = [];
-    let diff: StackDiff[] | undefined;
-    let baseName: string | undefined;
-    if (args.baseOut !== undefined) {
-      if (!existsSync(join(args.baseOut, "stacks")) || !statSync(join(args.baseOut, "stacks")).isDirectory()) {
-        throw new ReviewInputError("--base-out", `"${args.baseOut}" is not a synthesized cdktf.out folder (no stacks/ inside); run npm run synth on the base first`);
-      }
-      baseName = args.baseOut;
-      progress(`review: comparing with ${args.baseOut}`);
-      diff = await diffSynthDirs(args.baseOut, head);
-    } else {
-      const ref = args.base ?? defaultBase();
-      if (ref === undefined) notes.push("No base to compare with (no origin/main or main): the offline diff is skipped; pass --base <ref>.");
-      else {
-        const baseOut = join(scratch, "base");
-        progress(`review: building and synthesizing ${ref} in a temporary worktree`);
-        notes.push(...synthGitRef(ref, config, baseOut));
-        baseName = ref;
-        diff = await diffSynthDirs(baseOut, head);
-        progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${ref}`);
-      }
-    }
+    // Plans first: a bad plan file is reported before any synth.
     const plans: PlanSummary[] = [];
     for (const file of args.plans) {
       progress(`review: reading plan ${file}`);
       plans.push(await loadPlanSummary(file));
     }
+    let diff: StackDiff[] | undefined;
+    let images: ImageChange[] = [];
+    let baseName: string | undefined;
+    let baseOut: string | undefined;
+    if (args.baseOut !== undefined) {
+      if (!existsSync(args.baseOut) || !statSync(args.baseOut).isDirectory() || !existsSync(join(args.baseOut, "manifest.json"))) {
+        throw new ReviewInputError("--base-out", `"${args.baseOut}" is not a synthesized cdktf.out folder (no manifest.json inside); run npm run synth on the base first`);
+      }
+      baseName = args.baseOut;
+      baseOut = args.baseOut;
+    } else {
+      const ref = args.base ?? defaultBase(config);
+      if (ref === undefined) notes.push("No base to compare with (no origin/main or main): the offline diff is skipped; pass --base <ref>.");
+      else {
+        baseOut = join(scratch, "base");
+        progress(`review: building and synthesizing ${ref} in a temporary worktree`);
+        notes.push(...synthGitRef(ref, config, baseOut, { scratch, codeRoot: options.codeRoot }));
+        baseName = ref;
+      }
+    }
+    // After the base: a base that cannot differ is refused before the slower synth of the working tree.
+    progress(`review: synthesizing ${config} from the working tree`);
+    synthWorkingTree(config, head);
+    if (baseOut !== undefined) {
+      const [baseTree, headTree] = await Promise.all([loadSynthTree(baseOut), loadSynthTree(head)]);
+      diff = diffSynthTrees(baseTree, headTree);
+      images = await imageChanges(baseOut, head, baseTree, headTree);
+      progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${baseName}`);
+    }
     if (args.plans.length === 0) notes.push("No Terraform plan given: the report shows the offline diff and policy only.");
-    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes };
+    const allow: AllowRule[] = [
+      ...args.allowDelete.map((pattern) => ({ pattern })),
+      ...deployment.review.allowDelete.map((a) => ({ pattern: a.address, reason: a.reason })),
+    ];
+    const gateOptions = { allow, failOnDelete: args.failOnDelete, failOnReplace: args.failOnReplace };
+    const gates = gateHits(plans, diff, gateOptions);
+    for (const unused of unusedAllows(gates, gateOptions)) {
+      notes.push(`${unused.reason === undefined ? "--allow-delete" : "review.allowDelete address"} "${unused.pattern}" matches no gated delete or replacement.`);
+    }
+    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -124,15 +174,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     const args = parseReviewArgs(argv);
     const review = await runReview(args);
     const text = args.format === "json" ? renderJson(review) : renderMarkdown(review);
-    if (args.out !== undefined) writeFileSync(args.out, text);
+    if (args.out !== undefined) writeReport(args.out, text);
     else process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    for (const hit of blockedHits(review.gates)) {
+      process.stderr.write(terminalLines(`review: blocked ${hit.action} of ${hit.stack}/${hit.address}${hit.holds ? ` (${hit.holds})` : ""}\n`));
+    }
     return reviewExitCode(review);
   } catch (e) {
     if (e instanceof ReviewInputError || e instanceof DeploymentError) {
-      process.stderr.write(`review: ${e.message}\n`);
+      process.stderr.write(`review: ${terminalLines(e.message)}\n`);
       return 2;
     }
     throw e;
+  }
+}
+
+function writeReport(out: string, text: string): void {
+  try {
+    writeFileSync(out, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReviewInputError("--out", `cannot write "${out}" (${code ?? "unknown error"}); give a writable file path`);
   }
 }
 
@@ -140,7 +202,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`${terminalLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
       process.exitCode = 3;
     },
   );

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { ReviewInputError } from "./errors";
 import { isJsonObject, parseJsonText, type JsonObject, type JsonValue } from "./json-text";
@@ -23,31 +23,64 @@ import { attributeChanges } from "./values";
 /** Synthesized stacks by name. */
 export type SynthTree = ReadonlyMap<string, JsonObject>;
 
-/** Reads every `stacks/<name>/cdk.tf.json` below a cdktf output folder. */
-export async function loadSynthTree(dir: string): Promise<SynthTree> {
-  const stacksDir = path.join(dir, "stacks");
-  let names: string[];
+/** A synthesized stack as cdktf's manifest lists it. */
+export interface ManifestStack {
+  readonly name: string;
+  /** Absolute path of the stack's `cdk.tf.json`. */
+  readonly file: string;
+  /** Absolute path of the folder Terraform runs in. */
+  readonly workingDirectory: string;
+}
+
+/**
+ * The stacks of a cdktf output folder, from its `manifest.json`: folders are not the list, as a
+ * stack left over from an earlier synth of another deployment file still has its folder.
+ */
+export async function manifestStacks(dir: string): Promise<ManifestStack[]> {
+  const file = path.join(dir, "manifest.json");
+  let text: string;
   try {
-    names = (await readdir(stacksDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const problem =
       code === "ENOENT" || code === "ENOTDIR"
-        ? "no synthesized stacks here (expected stacks/<name>/cdk.tf.json; run `npm run synth`)"
-        : `cannot read synthesized stacks (${code ?? "unknown error"})`;
+        ? "no synthesized stacks here (expected manifest.json and stacks/<name>/cdk.tf.json; run `npm run synth`)"
+        : `cannot read manifest.json (${code ?? "unknown error"})`;
     throw new ReviewInputError(dir, problem);
   }
+  const doc = parseJsonText(text, file);
+  const stacks = isJsonObject(doc) ? doc.stacks : undefined;
+  if (!isJsonObject(stacks)) throw new ReviewInputError(file, 'not a cdktf manifest: expected a "stacks" object');
+  const root = path.resolve(dir);
+  const inside = (rel: JsonValue | undefined, what: string, name: string): string => {
+    if (typeof rel !== "string" || rel === "") throw new ReviewInputError(file, `stack "${name}" has no ${what}`);
+    const full = path.resolve(root, rel);
+    const back = path.relative(root, full);
+    if (path.isAbsolute(rel) || back.startsWith("..") || path.isAbsolute(back)) throw new ReviewInputError(file, `stack "${name}": ${what} "${rel}" points outside ${dir}`);
+    return full;
+  };
+  return Object.entries(stacks)
+    .map(([name, entry]) => {
+      if (!isJsonObject(entry)) throw new ReviewInputError(file, `stack "${name}" must be an object`);
+      return { name, file: inside(entry.synthesizedStackPath, "synthesizedStackPath", name), workingDirectory: inside(entry.workingDirectory, "workingDirectory", name) };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Reads every stack `manifest.json` lists below a cdktf output folder. */
+export async function loadSynthTree(dir: string): Promise<SynthTree> {
   const tree = new Map<string, JsonObject>();
-  for (const name of names.sort()) {
-    const file = path.join(stacksDir, name, "cdk.tf.json");
-    const exists = await stat(file).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!exists) continue;
-    const doc = parseJsonText(await readFile(file, "utf8"), file);
-    if (!isJsonObject(doc)) throw new ReviewInputError(file, "not synthesized Terraform JSON: expected an object at the top level");
-    tree.set(name, doc);
+  for (const stack of await manifestStacks(dir)) {
+    let text: string;
+    try {
+      text = await readFile(stack.file, "utf8");
+    } catch (err) {
+      throw new ReviewInputError(stack.file, `listed in manifest.json but cannot be read (${(err as NodeJS.ErrnoException).code ?? "unknown error"}); synthesize again`);
+    }
+    const doc = parseJsonText(text, stack.file);
+    if (!isJsonObject(doc)) throw new ReviewInputError(stack.file, "not synthesized Terraform JSON: expected an object at the top level");
+    tree.set(stack.name, doc);
   }
   return tree;
 }
@@ -272,6 +305,12 @@ function propagateReplacements(diffs: ResourceDiff[], head: ReadonlyMap<string, 
   return [...byAddress.values()];
 }
 
+/** azapi resources name the ARM type they manage in `type` (`Microsoft.App/containerApps@2025-02-02-preview`). */
+function withArmType(d: ResourceDiff, r: Resource | undefined): ResourceDiff {
+  if (!d.type.startsWith("azapi_") || typeof r?.body.type !== "string") return d;
+  return { ...d, armType: r.body.type.split("@")[0] };
+}
+
 export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDoc: JsonObject | undefined): StackDiff {
   const base = resourcesOf(baseDoc, stack);
   const head = resourcesOf(headDoc, stack);
@@ -330,7 +369,7 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
       changes,
     });
   }
-  const all = propagateReplacements(diffs, head, base);
+  const all = propagateReplacements(diffs, head, base).map((d) => withArmType(d, head.get(d.address) ?? base.get(d.address)));
   all.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || Number(b.replace) - Number(a.replace) || a.address.localeCompare(b.address));
 
   const status: StackDiff["status"] = !baseDoc ? "added" : !headDoc ? "removed" : all.length > 0 ? "changed" : "unchanged";

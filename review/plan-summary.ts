@@ -193,17 +193,20 @@ function typeAndNameFromAddress(address: string): { type: string; name: string }
 }
 
 function summarizeEntry(raw: RawEntry, source: string, scrubber: SecretScrubber): PlanResourceChange {
-  const { entry, change, address, classified } = raw;
+  const { entry, change, classified } = raw;
+  // Every string from the plan is scrubbed: a secret can sit in an address, a map key or a reason.
+  const scrub = (value: string | undefined): string | undefined => (value === undefined ? undefined : scrubber.text(value));
+  const address = scrubber.text(raw.address);
   const where = `resource_changes[${raw.index}] (${address})`;
   const fromAddress = typeAndNameFromAddress(address);
   const previous = optionalString(entry, "previous_address", where, source);
-  const moved = previous !== undefined && previous !== address;
+  const moved = previous !== undefined && previous !== raw.address;
   const importing = change.importing;
   const imported = isJsonObject(importing);
   const importId = imported && typeof importing.id === "string" ? scrubber.text(importing.id) : undefined;
 
   const replacePaths = parseReplacePaths(change.replace_paths, where, source).map((segments) =>
-    scrubber.text(renderReplacePath(segments, change.before_sensitive, change.after_sensitive)),
+    scrubber.text(renderReplacePath(segments, change.before_sensitive, change.after_sensitive, change.before, change.after)),
   );
 
   let changes: AttributeChange[] = [];
@@ -220,11 +223,12 @@ function summarizeEntry(raw: RawEntry, source: string, scrubber: SecretScrubber)
     });
   }
 
+  const type = scrub(optionalString(entry, "type", where, source)) ?? fromAddress.type;
   const result: PlanResourceChange = {
     address,
     mode: entry.mode === "data" ? "data" : "managed",
-    type: optionalString(entry, "type", where, source) ?? fromAddress.type,
-    name: optionalString(entry, "name", where, source) ?? fromAddress.name,
+    type,
+    name: scrub(optionalString(entry, "name", where, source)) ?? fromAddress.name,
     action: classified.action,
     imported,
     moved,
@@ -232,15 +236,25 @@ function summarizeEntry(raw: RawEntry, source: string, scrubber: SecretScrubber)
     changes,
   };
   return withOptional(result, {
-    previousAddress: moved ? previous : undefined,
-    moduleAddress: optionalString(entry, "module_address", where, source),
-    providerName: optionalString(entry, "provider_name", where, source),
+    previousAddress: moved ? scrub(previous) : undefined,
+    moduleAddress: scrub(optionalString(entry, "module_address", where, source)),
+    providerName: scrub(optionalString(entry, "provider_name", where, source)),
     replaceOrder: classified.replaceOrder,
-    actionReason: optionalString(entry, "action_reason", where, source),
-    deposed: optionalString(entry, "deposed", where, source),
+    actionReason: scrub(optionalString(entry, "action_reason", where, source)),
+    deposed: scrub(optionalString(entry, "deposed", where, source)),
     importId,
     emptyActions: raw.emptyActions ? true : undefined,
+    armType: scrub(armTypeOf(type, change)),
   });
+}
+
+/** The ARM resource type an `azapi_*` resource manages (`Microsoft.App/containerApps`), without its API version. */
+function armTypeOf(type: string, change: JsonObject): string | undefined {
+  if (!type.startsWith("azapi_")) return undefined;
+  for (const side of [change.before, change.after]) {
+    if (isJsonObject(side) && typeof side.type === "string") return side.type.split("@")[0];
+  }
+  return undefined;
 }
 
 /** Adds only the fields that have a value, so JSON output has no `"x": undefined` noise. */

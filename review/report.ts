@@ -1,3 +1,6 @@
+import { htmlText, mdBlockLine, mdCell, mdCode, mdFence, mdText, jsonForTerminal } from "./escape";
+import { blockedHits } from "./gates";
+import { describeFileChange } from "./images";
 import { emptyCounts } from "./plan-summary";
 import {
   SENSITIVE,
@@ -6,6 +9,8 @@ import {
   type AttributeChange,
   type CountKey,
   type FailOn,
+  type GateHit,
+  type ImageChange,
   type PlanResourceChange,
   type PlanSummary,
   type PolicyFinding,
@@ -32,9 +37,9 @@ export function failingFindings(findings: readonly PolicyFinding[], failOn: Fail
   return findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]);
 }
 
-/** 1 when a finding reaches `failOn`, else 0 (bad input, exit 2, never gets this far). */
+/** 1 when a finding reaches `failOn` or the gate blocks a delete, else 0 (bad input, exit 2, never gets this far). */
 export function reviewExitCode(review: Review): 0 | 1 {
-  return failingFindings(review.findings, review.failOn).length > 0 ? 1 : 0;
+  return failingFindings(review.findings, review.failOn).length > 0 || blockedHits(review.gates).length > 0 ? 1 : 0;
 }
 
 export type ReviewStatus = "fail" | "attention" | "ok";
@@ -57,8 +62,13 @@ function isDestructiveDiff(r: ResourceDiff): boolean {
   return r.kind === "removed" || r.replace;
 }
 
+/**
+ * The verdict line is built from counts and fixed words only: no string from a plan, a deployment
+ * file or an argument ever reaches it.
+ */
 export function verdictOf(review: Review): Verdict {
   const failing = failingFindings(review.findings, review.failOn);
+  const blocked = blockedHits(review.gates).length;
   let replacements = 0;
   let deletes = 0;
   let forgets = 0;
@@ -81,10 +91,11 @@ export function verdictOf(review: Review): Verdict {
   }
   const incomplete = review.plans.filter((p) => p.errored || p.incomplete).length;
   const status: ReviewStatus =
-    failing.length > 0 ? "fail" : replacements + deletes + forgets + incomplete > 0 ? "attention" : "ok";
+    failing.length > 0 || blocked > 0 ? "fail" : replacements + deletes + forgets + incomplete > 0 ? "attention" : "ok";
   const icon = status === "fail" ? "❌" : status === "attention" ? "⚠️" : "✅";
   const parts = [plural(replacements, "replacement"), plural(deletes, "delete")];
   if (forgets > 0) parts.push(`${plural(forgets, "resource")} removed from state only`);
+  if (blocked > 0) parts.push(`${plural(blocked, "blocked delete/replacement", "blocked deletes/replacements")}`);
   parts.push(findingsPhrase(review.findings, review.failOn));
   if (incomplete > 0) parts.push(`${plural(incomplete, "plan")} incomplete`);
   const suffix = basis === "diff" ? " (offline diff, no plan)" : basis === "none" ? " (no plan or diff given)" : "";
@@ -102,15 +113,14 @@ function findingsPhrase(findings: readonly PolicyFinding[], failOn: FailOn): str
 // ---------------------------------------------------------------------------
 // Markdown helpers
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** Inline code for any string from input; see escape.ts. */
+function code(text: string): string {
+  return mdCode(text);
 }
 
-/** Inline code that survives backticks inside the text. */
-function code(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  if (!flat.includes("`")) return `\`${flat}\``;
-  return `\`\` ${flat.replace(/``+/g, (m) => m.split("").join("\u200b"))} \`\``;
+/** Inline code inside a table row, where a `|` would split the cell. */
+function tableCode(text: string): string {
+  return mdCode(text, { table: true });
 }
 
 function truncate(text: string, max: number): string {
@@ -125,7 +135,7 @@ function mdValue(value: string): string {
 }
 
 function cell(text: string): string {
-  return escapeHtml(text).replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+  return mdCell(text);
 }
 
 function changeLine(change: AttributeChange): string {
@@ -140,8 +150,30 @@ const REPLACE_ORDER_TEXT: Record<string, string> = {
   "forget-then-create": "old one left in Azure, then create",
 };
 
+/** Terraform's action reasons (command/jsonplan), and OpenTofu's three extra ones, in words. */
+const ACTION_REASONS: Readonly<Record<string, string>> = {
+  replace_because_tainted: "replace because tainted",
+  replace_because_cannot_update: "replace because cannot update",
+  replace_by_request: "replace by request",
+  replace_by_triggers: "replace by triggers",
+  delete_because_no_resource_config: "delete because no resource config",
+  delete_because_wrong_repetition: "delete because wrong repetition",
+  delete_because_count_index: "delete because count index",
+  delete_because_each_key: "delete because each key",
+  delete_because_no_module: "delete because no module",
+  delete_because_no_move_target: "delete because no move target",
+  read_because_config_unknown: "read because config unknown",
+  read_because_dependency_pending: "read because dependency pending",
+  read_because_check_nested: "read because check nested",
+  delete_because_enabled_false: "delete because enabled is false",
+  forgot_because_lifecycle_destroy_in_state: "forgotten because lifecycle destroy is false in state",
+  forgot_because_lifecycle_destroy_in_config: "forgotten because lifecycle destroy is false in config",
+};
+
+/** A known reason in words; anything else as inline code, never as Markdown or HTML. */
 function reasonText(reason: string | undefined): string {
-  return reason ? ` (${reason.replace(/_/g, " ")})` : "";
+  if (!reason) return "";
+  return ` (${ACTION_REASONS[reason] ?? `reason ${code(reason)}`})`;
 }
 
 function destructivePlanLine(r: PlanResourceChange): string {
@@ -180,7 +212,7 @@ function planCountsTable(plans: readonly PlanSummary[]): string {
   const columns = COUNT_COLUMNS.filter((c) => c !== "forget" || total.forget > 0);
   const rows = plans.map((p) => {
     const flags = p.errored ? " ⛔ errored" : p.incomplete ? " (more changes after apply)" : "";
-    return `| ${code(p.stack)}${flags} | ${columns.map((c) => p.counts[c]).join(" | ")} |`;
+    return `| ${tableCode(p.stack)}${flags} | ${columns.map((c) => p.counts[c]).join(" | ")} |`;
   });
   if (plans.length > 1) rows.push(`| **total** | ${columns.map((c) => `**${total[c]}**`).join(" | ")} |`);
   return [`| Plan | ${columns.join(" | ")} |`, `|---|${columns.map(() => "---:").join("|")}|`, ...rows].join("\n");
@@ -188,11 +220,11 @@ function planCountsTable(plans: readonly PlanSummary[]): string {
 
 function diffCountsTable(review: Review): string {
   const stacks = review.diff ?? [];
-  const head = `| Synth diff${review.base ? ` vs ${code(review.base)}` : ""} | added | removed | changed | replace | redeploy |`;
+  const head = `| Synth diff${review.base ? ` vs ${tableCode(review.base)}` : ""} | added | removed | changed | replace | redeploy |`;
   const rows = stacks.map((s) => {
     const n = (pred: (r: ResourceDiff) => boolean): number => s.resources.filter(pred).length;
     const status = s.status === "added" ? " (new stack)" : s.status === "removed" ? " (stack removed)" : "";
-    return `| ${code(s.stack)}${status} | ${n((r) => r.kind === "added")} | ${n((r) => r.kind === "removed")} | ${n(
+    return `| ${tableCode(s.stack)}${status} | ${n((r) => r.kind === "added")} | ${n((r) => r.kind === "removed")} | ${n(
       (r) => r.kind === "changed" || r.kind === "renamed",
     )} | ${n((r) => r.replace)} | ${n((r) => r.redeploy)} |`;
   });
@@ -207,6 +239,8 @@ function findingsCountLine(review: Review): string {
 
 interface DestructiveGroup {
   readonly heading: string;
+  /** The heading as plain text, for the fenced shortest form. */
+  readonly label: string;
   readonly lines: readonly string[];
   readonly compact: readonly string[];
   readonly addresses: readonly string[];
@@ -219,6 +253,7 @@ function destructiveGroups(review: Review): DestructiveGroup[] {
     if (items.length === 0) continue;
     groups.push({
       heading: `Plan ${code(plan.stack)}`,
+      label: `Plan ${plan.stack}`,
       lines: items.map(destructivePlanLine),
       compact: items.map((r) => `- ${r.action === "replace" ? "replace" : r.action} ${code(r.address)}`),
       addresses: items.map((r) => `${r.action === "replace" ? "R" : r.action === "forget" ? "F" : "D"} ${r.address}`),
@@ -229,6 +264,7 @@ function destructiveGroups(review: Review): DestructiveGroup[] {
     if (items.length === 0) continue;
     groups.push({
       heading: `Synth diff ${code(stack.stack)}`,
+      label: `Synth diff ${stack.stack}`,
       lines: items.map(destructiveDiffLine),
       compact: items.map((r) => `- ${r.replace ? "replace" : "delete"} ${code(r.address)}`),
       addresses: items.map((r) => `${r.replace ? "R" : "D"} ${r.address}`),
@@ -238,12 +274,62 @@ function destructiveGroups(review: Review): DestructiveGroup[] {
 }
 
 const DESTRUCTIVE_HEADING = "### ⚠️ Deletes and replacements";
+const GATE_HEADING = "### ❌ Blocked: deletes and replacements of resources that hold data or identity";
+
+function gateWhat(h: GateHit): string {
+  const where = h.source === "plan" ? "plan" : "offline diff";
+  if (h.holds) return `${mdText(h.holds)} (${where})`;
+  return `${h.action === "delete" ? "--fail-on-delete" : "--fail-on-replace"} (${where})`;
+}
+
+function allowText(h: GateHit): string {
+  const pattern = code(h.allowPattern ?? "");
+  return h.allowReason === undefined ? `--allow-delete ${pattern}` : `${pattern} in the deployment file: ${mdText(h.allowReason)}`;
+}
+
+/** The gate's lines, in the same full, compact or shortest form as the delete list. */
+function renderGate(hits: readonly GateHit[] | undefined, form: "full" | "compact" | "bare"): string {
+  const blocked = blockedHits(hits);
+  const allowed = (hits ?? []).filter((h) => h.allowedBy !== undefined);
+  const out: string[] = [];
+  if (blocked.length > 0) {
+    out.push(
+      GATE_HEADING,
+      "",
+      "Each one destroys what the resource holds. If it is intended, let it through with `--allow-delete <address-pattern>` or a `review.allowDelete` entry with a reason in the deployment file.",
+      "",
+    );
+    if (form === "bare") {
+      const lines = blocked.map((h) => mdBlockLine(`${h.action === "delete" ? "D" : "R"} ${h.stack}/${h.address}`));
+      const fence = mdFence(lines);
+      out.push(fence, ...lines, fence);
+    } else if (form === "compact") {
+      out.push(...blocked.map((h) => `- ❌ ${h.action} ${code(h.stack)} ${code(h.address)}`));
+    } else {
+      out.push(...blocked.map((h) => `- ❌ **${h.action}** ${code(h.address)} in ${code(h.stack)}: ${gateWhat(h)}`));
+    }
+  }
+  if (allowed.length > 0) {
+    if (out.length > 0) out.push("");
+    if (form === "full") {
+      out.push(
+        "Allowed deletes and replacements of resources that hold data or identity:",
+        "",
+        ...allowed.map((h) => `- ✔️ **${h.action}** ${code(h.address)} in ${code(h.stack)}: allowed by ${allowText(h)}`),
+      );
+    } else {
+      out.push(`${plural(allowed.length, "delete or replacement", "deletes and replacements")} of resources that hold data or identity allowed (listed in the JSON report).`);
+    }
+  }
+  return out.join("\n");
+}
 
 function renderDestructive(groups: readonly DestructiveGroup[], form: "full" | "compact" | "bare"): string {
   if (groups.length === 0) return "";
   if (form === "bare") {
-    const body = groups.map((g) => `${g.heading.replace(/`/g, "")}\n${g.addresses.join("\n")}`).join("\n");
-    return `${DESTRUCTIVE_HEADING}\n\nR = replace, D = delete, F = forget (shortest form: the full list is too long for one comment).\n\n\`\`\`\n${body}\n\`\`\``;
+    const lines = groups.flatMap((g) => [g.label, ...g.addresses].map(mdBlockLine));
+    const fence = mdFence(lines);
+    return `${DESTRUCTIVE_HEADING}\n\nR = replace, D = delete, F = forget (shortest form: the full list is too long for one comment).\n\n${fence}\n${lines.join("\n")}\n${fence}`;
   }
   const body = groups.map((g) => `**${g.heading}**\n\n${(form === "full" ? g.lines : g.compact).join("\n")}`).join("\n\n");
   const note = form === "compact" ? "\n\n_Shown one per line without reasons: the full list is too long for one comment._" : "";
@@ -344,16 +430,16 @@ function planSection(plan: PlanSummary): Section | undefined {
     c.read && plural(c.read, "read"),
     c["no-op"] && `${c["no-op"].toLocaleString("en-US")} unchanged`,
   ].filter((p): p is string => typeof p === "string");
-  const version = plan.terraformVersion ? `, Terraform ${escapeHtml(plan.terraformVersion)}` : "";
+  const version = plan.terraformVersion ? `, Terraform ${code(plan.terraformVersion)}` : "";
   const deletes = c.delete + c.forget;
   const intro = [
-    `Source: ${code(plan.source)} (format ${escapeHtml(plan.formatVersion)}${version}).`,
+    `Source: ${code(plan.source)} (format ${code(plan.formatVersion)}${version}).`,
     deletes > 0 ? ` Deletes are listed under "Deletes and replacements" above.` : "",
     plan.errored ? " ⛔ Terraform reported errors: this plan is incomplete." : "",
     "\n",
   ].join("");
   return {
-    summary: `Plan <code>${escapeHtml(plan.stack)}</code>: ${parts.join(", ")}`,
+    summary: `Plan <code>${htmlText(plan.stack)}</code>: ${parts.join(", ")}`,
     open: false,
     intro,
     items,
@@ -388,10 +474,30 @@ function diffSection(stack: StackDiff, base: string | undefined): Section | unde
     plural(n((r) => r.kind === "removed"), "removed", "removed"),
   ];
   return {
-    summary: `Synth diff <code>${escapeHtml(stack.stack)}</code>: ${parts.join(", ")}`,
+    summary: `Synth diff <code>${htmlText(stack.stack)}</code>: ${parts.join(", ")}`,
     open: false,
     intro: `Synthesized Terraform JSON compared with ${base ? code(base) : "the base"}; no Azure access needed.\n`,
     items,
+  };
+}
+
+/** Why the image tag changed: the build-context files added, removed and changed, with sizes. */
+function imageSection(image: ImageChange): Section {
+  const files = image.files ?? [];
+  const stacks = image.stacks.map((s) => `<code>${htmlText(s)}</code>`).join(", ");
+  const tag = image.afterHash ? ` <code>${htmlText(image.afterHash.slice(0, 16))}</code>` : "";
+  const count = image.files === undefined ? "build context of the base not available" : plural(files.length, "build-context file") + " changed";
+  const intro =
+    image.files === undefined
+      ? "The base's synthesized build context is missing (a --base-out folder without its assets/), so the files cannot be compared.\n"
+      : files.length === 0
+        ? "No file differs; the context moved to another asset folder.\n"
+        : "";
+  return {
+    summary: `🚀 New image${tag} for ${stacks}: ${count}`,
+    open: true,
+    intro,
+    items: files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
   };
 }
 
@@ -401,7 +507,7 @@ function findingsSection(review: Review): Section | undefined {
   const sorted = [...review.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   const icon: Record<Severity, string> = { high: "🔴", medium: "🟠", low: "🟡" };
   const items = sorted.map((f) => ({
-    text: `| ${icon[f.severity]} ${f.severity} | ${code(f.id)} | ${f.stack ? `${code(f.stack)} ` : ""}${code(f.address)} | ${cell(f.message)} | ${cell(f.fix)} |`,
+    text: `| ${icon[f.severity]} ${f.severity} | ${tableCode(f.id)} | ${f.stack ? `${tableCode(f.stack)} ` : ""}${tableCode(f.address)} | ${cell(f.message)} | ${cell(f.fix)} |`,
     priority: failing.has(f) ? P.failingFinding : P.finding,
     children: [],
     entry: true,
@@ -555,10 +661,11 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
   if (review.plans.length > 0) head.push(planCountsTable(review.plans), "");
   if (review.diff && review.diff.length > 0) head.push(diffCountsTable(review), "");
   head.push(findingsCountLine(review));
-  for (const note of review.notes ?? []) head.push("", `> ${note.replace(/[\r\n]+/g, " ")}`);
+  for (const note of review.notes ?? []) head.push("", `> ${mdText(note)}`);
   const header = head.join("\n");
 
   const sections = [
+    ...(review.images ?? []).map(imageSection),
     findingsSection(review),
     ...review.plans.map(planSection),
     ...(review.diff ?? []).map((s) => diffSection(s, review.base)),
@@ -567,16 +674,19 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
   const groups = destructiveGroups(review);
   const tail = `\n\n${REPORT_MARKER}`;
   const noteReserve = 400;
-  let destructive = "";
+  let fixed = "";
   for (const form of ["full", "compact", "bare"] as const) {
-    destructive = renderDestructive(groups, form);
-    if (header.length + destructive.length + tail.length + noteReserve + 4 <= cap) break;
+    fixed = [header, renderGate(review.gates, form), renderDestructive(groups, form)].filter((p) => p !== "").join("\n\n");
+    if (fixed.length + tail.length + noteReserve + 4 <= cap) break;
   }
-  const fixed = [header, destructive].filter((p) => p !== "").join("\n\n");
   const fixedRoom = cap - tail.length - noteReserve - 4;
   if (fixed.length > fixedRoom) {
     // Even one short line per delete does not fit: the only time such lines are cut.
-    return `${fixed.slice(0, Math.max(0, fixedRoom - 300)).replace(/\n[^\n]*$/, "")}\n\n_… list cut: more deletes and replacements than fit in one comment; run \`npm run review -- --format json\` for all of them._${tail}`;
+    let cut = fixed.slice(0, Math.max(0, fixedRoom - 300)).replace(/\n[^\n]*$/, "");
+    // Input never starts a line, so every line of backticks is one of our fences: close an open one.
+    const fences = cut.match(/^`{3,}$/gm) ?? [];
+    if (fences.length % 2 === 1) cut += `\n${fences[fences.length - 1]}`;
+    return `${cut}\n\n_… list cut: more deletes and replacements than fit in one comment; run \`npm run review -- --format json\` for all of them._${tail}`;
   }
 
   let budget = cap - fixed.length - tail.length - noteReserve - 4;
@@ -618,6 +728,9 @@ export interface JsonReport {
   readonly diff: readonly StackDiff[];
   readonly findings: readonly PolicyFinding[];
   readonly notes: readonly string[];
+  /** Every delete and replacement the gate checked; those without `allowedBy` fail the review. */
+  readonly gates: readonly GateHit[];
+  readonly images: readonly ImageChange[];
 }
 
 export function toJsonReport(review: Review): JsonReport {
@@ -639,10 +752,12 @@ export function toJsonReport(review: Review): JsonReport {
     diff: review.diff ?? [],
     findings: review.findings,
     notes: review.notes ?? [],
+    gates: review.gates ?? [],
+    images: review.images ?? [],
   };
 }
 
 /** The whole review, untrimmed; values are the same masked display strings as in Markdown. */
 export function renderJson(review: Review): string {
-  return `${JSON.stringify(toJsonReport(review), null, 2)}\n`;
+  return `${jsonForTerminal(JSON.stringify(toJsonReport(review), null, 2))}\n`;
 }

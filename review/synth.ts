@@ -1,8 +1,13 @@
-/** Synthesized trees to compare: the working tree's, and a git ref's built with that ref's own code. */
+/**
+ * Synthesized trees to compare: the working tree's, and a git ref's. The ref is looked up in the
+ * repository that holds the deployment file, which need not be this mlfunc checkout.
+ */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { PROJECT_ROOT } from "../build-context/generate";
+import { DeploymentError } from "../config/problems";
 import { buildApp } from "../main";
 import { ReviewInputError } from "./errors";
 
@@ -18,52 +23,121 @@ function git(args: readonly string[], cwd: string): { ok: boolean; out: string; 
 }
 
 export function gitRoot(cwd: string = process.cwd()): string | undefined {
+  if (!existsSync(cwd)) return undefined;
   const r = git(["rev-parse", "--show-toplevel"], cwd);
-  return r.ok ? r.out : undefined;
+  return r.ok && r.out !== "" ? realpathSync(r.out) : undefined;
 }
 
 export function refExists(ref: string, cwd: string = process.cwd()): boolean {
-  return git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], cwd).ok;
+  // `--end-of-options` keeps a ref such as `--output=x` from being read as an option.
+  return git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], cwd).ok;
 }
 
-/** The default base: origin/main, else main, when present. */
-export function defaultBase(cwd: string = process.cwd()): string | undefined {
-  return ["origin/main", "main"].find((ref) => refExists(ref, cwd));
+/** The default base: origin/main, else main, in the repository holding the deployment file. */
+export function defaultBase(config: string): string | undefined {
+  const repo = gitRoot(dirname(resolve(config)));
+  return repo === undefined ? undefined : ["origin/main", "main"].find((ref) => refExists(ref, repo));
+}
+
+function shown(file: string): string {
+  return relative(process.cwd(), file) || file;
+}
+
+export interface GitRefOptions {
+  /** The mlfunc checkout whose code builds the app. @default this checkout */
+  readonly codeRoot?: string;
+  /** Scratch folder for build contexts of the base. */
+  readonly scratch: string;
 }
 
 /**
- * Checks `ref` out into a temporary worktree, builds it with its own code and synthesizes its own
- * copy of the deployment file into `outdir`, so code changes show in the diff as well as file changes.
+ * Synthesizes the deployment file as `ref` has it into `outdir`, and returns notes for the report.
+ *
+ * - The file's own repository is this mlfunc checkout (the example app, or an app kept inside it):
+ *   the ref is built with its own mlfunc code too, so code changes show in the diff as well.
+ * - The file lives in another repository (an app in its own repo): that repository does not hold
+ *   mlfunc's code, so the ref's revision of the app's files is synthesized with this checkout's code,
+ *   and the diff shows what the app's change does.
+ *
+ * Refuses (exit 2) when the two sides could not differ: a file outside any repository, a file git
+ * ignores, or a ref that is the checked-out commit of a repository without uncommitted changes.
  */
-export function synthGitRef(ref: string, config: string, outdir: string): string[] {
-  const notes: string[] = [];
-  const root = gitRoot();
-  if (!root) throw new ReviewInputError("--base", `"${ref}" needs a git checkout, and ${process.cwd()} is not one; use --base-out <cdktf.out dir> instead`);
-  if (!refExists(ref, root)) throw new ReviewInputError("--base", `unknown git ref "${ref}"; fetch it first (git fetch origin main) or name a branch, tag or commit that exists`);
-  const configPath = resolve(config);
-  const inRepo = !relative(root, configPath).startsWith("..") && !isAbsolute(relative(root, configPath));
+export function synthGitRef(ref: string, config: string, outdir: string, options: GitRefOptions): string[] {
+  const configPath = realpathSync(resolve(config));
+  const file = shown(configPath);
+  const repo = gitRoot(dirname(configPath));
+  if (repo === undefined) {
+    throw new ReviewInputError(
+      "--base",
+      `${file} is not inside a git repository, so "${ref}" has no earlier revision of it to compare with (comparing the file with itself would always find no change); commit it to a repository, or synthesize the base yourself and pass --base-out <cdktf.out dir>`,
+    );
+  }
+  if (!refExists(ref, repo)) {
+    throw new ReviewInputError("--base", `unknown git ref "${ref}" in ${repo}; fetch it first (git fetch origin main) or name a branch, tag or commit that exists`);
+  }
+  const rel = relative(repo, configPath).split(sep).join("/");
+  if (git(["check-ignore", "--quiet", "--", rel], repo).ok) {
+    throw new ReviewInputError(
+      "--base",
+      `${file} is ignored by git in ${repo}, so "${ref}" cannot hold an earlier revision of it and both sides would be the same file; stop ignoring it and commit it, or pass --base-out <cdktf.out dir>`,
+    );
+  }
+  const head = git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], repo);
+  const base = git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], repo);
+  if (head.ok && head.out === base.out && git(["status", "--porcelain"], repo).out === "") {
+    throw new ReviewInputError(
+      "--base",
+      `"${ref}" is the commit checked out in ${repo}, and nothing there has changed since: both sides are the same files, so the review could only say "no change"; compare with the branch you will merge into (--base origin/main) or an earlier commit (--base ${ref}~1)`,
+    );
+  }
+  if (!git(["cat-file", "-e", `${base.out}:${rel}`], repo).ok) {
+    // A new app: every stack is added. An empty manifest makes an empty base.
+    mkdirSync(outdir, { recursive: true });
+    writeFileSync(join(outdir, "manifest.json"), JSON.stringify({ stacks: {} }));
+    return [`${rel} does not exist at "${ref}": every stack of this deployment is new.`];
+  }
+
+  // Not a refusal: the model, the script or mlfunc's code may have changed. But say so.
+  const notes = git(["diff", "--quiet", base.out, "--", rel], repo).ok ? [`${rel} itself is the same at "${ref}" as in the working tree.`] : [];
+  const codeRoot = realpathSync(options.codeRoot ?? PROJECT_ROOT);
+  const ownCode = gitRoot(codeRoot) === repo;
   const worktree = mkdtempSync(join(tmpdir(), "mlfunc-base-"));
-  const added = git(["worktree", "add", "--detach", "--quiet", worktree, ref], root);
-  if (!added.ok) throw new ReviewInputError("--base", `cannot check out "${ref}": ${added.err}`);
+  const added = git(["worktree", "add", "--detach", "--quiet", worktree, base.out], repo);
+  if (!added.ok) {
+    rmSync(worktree, { recursive: true, force: true });
+    throw new ReviewInputError("--base", `cannot check out "${ref}": ${added.err}`);
+  }
   try {
-    if (!existsSync(join(worktree, "main.ts"))) throw new ReviewInputError("--base", `"${ref}" has no mlfunc app (no main.ts); pick a later base`);
-    symlinkSync(join(root, "node_modules"), join(worktree, "node_modules"), "dir");
-    const tsconfig = existsSync(join(worktree, "tsconfig.build.json")) ? "tsconfig.build.json" : "tsconfig.json";
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", tsconfig], { cwd: worktree, encoding: "utf8" });
-    // tsc still emits on type errors; only a base it could not emit at all is unusable.
-    if (!existsSync(join(worktree, "dist", "main.js"))) throw new ReviewInputError("--base", `"${ref}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
-    if (tsc.status !== 0) notes.push(`The base "${ref}" has type errors; it was synthesized from the JavaScript tsc emitted anyway.`);
-    // A file inside the repository is taken as the base ref has it; one outside it is used as is.
-    const baseConfig = inRepo ? join(worktree, relative(root, configPath)) : configPath;
-    const run = spawnSync(process.execPath, [join(worktree, "dist", "main.js")], {
-      cwd: worktree,
-      encoding: "utf8",
-      env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
-    });
-    if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
-    return notes;
+    const baseConfig = join(worktree, rel);
+    if (ownCode) return [...notes, ...synthWithOwnCode(ref, join(worktree, relative(repo, codeRoot)), baseConfig, outdir)];
+    try {
+      buildApp({ config: baseConfig, outdir, contextsDir: join(options.scratch, "base-contexts"), policyErrorAt: "none", policyErrorRules: [] }).synth();
+    } catch (e) {
+      if (e instanceof DeploymentError) throw new ReviewInputError("--base", `the deployment file as "${ref}" has it does not synthesize:\n${e.message}`);
+      throw e;
+    }
+    return [...notes, `The base is "${ref}" of ${repo}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`];
   } finally {
-    git(["worktree", "remove", "--force", worktree], root);
+    git(["worktree", "remove", "--force", worktree], repo);
     rmSync(worktree, { recursive: true, force: true });
   }
+}
+
+/** Builds the ref's own mlfunc code and runs its synth on the ref's deployment file. */
+function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outdir: string): string[] {
+  const notes: string[] = [];
+  if (!existsSync(join(codeDir, "main.ts"))) throw new ReviewInputError("--base", `"${ref}" has no mlfunc app (no main.ts); pick a later base`);
+  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(codeDir, "node_modules"), "dir");
+  const tsconfig = existsSync(join(codeDir, "tsconfig.build.json")) ? "tsconfig.build.json" : "tsconfig.json";
+  const tsc = spawnSync(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", tsconfig], { cwd: codeDir, encoding: "utf8" });
+  // tsc still emits on type errors; only a base it could not emit at all is unusable.
+  if (!existsSync(join(codeDir, "dist", "main.js"))) throw new ReviewInputError("--base", `"${ref}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) notes.push(`The base "${ref}" has type errors; it was synthesized from the JavaScript tsc emitted anyway.`);
+  const run = spawnSync(process.execPath, [join(codeDir, "dist", "main.js")], {
+    cwd: codeDir,
+    encoding: "utf8",
+    env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
+  });
+  if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
+  return notes;
 }

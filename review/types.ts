@@ -75,6 +75,8 @@ export interface PlanResourceChange {
   readonly replacePaths: readonly string[];
   /** Attribute-level changes; filled for update and replace only. */
   readonly changes: readonly AttributeChange[];
+  /** For `azapi_*` resources: the ARM type they manage, e.g. `Microsoft.App/managedEnvironments`. */
+  readonly armType?: string;
 }
 
 export interface PlanSummary {
@@ -110,6 +112,8 @@ export interface ResourceDiff {
   /** The function app's image tag changed: a new container image gets deployed. */
   readonly redeploy: boolean;
   readonly changes: readonly AttributeChange[];
+  /** For `azapi_*` resources: the ARM type they manage, e.g. `Microsoft.App/managedEnvironments`. */
+  readonly armType?: string;
 }
 
 export interface StackDiff {
@@ -129,6 +133,42 @@ export interface PolicyFinding {
   readonly fix: string;
 }
 
+/** One delete or replacement the review gate looked at. */
+export interface GateHit {
+  readonly stack: string;
+  readonly address: string;
+  readonly type: string;
+  readonly action: "delete" | "replace";
+  /** What the resource holds (`blob container: its blobs`), when it is a data or identity type. */
+  readonly holds?: string;
+  /** Where the delete was seen: the stack's plan when there is one, else the offline diff. */
+  readonly source: "plan" | "diff";
+  /** What lets it through: `--allow-delete <pattern>`, or `deployment file: <reason>`. */
+  readonly allowedBy?: string;
+  /** The allow pattern that matched. */
+  readonly allowPattern?: string;
+  /** The deployment file's reason, when the pattern came from there. */
+  readonly allowReason?: string;
+}
+
+/** A file in the function image's build context that differs from the base's. */
+export interface ContextFileChange {
+  readonly path: string;
+  readonly kind: "added" | "removed" | "changed";
+  readonly beforeBytes?: number;
+  readonly afterBytes?: number;
+}
+
+/** A new image tag and the build-context files behind it. */
+export interface ImageChange {
+  /** Stacks whose image changes this way (every environment shares one image). */
+  readonly stacks: readonly string[];
+  readonly beforeHash?: string;
+  readonly afterHash?: string;
+  /** Undefined when the base's build context was not available to compare. */
+  readonly files?: readonly ContextFileChange[];
+}
+
 export interface Review {
   /** Base the diff compared against (git ref or folder), when a diff was made. */
   readonly base?: string;
@@ -138,4 +178,8 @@ export interface Review {
   readonly failOn: FailOn;
   /** Extra lines for the reader, e.g. "no Azure credentials: plans skipped". */
   readonly notes?: readonly string[];
+  /** Deletes and replacements the gate checked: blocked ones fail the review (exit 1). */
+  readonly gates?: readonly GateHit[];
+  /** New image tags with the build-context files that changed. */
+  readonly images?: readonly ImageChange[];
 }

@@ -19,6 +19,18 @@ export function appendPath(path: string, segment: PathSegment): string {
   return `${path}[${JSON.stringify(segment)}]`;
 }
 
+/**
+ * Marks that do not have the value's shape (a list of marks over a map, marks over a plain string,
+ * a string or number where a flag belongs) are read as "all of it is sensitive": when in doubt, mask.
+ */
+export function fitMarks(value: JsonValue | undefined, marks: Marks): Marks {
+  if (marks === undefined || marks === null || marks === false) return undefined;
+  if (marks === true) return true;
+  if (Array.isArray(marks)) return Array.isArray(value) || isNullish(value) ? marks : true;
+  if (isJsonObject(marks)) return isJsonObject(value) || isNullish(value) ? marks : true;
+  return true;
+}
+
 export function markAt(marks: Marks, segment: PathSegment): Marks {
   if (marks === true) return true;
   if (Array.isArray(marks)) return typeof segment === "number" ? marks[segment] : undefined;
@@ -49,8 +61,9 @@ export function sameValue(a: JsonValue | undefined, b: JsonValue | undefined): b
 }
 
 /** Compact JSON-like text of a value with sensitive parts masked and unknown parts marked. */
-export function displayValue(value: JsonValue | undefined, sensitive: Marks, unknown?: Marks): string {
+export function displayValue(value: JsonValue | undefined, marks: Marks, unknown?: Marks): string {
   if (unknown === true) return UNKNOWN;
+  const sensitive = fitMarks(value, marks);
   if (sensitive === true) return isNullish(value) ? "null" : SENSITIVE;
   if (isNullish(value)) return "null";
   if (Array.isArray(value)) {
@@ -108,6 +121,8 @@ function walk(
   out: AttributeChange[],
 ): void {
   const label = path === "" ? "(resource)" : path;
+  beforeSensitive = fitMarks(before, beforeSensitive);
+  afterSensitive = fitMarks(after, afterSensitive);
   if (beforeSensitive === true || afterSensitive === true) {
     const masked = (value: JsonValue | undefined): string => (isNullish(value) ? "null" : SENSITIVE);
     if (afterUnknown === true) {
@@ -168,17 +183,33 @@ function walk(
  * Renders a `replace_paths` entry, stopping at the first segment that is
  * sensitive on either side so a map key inside a secret is never named.
  */
-export function renderReplacePath(segments: readonly PathSegment[], beforeSensitive: Marks, afterSensitive: Marks): string {
+export function renderReplacePath(
+  segments: readonly PathSegment[],
+  beforeSensitive: Marks,
+  afterSensitive: Marks,
+  before?: JsonValue,
+  after?: JsonValue,
+): string {
   let path = "";
-  let b = beforeSensitive;
-  let a = afterSensitive;
+  let bv = before;
+  let av = after;
+  let b = fitMarks(bv, beforeSensitive);
+  let a = fitMarks(av, afterSensitive);
   for (const segment of segments) {
-    path = appendPath(path, segment);
-    b = markAt(b, segment);
-    a = markAt(a, segment);
     if (b === true || a === true) break;
+    path = appendPath(path, segment);
+    bv = childOf(bv, segment);
+    av = childOf(av, segment);
+    b = fitMarks(bv, markAt(b, segment));
+    a = fitMarks(av, markAt(a, segment));
   }
   return path === "" ? "(resource)" : path;
+}
+
+function childOf(value: JsonValue | undefined, segment: PathSegment): JsonValue | undefined {
+  if (Array.isArray(value)) return typeof segment === "number" ? value[segment] : undefined;
+  if (isJsonObject(value)) return value[String(segment)];
+  return undefined;
 }
 
 /** True when `path` is `parent` or lies inside it. */
@@ -188,48 +219,77 @@ export function isWithinPath(path: string, parent: string): boolean {
   return next === "" || next === "." || next === "[";
 }
 
-/** Minimum length of a secret searched for elsewhere; shorter ones would mask ordinary words and numbers. */
-export const MIN_SCRUB_LENGTH = 6;
+/** Secrets this long or longer are masked wherever they occur, even inside a longer word. */
+export const MIN_SCRUB_LENGTH = 3;
+
+/** Characters that continue a word or an identifier: a token secret must not touch them. */
+const WORD_CHAR = /[A-Za-z0-9_-]/;
+
+/** A sensitive `true`, `false` or `null` in text is any boolean or null: masking those would mask every flag. */
+const KEYWORDS = new Set(["true", "false", "null"]);
 
 /**
- * Remembers every string Terraform marked sensitive anywhere in a plan and
- * masks it where it shows up unmarked (a key copied into a connection string of
- * another resource, a map key, an import id).
+ * Remembers every string Terraform marked sensitive anywhere in a plan and masks it where it shows
+ * up unmarked (a key copied into a connection string of another resource, a map key, an address, an
+ * import id, an action reason). Values of 3 characters or more are found anywhere, even inside a
+ * longer string; 1-2 character values (a PIN digit, a short port) and the keys of sensitive maps
+ * (`password` in a credential block) only as whole tokens, or every `1` and every `db_password` in
+ * the report would be masked.
  */
 export class SecretScrubber {
   private readonly secrets = new Set<string>();
-  /** Secrets by their first MIN_SCRUB_LENGTH characters, longest first: one map lookup per text position. */
+  /** Secrets found only as whole tokens, by first character, longest first. */
+  private readonly tokens = new Map<string, string[]>();
+  private tokenCount = 0;
+  /** Long secrets by their first MIN_SCRUB_LENGTH characters, longest first: one map lookup per text position. */
   private index: Map<string, string[]> | undefined;
 
-  /** Collects the leaves of `value` that `marks` flags as sensitive. */
+  /** Collects the leaves of `value` that `marks` flags as sensitive (marks of another shape flag all of it). */
   collect(value: JsonValue | undefined, marks: Marks): void {
-    if (marks === undefined || marks === false || marks === null || isNullish(value)) return;
-    if (marks === true) {
+    const fitted = fitMarks(value, marks);
+    if (fitted === undefined || isNullish(value)) return;
+    if (fitted === true) {
       this.collectAll(value);
       return;
     }
-    if (Array.isArray(value)) value.forEach((item, i) => this.collect(item, markAt(marks, i)));
-    else if (isJsonObject(value)) for (const key of Object.keys(value)) this.collect(value[key], markAt(marks, key));
+    if (Array.isArray(value)) value.forEach((item, i) => this.collect(item, markAt(fitted, i)));
+    else if (isJsonObject(value)) for (const key of Object.keys(value)) this.collect(value[key], markAt(fitted, key));
   }
 
   private collectAll(value: JsonValue | undefined): void {
-    if (isNullish(value)) return;
+    if (isNullish(value) || typeof value === "boolean") return;
     if (Array.isArray(value)) value.forEach((item) => this.collectAll(item));
-    else if (isJsonObject(value)) for (const key of Object.keys(value)) this.collectAll(value[key]);
-    else this.add(String(value));
+    else if (isJsonObject(value)) {
+      // The keys of a sensitive map are as secret as its values.
+      for (const key of Object.keys(value)) {
+        this.add(key, true);
+        this.collectAll(value[key]);
+      }
+    } else this.add(String(value));
   }
 
-  private add(text: string): void {
-    if (text.length < MIN_SCRUB_LENGTH) return;
-    this.index = undefined;
-    this.secrets.add(text);
+  private add(text: string, tokenOnly = false): void {
+    if (text === "" || KEYWORDS.has(text)) return;
+    const forms = new Set([text, JSON.stringify(text).slice(1, -1)]);
     // Display text is JSON-escaped, so a secret with quotes or newlines shows up escaped.
-    const escaped = JSON.stringify(text).slice(1, -1);
-    if (escaped !== text) this.secrets.add(escaped);
+    for (const form of forms) {
+      if (tokenOnly || form.length < MIN_SCRUB_LENGTH) this.addToken(form);
+      else this.secrets.add(form);
+    }
+    this.index = undefined;
+  }
+
+  private addToken(token: string): void {
+    const list = this.tokens.get(token[0]) ?? [];
+    if (list.includes(token)) return;
+    list.push(token);
+    list.sort((x, y) => y.length - x.length);
+    this.tokens.set(token[0], list);
+    this.tokenCount++;
   }
 
   get size(): number {
-    return this.secrets.size;
+    return this.secrets.size + this.tokenCount;
   }
 
   private lookup(): Map<string, string[]> {
@@ -250,13 +310,17 @@ export class SecretScrubber {
   private matchAt(text: string, at: number, index: Map<string, string[]>): number {
     const list = index.get(text.substr(at, MIN_SCRUB_LENGTH));
     if (list) for (const secret of list) if (text.startsWith(secret, at)) return secret.length;
+    const tokens = this.tokens.get(text[at] ?? "");
+    if (tokens && (at === 0 || !WORD_CHAR.test(text[at - 1] ?? ""))) {
+      for (const token of tokens) if (text.startsWith(token, at) && !WORD_CHAR.test(text[at + token.length] ?? "")) return token.length;
+    }
     return 0;
   }
 
   contains(text: string): boolean {
-    if (this.secrets.size === 0 || text.length < MIN_SCRUB_LENGTH) return false;
+    if (this.size === 0) return false;
     const index = this.lookup();
-    for (let at = 0; at + MIN_SCRUB_LENGTH <= text.length; at++) if (this.matchAt(text, at, index) > 0) return true;
+    for (let at = 0; at < text.length; at++) if (this.matchAt(text, at, index) > 0) return true;
     return false;
   }
 
@@ -265,7 +329,7 @@ export class SecretScrubber {
     return this.contains(display) ? SENSITIVE : display;
   }
 
-  /** Masks each occurrence inside free text such as a path. */
+  /** Masks each occurrence inside free text such as a path or an address. */
   text(text: string): string {
     if (!this.contains(text)) return text;
     const index = this.lookup();

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "../review/json-text";
+import { gateHits, NO_GATE_OPTIONS } from "../review/gates";
 import { summarizePlanText } from "../review/plan-summary";
 import { renderMarkdown } from "../review/report";
 
@@ -129,7 +130,7 @@ export interface BenchResult {
   readonly resources: number;
 }
 
-/** Times parsing, summarizing and rendering a generated 5,000-resource plan. */
+/** Times parsing, summarizing, gating and rendering a generated 5,000-resource plan. */
 export async function benchPlanSummary(runs = 5): Promise<BenchResult> {
   const resources = 5_000;
   const text = JSON.stringify(generatePlan({ resources, seed: 42 }));
@@ -137,7 +138,7 @@ export async function benchPlanSummary(runs = 5): Promise<BenchResult> {
   for (let run = 0; run < runs; run++) {
     const start = process.hrtime.bigint();
     const plan = summarizePlanText(text, { source: "bench.json", stack: "mlfunc-bench" });
-    renderMarkdown({ plans: [plan], findings: [], failOn: "high" });
+    renderMarkdown({ plans: [plan], findings: [], failOn: "high", gates: gateHits([plan], undefined, NO_GATE_OPTIONS) });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
     // Let other timers run between rounds, as the bench runner awaits us.
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,127 @@
+/**
+ * Why the image tag changed: the build-context files that differ between the base's and the head's
+ * synthesized image assets (`docker_image.*.build.context` in each stack), with their sizes.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import * as path from "node:path";
+import { manifestStacks, type SynthTree } from "./diff";
+import { isJsonObject, type JsonObject } from "./json-text";
+import type { ContextFileChange, ImageChange } from "./types";
+
+const ASSET_PREFIX = "${path.module}/";
+
+/** The build-context folders a stack's docker_image resources point at, relative to the stack folder. */
+function contextsOf(doc: JsonObject | undefined): string[] {
+  const images = isJsonObject(doc?.resource) ? doc.resource.docker_image : undefined;
+  if (!isJsonObject(images)) return [];
+  const out: string[] = [];
+  for (const body of Object.values(images)) {
+    const build = isJsonObject(body) ? body.build : undefined;
+    const first = Array.isArray(build) ? build[0] : build;
+    const context = isJsonObject(first) ? first.context : undefined;
+    if (typeof context === "string" && context.startsWith(ASSET_PREFIX)) out.push(context.slice(ASSET_PREFIX.length));
+  }
+  return out.sort();
+}
+
+interface FileInfo {
+  readonly bytes: number;
+  readonly full: string;
+}
+
+/** Every regular file below `dir`, by path relative to it; undefined when the folder is missing. */
+async function listFiles(dir: string): Promise<Map<string, FileInfo> | undefined> {
+  const files = new Map<string, FileInfo>();
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const childRel = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(childRel);
+      else if (e.isFile()) files.set(childRel, { bytes: (await lstat(path.join(dir, childRel))).size, full: path.join(dir, childRel) });
+    }
+  };
+  try {
+    await walk("");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  return files;
+}
+
+/** sha256 by streaming: a model of any size is compared without reading it into memory. */
+function fileHash(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(file)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+/** Files added, removed and changed between two build contexts, sorted by path. */
+export async function compareContexts(baseDir: string, headDir: string): Promise<ContextFileChange[] | undefined> {
+  const [before, after] = await Promise.all([listFiles(baseDir), listFiles(headDir)]);
+  if (before === undefined || after === undefined) return undefined;
+  const out: ContextFileChange[] = [];
+  for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const b = before.get(p);
+    const a = after.get(p);
+    if (b === undefined && a !== undefined) out.push({ path: p, kind: "added", afterBytes: a.bytes });
+    else if (a === undefined && b !== undefined) out.push({ path: p, kind: "removed", beforeBytes: b.bytes });
+    else if (a !== undefined && b !== undefined && (a.bytes !== b.bytes || (await fileHash(a.full)) !== (await fileHash(b.full)))) {
+      out.push({ path: p, kind: "changed", beforeBytes: b.bytes, afterBytes: a.bytes });
+    }
+  }
+  return out;
+}
+
+/**
+ * One entry per distinct image change: stacks sharing the same base and head context (every
+ * environment of an app builds one image) are listed together and compared once.
+ */
+export async function imageChanges(baseDir: string, headDir: string, base: SynthTree, head: SynthTree): Promise<ImageChange[]> {
+  const [baseStacks, headStacks] = await Promise.all([manifestStacks(baseDir), manifestStacks(headDir)]);
+  const baseWork = new Map(baseStacks.map((s) => [s.name, s.workingDirectory]));
+  const groups = new Map<string, { stacks: string[]; before: string; after: string; beforeDir: string; afterDir: string }>();
+  for (const stack of headStacks) {
+    const beforeWork = baseWork.get(stack.name);
+    if (beforeWork === undefined) continue;
+    const before = contextsOf(base.get(stack.name));
+    const after = contextsOf(head.get(stack.name));
+    if (before.length !== 1 || after.length !== 1 || before[0] === after[0]) continue;
+    const key = `${path.basename(before[0])}\u0000${path.basename(after[0])}`;
+    const group = groups.get(key);
+    if (group) group.stacks.push(stack.name);
+    else groups.set(key, { stacks: [stack.name], before: before[0], after: after[0], beforeDir: path.join(beforeWork, before[0]), afterDir: path.join(stack.workingDirectory, after[0]) });
+  }
+  const out: ImageChange[] = [];
+  for (const g of groups.values()) {
+    const files = await compareContexts(g.beforeDir, g.afterDir);
+    out.push({ stacks: g.stacks, beforeHash: path.basename(g.before), afterHash: path.basename(g.after), ...(files === undefined ? {} : { files }) });
+  }
+  return out;
+}
+
+/** `1.2 MB`: decimal units, one decimal from kB on. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `model/iris.joblib changed (1.2 MB → 1.3 MB)`. */
+export function describeFileChange(c: ContextFileChange): string {
+  if (c.kind === "added") return `added (${formatBytes(c.afterBytes ?? 0)})`;
+  if (c.kind === "removed") return `removed (${formatBytes(c.beforeBytes ?? 0)})`;
+  return `changed (${formatBytes(c.beforeBytes ?? 0)} → ${formatBytes(c.afterBytes ?? 0)})`;
+}
