@@ -97,7 +97,7 @@ describe("naming", () => {
         e.Dev = e.dev;
         delete e.dev;
       }),
-      ['  environments.Dev (line 35): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
+      ['  environments.Dev (line 42): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
     );
   });
 
@@ -207,6 +207,6 @@ describe("review fixes", () => {
   });
 
   test("an empty nameSeed is rejected", () => {
-    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 37): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
+    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 44): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
   });
 });

@@ -294,12 +294,12 @@ describe("file structure", () => {
         c.fucntions = c.functions;
         delete c.functions;
       },
-      ['  fucntions (line 22): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
+      ['  fucntions (line 29): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
     ],
     [
       "unknown top-level key with nothing close",
       (c) => void (c.owner = "me"),
-      ['  owner (line 37): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
+      ['  owner (line 44): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state)'],
     ],
     ["missing required field", (c) => void delete c.location, ['  location: (missing) — required; add "location" (a string)']],
     ["wrong type", (c) => void (c.name = 42), ['  name (line 1): 42 — must be a string, not a number (quote it: "42")']],
@@ -357,14 +357,14 @@ describe("state backend", () => {
     [
       "azurerm with a bad storage account",
       { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "st-state", container: "tfstate" },
-      '  state.storageAccount (line 40): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
+      '  state.storageAccount (line 47): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
     ],
     [
       "remote workspaces without {stack}",
       { backend: "remote", organization: "acme", workspaces: "mlfunc" },
-      '  state.workspaces (line 40): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
+      '  state.workspaces (line 47): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
     ],
-    ["unknown backend", { backend: "s3" }, '  state.backend (line 38): "s3" — state.backend must be "local", "azurerm" or "remote"'],
+    ["unknown backend", { backend: "s3" }, '  state.backend (line 45): "s3" — state.backend must be "local", "azurerm" or "remote"'],
   ])("%s", (_title, state, line) => {
     expectProblems(mutated((c) => void (c.state = state)), [line]);
   });

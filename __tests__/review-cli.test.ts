@@ -10,7 +10,7 @@ import { main, parseReviewArgs, type ReviewArgs } from "../review/cli";
 import { ReviewInputError } from "../review/errors";
 import { REPORT_MARKER, reviewExitCode, type JsonReport } from "../review/report";
 import type { PolicyFinding, Review } from "../review/types";
-import { defaultConfig, ROOT, scratch, type Json } from "./support/synth";
+import { appServiceOnly, defaultConfig, ROOT, scratch, type Json } from "./support/synth";
 
 const USAGE =
   "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--out <file>]";
@@ -152,7 +152,7 @@ describe("main: exit codes and output", () => {
 
   beforeAll(() => {
     work = scratch();
-    config = writeConfig("mlfunc.yaml", defaultConfig());
+    config = writeConfig("mlfunc.yaml", appServiceOnly(defaultConfig()));
     baseOut = join(work.dir, "base-out");
     buildApp({ config, outdir: baseOut, contextsDir: join(work.dir, "contexts") }).synth();
   });
@@ -306,7 +306,7 @@ describe("main: exit codes and output", () => {
   describe("a deployment file that validates but leaks a secret into every tagged resource (MLF-SEC-001, high)", () => {
     let leaky: string;
     beforeAll(() => {
-      const doc = defaultConfig();
+      const doc = appServiceOnly(defaultConfig());
       (doc.tags as Json).db_password = "hunter2";
       leaky = writeConfig("leaky.yaml", doc);
     });
