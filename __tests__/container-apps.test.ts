@@ -107,6 +107,13 @@ describe("the default Container Apps environment", () => {
     expect(app.identity).toEqual([{ type: "UserAssigned", identity_ids: [identityId] }]);
   });
 
+  test("the same image as App Service: same build context hash, same repository and tag", () => {
+    const image = (stack: string) => r.only(stack, "docker_image");
+    expect(image(STACK).triggers).toEqual(image(DEV).triggers);
+    const tag = (stack: string) => String(image(stack).name).split(":").pop();
+    expect(tag(STACK)).toBe(tag(DEV));
+  });
+
   test("the app waits for AcrPull, every other role and the image push", () => {
     const grants = Object.keys(r.resources(STACK, "azurerm_role_assignment")).map((id) => `azurerm_role_assignment.${id}`);
     expect(grants.some((g) => g.includes("acr-pull"))).toBe(true);
