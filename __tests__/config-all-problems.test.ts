@@ -59,7 +59,7 @@ beforeEach(() => {
 test("the recording stack sees both stacks of a valid file", () => {
   const result = build(defaultConfig());
   expect(result.error).toBeUndefined();
-  expect(mockStackIds).toEqual(["diabetes-dev", "diabetes-prod"]);
+  expect(mockStackIds).toEqual(["diabetes-dev", "diabetes-prod", "diabetes-canary"]);
 });
 
 test("a file with eight different mistakes reports all of them in one error, top to bottom", () => {

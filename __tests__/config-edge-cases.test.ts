@@ -97,7 +97,7 @@ describe("naming", () => {
         e.Dev = e.dev;
         delete e.dev;
       }),
-      ['  environments.Dev (line 35): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
+      ['  environments.Dev (line 42): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
     );
   });
 

@@ -203,7 +203,7 @@ describe("invoke exits 2 on bad input", () => {
 
   test("unknown --env: lists the environments", () => {
     const o = run(["predict", SAMPLE, "--env", "staging"]);
-    expect(o).toEqual({ code: 2, message: 'invoke: no environment "staging"; the environments are: dev, prod\n', children: [] });
+    expect(o).toEqual({ code: 2, message: 'invoke: no environment "staging"; the environments are: dev, prod, canary\n', children: [] });
   });
 
   test("missing input file", () => {

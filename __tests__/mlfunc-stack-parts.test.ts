@@ -44,7 +44,7 @@ test("every part is a typed property", () => {
     "ServicePlan",
     "FunctionApp",
   ]);
-  expect(s.plan.sku).toBe("B1");
+  expect(s.plan?.sku).toBe("B1");
   expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["input", "output"]);
   expect([...(s.serviceBus?.queues.keys() ?? [])]).toEqual(["inqueue", "outqueue"]);
   expect(s.registry.repository).toBe("diabetes");

@@ -8,6 +8,7 @@ import { Json, ROOT, SynthResult, defaultConfig, devOnly, scratch, synth } from 
 
 const DEV = "diabetes-dev";
 const PROD = "diabetes-prod";
+const CANARY = "diabetes-canary";
 
 
 let r: SynthResult;
@@ -39,6 +40,10 @@ describe("outputs", () => {
 
   test("both stacks have the same output names", () => {
     expect(Object.keys(r.outputs(PROD)).sort()).toEqual(Object.keys(r.outputs(DEV)).sort());
+  });
+
+  test("the Container Apps stack has the App Service output names, plus its latest revision", () => {
+    expect(Object.keys(r.outputs(CANARY)).sort()).toEqual([...Object.keys(r.outputs(DEV)), "latest_revision"].sort());
   });
 
   test("an http-only app outputs one endpoint per HTTP function and no trigger outputs", () => {
@@ -178,7 +183,7 @@ describe("determinism", () => {
 
   test("two synths of the same input, from different folders, are byte-identical", () => {
     expect(first.dir).not.toBe(second.dir);
-    expect(Object.keys(first.texts).sort()).toEqual([DEV, `${DEV}/cdk.tf.json`, PROD, `${PROD}/cdk.tf.json`, "manifest.json"]);
+    expect(Object.keys(first.texts).sort()).toEqual([CANARY, `${CANARY}/cdk.tf.json`, DEV, `${DEV}/cdk.tf.json`, PROD, `${PROD}/cdk.tf.json`, "manifest.json"]);
     for (const [name, text] of Object.entries(first.texts)) expect(second.texts[name]).toBe(text);
   });
 
@@ -195,7 +200,7 @@ describe("determinism", () => {
 test("the default example, both stacks", () => {
   let text = JSON.stringify(r.stacks);
   // The image hash covers the runtime sources; it is tested on its own, so the snapshot is about infrastructure.
-  for (const stack of [DEV, PROD]) {
+  for (const stack of [DEV, PROD, CANARY]) {
     const hash = (r.only(stack, "docker_image").triggers as Json).context_hash as string;
     text = text.split(hash).join(`<context-hash:${stack}>`).split(hash.slice(0, 16)).join(`<tag:${stack}>`);
   }

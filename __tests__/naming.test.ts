@@ -13,6 +13,8 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   dataStorageAccount: "storageAccount",
   servicePlan: "servicePlan",
   functionApp: "functionApp",
+  containerApp: "containerApp",
+  containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
 };
 
@@ -42,6 +44,8 @@ describe("derived names", () => {
       servicePlan: "asp-diabetes-dev",
       functionApp: "func-diabetes-dev-0128c0",
       serviceBusNamespace: "sb-diabetes-dev-0128c0",
+      containerApp: "ca-diabetes-dev",
+      containerAppsEnvironment: "cae-diabetes-dev",
     });
   });
 
@@ -63,7 +67,7 @@ describe("derived names", () => {
 
   test("every overridable name has a rule", () => {
     expect(Object.keys(OVERRIDABLE_NAMES).sort()).toEqual(
-      ["appInsights", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan"],
+      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan"],
     );
   });
 

@@ -55,7 +55,7 @@ const busAddr = (tf: JsonObject) => `azurerm_servicebus_namespace.${idOf(tf, "az
 const brief = (f: PolicyFinding) => ({ id: f.id, severity: f.severity, address: f.address, message: f.message });
 
 test("the default example has no findings and no suppressions in either stack", () => {
-  expect(Object.keys(stacks).sort()).toEqual(["diabetes-dev", "diabetes-prod"]);
+  expect(Object.keys(stacks).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
   for (const [name, tf] of Object.entries(stacks)) expect(evaluateStack(name, tf)).toEqual({ findings: [], suppressed: [] });
 });
 
@@ -257,7 +257,8 @@ test("each rule except the suppression check fails in at least one case above", 
     c.weaken(tf);
     return evaluate(DEV, tf)[0]!.id;
   }));
-  expect(RULES.map((r) => r.id).filter((id) => !failing.has(id))).toEqual(["MLF-SUP-001"]);
+  // The Container Apps rules read resources this App Service stack lacks: policy-container-apps.test.ts fails each.
+  expect(RULES.map((r) => r.id).filter((id) => !failing.has(id) && !id.startsWith("MLF-ACA-"))).toEqual(["MLF-SUP-001"]);
 });
 
 describe("values a rule cannot read are low findings, never a pass", () => {

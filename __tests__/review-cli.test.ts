@@ -8,7 +8,7 @@ import { main, parseReviewArgs, type ReviewArgs } from "../review/cli";
 import { ReviewInputError } from "../review/errors";
 import { REPORT_MARKER, reviewExitCode, type JsonReport } from "../review/report";
 import type { PolicyFinding, Review } from "../review/types";
-import { defaultConfig, scratch, type Json } from "./support/synth";
+import { appServiceOnly, defaultConfig, scratch, type Json } from "./support/synth";
 
 // Each case synthesizes the app; on a shared, busy machine that takes seconds.
 jest.setTimeout(60_000);
@@ -171,7 +171,7 @@ describe("main: exit codes and output", () => {
 
   beforeAll(() => {
     work = scratch();
-    config = writeConfig("mlfunc.yaml", defaultConfig());
+    config = writeConfig("mlfunc.yaml", appServiceOnly(defaultConfig()));
     baseOut = join(work.dir, "base-out");
     buildApp({ config, outdir: baseOut, contextsDir: join(work.dir, "contexts") }).synth();
   });
@@ -365,7 +365,7 @@ describe("main: exit codes and output", () => {
   describe("a deployment file that validates but leaks a secret into every tagged resource (MLF-SEC-001, high)", () => {
     let leaky: string;
     beforeAll(() => {
-      const doc = defaultConfig();
+      const doc = appServiceOnly(defaultConfig());
       (doc.tags as Json).db_password = "hunter2";
       leaky = writeConfig("leaky.yaml", doc);
     });

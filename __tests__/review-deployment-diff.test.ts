@@ -8,12 +8,15 @@ import { stringify } from "yaml";
 import { buildApp } from "../main";
 import { diffSynthDirs } from "../review/diff";
 import type { ResourceDiff, StackDiff } from "../review/types";
-import { defaultConfig, EXAMPLE, scratch, type Json } from "./support/synth";
+import { appServiceOnly, defaultConfig, EXAMPLE, scratch, type Json } from "./support/synth";
 
 // Each case synthesizes the app; on a shared, busy machine that takes seconds.
 jest.setTimeout(60_000);
 
 const STACKS = ["diabetes-dev", "diabetes-prod"];
+
+/** The default deployment's App Service environments; Container Apps diffs are tested in review-container-apps. */
+const appServiceConfig = (): Json => appServiceOnly(defaultConfig());
 
 const APP = "azurerm_linux_function_app.function-app_513347A9";
 const PLAN = "azurerm_service_plan.service-plan_E3BB03BC";
@@ -42,7 +45,7 @@ function synthConfig(config: Json): string {
 }
 
 async function diffAgainstBase(change: (config: Json) => void): Promise<{ diff: StackDiff[]; head: string }> {
-  const config = defaultConfig();
+  const config = appServiceConfig();
   change(config);
   const head = synthConfig(config);
   return { diff: await diffSynthDirs(base, head), head };
@@ -140,14 +143,14 @@ function expectImageOnlyRedeploy(diff: StackDiff[], head: string): void {
 
 beforeAll(() => {
   work = scratch();
-  base = synthConfig(defaultConfig());
+  base = synthConfig(appServiceConfig());
 });
 
 afterAll(() => work.cleanup());
 
 describe("the offline diff on pairs of deployment files", () => {
   test("the default deployment against itself: every stack unchanged, no entries", async () => {
-    const diff = await diffSynthDirs(base, synthConfig(defaultConfig()));
+    const diff = await diffSynthDirs(base, synthConfig(appServiceConfig()));
     expect(diff).toEqual(STACKS.map((stack) => ({ stack, status: "unchanged", resources: [] })));
   });
 

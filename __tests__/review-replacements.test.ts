@@ -6,7 +6,7 @@ import { buildApp } from "../main";
 import { main } from "../review/cli";
 import { diffSynthDirs } from "../review/diff";
 import type { StackDiff } from "../review/types";
-import { defaultConfig, scratch, type Json } from "./support/synth";
+import { appServiceOnly, defaultConfig, scratch, type Json } from "./support/synth";
 
 // Each case synthesizes the app; on a shared, busy machine that takes seconds.
 jest.setTimeout(60_000);
@@ -43,7 +43,7 @@ function resourcesOf(outdir: string, stack: string): [string, Json][] {
 
 beforeAll(() => {
   work = scratch();
-  base = synthConfig(defaultConfig()).outdir;
+  base = synthConfig(appServiceOnly(defaultConfig())).outdir;
 });
 
 afterAll(() => work.cleanup());
@@ -58,7 +58,7 @@ describe("review/synth.ts: the working tree is synthesized with the policy enfor
   });
 
   test("a high finding is reported with exit 1, not thrown out of main()", async () => {
-    const doc = defaultConfig();
+    const doc = appServiceOnly(defaultConfig());
     (doc.tags as Json).db_password = "hunter2";
     process.env.MLFUNC_CONFIG = synthConfig(doc).file;
     delete process.env.MLFUNC_POLICY_ERROR_AT;
@@ -82,7 +82,7 @@ describe("review/synth.ts: the working tree is synthesized with the policy enfor
 
 describe("review/diff.ts: a replacement does not reach the resources that reference it", () => {
   test("moving prod to another region replaces every resource whose location follows the resource group", async () => {
-    const doc = defaultConfig();
+    const doc = appServiceOnly(defaultConfig());
     environment(doc, "prod").location = "northeurope";
     const diff = await diffSynthDirs(base, synthConfig(doc).outdir);
     const prod = stackOf(diff, "diabetes-prod");
@@ -96,7 +96,7 @@ describe("review/diff.ts: a replacement does not reach the resources that refere
   });
 
   test("replacing the host storage account replaces the role assignments scoped to its id", async () => {
-    const doc = defaultConfig();
+    const doc = appServiceOnly(defaultConfig());
     environment(doc, "dev").names = { hostStorageAccount: "stmyhostdev01" };
     const diff = await diffSynthDirs(base, synthConfig(doc).outdir);
     const dev = stackOf(diff, "diabetes-dev");

@@ -130,16 +130,17 @@ describe("environments are isolated", () => {
     const c = defaultConfig();
     (c.environments as Json).staging = { plan: { sku: "S1" } };
     const after = texts(c);
-    expect(Object.keys(after).sort()).toEqual(["diabetes-dev", "diabetes-prod", "diabetes-staging"]);
+    expect(Object.keys(after).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod", "diabetes-staging"]);
     expect(after["diabetes-dev"]).toBe(before["diabetes-dev"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
+    expect(after["diabetes-canary"]).toBe(before["diabetes-canary"]);
   });
 
   test("removing an environment removes only its stack", () => {
     const c = defaultConfig();
     delete (c.environments as Json).dev;
     const after = texts(c);
-    expect(Object.keys(after)).toEqual(["diabetes-prod"]);
+    expect(Object.keys(after)).toEqual(["diabetes-prod", "diabetes-canary"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
   });
 

@@ -47,3 +47,103 @@ export function skuProblem(sku: string): string | undefined {
 }
 
 export const SKU_FIX = "use EP1-EP3 (Elastic Premium) or a Dedicated Linux SKU such as B1, S1 or P1v3";
+
+// Container Apps hosting (Functions on Azure Container Apps, `kind: functionapp`).
+
+export const HOSTINGS = ["appService", "containerApps"] as const;
+export type Hosting = (typeof HOSTINGS)[number];
+
+export interface WorkloadProfileSpec {
+  /** The profile's name in the environment, which the app pins. */
+  readonly name: string;
+  /** vCPU and GiB of one replica at most. */
+  readonly maxCpu: number;
+  readonly maxMemoryGi: number;
+  readonly gpu?: string;
+  /** Regions that offer the profile; undefined: every Container Apps region. */
+  readonly regions?: readonly string[];
+}
+
+/**
+ * Serverless workload profiles by their Azure type names. Sizes from the workload profiles overview;
+ * GPU regions from the serverless GPU page's table (learn.microsoft.com/azure/container-apps/gpu-serverless-overview).
+ */
+export const WORKLOAD_PROFILES: Readonly<Record<string, WorkloadProfileSpec>> = {
+  Consumption: { name: "Consumption", maxCpu: 4, maxMemoryGi: 8 },
+  "Consumption-GPU-NC8as-T4": {
+    name: "NC8as-T4", maxCpu: 8, maxMemoryGi: 56, gpu: "NVIDIA T4",
+    regions: [
+      "australiaeast", "brazilsouth", "centralindia", "eastus", "francecentral", "italynorth", "japaneast", "northcentralus",
+      "southcentralus", "southeastasia", "southindia", "swedencentral", "westeurope", "westus", "westus2", "westus3",
+    ],
+  },
+  "Consumption-GPU-NC24-A100": {
+    name: "NC24-A100", maxCpu: 24, maxMemoryGi: 220, gpu: "NVIDIA A100",
+    regions: ["australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"],
+  },
+};
+
+export const WORKLOAD_PROFILE_TYPES: readonly string[] = Object.keys(WORKLOAD_PROFILES);
+/** Functions on Container Apps scale out to at most 1,000 replicas per app. */
+export const CONTAINER_APPS_MAX_REPLICAS = 1000;
+
+/** "2Gi" or "0.5Gi" as GiB; undefined when the text is not a GiB amount. */
+export function memoryGi(memory: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)Gi$/.exec(memory);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Default replica size: 1 vCPU / 2 GiB on Consumption, the whole profile on a GPU profile. */
+export function defaultReplicaSize(profileType: string): { cpu: number; memory: string } {
+  const p = WORKLOAD_PROFILES[profileType];
+  if (!p || p.gpu === undefined) return { cpu: 1, memory: "2Gi" };
+  return { cpu: p.maxCpu, memory: `${p.maxMemoryGi}Gi` };
+}
+
+/**
+ * What is wrong with a replica's cpu/memory on a profile, or undefined. Consumption takes the fixed
+ * pairs 0.25 vCPU/0.5Gi up to 4 vCPU/8Gi (memory twice the vCPUs, in 0.25 steps); GPU profiles take
+ * up to the profile's size.
+ */
+export function replicaSizeProblem(profileType: string, cpu: number, memory: string): { field: "cpu" | "memory"; message: string } | undefined {
+  const p = WORKLOAD_PROFILES[profileType];
+  if (!p) return undefined;
+  const gi = memoryGi(memory);
+  if (gi === undefined) return { field: "memory", message: 'memory is a GiB amount such as "2Gi" or "0.5Gi"' };
+  if (p.gpu === undefined) {
+    if (cpu < 0.25 || cpu > p.maxCpu || Math.abs(cpu * 4 - Math.round(cpu * 4)) > 1e-9) {
+      return { field: "cpu", message: `the Consumption profile takes 0.25 to ${p.maxCpu} vCPU in steps of 0.25` };
+    }
+    if (Math.abs(gi - cpu * 2) > 1e-9) {
+      return { field: "memory", message: `the Consumption profile pairs ${cpu} vCPU with ${cpu * 2}Gi (memory is twice the vCPUs); write "${cpu * 2}Gi" or change cpu` };
+    }
+    return undefined;
+  }
+  if (cpu <= 0 || cpu > p.maxCpu) return { field: "cpu", message: `${profileType} replicas have at most ${p.maxCpu} vCPU` };
+  if (gi <= 0 || gi > p.maxMemoryGi) return { field: "memory", message: `${profileType} replicas have at most ${p.maxMemoryGi}Gi` };
+  return undefined;
+}
+
+/**
+ * Settings that deploy but behave other than a user would expect, as warnings: scale to zero with a
+ * polling blob trigger (blob autoscaling on Container Apps needs the Event Grid source), and several
+ * active revisions that share one host storage account and so both run the queue and blob triggers.
+ */
+export function containerAppsWarnings(
+  env: string,
+  c: { readonly minReplicas: number; readonly revisions: { readonly mode: string } },
+  triggerTypes: readonly string[],
+): string[] {
+  const warnings: string[] = [];
+  if (c.minReplicas === 0 && triggerTypes.includes("blob")) {
+    warnings.push(
+      `environments.${env}.containerApps.minReplicas is 0 with a blob trigger: Container Apps wakes blob triggers only through Event Grid, not the polling trigger this app uses, so new blobs wait until an HTTP or Service Bus event starts a replica; set minReplicas: 1 to keep one replica polling`,
+    );
+  }
+  if (c.revisions.mode === "multiple" && triggerTypes.some((t) => t !== "http")) {
+    warnings.push(
+      `environments.${env}.containerApps.revisions.mode is multiple with blob or Service Bus triggers: every active revision shares the host storage and runs those triggers, so the traffic split applies to HTTP only`,
+    );
+  }
+  return warnings;
+}

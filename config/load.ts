@@ -13,6 +13,8 @@ import {
   EnvironmentConfig,
   FunctionConfig,
   StateConfig,
+  containerAppsSchema,
+  revisionsSchema,
   deploymentSchema,
   environmentSchema,
   functionSchema,
@@ -23,7 +25,7 @@ import {
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
 import { ShipRules, shipRules } from "./ship";
-import { PlanKind, planKind } from "./hosting";
+import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -38,6 +40,21 @@ export interface EnvironmentDeployment {
   readonly registrySku: EnvironmentConfig["registrySku"];
   readonly serviceBusSku: EnvironmentConfig["serviceBusSku"];
   readonly names: ResourceNames;
+  /** appService: `plan` applies; containerApps: `containerApps` does (and `plan` keeps its defaults, unused). */
+  readonly hosting: Hosting;
+  readonly containerApps?: ContainerAppsDeployment;
+}
+
+/** Container Apps hosting of one environment, defaults applied. */
+export interface ContainerAppsDeployment {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpu: number;
+  readonly memory: string;
+  readonly workloadProfile: string;
+  readonly ingress: "external" | "internal";
+  readonly cooldownPeriod?: number;
+  readonly revisions: { readonly mode: "single" | "multiple"; readonly latestWeight: number; readonly stableRevision?: string };
 }
 
 export interface Deployment {
@@ -123,7 +140,15 @@ function partsOf(raw: unknown, dir: string): Parts {
   const functions = Array.isArray(obj.functions) ? obj.functions.map((f, i) => [i, validFields(functionSchema, f)] as const) : [];
   const environments = isRecord(obj.environments) ? Object.entries(obj.environments).map(([k, v]) => [k, validFields(environmentSchema, v ?? {})] as const) : [];
   const state = stateSchema.safeParse(obj.state ?? { backend: "local" });
+  const containerApps = new Map(
+    isRecord(obj.environments)
+      ? Object.entries(obj.environments).flatMap(([k, v]) =>
+          isRecord(v) && isRecord(v.containerApps) ? [[k, { ...validFields(containerAppsSchema, v.containerApps), revisions: validRevisions(v.containerApps.revisions) }] as const] : [],
+        )
+      : [],
+  );
   return {
+    containerApps,
     dir,
     name: typeof obj.name === "string" ? obj.name : undefined,
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
@@ -134,6 +159,10 @@ function partsOf(raw: unknown, dir: string): Parts {
     environments,
     state: state.success ? state.data : undefined,
   };
+}
+
+function validRevisions(value: unknown): Partial<z.output<typeof revisionsSchema>> | undefined {
+  return value === undefined ? { mode: "single" } : isRecord(value) ? validFields(revisionsSchema, value) : undefined;
 }
 
 /** Each field of an object schema parsed on its own: the valid ones, defaults applied. */
@@ -156,17 +185,20 @@ function normalize(file: DeploymentFile, path: string): Deployment {
         ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
         : file.model.requirements.map((l) => l.trim());
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
-    const kind = planKind(cfg.plan.sku);
-    const minInstances = cfg.plan.minInstances ?? 1;
+    const plan = cfg.plan ?? { sku: "B1" };
+    const kind = planKind(plan.sku);
+    const minInstances = plan.minInstances ?? 1;
     return {
       name: env,
       stackName: `${file.name}-${env}`,
       location: cfg.location ?? file.location,
       tags: { ...file.tags, ...cfg.tags, app: file.name, environment: env, "managed-by": "mlfunc" },
-      plan: { sku: cfg.plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (cfg.plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
+      plan: { sku: plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
       registrySku: cfg.registrySku,
       serviceBusSku: cfg.serviceBusSku,
       names: resourceNames(file.name, env, cfg.names, file.nameSeed),
+      hosting: cfg.hosting,
+      ...(cfg.hosting === "containerApps" ? { containerApps: containerAppsDeployment(cfg.containerApps) } : {}),
     };
   });
   return {
@@ -185,6 +217,22 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     state: file.state,
     ship: shipRules(dir, file.ship?.allow),
     review: { allowDelete: file.review?.allowDelete ?? [] },
+  };
+}
+
+function containerAppsDeployment(cfg: EnvironmentConfig["containerApps"]): ContainerAppsDeployment {
+  const c = cfg ?? containerAppsSchema.parse({});
+  const size = defaultReplicaSize(c.workloadProfile);
+  const { mode, latestWeight, stableRevision } = c.revisions;
+  return {
+    minReplicas: c.minReplicas,
+    maxReplicas: c.maxReplicas,
+    cpu: c.cpu ?? size.cpu,
+    memory: c.memory ?? size.memory,
+    workloadProfile: c.workloadProfile,
+    ingress: c.ingress,
+    cooldownPeriod: c.cooldownPeriod,
+    revisions: { mode, latestWeight: latestWeight ?? 100, ...(stableRevision === undefined ? {} : { stableRevision }) },
   };
 }
 

@@ -36,6 +36,8 @@ export const NAME_RULES = {
   logAnalytics: { label: "Log Analytics workspace name", min: 4, max: 63, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/, chars: "letters, digits and hyphens, starting and ending with a letter or digit" },
   appInsights: { label: "Application Insights name", min: 1, max: 260, pattern: /^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$/, chars: "free of %, &, \\, ?, / and control characters, not ending with a space or period" },
   identity: { label: "managed identity name", min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter or digit" },
+  containerApp: { label: "container app name", min: 2, max: 32, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
+  containerAppsEnvironment: { label: "Container Apps environment name", min: 2, max: 60, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
   tfcWorkspace: { label: "HCP Terraform workspace name", min: 1, max: 90, pattern: /^[A-Za-z0-9_-]+$/, chars: "letters, digits, hyphens and underscores" },
 } as const satisfies Record<string, NameRule>;
 
@@ -62,13 +64,13 @@ export function suggestName(kind: NameKind, value: string): string | undefined {
   let s = value;
   if (kind === "storageAccount") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
   else if (kind === "registry") s = s.replace(/[^a-zA-Z0-9]/g, "");
-  else if (kind === "container" || kind === "functionApp" || kind === "app") {
+  else if (kind === "container" || kind === "functionApp" || kind === "app" || kind === "containerApp" || kind === "containerAppsEnvironment") {
     s = s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
   } else if (kind === "environment") s = s.toLowerCase().replace(/[^a-z0-9]/g, "");
   else if (kind === "function") s = s.replace(/[^A-Za-z0-9_-]+/g, "-");
   else s = s.replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
   // Kinds that must start with a letter.
-  if (["app", "environment", "function", "serviceBusNamespace"].includes(kind)) {
+  if (["app", "environment", "function", "serviceBusNamespace", "containerApp", "containerAppsEnvironment"].includes(kind)) {
     const stripped = s.replace(/^[^A-Za-z]+/, "");
     s = stripped.length > 0 ? stripped : `x${s.replace(/[^A-Za-z0-9]/g, "")}`;
   }
@@ -96,6 +98,9 @@ export interface ResourceNames {
   readonly servicePlan: string;
   readonly functionApp: string;
   readonly serviceBusNamespace: string;
+  /** Container Apps hosting: the app (its FQDN carries the environment's unique domain, so no hash). */
+  readonly containerApp: string;
+  readonly containerAppsEnvironment: string;
 }
 
 /** Which kind of rule each overridable name follows. */
@@ -110,6 +115,8 @@ export const OVERRIDABLE_NAMES = {
   servicePlan: "servicePlan",
   functionApp: "functionApp",
   serviceBusNamespace: "serviceBusNamespace",
+  containerApp: "containerApp",
+  containerAppsEnvironment: "containerAppsEnvironment",
 } as const satisfies Partial<Record<keyof ResourceNames, NameKind>>;
 
 export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, string>>;
@@ -154,6 +161,8 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     servicePlan: overrides.servicePlan ?? derive("servicePlan", "asp-", app, env, "-"),
     functionApp: overrides.functionApp ?? derive("functionApp", "func-", app, env, "-"),
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
+    containerApp: overrides.containerApp ?? derive("containerApp", "ca-", app, env, "-"),
+    containerAppsEnvironment: overrides.containerAppsEnvironment ?? derive("containerAppsEnvironment", "cae-", app, env, "-"),
   };
 }
 

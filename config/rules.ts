@@ -7,8 +7,8 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
-import { maxInstances, planKind } from "./hosting";
-import type { EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
+import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
+import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
 
 export interface Parts {
@@ -19,9 +19,14 @@ export interface Parts {
   readonly model?: Partial<ModelConfig>;
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
+  /** Each environment's `containerApps` block, when the file has one: its valid fields, defaults applied. */
+  readonly containerApps?: ReadonlyMap<string, ContainerAppsParts>;
   readonly state?: StateConfig;
   readonly ship?: Partial<ShipConfig>;
 }
+
+/** A `containerApps` block's valid fields; its revisions' valid fields too. */
+export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & { readonly revisions?: Partial<ContainerAppsConfig["revisions"]> };
 
 type Report = (path: string, value: unknown, message: string) => void;
 
@@ -350,6 +355,14 @@ function checkEnvironments(parts: Parts, report: Report): void {
     if (envProblem) report(at, env, withSuggestion(envProblem, suggestName("environment", env)));
     if (cfg.location !== undefined) checkLocation(`${at}.location`, cfg.location, report);
 
+    const containerApps = parts.containerApps?.get(env);
+    if (cfg.hosting === "containerApps") {
+      if (cfg.plan !== undefined) report(`${at}.plan`, cfg.plan, "plan is for hosting: appService; on Container Apps set containerApps.minReplicas, maxReplicas, cpu and memory instead, and remove plan");
+      checkContainerApps(at, containerApps ?? {}, cfg.location ?? parts.location, report);
+    } else if (cfg.hosting === "appService" && containerApps !== undefined) {
+      report(`${at}.containerApps`, "(settings)", 'containerApps settings need hosting: containerApps; add "hosting: containerApps" or remove the containerApps block');
+    }
+
     const { sku, minInstances, maxInstances: max } = cfg.plan ?? { sku: undefined };
     if (sku === undefined) {
       // The plan failed the schema; its problem is already listed.
@@ -365,6 +378,10 @@ function checkEnvironments(parts: Parts, report: Report): void {
     if (parts.name === undefined || nameProblem("app", parts.name) || envProblem) continue;
     const names = resourceNames(parts.name, env, cfg.names, parts.nameSeed);
     if (app) environmentClaims(app, env, names, cfg.names?.resourceGroup !== undefined, claims, report);
+    const stable = containerApps?.revisions?.stableRevision;
+    if (cfg.hosting === "containerApps" && stable !== undefined && !stable.startsWith(`${names.containerApp}--`)) {
+      report(`${at}.containerApps.revisions.stableRevision`, stable, `revisions of this app are named "${names.containerApp}--<suffix>"; copy the latest_revision output of the previous deploy`);
+    }
     if (names.hostStorageAccount === names.dataStorageAccount) {
       report(`${at}.names.dataStorageAccount`, names.dataStorageAccount, "the host and data storage accounts must be different accounts; give each its own name");
     }
@@ -387,6 +404,41 @@ function checkEnvironments(parts: Parts, report: Report): void {
       const workspace = parts.state.workspaces.replace(/\{stack\}/g, `${parts.name}-${env}`);
       const problem = nameProblem("tfcWorkspace", workspace);
       if (problem) report("state.workspaces", parts.state.workspaces, `gives "${workspace}" for environment ${env}: ${problem}`);
+    }
+  }
+}
+
+/** Cross-field rules of Container Apps hosting: replica bounds, the replica size the profile takes, GPU regions, revisions. */
+function checkContainerApps(at: string, c: ContainerAppsParts, location: string | undefined, report: Report): void {
+  const ca = `${at}.containerApps`;
+  if (c.minReplicas !== undefined && c.maxReplicas !== undefined && c.minReplicas > c.maxReplicas) {
+    report(`${ca}.minReplicas`, c.minReplicas, `must not exceed maxReplicas (${c.maxReplicas}); raise maxReplicas or lower minReplicas`);
+  }
+  const profileType = c.workloadProfile;
+  const profile = profileType === undefined ? undefined : WORKLOAD_PROFILES[profileType];
+  if (profileType !== undefined && profile) {
+    const size = defaultReplicaSize(profileType);
+    const problem = replicaSizeProblem(profileType, c.cpu ?? size.cpu, c.memory ?? size.memory);
+    if (problem) report(`${ca}.${problem.field}`, problem.field === "cpu" ? (c.cpu ?? size.cpu) : (c.memory ?? size.memory), problem.message);
+    if (profile.regions && location !== undefined && !profile.regions.includes(location)) {
+      report(
+        `${ca}.workloadProfile`,
+        profileType,
+        `${profile.gpu} serverless GPUs are not offered in ${location}; deploy this environment to one of ${profile.regions.join(", ")} (set environments.<env>.location), or check az containerapp env workload-profile list-supported --location ${location}`,
+      );
+    }
+  }
+  const r = c.revisions;
+  if (r?.mode === "single") {
+    if (r.latestWeight !== undefined) report(`${ca}.revisions.latestWeight`, r.latestWeight, 'a traffic split needs mode: multiple; single mode sends all traffic to the newest revision');
+    if (r.stableRevision !== undefined) report(`${ca}.revisions.stableRevision`, r.stableRevision, "a stable revision needs mode: multiple; single mode deactivates older revisions");
+  } else if (r?.mode === "multiple") {
+    const weight = r.latestWeight ?? 100;
+    if (weight < 100 && r.stableRevision === undefined) {
+      report(`${ca}.revisions`, "(settings)", `stableRevision is required when latestWeight is below 100: name the revision that takes the other ${100 - weight}% (the latest_revision output of the previous deploy)`);
+    }
+    if (weight === 100 && r.stableRevision !== undefined) {
+      report(`${ca}.revisions.latestWeight`, weight, "with latestWeight 100 the stable revision gets no traffic; lower latestWeight (e.g. 10 for a 10% canary) or remove stableRevision");
     }
   }
 }

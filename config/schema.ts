@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
 import { withSuggestion } from "./rules";
-import { SKU_FIX, skuProblem } from "./hosting";
+import { CONTAINER_APPS_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
 function azureName(kind: NameKind, description: string) {
@@ -107,6 +107,8 @@ const nameOverrides = z
     dataStorageAccount: azureName("storageAccount", "Storage account for blob trigger data (globally unique).").optional(),
     servicePlan: azureName("servicePlan", "App Service plan name.").optional(),
     functionApp: azureName("functionApp", "Function app name (globally unique).").optional(),
+    containerApp: azureName("containerApp", "Container app name (hosting: containerApps).").optional(),
+    containerAppsEnvironment: azureName("containerAppsEnvironment", "Container Apps environment name (hosting: containerApps).").optional(),
     serviceBusNamespace: azureName("serviceBusNamespace", "Service Bus namespace name (globally unique).").optional(),
   })
   .meta({ description: "Names to use instead of the derived ones (rg-<app>-<env>, st<app><env>h<hash>, ...)." });
@@ -126,8 +128,79 @@ export const planSchema = z
   })
   .meta({ description: "Hosting plan and scaling." });
 
+const replicas = (min: number, description: string) =>
+  z
+    .int({ error: "must be a whole number" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(CONTAINER_APPS_MAX_REPLICAS, { error: `Functions on Container Apps scale out to at most ${CONTAINER_APPS_MAX_REPLICAS} replicas; lower it` })
+    .meta({ description });
+
+export const revisionsSchema = z
+  .strictObject({
+    mode: z
+      .enum(["single", "multiple"], { error: 'must be "single" or "multiple"' })
+      .default("single")
+      .meta({ description: "single: each deploy replaces the running revision. multiple: older revisions stay active, for a canary split." }),
+    latestWeight: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1 (percent)" })
+      .max(100, { error: "must be at most 100 (percent)" })
+      .optional()
+      .meta({ description: "multiple only: percent of traffic the newest revision gets; the rest goes to stableRevision. Default 100." }),
+    stableRevision: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, { error: "must be a revision name such as \"ca-diabetes-canary--abc1234\" (the latest_revision output of the previous deploy)" })
+      .optional()
+      .meta({ description: "multiple only: the revision that keeps the traffic the newest one does not get (the latest_revision output of the previous deploy)." }),
+  })
+  .meta({ description: "Revision mode and canary traffic split." });
+
+export const containerAppsSchema = z
+  .strictObject({
+    minReplicas: replicas(0, "Replicas kept running; 0 scales to zero when idle (a cold start on the next event). Default 0.").default(0),
+    maxReplicas: replicas(1, "Most replicas the platform scales out to from the triggers. Default 10.").default(10),
+    cpu: z
+      .number({ error: "must be a number of vCPUs, e.g. 1 or 0.5" })
+      .positive({ error: "must be more than 0" })
+      .optional()
+      .meta({ description: "vCPUs per replica. Consumption: 0.25-4 in steps of 0.25 (default 1); GPU profiles: up to the profile (default the whole profile)." }),
+    memory: z
+      .string({ error: 'must be a GiB amount such as "2Gi"' })
+      .optional()
+      .meta({ description: 'Memory per replica, e.g. "2Gi". Consumption: twice the vCPUs (default "2Gi"); GPU profiles: up to the profile.' }),
+    workloadProfile: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (WORKLOAD_PROFILE_TYPES.includes(value)) return;
+        const sameCase = WORKLOAD_PROFILE_TYPES.find((t) => t.toLowerCase() === value.toLowerCase());
+        ctx.addIssue({
+          code: "custom",
+          message: sameCase ? `profile names are case-sensitive: write "${sameCase}"` : `unknown serverless workload profile; use ${WORKLOAD_PROFILE_TYPES.map((t) => `"${t}"`).join(", ")}`,
+        });
+      })
+      .default("Consumption")
+      .meta({ description: "Serverless workload profile: Consumption (CPU), Consumption-GPU-NC8as-T4 (NVIDIA T4) or Consumption-GPU-NC24-A100 (NVIDIA A100)." }),
+    ingress: z
+      .enum(["external", "internal"], { error: 'must be "external" or "internal"' })
+      .default("external")
+      .meta({ description: "external: HTTPS from the internet; internal: HTTPS from inside the Container Apps environment only." }),
+    cooldownPeriod: z
+      .int({ error: "must be a whole number of seconds" })
+      .min(0, { error: "must be at least 0" })
+      .max(3600, { error: "must be at most 3600 seconds" })
+      .optional()
+      .meta({ description: "Seconds after the last event before replicas scale in (to zero with minReplicas 0). Default 300." }),
+    revisions: revisionsSchema.default({ mode: "single" }),
+  })
+  .meta({ description: "Container Apps hosting: replicas, size, workload profile, ingress and revisions." });
+
 export const environmentSchema = z.strictObject({
-  plan: planSchema.default({ sku: "B1" }),
+  hosting: z
+    .enum(HOSTINGS, { error: 'must be "appService" or "containerApps"' })
+    .default("appService")
+    .meta({ description: "appService: an App Service plan (plan). containerApps: Azure Functions on Azure Container Apps (containerApps), with scale to zero and serverless GPUs." }),
+  plan: planSchema.optional().meta({ default: { sku: "B1" } }),
+  containerApps: containerAppsSchema.optional(),
   location: z.string().optional().meta({ description: "Azure region for this environment; defaults to the app's location." }),
   tags: tags.optional(),
   registrySku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Basic"),
@@ -236,6 +309,7 @@ export type BlobTriggerConfig = Extract<TriggerConfig, { type: "blob" }>;
 export type ServiceBusTriggerConfig = Extract<TriggerConfig, { type: "serviceBus" }>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type PlanConfig = z.output<typeof planSchema>;
+export type ContainerAppsConfig = z.output<typeof containerAppsSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
 export type ShipConfig = z.output<typeof shipSchema>;
 

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { EnvironmentDeployment } from "../config/load";
@@ -16,6 +16,10 @@ import { ServicePlan } from "./service-plan";
 import { IdentityConnections } from "./connections";
 import { FunctionApp, OWN_APP_SETTINGS } from "./function-app";
 import { useStateBackend } from "./state-backend";
+import { AzapiProvider } from "./azapi";
+import { ContainerAppsEnvironment } from "./container-apps-environment";
+import { ContainerApp } from "./container-app";
+import { containerAppsWarnings } from "../config/hosting";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -45,8 +49,11 @@ export class MlfuncStack extends TerraformStack {
   readonly serviceBus?: ServiceBus;
   /** Trigger app settings and the roles each trigger needs. */
   readonly connections: IdentityConnections;
-  readonly plan: ServicePlan;
-  readonly functionApp: FunctionApp;
+  /** The App Service plan (hosting: appService). */
+  readonly plan?: ServicePlan;
+  /** The app on Azure Container Apps (hosting: containerApps). */
+  readonly containerApp?: ContainerApp;
+  private readonly appServiceApp?: FunctionApp;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
     super(scope, id);
@@ -93,14 +100,7 @@ export class MlfuncStack extends TerraformStack {
         ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, tags })
         : undefined;
 
-    const plan = new ServicePlan(this, "service-plan", {
-      name: names.servicePlan,
-      resourceGroup,
-      sku: env.plan.sku,
-      minInstances: env.plan.minInstances,
-      maxInstances: env.plan.maxInstances,
-      tags,
-    });
+    const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
     const connections = new IdentityConnections(this, "connections", {
       identity,
       functions,
@@ -108,10 +108,12 @@ export class MlfuncStack extends TerraformStack {
       hostStorage,
       dataStorage,
       serviceBus,
-      queueLengthScaling: plan.isElasticPremium,
+      // Both Elastic Premium and Container Apps (KEDA) scale by the trigger queues' message counts.
+      queueLengthScaling: onContainerApps || env.plan.kind === "premium",
     });
     const clash = Object.keys(props.appSettings ?? {}).filter((k) => k in connections.appSettings || (OWN_APP_SETTINGS as readonly string[]).includes(k));
     if (clash.length > 0) throw new Error(`MlfuncStack ${id}: appSettings ${clash.join(", ")} ${clash.length === 1 ? "is" : "are"} set by mlfunc itself; use another name`);
+    const appSettings = { ...connections.appSettings, ...props.appSettings };
     this.resourceGroup = resourceGroup;
     this.identity = identity;
     this.monitoring = monitoring;
@@ -121,25 +123,77 @@ export class MlfuncStack extends TerraformStack {
     this.dataStorage = dataStorage;
     this.serviceBus = serviceBus;
     this.connections = connections;
-    this.plan = plan;
-    this.functionApp = new FunctionApp(this, "function-app", {
-      name: names.functionApp,
-      resourceGroup,
-      plan,
-      identity,
-      registry,
-      image,
-      hostStorage,
-      monitoring,
-      appSettings: { ...connections.appSettings, ...props.appSettings },
-      tags,
-    });
+    let appName: string;
+    let hostname: string;
+    if (onContainerApps && env.containerApps) {
+      const aca = env.containerApps;
+      new AzapiProvider(this, "azapi");
+      const environment = new ContainerAppsEnvironment(this, "container-apps-environment", {
+        name: names.containerAppsEnvironment,
+        resourceGroup,
+        monitoring,
+        workloadProfiles: [aca.workloadProfile],
+        tags,
+      });
+      // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
+      const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
+      this.containerApp = new ContainerApp(this, "container-app", {
+        name: names.containerApp,
+        resourceGroup,
+        environment,
+        identity,
+        registry,
+        image,
+        hostStorage,
+        monitoring,
+        appSettings,
+        workloadProfile: aca.workloadProfile,
+        minReplicas: aca.minReplicas,
+        maxReplicas: aca.maxReplicas,
+        cooldownPeriod: aca.cooldownPeriod,
+        cpu: aca.cpu,
+        memory: aca.memory,
+        ingress: aca.ingress,
+        revisions: aca.revisions,
+        readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
+        tags,
+      });
+      for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
+      appName = this.containerApp.name;
+      hostname = this.containerApp.fqdn;
+      new TerraformOutput(this, "latest_revision", { value: this.containerApp.latestRevisionName });
+    } else {
+      const plan = new ServicePlan(this, "service-plan", {
+        name: names.servicePlan,
+        resourceGroup,
+        sku: env.plan.sku,
+        minInstances: env.plan.minInstances,
+        maxInstances: env.plan.maxInstances,
+        tags,
+      });
+      this.plan = plan;
+      const functionApp = new FunctionApp(this, "function-app", {
+        name: names.functionApp,
+        resourceGroup,
+        plan,
+        identity,
+        registry,
+        image,
+        hostStorage,
+        monitoring,
+        appSettings,
+        tags,
+      });
+      this.appServiceApp = functionApp;
+      appName = functionApp.name;
+      hostname = functionApp.defaultHostname;
+    }
 
     const httpEndpoints = Object.fromEntries(
-      functions.filter((f) => f.trigger.type === "http").map((f) => [f.name, `https://${this.functionApp.defaultHostname}/api/${f.name}`]),
+      functions.filter((f) => f.trigger.type === "http").map((f) => [f.name, `https://${hostname}/api/${f.name}`]),
     );
-    new TerraformOutput(this, "function_app_name", { value: this.functionApp.name });
-    new TerraformOutput(this, "function_app_hostname", { value: this.functionApp.defaultHostname });
+    new TerraformOutput(this, "function_app_name", { value: appName });
+    new TerraformOutput(this, "function_app_hostname", { value: hostname });
     new TerraformOutput(this, "http_endpoints", { value: httpEndpoints });
     new TerraformOutput(this, "registry_login_server", { value: registry.loginServer });
     new TerraformOutput(this, "image_reference", { value: image.reference });
@@ -151,5 +205,11 @@ export class MlfuncStack extends TerraformStack {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });
       new TerraformOutput(this, "service_bus_queues", { value: [...serviceBus.queues.keys()] });
     }
+  }
+
+  /** The app on an App Service plan (hosting: appService). */
+  get functionApp(): FunctionApp {
+    if (!this.appServiceApp) throw new Error(`stack ${this.node.id} hosts its app on Container Apps (hosting: containerApps); use containerApp`);
+    return this.appServiceApp;
   }
 }

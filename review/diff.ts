@@ -172,8 +172,36 @@ const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
 const NON_ZONAL = new Set(["LRS", "GRS", "RAGRS"]);
 const ZONAL = new Set(["ZRS", "GZRS", "RAGZRS"]);
 
-/** Attribute names of `before` → `after` that make Terraform replace an azurerm resource. */
+/** The value at a dotted path (`properties.x`) of a body, or undefined. */
+function bodyValue(body: JsonValue | undefined, path: string): JsonValue | undefined {
+  let cur: JsonValue | undefined = body;
+  for (const key of path.split(".")) cur = isJsonObject(cur) ? cur[key] : undefined;
+  return cur;
+}
+
+/**
+ * azapi_resource is replaced when its ARM type (not the API version), name, parent or location
+ * changes, or a body path listed in `replace_triggers_refs` (create-only properties such as a
+ * container app's `kind`).
+ */
+function azapiForceNew(before: JsonObject, after: JsonObject): string[] {
+  const armType = (v: JsonValue | undefined) => (typeof v === "string" ? v.split("@")[0]?.toLowerCase() : v);
+  const set = (key: string) => before[key] !== undefined && after[key] !== undefined;
+  const out: string[] = [];
+  if (set("type") && armType(before.type) !== armType(after.type)) out.push("type");
+  for (const key of AZAPI_FORCE_NEW) if (set(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key])) out.push(key);
+  const refs = Array.isArray(after.replace_triggers_refs) ? after.replace_triggers_refs.filter((r): r is string => typeof r === "string") : [];
+  for (const ref of refs) {
+    if (JSON.stringify(bodyValue(before.body, ref) ?? null) !== JSON.stringify(bodyValue(after.body, ref) ?? null)) out.push(`body.${ref}`);
+  }
+  return out;
+}
+
+const AZAPI_FORCE_NEW = ["name", "parent_id", "location"];
+
+/** Attribute names of `before` → `after` that make Terraform replace an azurerm (or azapi) resource. */
 export function forceNewAttributes(type: string, before: JsonObject, after: JsonObject): string[] {
+  if (type === "azapi_resource") return azapiForceNew(before, after);
   if (!type.startsWith("azurerm_")) return [];
   const changed = (key: string): boolean => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null);
   // Name, location and group can be left to defaults; only a change between two set values is certain.
@@ -203,6 +231,12 @@ function isImageTagPath(p: string): boolean {
   return p.replace(/\[\d+\]/g, "") === IMAGE_TAG_PATH;
 }
 
+/** A new image for an App Service app, or a new revision of a container app (a changed container image). */
+function isRedeploy(type: string, changes: readonly AttributeChange[]): boolean {
+  if (FUNCTION_APP_TYPES.has(type)) return changes.some((c) => isImageTagPath(c.path));
+  return type === "azapi_resource" && changes.some((c) => /^body\.properties\.template\.containers\[\d+\]\.image$/.test(c.path));
+}
+
 /** Literal values under these names are credentials; references (`${...}`) are shown. */
 const SECRET_NAME = /(password|secret|access_key|connection_string|sas_token|_token$|^token$|_key$)/i;
 
@@ -218,7 +252,8 @@ function changesBetween(before: JsonObject, after: JsonObject, forceNew: readonl
   return attributeChanges({ before, after }).map((c) => {
     const masked = maskLikelySecrets(c);
     const top = /^[^.[]+/.exec(masked.path)?.[0] ?? masked.path;
-    return forceNew.includes(top) ? { ...masked, forcesReplacement: true } : masked;
+    const forces = forceNew.includes(top) || forceNew.some((f) => masked.path === f || masked.path.startsWith(`${f}.`));
+    return forces ? { ...masked, forcesReplacement: true } : masked;
   });
 }
 
@@ -249,6 +284,7 @@ const KIND_ORDER: Record<ResourceDiff["kind"], number> = { removed: 0, renamed: 
 const WHOLE_REFERENCE = /^\$\{([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}$/;
 
 function forceNewKeys(type: string): string[] {
+  if (type === "azapi_resource") return ["type", ...AZAPI_FORCE_NEW];
   return [...(FORCE_NEW["*"] ?? []), ...(FORCE_NEW[type] ?? []), "account_kind", "account_replication_type"];
 }
 
@@ -344,7 +380,7 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
       // Without a moved block Terraform destroys the old address and creates the new one.
       replace: !isMove || forceNew.length > 0,
       replaceReasons: forceNew,
-      redeploy: FUNCTION_APP_TYPES.has(now.type) && changes.some((c) => isImageTagPath(c.path)),
+      redeploy: isRedeploy(now.type, changes),
       changes,
     });
   }
@@ -365,7 +401,7 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
       kind: "changed",
       replace: forceNew.length > 0,
       replaceReasons: forceNew,
-      redeploy: FUNCTION_APP_TYPES.has(now.type) && changes.some((c) => isImageTagPath(c.path)),
+      redeploy: isRedeploy(now.type, changes),
       changes,
     });
   }

@@ -35,6 +35,12 @@ export function devOnly(c: Json): Json {
   return c;
 }
 
+/** Keeps the App Service environments (dev, prod): suites about other things synthesize a third less. */
+export function appServiceOnly(c: Json): Json {
+  c.environments = Object.fromEntries(Object.entries(c.environments as Json).filter(([, e]) => (e as Json).hosting !== "containerApps"));
+  return c;
+}
+
 /** A scratch folder, removed by `cleanup()`. */
 export function scratch(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "mlfunc-test-"));

@@ -1,0 +1,103 @@
+/**
+ * A small typed binding for the azapi provider: its provider block and `azapi_resource`. cdktf has no
+ * prebuilt azapi binding, and only these two are needed for resources azurerm cannot express (a
+ * container app of `kind: functionapp`). Arguments as documented for azapi 2.x
+ * (registry.terraform.io/providers/Azure/azapi/latest/docs/resources/resource).
+ */
+import { Construct } from "constructs";
+import { TerraformProvider, TerraformResource, type ITerraformDependable } from "cdktf";
+
+/** The pinned provider release: 2.x takes `body` as an object (1.x took a JSON string). */
+export const AZAPI_PROVIDER_VERSION = "2.11.0";
+
+/** A JSON value of a request body; strings may hold Terraform references. */
+export type AzapiBodyValue = string | number | boolean | null | readonly AzapiBodyValue[] | { readonly [key: string]: AzapiBodyValue | undefined };
+export type AzapiBody = { readonly [key: string]: AzapiBodyValue | undefined };
+
+/** The `azapi` provider block, pinned to {@link AZAPI_PROVIDER_VERSION}; it authenticates as azurerm does. */
+export class AzapiProvider extends TerraformProvider {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, {
+      terraformResourceType: "azapi",
+      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      terraformProviderSource: "Azure/azapi",
+    });
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    return {};
+  }
+}
+
+export interface AzapiIdentity {
+  readonly type: "SystemAssigned" | "UserAssigned" | "SystemAssigned, UserAssigned" | "None";
+  readonly identityIds?: readonly string[];
+}
+
+export interface AzapiResourceProps {
+  /** `<resource type>@<api version>`, e.g. `Microsoft.App/containerApps@2025-02-02-preview`. */
+  readonly type: string;
+  readonly name: string;
+  /** Resource group (or parent resource) id. */
+  readonly parentId: string;
+  readonly location?: string;
+  /** The ARM request body less `location`, `tags` and `identity`, which are arguments here. */
+  readonly body: AzapiBody;
+  readonly identity?: AzapiIdentity;
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Body paths (JMESPath) whose change replaces the resource, for create-only properties. */
+  readonly replaceTriggersRefs?: readonly string[];
+  /** Response paths copied into `output`, for read-only values such as an FQDN. */
+  readonly responseExportValues?: readonly string[];
+  /** Validation of `type` and `body` against the provider's embedded schema.
+   * @default true */
+  readonly schemaValidationEnabled?: boolean;
+  readonly dependsOn?: ITerraformDependable[];
+  readonly provider?: TerraformProvider;
+}
+
+/** `azapi_resource`: any ARM resource by type, API version and body. */
+export class AzapiResource extends TerraformResource {
+  static readonly tfResourceType = "azapi_resource";
+  private readonly props: AzapiResourceProps;
+
+  constructor(scope: Construct, id: string, props: AzapiResourceProps) {
+    super(scope, id, {
+      terraformResourceType: AzapiResource.tfResourceType,
+      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      dependsOn: props.dependsOn,
+      provider: props.provider,
+    });
+    this.props = props;
+  }
+
+  /** The resource id. */
+  get id(): string {
+    return this.getStringAttribute("id");
+  }
+
+  get name(): string {
+    return this.getStringAttribute("name");
+  }
+
+  /** A value exported with `responseExportValues`, by its dotted response path. */
+  output(path: string): string {
+    return this.getStringAttribute(`output.${path}`);
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    const p = this.props;
+    return {
+      type: p.type,
+      name: p.name,
+      parent_id: p.parentId,
+      location: p.location,
+      body: p.body,
+      identity: p.identity === undefined ? undefined : [{ type: p.identity.type, identity_ids: p.identity.identityIds }],
+      tags: p.tags === undefined ? undefined : { ...p.tags },
+      replace_triggers_refs: p.replaceTriggersRefs,
+      response_export_values: p.responseExportValues,
+      schema_validation_enabled: p.schemaValidationEnabled,
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import { AzapiResource, type AzapiBodyValue } from "./azapi";
+import { MICROSOFT_APP_API_VERSION, profileName, type ContainerAppsEnvironment } from "./container-apps-environment";
+import type { ResourceGroup } from "./resource-group";
+import type { ManagedIdentity } from "./identity";
+import type { FunctionImage } from "./function-image";
+import type { StorageAccount } from "./storage";
+import type { Monitoring } from "./monitoring";
+import type { Registry } from "./registry";
+
+/** Functions images listen on port 80. */
+const FUNCTIONS_PORT = 80;
+/** The host's own anonymous ping: answers once the Functions host is up, whatever the functions' auth levels. */
+export const HOST_PING_PATH = "/admin/host/ping";
+
+export interface ContainerAppProps {
+  readonly name: string;
+  readonly resourceGroup: ResourceGroup;
+  readonly environment: ContainerAppsEnvironment;
+  /** Identity that pulls the image and reaches storage, Service Bus and App Insights; the app waits
+   * for every role assignment made through it, AcrPull above all. */
+  readonly identity: ManagedIdentity;
+  readonly registry: Registry;
+  readonly image: FunctionImage;
+  /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
+  readonly hostStorage: StorageAccount;
+  readonly monitoring: Monitoring;
+  /** Trigger connections and other settings, passed as environment variables. */
+  readonly appSettings?: Readonly<Record<string, string>>;
+  /** Serverless workload profile type.
+   * @default "Consumption" */
+  readonly workloadProfile?: string;
+  /** @default 0 (scale to zero) */
+  readonly minReplicas?: number;
+  /** @default 10 */
+  readonly maxReplicas?: number;
+  /** Seconds without events before scaling in.
+   * @default the platform's 300 */
+  readonly cooldownPeriod?: number;
+  /** vCPUs per replica.
+   * @default 1 */
+  readonly cpu?: number;
+  /** Memory per replica.
+   * @default "2Gi" */
+  readonly memory?: string;
+  /** Reachable from the internet, or only inside the environment.
+   * @default "external" */
+  readonly ingress?: "external" | "internal";
+  /** single: a deploy replaces the running revision. multiple: older revisions stay active, and
+   * `latestWeight` percent of traffic goes to the newest, the rest to `stableRevision`.
+   * @default { mode: "single" } */
+  readonly revisions?: { readonly mode: "single" | "multiple"; readonly latestWeight?: number; readonly stableRevision?: string };
+  /** Path the readiness probe calls: the runtime's health route of an anonymous HTTP function, which
+   * loads the model, or the host's ping.
+   * @default HOST_PING_PATH */
+  readonly readinessPath?: string;
+  /** Longest run of one invocation, as hh:mm:ss.
+   * @default "02:00:00", as on Dedicated plans: Container Apps sets no ceiling, so a stuck run still frees its worker */
+  readonly functionTimeout?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Azure Functions on Azure Container Apps: a `Microsoft.App/containerApps` resource of `kind:
+ * functionapp`, through azapi since azurerm's container app has no `kind`. The platform derives the
+ * trigger scale rules itself, so the template sets bounds only. Secure defaults: HTTPS-only
+ * ingress, image pulled by the user-assigned identity, no secrets, identity-based connections.
+ */
+export class ContainerApp extends Construct {
+  readonly resource: AzapiResource;
+
+  constructor(scope: Construct, id: string, props: ContainerAppProps) {
+    super(scope, id);
+    const { identity } = props;
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const revisions = props.revisions ?? { mode: "single" };
+    const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
+    const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];
+    if (latestWeight < 100 && revisions.stableRevision !== undefined) traffic.push({ revisionName: revisions.stableRevision, weight: 100 - latestWeight });
+
+    const settings: Record<string, string> = {
+      // azurerm derives this from storage_account_name on App Service; here it is written out.
+      AzureWebJobsStorage__accountName: props.hostStorage.name,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: props.monitoring.connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+      AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
+      ...props.appSettings,
+    };
+    const probe = (type: "Liveness" | "Readiness", path: string, failureThreshold: number) => ({
+      type,
+      httpGet: { path, port: FUNCTIONS_PORT, scheme: "HTTP" },
+      // The host and the Python worker take a while to start; init() loads the model.
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold,
+    });
+
+    this.resource = new AzapiResource(this, "app", {
+      type: `Microsoft.App/containerApps@${MICROSOFT_APP_API_VERSION}`,
+      name: props.name,
+      parentId: props.resourceGroup.resource.id,
+      location: props.resourceGroup.location,
+      identity: { type: "UserAssigned", identityIds: [identity.id] },
+      body: {
+        kind: "functionapp",
+        properties: {
+          environmentId: props.environment.id,
+          workloadProfileName: profileName(props.workloadProfile ?? "Consumption"),
+          configuration: {
+            activeRevisionsMode: revisions.mode === "multiple" ? "Multiple" : "Single",
+            // Trigger-based autoscaling needs ingress even without HTTP functions.
+            ingress: {
+              external: (props.ingress ?? "external") === "external",
+              targetPort: FUNCTIONS_PORT,
+              transport: "auto",
+              allowInsecure: false,
+              traffic,
+            },
+            registries: [{ server: props.registry.loginServer, identity: identity.id }],
+          },
+          template: {
+            containers: [
+              {
+                name: "functions",
+                image: props.image.reference,
+                resources: { cpu: props.cpu ?? 1, memory: props.memory ?? "2Gi" },
+                env: Object.entries(settings).map(([name, value]) => ({ name, value })),
+                probes: [probe("Readiness", props.readinessPath ?? HOST_PING_PATH, 6), probe("Liveness", HOST_PING_PATH, 3)],
+              },
+            ],
+            scale: {
+              minReplicas: props.minReplicas ?? 0,
+              maxReplicas: props.maxReplicas ?? 10,
+              ...(props.cooldownPeriod === undefined ? {} : { cooldownPeriod: props.cooldownPeriod }),
+            },
+          },
+        },
+      },
+      tags: props.tags,
+      // kind is create-only: the service cannot turn an app into a function app in place.
+      replaceTriggersRefs: ["kind"],
+      responseExportValues: ["properties.configuration.ingress.fqdn", "properties.latestRevisionName"],
+      // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.
+      dependsOn,
+    });
+  }
+
+  get name(): string {
+    return this.resource.name;
+  }
+
+  /** The ingress FQDN, known after apply. */
+  get fqdn(): string {
+    return this.resource.output("properties.configuration.ingress.fqdn");
+  }
+
+  get latestRevisionName(): string {
+    return this.resource.output("properties.latestRevisionName");
+  }
+}
