@@ -82,7 +82,7 @@ describe("paths stay inside the project", () => {
   test("an allow entry without a reason is refused", () => {
     const { dir, config } = project();
     config.ship = { allow: [{ path: "/srv/models", reason: " " }] };
-    expect(problems(dir, config)).toEqual([`  ship.allow[0].reason (line 40): " " — say why this must ship; the reason is what a reviewer reads`]);
+    expect(problems(dir, config)).toEqual([`  ship.allow[0].reason (line 47): " " — say why this must ship; the reason is what a reviewer reads`]);
   });
 });
 

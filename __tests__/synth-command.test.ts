@@ -73,7 +73,7 @@ describe("npm run synth and npx cdktf synth", () => {
     const config = join(ROOT, "mlfunc.yaml");
     const direct = mlfunc(["synth", "--output", join(work.dir, "direct")], { MLFUNC_CONFIG: config });
     expect(direct.code).toBe(0);
-    expect(direct.stderr).toContain(`synthesized diabetes-dev, diabetes-prod into ${relative(ROOT, join(work.dir, "direct"))}\n`);
+    expect(direct.stderr).toContain(`synthesized diabetes-dev, diabetes-prod, diabetes-canary into ${relative(ROOT, join(work.dir, "direct"))}\n`);
     const cli = spawnSync(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), "synth", "--output", join(work.dir, "cli")], {
       cwd: ROOT,
       encoding: "utf8",
@@ -146,7 +146,7 @@ describe("npm run validate", () => {
     mlfunc(["validate", "--quiet"]);
     const again = mlfunc(["validate"]);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain("valid: diabetes-dev, diabetes-prod (policy checked; nothing written)\n");
+    expect(again.stderr).toContain("valid: diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
     expect(again.stderr).not.toContain("bundling");
   }, 60_000);
 });
@@ -202,7 +202,7 @@ describe("one output folder, two deployment files", () => {
     expect(await runAsync(fileA, out)).toBe(0);
     expect(await Promise.all([runAsync(fileB, out), runAsync(fileA, out)])).toEqual([0, 0]);
     const listed = manifestStacks(out) ?? [];
-    expect([["alpha-dev"], ["beta-dev", "beta-prod"]]).toContainEqual(listed.sort());
+    expect([["alpha-dev"], ["beta-canary", "beta-dev", "beta-prod"]]).toContainEqual(listed.sort());
     expect(readdirSync(join(out, "stacks")).sort()).toEqual(listed.sort());
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 60_000);
