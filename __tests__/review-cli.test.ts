@@ -198,6 +198,7 @@ describe("main: exit codes and output", () => {
     expect(r.stdout).toContain("| `diabetes-prod` | 0 | 0 | 0 | 0 | 0 |");
     expect(r.stdout).toContain("Policy findings: **0 high**, 0 medium, 0 low (fails at high and above).");
     expect(r.stdout).toContain("> No Terraform plan given: the report shows the offline diff and policy only.");
+    expect(r.stdout).toContain(`> Every stack in ${baseOut} is identical to this working tree's synth: if that folder was synthesized from this working tree, nothing was compared; synthesize the base revision there, or use --base \\<ref\\>.`);
     expect(r.stdout.endsWith(`${REPORT_MARKER}\n`)).toBe(true);
   });
 
@@ -220,7 +221,10 @@ describe("main: exit codes and output", () => {
       { stack: "diabetes-dev", status: "unchanged", resources: [] },
       { stack: "diabetes-prod", status: "unchanged", resources: [] },
     ]);
-    expect(report.notes).toEqual(["No Terraform plan given: the report shows the offline diff and policy only."]);
+    expect(report.notes).toEqual([
+      `Every stack in ${baseOut} is identical to this working tree's synth: if that folder was synthesized from this working tree, nothing was compared; synthesize the base revision there, or use --base <ref>.`,
+      "No Terraform plan given: the report shows the offline diff and policy only.",
+    ]);
   });
 
   test("--out writes the report to the file and nothing to stdout", async () => {

@@ -152,6 +152,9 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
       diff = diffSynthTrees(baseTree, headTree);
       images = await imageChanges(baseOut, head, baseTree, headTree);
       progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${baseName}`);
+      if (args.baseOut !== undefined && diff.every((d) => d.status === "unchanged") && images.length === 0) {
+        notes.push(`Every stack in ${args.baseOut} is identical to this working tree's synth: if that folder was synthesized from this working tree, nothing was compared; synthesize the base revision there, or use --base <ref>.`);
+      }
     }
     if (args.plans.length === 0) notes.push("No Terraform plan given: the report shows the offline diff and policy only.");
     const allow: AllowRule[] = [
