@@ -10,7 +10,7 @@ import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
 const PYTHON = process.env.MLFUNC_PYTHON ?? "/usr/bin/python3";
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SAMPLE = join(EXAMPLE, "sample.json");
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
 
 const work = scratch();
 let config: string;
@@ -168,7 +168,10 @@ describe("invoke runs each trigger locally", () => {
     expect(existsSync(copy)).toBe(false);
     expect(existsSync(join(shared, "mlfunc_runtime", "entry.py"))).toBe(true);
     expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
-    expect(o.message).toBe("");
+    expect(r.env?.AML_APP_ROOT).toBe(copy);
+    const local = childProcess.spawnSync(PYTHON, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { encoding: "utf8" }).stdout.trim();
+    // Only a note, and only when this machine's Python is not the image's.
+    expect(o.message).toBe(local === d.model.pythonVersion ? "" : `invoke: note: local Python is ${local}, the image uses ${d.model.pythonVersion}\n`);
   });
 
   test("blob writes <out>/output/sample_input_out.json", () => {
@@ -219,7 +222,7 @@ describe("invoke exits 2 on bad input", () => {
   test("missing Python", () => {
     const o = run(["predict", SAMPLE], { MLFUNC_PYTHON: "/nonexistent" });
     expect(o.code).toBe(2);
-    expect(o.message).toBe('invoke: cannot run Python "/nonexistent": install Python 3.11 or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
+    expect(o.message).toBe('invoke: cannot run Python "/nonexistent": install Python 3.12 or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
     expect(o.children.map((c) => c.command)).toEqual(["/nonexistent"]);
   });
 

@@ -46,10 +46,12 @@ class InputStream:
 
 
 class ServiceBusMessage:
-    def __init__(self, *, body, message_id=None, content_type=None):
+    def __init__(self, *, body, message_id=None, content_type=None, application_properties=None):
         self._body = body
         self.message_id = message_id
         self.content_type = content_type
+        # azure-functions 1.x: the message's application (user) properties as a dict.
+        self.application_properties = dict(application_properties or {})
 
     def get_body(self):
         return self._body

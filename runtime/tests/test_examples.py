@@ -23,8 +23,9 @@ class DiabetesExampleTest(unittest.TestCase):
         committed = joblib.load(support.EXAMPLE_MODEL)
         self.assertEqual(type(committed).__name__, "Ridge")
         self.assertEqual(committed.n_features_in_, 10)
-        np.testing.assert_array_equal(fresh.coef_, committed.coef_)
-        self.assertEqual(fresh.intercept_, committed.intercept_)
+        # Same data and alpha; the last bits depend on the machine's BLAS.
+        np.testing.assert_allclose(fresh.coef_, committed.coef_, rtol=1e-9)
+        self.assertAlmostEqual(fresh.intercept_, committed.intercept_, places=6)
 
     def test_requirements_pin_the_versions_that_saved_the_model(self):
         import joblib
