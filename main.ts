@@ -2,6 +2,7 @@ import { Annotations, App } from "cdktf";
 import { resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment } from "./config/load";
+import { scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -55,6 +56,7 @@ export function buildApp(options: SynthOptions = {}): App {
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
       );
     }
+    for (const warning of scriptWarnings(deployment.model.scoringScript, deployment.model.requirements)) Annotations.of(stack).addWarning(warning);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),

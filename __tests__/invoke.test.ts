@@ -285,3 +285,42 @@ describe("--method", () => {
     expect({ code: o.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'HTTP 200\n{"status": "ok", "function": "predict", "scoringScript": "score.py"}\n' });
   });
 });
+
+describe("--swagger", () => {
+  test("parses to the function name alone, with an optional OpenAPI version", () => {
+    expect(parseInvokeArgs(["predict", "--swagger"])).toEqual({ functionName: "predict", env: undefined, out: "out", swagger: true, swaggerVersion: undefined });
+    expect(parseInvokeArgs(["predict", "--swagger", "--version", "3"])).toMatchObject({ swagger: true, swaggerVersion: "3" });
+    expect(() => parseInvokeArgs(["predict", "in.json", "--swagger"])).toThrow(`--swagger takes the function name only; ${USAGE}`);
+    expect(() => parseInvokeArgs(["predict", "--swagger", "--version", "4"])).toThrow('--version must be 2, 3 or 3.1, not "4"');
+    expect(() => parseInvokeArgs(["predict", "in.json", "--version", "3"])).toThrow(`--version applies to --swagger; ${USAGE}`);
+  });
+
+  test("maps to the runtime's --swagger, for HTTP functions only", () => {
+    const d = loadDeployment(config);
+    expect(runtimeArgs(d, { functionName: "predict", out: "o", swagger: true, swaggerVersion: "3.1" }, "/ctx").slice(-3)).toEqual(["--swagger", "--swagger-version", "3.1"]);
+    expect(() => runtimeArgs(d, { functionName: "predict-blob", out: "o", swagger: true }, "/ctx")).toThrow('--swagger applies to HTTP functions; "predict-blob" has a blob trigger');
+  });
+
+  test("prints the function's OpenAPI document through the local runtime", () => {
+    const o = run(["predict", "--swagger"]);
+    const r = runtimeRun(o);
+    expect(o.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { swagger: string; paths: Record<string, unknown>; definitions: Record<string, unknown> };
+    expect(doc.swagger).toBe("2.0");
+    expect(Object.keys(doc.paths)).toEqual(["/api/predict", "/api/predict/swagger.json"]);
+    // The example's run() is not decorated: any JSON object in and out, as Azure ML documents it.
+    expect(doc.definitions.ServiceInput).toEqual({ type: "object", example: {} });
+  });
+
+  test("a scoring script's own swagger.json wins", () => {
+    const dir = join(work.dir, "own-swagger");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "swagger.json"), '{"swagger": "2.0", "info": {"title": "mine", "version": "1"}, "paths": {}}');
+    writeFileSync(join(dir, "score.py"), "def init():\n    pass\n\n\ndef run(data):\n    return data\n");
+    const c = defaultConfig();
+    c.model = { ...(c.model as Json), scoringScript: join(dir, "score.py"), sourceDir: dir };
+    c.functions = [{ name: "predict", trigger: { type: "http" } }];
+    const o = run(["predict", "--swagger"], { MLFUNC_CONFIG: writeConfig("own-swagger-config", c) });
+    expect(JSON.parse(runtimeRun(o).stdout)).toEqual({ swagger: "2.0", info: { title: "mine", version: "1" }, paths: {} });
+  });
+});

@@ -259,9 +259,10 @@ function requirementName(line: string): string {
  * Synth-time warnings about the scoring script: a top-level import of a package that the
  * requirements lack fails every call with ScriptLoadFailed in the image.
  */
-export function scriptWarnings(scriptText: string, shown: string, requirements: readonly string[]): string[] {
+export function scriptWarnings(scoringScript: string, requirements: readonly string[]): string[] {
+  const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
   const listed = new Set(requirements.map(requirementName));
-  const imported = [...scriptText.matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
+  const imported = [...readFileSync(scoringScript, "utf8").matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
   const warnings: string[] = [];
   for (const [module, project] of Object.entries(IMPORTED_PACKAGES)) {
     if (listed.has(project) || !imported.some((name) => name === module || name.startsWith(`${module}.`))) continue;
