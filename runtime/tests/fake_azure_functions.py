@@ -1,6 +1,13 @@
 """A small in-memory ``azure.functions`` for testing mlfunc_runtime.entry.
 
-Only the names and signatures entry.py uses, spelled as in the real package.
+Only the names and signatures entry.py uses, spelled as in the real package
+(Azure/azure-functions-python-library): HttpRequest ``method``, ``url``,
+``headers`` (lower-cased keys, as its HttpRequestHeaders), ``params``,
+``route_params``, ``get_body()``; HttpResponse(body, status_code=, headers=,
+mimetype=, charset=); InputStream ``read()``, ``name``, ``uri``;
+ServiceBusMessage ``get_body()``, ``message_id``, ``content_type``,
+``application_properties``; Out ``set()``; Context ``function_name``,
+``function_directory``, ``invocation_id``.
 """
 import sys
 import types

@@ -2,7 +2,9 @@
 
 Expected bodies are spelled out as Azure ML's server writes them (json.dumps of
 run()'s value, {} for None, a response object as made). Error bodies follow
-mlfunc's documented contract ({"error": {...}}) with Azure ML's status codes.
+mlfunc's documented contract ({"error": {...}}) with Azure ML's status codes, except
+one deliberate difference: a value the decorator cannot convert is a 400 naming the
+parameter, where Azure ML's server answers 500.
 """
 import json
 import logging
