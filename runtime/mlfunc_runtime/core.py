@@ -84,6 +84,8 @@ GENERIC_MESSAGES = {
 _GENERIC_FALLBACK = "the scoring function failed; " + _LOGS_HINT
 
 SWAGGER_PATH = "swagger.json"
+# The HTTP trigger's optional route parameter (function.json route "<name>/{mlfuncpath?}").
+ROUTE_PARAM = "mlfuncpath"
 
 
 class InvocationRequest:
@@ -729,10 +731,6 @@ class ScoringScript:
                                req.function_name, req.trigger, result.outcome, result.status,
                                result.duration_ms)
         return result
-
-
-# The HTTP trigger's optional route parameter that carries ``swagger.json``.
-ROUTE_PARAM = "mlfuncpath"
 
 
 def _json_kind(value):
