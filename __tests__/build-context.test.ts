@@ -326,7 +326,7 @@ describe("Dockerfile, .dockerignore, host.json", () => {
 
 describe("requirements.txt", () => {
   test("the example's requirements file plus azure-functions", () => {
-    expect(text(baseCtx, "requirements.txt")).toBe("scikit-learn==1.6.1\nnumpy==2.2.6\nscipy==1.15.3\njoblib==1.4.2\nazure-functions\n");
+    expect(text(baseCtx, "requirements.txt")).toBe("scikit-learn==1.6.1\nnumpy==2.2.6\nscipy==1.15.3\njoblib==1.6.0\nazure-functions\n");
   });
 
   test.each<[string, unknown, string]>([

@@ -33,7 +33,7 @@ class DiabetesExampleTest(unittest.TestCase):
         # Python versions each release publishes wheels for, from its release notes
         # (scikit-learn 1.6: 3.9-3.13; NumPy 2.2: 3.10-3.13; SciPy 1.15: 3.10-3.13; joblib: pure Python).
         wheels = {"scikit-learn==1.6.1": ("3.9", "3.13"), "numpy==2.2.6": ("3.10", "3.13"),
-                  "scipy==1.15.3": ("3.10", "3.13"), "joblib==1.4.2": ("3.8", None)}
+                  "scipy==1.15.3": ("3.10", "3.13"), "joblib==1.6.0": ("3.9", None)}
         with open(os.path.join(support.EXAMPLE_DIR, "requirements.txt"), encoding="utf-8") as fh:
             pins = [line.strip() for line in fh if line.strip() and not line.startswith("#")]
         self.assertEqual(sorted(pins), sorted(wheels))
