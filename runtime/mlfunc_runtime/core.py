@@ -423,6 +423,7 @@ class ScoringScript:
         self._ready = False
         self._run = None
         self._user_code = None
+        self._flask_request = None
         self.module = None
         self.raw = False
         self.mode = PLAIN
@@ -475,6 +476,10 @@ class ScoringScript:
             raise InvocationError(500, "ScriptLoadFailed", message, "load_failed",
                                   _script_traceback(exc)) from None
         self.raw = bool(getattr(aml_request, "_rawHttpRequested", False))
+        # With the real inference server package installed, @rawhttp gets a real Flask request, as there.
+        real = not os.path.abspath(getattr(aml_request, "__file__", "")).startswith(STANDINS_DIR)
+        flask = sys.modules.get("flask") if real else None
+        self._flask_request = getattr(flask, "Request", None)
         return module
 
     def _load_failure(self, message):
@@ -533,9 +538,11 @@ class ScoringScript:
     # -- run()'s arguments -------------------------------------------------------------------
 
     def _raw_request(self, req):
-        from .request import AMLRequest
         body = req.body.encode("utf-8") if isinstance(req.body, str) else bytes(req.body)
         url = req.url or "http://localhost/" + (req.source or req.function_name or "")
+        if self._flask_request is not None:
+            return _werkzeug_request(self._flask_request, req, url, body)
+        from .request import AMLRequest
         route_params = {k: v for k, v in (req.route_params or {}).items() if k != ROUTE_PARAM}
         return AMLRequest(method=req.method, url=url, headers=req.headers, data=body,
                           args=req.params, route_params=route_params)
@@ -731,6 +738,24 @@ class ScoringScript:
                                req.function_name, req.trigger, result.outcome, result.status,
                                result.duration_ms)
         return result
+
+
+def _werkzeug_request(request_class, req, url, body):
+    """A Flask request for the payload, built the way a WSGI server would hand it over."""
+    from urllib.parse import urlencode, urlsplit
+
+    from werkzeug.test import EnvironBuilder
+
+    parts = urlsplit(url)
+    builder = EnvironBuilder(path=parts.path or "/", base_url="%s://%s" % (parts.scheme or "http",
+                                                                         parts.netloc or "localhost"),
+                             method=str(req.method or "POST").upper(),
+                             headers=list((req.headers or {}).items()), data=body,
+                             query_string=parts.query or urlencode(req.params or {}))
+    try:
+        return builder.get_request(request_class)
+    finally:
+        builder.close()
 
 
 def _json_kind(value):
