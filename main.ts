@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment, projectPaths } from "./config/load";
+import { scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -60,6 +61,7 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
+  const scriptProblems = scriptWarnings(deployment.model.scoringScript, deployment.model.requirements);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -76,6 +78,7 @@ export function buildApp(options: SynthOptions = {}): App {
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
       );
     }
+    for (const warning of scriptProblems) Annotations.of(stack).addWarning(warning);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),

@@ -74,7 +74,7 @@ function readTree(dir: string): ContextFile[] {
 /** The runtime source files that belong in the image (bytecode and the runtime's tests do not). */
 function runtimeSources(): string[] {
   const out: string[] = [];
-  for (const pkg of ["mlfunc_runtime", "azureml"]) {
+  for (const pkg of ["mlfunc_runtime"]) {
     for (const f of readTree(join(ROOT, "runtime", pkg))) {
       if (!/(^|\/)(__pycache__|tests)\//.test(f.path) && !f.path.endsWith(".pyc")) out.push(`${pkg}/${f.path}`);
     }
@@ -158,14 +158,16 @@ function allTriggersConfig(): Json {
 }
 
 const HTTP_OUT = { type: "http", direction: "out", name: "$return" };
+/** A @rawhttp run() takes any method; the runtime answers the rest (GET health, 405). */
+const ALL_METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
 const EXPECTED_FUNCTION_JSON: Record<string, Json> = {
   predict: {
     scriptFile: "__init__.py",
-    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "function", methods: ["get", "post"] }, HTTP_OUT],
+    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "function", methods: ALL_METHODS, route: "predict/{mlfuncpath?}" }, HTTP_OUT],
   },
   "predict-anon": {
     scriptFile: "__init__.py",
-    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "anonymous", methods: ["get", "post"] }, HTTP_OUT],
+    bindings: [{ type: "httpTrigger", direction: "in", name: "req", authLevel: "anonymous", methods: ALL_METHODS, route: "predict-anon/{mlfuncpath?}" }, HTTP_OUT],
   },
   "predict-blob": {
     scriptFile: "__init__.py",
@@ -255,9 +257,10 @@ describe("Dockerfile, .dockerignore, host.json", () => {
   test("Dockerfile: base image, app root, model dir, scoring script, pip install", () => {
     const dockerfile = text(baseCtx, "Dockerfile");
     const steps = dockerInstructions(dockerfile);
-    expect(steps.filter((s) => s.startsWith("FROM "))).toEqual(["FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:4-python3.11"]);
+    expect(steps.filter((s) => s.startsWith("FROM "))).toEqual(["FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:4-python3.12"]);
     expect(dockerEnv(dockerfile)).toMatchObject({
       AzureWebJobsScriptRoot: "/home/site/wwwroot",
+      AML_APP_ROOT: "/home/site/wwwroot",
       AZUREML_MODEL_DIR: "/home/site/wwwroot/model",
       MLFUNC_SCORING_SCRIPT: "/home/site/wwwroot/scoring/score.py",
     });
@@ -269,14 +272,43 @@ describe("Dockerfile, .dockerignore, host.json", () => {
     expect(dockerfile).not.toContain("{{");
   });
 
+  // Tags published by Azure (azure-functions-docker host/4/bookworm/python/python311..313).
   test.each([
-    ["3.10", "4-python3.10"],
     ["3.11", "4-python3.11"],
     ["3.12", "4-python3.12"],
+    ["3.13", "4-python3.13"],
   ])("pythonVersion %s selects the base image tag %s", (version, tag) => {
     const d = deploymentFrom(withModel({ pythonVersion: version }));
     const steps = dockerInstructions(text(buildContext(d), "Dockerfile"));
     expect(steps.filter((s) => s.startsWith("FROM "))).toEqual([`FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:${tag}`]);
+  });
+
+  test("model.name and model.version reproduce Azure ML's registered-model folder", () => {
+    const ctx = buildContext(deploymentFrom(withModel({ name: "sklearn_regression_model", version: 3 })));
+    const paths = ctx.files.map((f) => f.path);
+    expect(paths).toContain("azureml-models/sklearn_regression_model/3/sklearn_regression_model.pkl");
+    expect(paths.filter((p) => p.startsWith("model/"))).toEqual([]);
+    expect(dockerEnv(text(ctx, "Dockerfile"))).toMatchObject({ AML_APP_ROOT: "/home/site/wwwroot", AZUREML_MODEL_DIR: "/home/site/wwwroot/azureml-models/sklearn_regression_model/3" });
+    expect(paths.filter((p) => p.startsWith("azureml-models/"))).toEqual(["azureml-models/sklearn_regression_model/3/sklearn_regression_model.pkl"]);
+    expect(buildContext(deploymentFrom(withModel({ name: "m" }))).files.map((f) => f.path)).toContain("azureml-models/m/1/sklearn_regression_model.pkl");
+  });
+
+  test("in that layout azureml-core's Model.get_model_path finds the model next to the runtime's azureml stand-ins", () => {
+    const ctxDir = writeBuildContext(buildContext(deploymentFrom(withModel({ name: "diabetes-ridge", version: 2 }))), join(work.dir, "registered"));
+    const code = [
+      "import os, sys",
+      "from mlfunc_runtime import core",
+      "core.install_aml_api()",
+      "from azureml.core.model import Model",
+      "import azureml.contrib.services.aml_request as r",
+      "print(os.path.relpath(Model.get_model_path('diabetes-ridge'), os.environ['AML_APP_ROOT']))",
+      "print(os.path.relpath(os.path.join(os.environ['AZUREML_MODEL_DIR'], 'sklearn_regression_model.pkl'), os.environ['AML_APP_ROOT']))",
+      "print(r.__name__)",
+    ].join("\n");
+    const env = { ...process.env, PYTHONPATH: [join(ROOT, "__tests__", "fixtures", "azureml-core"), ctxDir].join(":"), AML_APP_ROOT: ctxDir, AZUREML_MODEL_DIR: join(ctxDir, "azureml-models", "diabetes-ridge", "2"), PYTHONDONTWRITEBYTECODE: "1" };
+    const run = spawnSync(PYTHON, ["-c", code], { encoding: "utf8", env });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n")).toEqual(["azureml-models/diabetes-ridge/2/sklearn_regression_model.pkl", "azureml-models/diabetes-ridge/2/sklearn_regression_model.pkl", "azureml_inference_server_http.api.aml_request", ""]);
   });
 
   test(".dockerignore keeps bytecode and build files out of the image", () => {
@@ -296,7 +328,7 @@ describe("Dockerfile, .dockerignore, host.json", () => {
 
 describe("requirements.txt", () => {
   test("the example's requirements file plus azure-functions", () => {
-    expect(text(baseCtx, "requirements.txt")).toBe("scikit-learn==1.2.1\nnumpy==1.24.2\nscipy==1.10.1\njoblib==1.2.0\nazure-functions\n");
+    expect(text(baseCtx, "requirements.txt")).toBe("scikit-learn==1.6.1\nnumpy==2.2.6\nscipy==1.15.3\njoblib==1.6.0\nazure-functions\n");
   });
 
   test.each<[string, unknown, string]>([
@@ -327,7 +359,7 @@ describe("contents", () => {
     const functions = ["predict", "predict-blob", "predict-queue"].flatMap((f) => [`${f}/__init__.py`, `${f}/function.json`]);
     const expected = [...generated, ...functions, "model/sklearn_regression_model.pkl", "scoring/score.py", ...runtimeSources()].sort();
     expect(baseCtx.files.map((f) => f.path)).toEqual(expected);
-    expect(runtimeSources()).toEqual(expect.arrayContaining(["mlfunc_runtime/__init__.py", "mlfunc_runtime/core.py", "mlfunc_runtime/entry.py", "mlfunc_runtime/local.py", "azureml/contrib/services/aml_request.py"]));
+    expect(runtimeSources()).toEqual(expect.arrayContaining(["mlfunc_runtime/__init__.py", "mlfunc_runtime/core.py", "mlfunc_runtime/entry.py", "mlfunc_runtime/local.py", "mlfunc_runtime/standins/azureml/contrib/services/__init__.py", "mlfunc_runtime/standins/azureml_inference_server_http/api/aml_request.py"]));
   });
 
   test("files are sorted by path and carry the source bytes", () => {
@@ -348,7 +380,7 @@ describe("contents", () => {
     fs.writeFileSync(join(decoys, "stale.pyc"), "x");
     const realReaddir = fs.readdirSync;
     const extra = realReaddir(decoys, { withFileTypes: true });
-    const runtimeDirs = new Set([join(ROOT, "runtime", "mlfunc_runtime"), join(ROOT, "runtime", "azureml", "contrib")]);
+    const runtimeDirs = new Set([join(ROOT, "runtime", "mlfunc_runtime"), join(ROOT, "runtime", "mlfunc_runtime", "standins", "azureml", "contrib")]);
     const seeded = new Set<string>();
     const spy = jest.spyOn(fs, "readdirSync").mockImplementation(((path: fs.PathLike, options?: { withFileTypes?: boolean }) => {
       const entries = realReaddir(path, { withFileTypes: true });
@@ -477,7 +509,7 @@ describe("the generated context runs under real Python", () => {
     expect(report.modules).toEqual({
       mlfunc_runtime: join(ctxDir, "mlfunc_runtime", "__init__.py"),
       "mlfunc_runtime.entry": join(ctxDir, "mlfunc_runtime", "entry.py"),
-      "azureml.contrib.services.aml_request": join(ctxDir, "azureml", "contrib", "services", "aml_request.py"),
+      "azureml.contrib.services.aml_request": join(ctxDir, "mlfunc_runtime", "standins", "azureml_inference_server_http", "api", "aml_request.py"),
     });
   });
 

@@ -132,7 +132,7 @@ describe("validation", () => {
       }),
       [
         '  model.path (line 6): "missing.pkl" — no such file or folder (paths are relative to the deployment file); fix the path or train the model first',
-        '  model.pythonVersion (line 8): "3.9" — must be one of "3.10", "3.11", "3.12" (as a quoted string: YAML reads 3.10 as 3.1)',
+        '  model.pythonVersion (line 8): "3.9" — Python 3.9 left Azure Functions support in October 2025; set pythonVersion to "3.12" (the default), "3.11" or "3.13" and check that the requirements install on it',
       ],
     );
   });

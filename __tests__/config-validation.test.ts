@@ -267,15 +267,20 @@ describe("model", () => {
       LOCAL_FILES,
       '  model.requirements (line 9): "reqs.txt" — no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline',
     ],
-    ["python 3.9", { pythonVersion: "3.9" }, LOCAL_FILES, '  model.pythonVersion (line 8): "3.9" — must be one of "3.10", "3.11", "3.12" (as a quoted string: YAML reads 3.10 as 3.1)'],
+    ["python 3.9", { pythonVersion: "3.9" }, LOCAL_FILES, '  model.pythonVersion (line 8): "3.9" — Python 3.9 left Azure Functions support in October 2025; set pythonVersion to "3.12" (the default), "3.11" or "3.13" and check that the requirements install on it'],
+    ["python 3.10", { pythonVersion: "3.10" }, LOCAL_FILES, '  model.pythonVersion (line 8): "3.10" — Python 3.10 left Azure Functions support in October 2026; set pythonVersion to "3.12" (the default), "3.11" or "3.13" and check that the requirements install on it'],
+    ["python 4.0", { pythonVersion: "4.0" }, LOCAL_FILES, '  model.pythonVersion (line 8): "4.0" — must be one of "3.11", "3.12" or "3.13" (as a quoted string: YAML reads 3.10 as 3.1)'],
+    ["model version without a name", { version: 2 }, LOCAL_FILES, '  model.version (line 10): 2 — a version belongs to a registered model name; set model.name too, or remove model.version'],
+    ["model name with a slash", { name: "a/b" }, LOCAL_FILES, `  model.name (line 10): "a/b" — must start with a letter or digit and hold only letters, digits, '-', '_' or '.' (at most 255), like an Azure ML model name`],
+    ["model version zero", { name: "m", version: 0 }, LOCAL_FILES, "  model.version (line 11): 0 — must be 1 or more (the registered model's version)"],
   ])("%s", (_title, fields, files, line) => {
     expectProblems(mutated(localModel(fields)), [line], files);
   });
 
   test("unquoted 3.10 is the YAML number 3.1", () => {
-    const text = stringify(defaultConfig()).replace('pythonVersion: "3.11"', "pythonVersion: 3.10");
+    const text = stringify(defaultConfig()).replace('pythonVersion: "3.12"', "pythonVersion: 3.10");
     expect(text).toContain("pythonVersion: 3.10\n");
-    expectProblems(text, ['  model.pythonVersion (line 8): 3.1 — must be one of "3.10", "3.11", "3.12" (as a quoted string: YAML reads 3.10 as 3.1)']);
+    expectProblems(text, ['  model.pythonVersion (line 8): 3.1 — must be one of "3.11", "3.12" or "3.13" (as a quoted string: YAML reads 3.10 as 3.1)']);
   });
 
   test("missing required model field", () => {

@@ -1,11 +1,11 @@
 /** `npm run invoke`: argument parsing, the runtime command line, and real local runs of each trigger. */
 import childProcess = require("node:child_process");
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { loadDeployment } from "../config/load";
 import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../scripts/invoke";
-import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
 import { PYTHON, expectSamePredictions } from "./support/python";
 import { describePython, pythonVersion } from "../scripts/python";
 
@@ -13,7 +13,12 @@ const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SAMPLE = join(EXAMPLE, "sample.json");
 /** What invoke prints first: the Python the one rule picked (the tests pass it as MLFUNC_PYTHON). */
 const pythonLine = (): string => `${describePython({ command: PYTHON, reason: "MLFUNC_PYTHON" }, pythonVersion({ command: PYTHON, reason: "MLFUNC_PYTHON" }))}\n`;
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
+/** The Python line, then a note only when this machine's Python is not the image's. */
+const preamble = (imageVersion: string): string => {
+  const local = (pythonVersion({ command: PYTHON, reason: "MLFUNC_PYTHON" }) ?? "").split(".").slice(0, 2).join(".");
+  return pythonLine() + (local === imageVersion ? "" : `invoke: note: local Python is ${local}, the image uses ${imageVersion}\n`);
+};
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
 
 const work = scratch();
 let config: string;
@@ -173,7 +178,8 @@ describe("invoke runs each trigger locally", () => {
     expect(existsSync(copy)).toBe(false);
     expect(existsSync(join(shared, "mlfunc_runtime", "entry.py"))).toBe(true);
     expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
-    expect(o.message).toBe(pythonLine());
+    expect(r.env?.AML_APP_ROOT).toBe(copy);
+    expect(o.message).toBe(preamble(d.model.pythonVersion));
   });
 
   test("blob writes <out>/output/sample_input_out.json", () => {
@@ -226,7 +232,7 @@ describe("invoke exits 2 on bad input", () => {
   test("missing Python", () => {
     const o = run(["predict", SAMPLE], { MLFUNC_PYTHON: "/nonexistent" });
     expect(o.code).toBe(2);
-    expect(o.message).toBe('invoke: cannot run Python "/nonexistent" (MLFUNC_PYTHON): install Python 3.11 there or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
+    expect(o.message).toBe('invoke: cannot run Python "/nonexistent" (MLFUNC_PYTHON): install Python 3.12 there or set MLFUNC_PYTHON to an interpreter with the model\'s requirements\n');
     expect(o.children.map((c) => c.command)).toEqual(["/nonexistent"]);
   });
 
@@ -261,12 +267,12 @@ describe("invoke exits 1 when the invocation fails", () => {
   test("a package requirements.txt lists but the chosen Python lacks: names that Python and the two fixes, not requirements.txt", () => {
     const cfg = scriptConfig("listed-module", "import mlfunc_listed_pkg\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n");
     const c = loadDeployment(cfg);
-    const doc = { ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: c.model.scoringScript, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } };
+    const doc = allowing({ ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: c.model.scoringScript, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } }, dirname(c.model.scoringScript));
     (doc as Json).functions = [{ name: "predict", trigger: { type: "http" } }];
     const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: writeConfig("listed-module-list", doc) });
     const r = runtimeRun(o);
     const [executable = "", version = ""] = childProcess.spawnSync(PYTHON, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).stdout.split("\n");
-    expect({ code: o.code, message: o.message }).toEqual({ code: 1, message: pythonLine() });
+    expect({ code: o.code, message: o.message }).toEqual({ code: 1, message: preamble(c.model.pythonVersion) });
     expect(r.stderr).toContain(
       `error: could not import scoring script score.py: module 'mlfunc_listed_pkg' is not installed in ${executable} (Python ${version}), the Python running it; ` +
         "requirements.txt lists it (mlfunc-listed-pkg==1.0), so the image will have it: " +
@@ -309,5 +315,45 @@ describe("--method", () => {
     const o = run(["predict", "--method", "GET"]);
     const r = runtimeRun(o);
     expect({ code: o.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'HTTP 200\n{"status": "ok", "function": "predict", "scoringScript": "score.py"}\n' });
+  });
+});
+
+describe("--swagger", () => {
+  test("parses to the function name alone, with an optional OpenAPI version", () => {
+    expect(parseInvokeArgs(["predict", "--swagger"])).toEqual({ functionName: "predict", env: undefined, out: "out", swagger: true, swaggerVersion: undefined });
+    expect(parseInvokeArgs(["predict", "--swagger", "--version", "3"])).toMatchObject({ swagger: true, swaggerVersion: "3" });
+    expect(() => parseInvokeArgs(["predict", "in.json", "--swagger"])).toThrow(`--swagger takes the function name only; ${USAGE}`);
+    expect(() => parseInvokeArgs(["predict", "--swagger", "--version", "4"])).toThrow('--version must be 2, 3 or 3.1, not "4"');
+    expect(() => parseInvokeArgs(["predict", "in.json", "--version", "3"])).toThrow(`--version applies to --swagger; ${USAGE}`);
+  });
+
+  test("maps to the runtime's --swagger, for HTTP functions only", () => {
+    const d = loadDeployment(config);
+    expect(runtimeArgs(d, { functionName: "predict", out: "o", swagger: true, swaggerVersion: "3.1" }, "/ctx").slice(-3)).toEqual(["--swagger", "--swagger-version", "3.1"]);
+    expect(() => runtimeArgs(d, { functionName: "predict-blob", out: "o", swagger: true }, "/ctx")).toThrow('--swagger applies to HTTP functions; "predict-blob" has a blob trigger');
+  });
+
+  test("prints the function's OpenAPI document through the local runtime", () => {
+    const o = run(["predict", "--swagger"]);
+    const r = runtimeRun(o);
+    expect(o.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { swagger: string; paths: Record<string, unknown>; definitions: Record<string, unknown> };
+    expect(doc.swagger).toBe("2.0");
+    expect(Object.keys(doc.paths)).toEqual(["/api/predict", "/api/predict/swagger.json"]);
+    // The example's run() is not decorated: any JSON object in and out, as Azure ML documents it.
+    expect(doc.definitions.ServiceInput).toEqual({ type: "object", example: {} });
+  });
+
+  test("a scoring script's own swagger.json wins", () => {
+    const dir = join(work.dir, "own-swagger");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "swagger.json"), '{"swagger": "2.0", "info": {"title": "mine", "version": "1"}, "paths": {}}');
+    writeFileSync(join(dir, "score.py"), "def init():\n    pass\n\n\ndef run(data):\n    return data\n");
+    const c = defaultConfig();
+    c.model = { ...(c.model as Json), scoringScript: join(dir, "score.py"), sourceDir: dir };
+    c.functions = [{ name: "predict", trigger: { type: "http" } }];
+    allowing(c, dir);
+    const o = run(["predict", "--swagger"], { MLFUNC_CONFIG: writeConfig("own-swagger-config", c) });
+    expect(JSON.parse(runtimeRun(o).stdout)).toEqual({ swagger: "2.0", info: { title: "mine", version: "1" }, paths: {} });
   });
 });

@@ -60,6 +60,18 @@ export function scoringScriptPath(deployment: Deployment): string {
   return `scoring/${inside}`;
 }
 
+/**
+ * Where the model sits in the context (and under /home/site/wwwroot): `model/`, or Azure ML v1's
+ * registered-model layout `azureml-models/<name>/<version>/` when the file names the model.
+ */
+export function modelDir(deployment: Deployment): string {
+  const r = deployment.model.registered;
+  return r === undefined ? "model" : `azureml-models/${r.name}/${r.version}`;
+}
+
+/** Every method: a @rawhttp run() takes any; otherwise the runtime answers GET/OPTIONS and 405s the rest. */
+const HTTP_METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
+
 /** The function.json of one function: bindings as data, connection names as the stack's app settings. */
 export function functionJson(fn: FunctionConfig): object {
   const t = fn.trigger;
@@ -68,8 +80,8 @@ export function functionJson(fn: FunctionConfig): object {
       return {
         scriptFile: "__init__.py",
         bindings: [
-          // GET: the runtime's health route, or a @rawhttp script's own GET handling.
-          { type: "httpTrigger", direction: "in", name: "req", authLevel: t.authLevel, methods: ["get", "post"] },
+          // <name> scores (GET: health); the optional segment carries swagger.json, as Azure ML's GET /swagger.json.
+          { type: "httpTrigger", direction: "in", name: "req", authLevel: t.authLevel, methods: HTTP_METHODS, route: `${fn.name}/{mlfuncpath?}` },
           { type: "http", direction: "out", name: "$return" },
         ],
       };
@@ -112,7 +124,7 @@ export function buildContext(deployment: Deployment): BuildContext {
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
     files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment) }));
+  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment), MODEL_DIR: modelDir(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
   add("requirements.txt", requirements(deployment.model.requirements));
@@ -120,9 +132,8 @@ export function buildContext(deployment: Deployment): BuildContext {
     add(`${fn.name}/function.json`, `${JSON.stringify(functionJson(fn), null, 2)}\n`);
     add(`${fn.name}/__init__.py`, entryModule(fn));
   }
-  for (const pkg of ["mlfunc_runtime", "azureml"]) {
-    for (const f of walk(join(PROJECT_ROOT, "runtime", pkg), RUNTIME_SKIP)) add(`${pkg}/${f.path}`, f.content);
-  }
+  // The azureml stand-ins live inside it (mlfunc_runtime/standins), behind any installed azureml-* package.
+  for (const f of walk(join(PROJECT_ROOT, "runtime", "mlfunc_runtime"), RUNTIME_SKIP)) add(`mlfunc_runtime/${f.path}`, f.content);
   // What ships from the user's disk is decided in one place, the same one validation asked.
   const { sourceDir, scoringScript } = deployment.model;
   const withheld: Array<{ path: string; why: string }> = [];
@@ -138,7 +149,8 @@ export function buildContext(deployment: Deployment): BuildContext {
     else files.set(path, onDisk(path, f.source, f.size));
   }
   const model = deployment.model.path;
-  const into = statSync(model).isDirectory() ? `model/${basename(model)}/` : "model/";
+  const modelRoot = modelDir(deployment);
+  const into = statSync(model).isDirectory() ? `${modelRoot}/${basename(model)}/` : `${modelRoot}/`;
   for (const f of shipped(model, into)) files.set(`${into}${f.path}`, onDisk(`${into}${f.path}`, f.source, f.size));
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files: sorted, hash: hashFiles(sorted), withheld };

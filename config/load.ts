@@ -71,6 +71,8 @@ export interface Deployment {
     /** Absolute path of the folder copied with the script, when the file names one. */
     readonly sourceDir?: string;
     readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
+    /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
+    readonly registered?: { readonly name: string; readonly version: number };
     /** pip requirement lines, in the file's order. */
     readonly requirements: readonly string[];
   };
@@ -210,6 +212,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       scoringScript: resolve(dir, file.model.scoringScript),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
       pythonVersion: file.model.pythonVersion,
+      registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
       requirements,
     },
     functions: file.functions,

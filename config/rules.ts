@@ -64,6 +64,9 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
       }
     }
   }
+  if (model.version !== undefined && model.name === undefined) {
+    report("model.version", model.version, "a version belongs to a registered model name; set model.name too, or remove model.version");
+  }
   if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
@@ -201,7 +204,7 @@ function checkSiblingImports(shown: string, script: string, text: string, report
 const TOKEN = /\{([^{}]*)\}/g;
 
 /** Top-level names of the image's own files and folders, which a function folder would overwrite. */
-const RESERVED_FUNCTION_NAMES = ["Dockerfile", "mlfunc_runtime", "azureml", "model", "scoring"];
+const RESERVED_FUNCTION_NAMES = ["Dockerfile", "mlfunc_runtime", "azureml", "azureml-models", "model", "scoring"];
 
 /** A blob path's container and the `{tokens}` it binds, or what is wrong with it. */
 export function parseBlobPath(path: string): { container: string; tokens: string[]; problem?: string } {
@@ -441,4 +444,34 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
       report(`${ca}.revisions.latestWeight`, weight, "with latestWeight 100 the stable revision gets no traffic; lower latestWeight (e.g. 10 for a 10% canary) or remove stableRevision");
     }
   }
+}
+
+/**
+ * Packages a scoring script imports at top level that pip will not install unless the requirements
+ * name them: the runtime provides azureml.contrib.services and azureml_inference_server_http, nothing else.
+ */
+const IMPORTED_PACKAGES: Readonly<Record<string, string>> = {
+  inference_schema: "inference-schema",
+  "azureml.core": "azureml-core",
+};
+
+/** PEP 503 normalised project name of a requirement line ("" for options). */
+function requirementName(line: string): string {
+  return (line.trim().split(/[<>=!~;[\s@]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/**
+ * Synth-time warnings about the scoring script: a top-level import of a package that the
+ * requirements lack fails every call with ScriptLoadFailed in the image.
+ */
+export function scriptWarnings(scoringScript: string, requirements: readonly string[]): string[] {
+  const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
+  const listed = new Set(requirements.map(requirementName));
+  const imported = [...readFileSync(scoringScript, "utf8").matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
+  const warnings: string[] = [];
+  for (const [module, project] of Object.entries(IMPORTED_PACKAGES)) {
+    if (listed.has(project) || !imported.some((name) => name === module || name.startsWith(`${module}.`))) continue;
+    warnings.push(`model.scoringScript: ${shown} imports ${module} at top level, but model.requirements does not list ${project}; every call would fail with ScriptLoadFailed. Add "${project}" to the requirements`);
+  }
+  return warnings;
 }

@@ -37,7 +37,20 @@ const tags = z
   })
   .meta({ description: "Azure tags added to every resource." });
 
-export const PYTHON_VERSIONS = ["3.10", "3.11", "3.12"] as const;
+/** Python versions of Azure Functions 4.x that are still supported (3.10 left support in October 2026). */
+export const PYTHON_VERSIONS = ["3.11", "3.12", "3.13"] as const;
+export const DEFAULT_PYTHON_VERSION = "3.12";
+const RETIRED_PYTHON: Record<string, string> = { "3.10": "October 2026", "3.9": "October 2025", "3.8": "October 2024", "3.7": "June 2023" };
+
+function pythonVersionError(input: unknown): string {
+  const retired = typeof input === "string" ? RETIRED_PYTHON[input] : undefined;
+  const supported = `"3.11", "3.12" or "3.13" (as a quoted string: YAML reads 3.10 as 3.1)`;
+  if (retired === undefined) return `must be one of ${supported}`;
+  return `Python ${String(input)} left Azure Functions support in ${retired}; set pythonVersion to "${DEFAULT_PYTHON_VERSION}" (the default), "3.11" or "3.13" and check that the requirements install on it`;
+}
+
+/** Azure ML's model name rule: letters, digits, "-", "_", "."; it becomes a folder of the image. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 export const modelSchema = z
   .strictObject({
@@ -47,9 +60,23 @@ export const modelSchema = z
       "Folder holding the scoring script and the modules it imports (Azure ML's source_directory); copied whole into the image. Without it only the script is copied.",
     ).optional(),
     pythonVersion: z
-      .enum(PYTHON_VERSIONS, { error: `must be one of "3.10", "3.11", "3.12" (as a quoted string: YAML reads 3.10 as 3.1)` })
-      .default("3.11")
-      .meta({ description: "Python version of the Functions base image." }),
+      .enum(PYTHON_VERSIONS, { error: (issue) => pythonVersionError(issue.input) })
+      .default(DEFAULT_PYTHON_VERSION)
+      .meta({ description: "Python version of the Functions base image (3.10 left support in October 2026)." }),
+    name: z
+      .string()
+      .regex(MODEL_NAME_PATTERN, { error: "must start with a letter or digit and hold only letters, digits, '-', '_' or '.' (at most 255), like an Azure ML model name" })
+      .optional()
+      .meta({
+        description:
+          "Registered model name: the model is placed as Azure ML v1 placed it, <AML_APP_ROOT>/azureml-models/<name>/<version>/<file>, with AZUREML_MODEL_DIR that folder, so Model.get_model_path(<name>) of azureml-core finds it. Without it the model sits in model/.",
+      }),
+    version: z
+      .number()
+      .int({ error: "must be a whole number (the registered model's version)" })
+      .min(1, { error: "must be 1 or more (the registered model's version)" })
+      .optional()
+      .meta({ description: "Registered model version, with model.name. @default 1" }),
     requirements: z
       .union([relativePath("A pip requirements file."), z.array(z.string().min(1)).meta({ description: "pip requirement lines." })], {
         error: "must be a path to a requirements file or a list of pip requirement lines",

@@ -1,5 +1,6 @@
 /**
- * `npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]`: runs one function
+ * `npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>]`, or
+ * `npm run invoke -- <function-name> --swagger [--version 2|3|3.1]`: runs one function
  * locally with the Python that ./python.ts picks, from the environment's generated build context: the same runtime,
  * script, model and files that the image gets, so what works here works there.
  */
@@ -9,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { buildContext, scoringScriptPath, writeBuildContext } from "../build-context/generate";
+import { buildContext, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { choosePython, describePython } from "./python";
 
 export interface InvokeArgs {
@@ -20,28 +21,44 @@ export interface InvokeArgs {
   readonly method?: "GET" | "POST";
   readonly env?: string;
   readonly out: string;
+  /** Print the function's OpenAPI document (GET <function>/swagger.json) instead of scoring. */
+  readonly swagger?: boolean;
+  /** OpenAPI version for --swagger. @default "2" */
+  readonly swaggerVersion?: string;
 }
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST]";
+const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
 
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const positional: string[] = [];
   let env: string | undefined;
   let out = "out";
   let method: InvokeArgs["method"];
+  let swagger = false;
+  let swaggerVersion: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (arg === "--env" || arg === "--out" || arg === "--method") {
+    if (arg === "--swagger") swagger = true;
+    else if (arg === "--env" || arg === "--out" || arg === "--method" || arg === "--version") {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value; ${USAGE}`);
       if (arg === "--env") env = value;
       else if (arg === "--out") out = value;
+      else if (arg === "--version") {
+        if (!["2", "3", "3.1"].includes(value)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${value}"`);
+        swaggerVersion = value;
+      }
       else if (value.toUpperCase() === "GET" || value.toUpperCase() === "POST") method = value.toUpperCase() as "GET" | "POST";
       else throw new UsageError(`--method must be GET or POST, not "${value}"`);
     } else if (arg.startsWith("--")) throw new UsageError(`unknown option "${arg}"; ${USAGE}`);
     else positional.push(arg);
+  }
+  if (swaggerVersion !== undefined && !swagger) throw new UsageError(`--version applies to --swagger; ${USAGE}`);
+  if (swagger) {
+    if (positional.length !== 1 || method !== undefined) throw new UsageError(`--swagger takes the function name only; ${USAGE}`);
+    return { functionName: positional[0] ?? "", env, out, swagger, swaggerVersion };
   }
   // A GET is the health route: it needs no payload.
   if (positional.length !== 2 && !(method === "GET" && positional.length === 1)) throw new UsageError(USAGE);
@@ -58,17 +75,19 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
   if (args.input !== undefined && !existsSync(args.input)) throw new UsageError(`input file "${args.input}" does not exist`);
   const t = fn.trigger;
   if (args.method !== undefined && t.type !== "http") throw new UsageError(`--method applies to HTTP functions; "${fn.name}" has a ${t.type} trigger`);
+  if (args.swagger === true && t.type !== "http") throw new UsageError(`--swagger applies to HTTP functions; "${fn.name}" has a ${t.type} trigger`);
   const common = [
     "-m", "mlfunc_runtime.local",
     "--function", fn.name,
     "--trigger", t.type,
     "--script", join(contextDir, scoringScriptPath(deployment)),
-    "--model-dir", join(contextDir, "model"),
+    "--model-dir", join(contextDir, modelDir(deployment)),
     ...(args.input === undefined ? [] : ["--input", args.input]),
     "--out", args.out,
   ];
   switch (t.type) {
     case "http":
+      if (args.swagger === true) return [...common, "--swagger", ...(args.swaggerVersion === undefined ? [] : ["--swagger-version", args.swaggerVersion])];
       return args.method === undefined ? common : [...common, "--method", args.method];
     case "blob":
       return [...common, "--data-type", t.dataType, "--input-path", t.inputPath, "--output-path", t.outputPath];
@@ -127,7 +146,7 @@ export function invoke(argv: readonly string[]): number {
     cpSync(shared, contextDir, { recursive: true });
     // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
     const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-    const run = spawnSync(python, runtimeArgs(deployment, args, contextDir), { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" } });
+    const run = spawnSync(python, runtimeArgs(deployment, args, contextDir), { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir } });
     return run.status ?? 1;
   } finally {
     rmSync(contextDir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 """Runs an Azure ML style scoring script (init()/run()) inside Azure Functions.
 
 ``core`` holds the invocation path (no azure.functions import), ``entry`` the
-Functions adapters, ``local`` the command-line invoker.
+Functions adapters, ``local`` the command-line invoker, ``swagger`` the OpenAPI
+document, ``request`` the request object of ``@rawhttp`` scripts; ``standins/``
+the azureml modules scripts import, placed behind any installed ones.
 """
 from .core import InvocationRequest, Result, ScoringScript
 

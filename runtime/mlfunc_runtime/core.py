@@ -2,36 +2,48 @@
 
 It never imports azure.functions, so it runs (and is tested) anywhere.
 
-Contract with the user's Azure ML style script:
-  * The script is imported once per process; ``init()`` runs once, before the
-    first ``run()``. A failed import or init() fails that invocation and is
-    tried again on the next one, so init() succeeds at most once.
-  * Text mode: the payload must be UTF-8 JSON (what Azure ML endpoints took);
-    run() receives the text unchanged. Binary mode: run() receives the bytes.
-    ``@rawhttp`` scripts receive an AMLRequest in either mode.
-  * The result is JSON-encoded, numpy arrays/scalars included. A str result is
-    encoded as a JSON string, as Azure ML did, so existing clients keep
-    working. An AMLResponse (or any object with status_code and get_data) is
-    passed through with its status, body and headers.
-  * HTTP GET is a health/info route unless run() is ``@rawhttp``: run() is not
-    called; the script is loaded and init() run (once, as for any call), then
-    200 {"status": "ok", "function": ..., "scoringScript": ...} is answered, or
-    503 with the usual error body if loading or init() fails. A @rawhttp run()
-    receives GET requests like any other method.
+The user's script is served by the rules of Azure ML's inference server
+(azureml-inference-server-http 1.x):
+  * The script is imported once per process with its folder on ``sys.path``;
+    ``init()`` runs once, before the first ``run()``. A failed import or init()
+    fails that invocation and is tried again on the next one, so init()
+    succeeds at most once; the health route answers 503 meanwhile.
+  * How run() is called depends on how it is declared:
+      - ``@rawhttp`` (the module flag of ``azureml_inference_server_http.api.aml_request``,
+        alias ``azureml.contrib.services.aml_request``): run(<AMLRequest>), any HTTP method.
+      - decorated with inference-schema's ``@input_schema``: the payload must be a
+        JSON object (HTTP: ``Content-Type: application/json``, else 415); run() gets
+        one keyword argument per parameter, taken from that object, the parameter's
+        default when absent (400 when there is none); the decorator converts values.
+      - otherwise: run(<payload decoded as UTF-8 text>), or the bytes in binary mode.
+    A parameter named ``request_headers`` is not an input: it gets the HTTP
+    request's headers, a Service Bus message's application properties, or {}.
+  * The answer: a response object (AMLResponse, a Flask response: anything with
+    an int ``status_code`` and ``get_data()``) is sent as it is, a streamed body
+    joined; None becomes ``{}``; anything else is JSON-encoded (numpy arrays and
+    scalars included, a str as a JSON string). NaN and +/-Infinity, which JSON
+    cannot carry, are encoded as null (Azure ML's server writes them bare, which
+    strict JSON parsers reject); a warning is logged when that happens.
+  * HTTP: GET is a health route unless run() is ``@rawhttp``; GET
+    ``<function route>/swagger.json`` serves the OpenAPI document (``swagger_document``).
 
-Error bodies: a server-side failure (ScriptLoadFailed, InitFailed, RunFailed,
-ResultNotSerializable; status 500/503) answers only
-{"error": {"code", "message": <fixed sentence per code>, "invocationId"}}, since
-exception text can hold paths, model file names or connection strings. The
-detailed message and the traceback go to the ``mlfunc.script`` log with the same
-invocation id, and stay on Result.error_message / Result.traceback for the local
-CLI and the non-HTTP entries. InvalidInput (400) keeps its specific message: it
-only describes the caller's own payload. A @rawhttp script's own response is
-passed through untouched.
+Error bodies: {"error": {"code", "message"[, "invocationId"]}}. A server-side
+failure (ScriptLoadFailed, InitFailed, RunFailed, ResultNotSerializable,
+InternalError; status 500/503) answers only a fixed sentence per code plus the
+invocation id, since exception text can hold paths, model file names or
+connection strings; the detail and the traceback go to the ``mlfunc.script`` log
+under the same id, and stay on Result.error_message / Result.traceback for the
+local CLI and the non-HTTP entries. Caller mistakes (InvalidInput 400,
+UnsupportedMediaType 415, MethodNotAllowed 405, NotFound 404) keep their
+specific message: it only describes the caller's own request. No failure,
+whatever the script raises or returns, escapes ``ScoringScript.invoke``.
 """
+import importlib
 import importlib.util
+import inspect
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -44,13 +56,22 @@ TEXT = "text"
 BINARY = "binary"
 DATA_TYPES = (TEXT, BINARY)
 
+# How run() is called (Azure ML's three input parsers).
+RAW = "rawhttp"
+SCHEMA = "input_schema"
+PLAIN = "text"
+
 invocation_log = logging.getLogger("mlfunc.invocation")
 # Script tracebacks go to their own logger so the CLI can print them itself.
 script_log = logging.getLogger("mlfunc.script")
 
 _PAYLOAD_NAMES = {"http": "request body", "blob": "blob content", "serviceBus": "message body"}
-_STANDIN_FLAG_MODULES = ("azureml.contrib.services.aml_request",
-                         "azureml_inference_server_http.api.aml_request")
+
+# Folder holding the azureml / azureml_inference_server_http stand-ins. It goes at
+# the END of sys.path, so installed azureml-* distributions are found first.
+STANDINS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "standins")
+_AML_API = "azureml_inference_server_http.api"
+_AML_ALIAS = "azureml.contrib.services"
 
 _LOGS_HINT = "see the function's logs for invocation %s"
 GENERIC_MESSAGES = {
@@ -62,16 +83,26 @@ GENERIC_MESSAGES = {
 }
 _GENERIC_FALLBACK = "the scoring function failed; " + _LOGS_HINT
 
+SWAGGER_PATH = "swagger.json"
+# The HTTP trigger's optional route parameter (function.json route "<name>/{mlfuncpath?}").
+ROUTE_PARAM = "mlfuncpath"
+
 
 class InvocationRequest:
-    """One trigger payload plus the HTTP-ish metadata a @rawhttp script may read."""
+    """One trigger payload plus the HTTP-ish metadata run() may read.
+
+    ``properties``: a Service Bus message's application properties (run()'s
+    ``request_headers`` for that trigger). ``subpath``: what follows the
+    function's route (``swagger.json``), or "".
+    """
 
     __slots__ = ("body", "trigger", "function_name", "data_type", "method", "url",
-                 "headers", "params", "route_params", "source", "invocation_id")
+                 "headers", "params", "route_params", "source", "invocation_id",
+                 "properties", "subpath")
 
     def __init__(self, body, trigger="http", function_name="", data_type=TEXT, method="POST",
                  url="", headers=None, params=None, route_params=None, source=None,
-                 invocation_id=None):
+                 invocation_id=None, properties=None, subpath=""):
         self.body = body
         self.trigger = trigger
         self.function_name = function_name
@@ -84,6 +115,8 @@ class InvocationRequest:
         self.source = source
         # The host's id when there is one, so body, logs and host traces correlate.
         self.invocation_id = invocation_id
+        self.properties = properties
+        self.subpath = subpath or ""
 
 
 class Result:
@@ -135,6 +168,10 @@ class InvocationError(Exception):
                       error_message=self.message, traceback_text=self.traceback)
 
 
+def _client_error(message, status=400, code="InvalidInput"):
+    return InvocationError(status, code, message, "client_error")
+
+
 class ScoringFailed(RuntimeError):
     """Raised by non-HTTP entries so the host retries or dead-letters the message."""
 
@@ -143,6 +180,10 @@ class NotSerializable(TypeError):
     def __init__(self, type_name):
         super().__init__(type_name)
         self.type_name = type_name
+
+
+class _TooDeep(ValueError):
+    pass
 
 
 def _type_name(obj):
@@ -160,32 +201,68 @@ def _json_default(obj):
     raise NotSerializable(_type_name(obj))
 
 
-def to_json(value):
-    """Encode run()'s result the way Azure ML did (str becomes a JSON string)."""
+def _finite(value):
+    """A copy of value with NaN and +/-Infinity replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if not isinstance(value, (str, int, bool)) and value is not None:
+        return _finite(_json_default(value))
+    return value
+
+
+def encode_result(value):
+    """run()'s result as JSON text; returns (text, replaced_non_finite)."""
+    if value is None:
+        # Azure ML answers an empty object for None.
+        return "{}", False
     try:
-        return json.dumps(value, default=_json_default)
+        try:
+            return json.dumps(value, default=_json_default, allow_nan=False), False
+        except ValueError as exc:
+            if "Out of range float" not in str(exc):
+                raise
+        return json.dumps(_finite(value), default=_json_default, allow_nan=False), True
     except NotSerializable:
         raise
-    except (TypeError, ValueError):
-        # e.g. circular references or non-str dict keys of exotic types
+    except RecursionError:
+        raise _TooDeep() from None
+    except Exception:
+        # circular references, non-str dict keys of exotic types, a failing tolist()
         raise NotSerializable(_type_name(value)) from None
 
 
+def to_json(value):
+    """Encode run()'s result the way Azure ML did (str becomes a JSON string, None {})."""
+    return encode_result(value)[0]
+
+
 def describe(exc):
-    text = str(exc)
-    return "%s: %s" % (type(exc).__name__, text) if text else type(exc).__name__
+    """'Type: message' for the logs; never raises, whatever the exception's __str__ does."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "<str() of the exception failed>"
+    return "%s: %s" % (name, text) if text else name
 
 
 def _script_traceback(exc):
     """Traceback without this module's and importlib's frames: only the user's code matters."""
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename == __file__ or filename.startswith("<frozen importlib"):
-            tb = tb.tb_next
-            continue
-        break
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+    try:
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename == __file__ or filename.startswith("<frozen importlib"):
+                tb = tb.tb_next
+                continue
+            break
+        return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
+    except BaseException:
+        return describe(exc) + "\n"
 
 
 def _model_dir_hint(exc, model_dir):
@@ -209,41 +286,130 @@ def _model_dir_hint(exc, model_dir):
     return " (model directory %s contains: %s)" % (model_dir, shown)
 
 
+def _decode(body, what):
+    if isinstance(body, str):
+        return body
+    try:
+        return bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _client_error("%s is not valid UTF-8 (%s at byte %d)"
+                            % (what, exc.reason, exc.start)) from None
+
+
+def _parse_json(text, what):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _client_error("%s is not valid JSON: %s" % (what, exc)) from None
+    except RecursionError:
+        raise _client_error("%s is nested too deeply to be read as JSON" % what) from None
+
+
 def check_json_text(body, trigger="http"):
     """Decode and validate a text-mode payload; return the text unchanged."""
     what = _PAYLOAD_NAMES.get(trigger, "input")
-    if isinstance(body, str):
-        text = body
-    else:
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvocationError(400, "InvalidInput", "%s is not valid UTF-8 (%s at byte %d)"
-                                  % (what, exc.reason, exc.start), "client_error") from None
+    text = _decode(body, what)
     if not text.strip():
-        raise InvocationError(400, "InvalidInput", "%s is empty; expected JSON" % what,
-                              "client_error")
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvocationError(400, "InvalidInput", "%s is not valid JSON: %s"
-                              % (what, exc), "client_error") from None
+        raise _client_error("%s is empty; expected JSON" % what)
+    _parse_json(text, what)
     return text
 
 
-def _raw_marker_set():
-    for name in _STANDIN_FLAG_MODULES:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "_rawHttpRequested", False):
-            return True
-    return False
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
 
 
-def _reset_raw_markers():
-    for name in _STANDIN_FLAG_MODULES:
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "_rawHttpRequested"):
-            module._rawHttpRequested = False
+def _media_type(headers):
+    value = _header(headers, "content-type")
+    return None if value is None else str(value).split(";", 1)[0].strip().lower()
+
+
+def _is_json_type(media_type):
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def http_request_headers(headers):
+    """Header names spelled as Flask hands them to Azure ML scripts ('Content-Type')."""
+    return {str(key).title(): value for key, value in (headers or {}).items()}
+
+
+def install_aml_api():
+    """Put the stand-ins behind installed packages and alias the two import paths, as Azure ML does.
+
+    ``azureml.contrib.services.aml_request``/``aml_response`` become the modules
+    ``azureml_inference_server_http.api.aml_request``/``aml_response``: the real
+    package's when it is installed, the stand-ins otherwise. Returns aml_request.
+    """
+    if STANDINS_DIR not in sys.path:
+        sys.path.append(STANDINS_DIR)
+    request_module = importlib.import_module(_AML_API + ".aml_request")
+    response_module = importlib.import_module(_AML_API + ".aml_response")
+    try:
+        # The parents must be imported too, or "import azureml.contrib.services.x as y" fails.
+        services = importlib.import_module(_AML_ALIAS)
+    except ImportError:
+        services = None
+    for name, module in (("aml_request", request_module), ("aml_response", response_module)):
+        sys.modules[_AML_ALIAS + "." + name] = module
+        if services is not None:
+            setattr(services, name, module)
+    return request_module
+
+
+def _is_schema_decorated(func):
+    schema_util = sys.modules.get("inference_schema.schema_util")
+    check = getattr(schema_util, "is_schema_decorated", None)
+    if check is None:
+        return False
+    try:
+        return bool(check(func))
+    except Exception:
+        return False
+
+
+_SCHEMA_MODULE = "inference_schema"
+
+
+def _forget_schemas(module_name):
+    """Drop inference-schema's registrations left by an earlier import of the same script.
+
+    Its registries (``schema_util.__functions_schema__`` and ``__versions__``, keyed
+    "<module>.<function>") refuse a second @output_schema for one function, so an
+    import retried after a failure would otherwise fail on that instead of the real error.
+    """
+    schema_util = sys.modules.get(_SCHEMA_MODULE + ".schema_util")
+    for attr in ("__functions_schema__", "__versions__"):
+        registry = getattr(schema_util, attr, None)
+        if isinstance(registry, dict):
+            for key in [k for k in registry if isinstance(k, str) and k.startswith(module_name + ".")]:
+                del registry[key]
+
+
+def _conversion_parameter(exc, user_code):
+    """The input name when exc came from inference-schema converting an argument, else None.
+
+    Relies on what inference-schema's frames show: modules named ``inference_schema.*``
+    and, in the decorator's wrapper, a local ``param_name``; a frame of the user's own
+    run() in the traceback means run() itself failed.
+    """
+    name = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code is user_code:
+            return None
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == _SCHEMA_MODULE or module.startswith(_SCHEMA_MODULE + "."):
+            if frame.f_code.co_name != "_deserialize_input_argument":
+                value = frame.f_locals.get("param_name")
+                if isinstance(value, str):
+                    name = value
+        tb = tb.tb_next
+    return name
 
 
 class ScoringScript:
@@ -256,13 +422,22 @@ class ScoringScript:
         self._lock = threading.Lock()
         self._ready = False
         self._run = None
+        self._user_code = None
+        self._flask_request = None
         self.module = None
         self.raw = False
+        self.mode = PLAIN
+        self.inputs = ()
+        self.wants_headers = False
         self.init_calls = 0
 
     @property
     def model_dir(self):
         return self._model_dir or os.environ.get("AZUREML_MODEL_DIR")
+
+    @property
+    def folder(self):
+        return os.path.dirname(self.path)
 
     def _import(self):
         if not self.path:
@@ -274,17 +449,23 @@ class ScoringScript:
                                   "scoring script not found: %s" % self.path, "load_failed")
         stem = os.path.splitext(self.name)[0]
         module_name = "mlfunc_scoring_" + re.sub(r"\W", "_", stem)
+        try:
+            aml_request = install_aml_api()
+        except Exception as exc:
+            raise InvocationError(500, "ScriptLoadFailed",
+                                  "could not import azureml_inference_server_http.api: %s"
+                                  % describe(exc), "load_failed", _script_traceback(exc)) from None
         spec = importlib.util.spec_from_file_location(module_name, self.path)
         module = importlib.util.module_from_spec(spec)
         # Azure ML put the script's folder on sys.path so helper modules next to it import.
-        script_dir = os.path.dirname(self.path)
-        if script_dir not in sys.path:
-            sys.path.insert(0, script_dir)
-        _reset_raw_markers()
+        if self.folder not in sys.path:
+            sys.path.insert(0, self.folder)
+        aml_request._rawHttpRequested = False
+        _forget_schemas(module_name)
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:
             sys.modules.pop(module_name, None)
             if isinstance(exc, ModuleNotFoundError) and exc.name:
                 message = ("could not import scoring script %s: module '%s' is not installed "
@@ -294,8 +475,38 @@ class ScoringScript:
                 message = "could not import scoring script %s: %s" % (self.name, describe(exc))
             raise InvocationError(500, "ScriptLoadFailed", message, "load_failed",
                                   _script_traceback(exc)) from None
-        self.raw = _raw_marker_set()
+        self.raw = bool(getattr(aml_request, "_rawHttpRequested", False))
+        # With the real inference server package installed, @rawhttp gets a real Flask request, as there.
+        real = not os.path.abspath(getattr(aml_request, "__file__", "")).startswith(STANDINS_DIR)
+        flask = sys.modules.get("flask") if real else None
+        self._flask_request = getattr(flask, "Request", None)
         return module
+
+    def _load_failure(self, message):
+        return InvocationError(500, "ScriptLoadFailed", "scoring script %s: %s" % (self.name, message),
+                               "load_failed")
+
+    def _analyze(self, run):
+        """Decide how run() is called, by Azure ML's rules; refuse what its server refuses."""
+        try:
+            params = list(inspect.signature(run).parameters.values())
+        except (TypeError, ValueError):
+            params = [inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        allowed = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        if any(p.kind not in allowed for p in params):
+            raise self._load_failure("run() cannot take positional-only parameters, *args or "
+                                     "**kwargs (Azure ML's server refuses them too)")
+        self.wants_headers = any(p.name == "request_headers" for p in params)
+        inputs = [p for p in params if p.name != "request_headers"]
+        if not inputs:
+            raise self._load_failure("run() needs a parameter for the input data"
+                                     + (" besides request_headers" if self.wants_headers else ""))
+        decorated = _is_schema_decorated(run)
+        if self.raw and decorated:
+            raise self._load_failure("run() cannot be decorated with both @rawhttp and @input_schema")
+        self.mode = RAW if self.raw else SCHEMA if decorated else PLAIN
+        self.inputs = tuple(inputs)
+        self._user_code = getattr(inspect.unwrap(run), "__code__", None)
 
     def ensure_ready(self):
         if self._ready:
@@ -310,14 +521,13 @@ class ScoringScript:
                 raise InvocationError(500, "ScriptLoadFailed",
                                       "scoring script %s does not define run()" % self.name,
                                       "load_failed")
-            # Known before init() so a failing init() on GET is still answered the raw way.
-            self.raw = self.raw or bool(getattr(run, "__aml_rawhttp__", False))
+            self._analyze(run)
             init = getattr(self.module, "init", None)
             if callable(init):
                 self.init_calls += 1
                 try:
                     init()
-                except (Exception, SystemExit) as exc:
+                except BaseException as exc:
                     message = "init() of %s failed: %s%s" % (
                         self.name, describe(exc), _model_dir_hint(exc, self.model_dir))
                     raise InvocationError(500, "InitFailed", message, "init_failed",
@@ -325,40 +535,123 @@ class ScoringScript:
             self._run = run
             self._ready = True
 
-    def _run_argument(self, req):
-        if self.raw:
-            from azureml.contrib.services.aml_request import AMLRequest
-            body = req.body.encode("utf-8") if isinstance(req.body, str) else bytes(req.body)
-            url = req.url or "http://localhost/" + (req.source or req.function_name or "")
-            return AMLRequest(method=req.method, url=url, headers=req.headers, data=body,
-                              args=req.params, route_params=req.route_params)
-        if req.data_type == BINARY:
+    # -- run()'s arguments -------------------------------------------------------------------
+
+    def _raw_request(self, req):
+        body = req.body.encode("utf-8") if isinstance(req.body, str) else bytes(req.body)
+        url = req.url or "http://localhost/" + (req.source or req.function_name or "")
+        if self._flask_request is not None:
+            return _werkzeug_request(self._flask_request, req, url, body)
+        from .request import AMLRequest
+        route_params = {k: v for k, v in (req.route_params or {}).items() if k != ROUTE_PARAM}
+        return AMLRequest(method=req.method, url=url, headers=req.headers, data=body,
+                          args=req.params, route_params=route_params)
+
+    def _schema_arguments(self, req):
+        what = _PAYLOAD_NAMES.get(req.trigger, "input")
+        if req.trigger == "http":
+            media_type = _media_type(req.headers)
+            if media_type is None or not _is_json_type(media_type):
+                raise _client_error("Content-Type must be application/json: run() of %s is "
+                                    "decorated with @input_schema and reads a JSON object"
+                                    % self.name, 415, "UnsupportedMediaType")
+        text = _decode(req.body, what)
+        if not text.strip():
+            raise _client_error("%s is empty; expected a JSON object" % what)
+        body = _parse_json(text, what)
+        if not isinstance(body, dict):
+            raise _client_error("%s must be a JSON object with one member per run() parameter "
+                                "(%s), not %s" % (what, ", ".join(p.name for p in self.inputs),
+                                                  _json_kind(body)))
+        arguments = {}
+        for param in self.inputs:
+            value = body.get(param.name, param.default)
+            if value is inspect.Parameter.empty:
+                raise _client_error("a value is not provided for the '%s' parameter" % param.name)
+            arguments[param.name] = value
+        return arguments
+
+    def _plain_argument(self, req):
+        if req.data_type == BINARY and req.trigger != "http":
             return req.body if isinstance(req.body, bytes) else bytes(req.body)
+        what = _PAYLOAD_NAMES.get(req.trigger, "input")
+        media_type = _media_type(req.headers)
+        if media_type is not None and not _is_json_type(media_type):
+            # Declared as something else (CSV, plain text): passed on as Azure ML does.
+            return _decode(req.body, what)
         return check_json_text(req.body, req.trigger)
 
-    def _to_result(self, value):
-        status_code = getattr(value, "status_code", None)
-        get_data = getattr(value, "get_data", None)
-        if isinstance(status_code, int) and callable(get_data):
-            body = get_data()
+    def _arguments(self, req):
+        if self.mode == RAW:
+            arguments = {self.inputs[0].name: self._raw_request(req)}
+        elif self.mode == SCHEMA:
+            arguments = self._schema_arguments(req)
+        else:
+            arguments = {self.inputs[0].name: self._plain_argument(req)}
+        if self.wants_headers:
+            if req.trigger == "http":
+                arguments["request_headers"] = http_request_headers(req.headers)
+            else:
+                arguments["request_headers"] = dict(req.properties or {})
+        return arguments
+
+    def _call_run(self, arguments):
+        try:
+            return self._run(**arguments)
+        except BaseException as exc:
+            if self.mode == SCHEMA:
+                name = _conversion_parameter(exc, self._user_code)
+                if name is not None:
+                    raise _client_error("the '%s' parameter could not be converted: %s"
+                                        % (name, _bounded(describe(exc)))) from None
+            raise InvocationError(500, "RunFailed", "run() of %s failed: %s"
+                                  % (self.name, describe(exc)), "run_failed",
+                                  _script_traceback(exc)) from None
+
+    # -- the answer --------------------------------------------------------------------------
+
+    def _response_result(self, value, status_code):
+        try:
+            body = value.get_data()
             if isinstance(body, str):
                 body = body.encode("utf-8")
+            body = bytes(body)
             headers = {}
             for key, item in value.headers.items():
                 # Repeated headers (werkzeug) fold into one comma-separated value.
                 headers[key] = headers[key] + ", " + str(item) if key in headers else str(item)
             mimetype = getattr(value, "mimetype", None) or "text/plain"
-            outcome = "success" if status_code < 400 else "error_response"
-            result = Result(status_code, bytes(body), headers, mimetype, outcome)
-            if status_code >= 400:
-                result.error_message = "run() of %s answered status %d" % (self.name, status_code)
-            return result
+        except BaseException as exc:
+            # A streamed body whose generator raised, or a response that cannot be read.
+            raise InvocationError(500, "RunFailed", "the response returned by run() of %s could "
+                                  "not be read: %s" % (self.name, describe(exc)), "run_failed",
+                                  _script_traceback(exc)) from None
+        if status_code >= 500:
+            headers["x-ms-run-function-failed"] = "True"
+        outcome = "success" if status_code < 400 else "error_response"
+        result = Result(status_code, body, headers, mimetype, outcome)
+        if status_code >= 400:
+            result.error_message = "run() of %s answered status %d" % (self.name, status_code)
+        return result
+
+    def _to_result(self, value, req, invocation_id):
+        status_code = getattr(value, "status_code", None)
+        if isinstance(status_code, int) and callable(getattr(value, "get_data", None)):
+            return self._response_result(value, status_code)
         try:
-            text = to_json(value)
+            text, replaced = encode_result(value)
         except NotSerializable as exc:
             raise InvocationError(500, "ResultNotSerializable",
                                   "run() returned a value that is not JSON-serializable: %s"
                                   % exc.type_name, "run_failed") from None
+        except _TooDeep:
+            raise InvocationError(500, "ResultNotSerializable",
+                                  "run() returned a value nested too deeply to encode as JSON",
+                                  "run_failed") from None
+        if replaced:
+            script_log.warning("function=%s invocation=%s run() of %s returned NaN or Infinity, "
+                               "which JSON cannot carry; sent as null", req.function_name,
+                               invocation_id, self.name)
         return Result(200, text.encode("utf-8"))
 
     def _health_result(self, req):
@@ -367,38 +660,69 @@ class ScoringScript:
         # Own outcome so frequent probes can be told apart from scoring calls in the logs.
         return Result(200, body, outcome="health")
 
+    def _swagger_result(self, req):
+        from .swagger import swagger_document
+        version = str((req.params or {}).get("version") or "2")
+        document = swagger_document(self, req.function_name, version)
+        return Result(200, json.dumps(document, indent=2).encode("utf-8"), outcome="swagger")
+
+    def _http_route(self, req):
+        """A Result for what run() does not answer (health, swagger, other methods), else None."""
+        method = str(req.method or "POST").upper()
+        if req.subpath == SWAGGER_PATH and method == "GET":
+            return self._swagger_result(req)
+        if self.raw:
+            return None
+        if req.subpath:
+            raise _client_error("no route %r under this function: POST the payload to the "
+                                "function's own route, GET it for health, GET %s for the API "
+                                "document" % (req.subpath, SWAGGER_PATH), 404, "NotFound")
+        if method == "GET":
+            return self._health_result(req)
+        if method == "OPTIONS":
+            return Result(200, b"", mimetype="text/plain", outcome="health")
+        if method != "POST":
+            raise _client_error("method %s is not allowed: POST the payload (GET answers the "
+                                "health route)" % method, 405, "MethodNotAllowed")
+        return None
+
     def invoke(self, req):
-        """Run one invocation; never raises for script or input problems."""
+        """Run one invocation; never raises, whatever the script or the payload do."""
         started = time.perf_counter()
         invocation_id = req.invocation_id or str(uuid.uuid4())
-        is_get = req.trigger == "http" and str(req.method or "").upper() == "GET"
         try:
-            try:
-                self.ensure_ready()
-            except InvocationError as err:
-                # Probes read 503 as "not ready yet"; raw scripts keep their old 500.
-                if is_get and not self.raw:
-                    err.status = 503
-                raise
-            if is_get and not self.raw:
-                return self._finish(req, self._health_result(req), invocation_id, started)
-            argument = self._run_argument(req)
-            try:
-                value = self._run(argument)
-            except (Exception, SystemExit) as exc:
-                raise InvocationError(500, "RunFailed", "run() of %s failed: %s"
-                                      % (self.name, describe(exc)), "run_failed",
-                                      _script_traceback(exc)) from None
-            result = self._to_result(value)
+            result = self._invoke(req, invocation_id)
         except InvocationError as err:
             result = err.to_result(invocation_id)
             if err.traceback:
                 script_log.error("function=%s invocation=%s %s\n%s", req.function_name,
                                  invocation_id, err.message, err.traceback.rstrip())
-            elif err.status >= 500:
+            elif err.status >= 500 or req.trigger != "http":
+                # A Blob/Service Bus payload the script cannot take is a failure, not a quiet 4xx.
                 script_log.error("function=%s invocation=%s %s", req.function_name,
                                  invocation_id, err.message)
+        except BaseException as exc:
+            script_log.error("function=%s invocation=%s internal error: %s\n%s", req.function_name,
+                             invocation_id, describe(exc), _script_traceback(exc).rstrip())
+            result = InvocationError(500, "InternalError", "internal error: %s" % describe(exc),
+                                     "internal_error").to_result(invocation_id)
         return self._finish(req, result, invocation_id, started)
+
+    def _invoke(self, req, invocation_id):
+        is_get = req.trigger == "http" and str(req.method or "").upper() == "GET"
+        try:
+            self.ensure_ready()
+        except InvocationError as err:
+            # Probes read 503 as "not ready yet"; raw scripts keep their old 500.
+            if is_get and (not self.raw or req.subpath == SWAGGER_PATH):
+                err.status = 503
+            raise
+        if req.trigger == "http":
+            routed = self._http_route(req)
+            if routed is not None:
+                return routed
+        value = self._call_run(self._arguments(req))
+        return self._to_result(value, req, invocation_id)
 
     def _finish(self, req, result, invocation_id, started):
         result.duration_ms = (time.perf_counter() - started) * 1000.0
@@ -414,6 +738,40 @@ class ScoringScript:
                                req.function_name, req.trigger, result.outcome, result.status,
                                result.duration_ms)
         return result
+
+
+def _werkzeug_request(request_class, req, url, body):
+    """A Flask request for the payload, built the way a WSGI server would hand it over."""
+    from urllib.parse import urlencode, urlsplit
+
+    from werkzeug.test import EnvironBuilder
+
+    parts = urlsplit(url)
+    builder = EnvironBuilder(path=parts.path or "/", base_url="%s://%s" % (parts.scheme or "http",
+                                                                         parts.netloc or "localhost"),
+                             method=str(req.method or "POST").upper(),
+                             headers=list((req.headers or {}).items()), data=body,
+                             query_string=parts.query or urlencode(req.params or {}))
+    try:
+        return builder.get_request(request_class)
+    finally:
+        builder.close()
+
+
+def _json_kind(value):
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def _bounded(text, limit=500):
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 _scripts = {}

@@ -15,9 +15,13 @@ bytes whatever the binding says, so the mode is configuration, not detection:
 wins if set; otherwise the trigger binding's ``dataType`` in this function's
 function.json ("binary" means binary, anything else text).
 
-HTTP functions accept GET and POST. GET is a health/info route (200 with the
-function and script names once init() has run, 503 if loading or init() fails)
-unless run() is @rawhttp, which then receives the GET request itself.
+HTTP functions accept every method on ``<function>`` and ``<function>/<path>``
+(the optional route parameter ``mlfuncpath``). A @rawhttp run() receives every
+request; otherwise POST scores, GET is a health/info route (200 with the function
+and script names once init() has run, 503 if loading or init() fails), OPTIONS
+answers 200 and other methods 405. GET ``<function>/swagger.json`` serves the
+OpenAPI document. run()'s ``request_headers`` is the HTTP request's headers, a
+Service Bus message's application properties, or {} for a blob.
 
 All logic lives in mlfunc_runtime.core; these adapters only translate types.
 HTTP server-side failures (500/503) answer a generic body naming the code and
@@ -47,8 +51,18 @@ def _invocation_id(context):
     return getattr(context, "invocation_id", None) or None
 
 
+def _message_properties(msg):
+    # application_properties in azure-functions 1.x; user_properties in older releases.
+    for name in ("application_properties", "user_properties"):
+        value = getattr(msg, name, None)
+        if value:
+            return dict(value)
+    return {}
+
+
 def http_main(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     script = core.script_from_env()
+    route_params = dict(req.route_params or {})
     result = script.invoke(core.InvocationRequest(
         req.get_body() or b"",
         trigger="http",
@@ -57,7 +71,8 @@ def http_main(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
         url=req.url,
         headers=dict(req.headers.items()),
         params=dict(req.params),
-        route_params=dict(req.route_params or {}),
+        route_params=route_params,
+        subpath=route_params.get(core.ROUTE_PARAM) or "",
         invocation_id=_invocation_id(context),
     ))
     return func.HttpResponse(result.body, status_code=result.status, mimetype=result.mimetype,
@@ -89,6 +104,7 @@ def _servicebus(msg, context):
         data_type=core.resolve_data_type(context.function_name, context.function_directory),
         headers={"Content-Type": msg.content_type} if getattr(msg, "content_type", None) else None,
         source=msg.message_id,
+        properties=_message_properties(msg),
         invocation_id=_invocation_id(context),
     ))
     if not result.ok:

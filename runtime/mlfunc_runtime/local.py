@@ -8,9 +8,12 @@
 
 --method (HTTP only, default POST): GET tries the health route (or run() of a
 @rawhttp script) and is the only case where --input may be omitted.
+--swagger (HTTP only, no --input): prints the OpenAPI document the function
+serves at GET <function>/swagger.json (--swagger-version 2|3|3.1, default 2).
 
 stdout carries only the result (the script's own prints go to stderr):
   http        "HTTP <status>" then the body, as the deployed function answers it
+              (--swagger: the document alone)
               (for 500/503 the generic error body with the invocation id)
   blob        the path of the written output file
   serviceBus  "Service Bus output for queue <name>:" (or "... no output queue ...") then the message
@@ -119,6 +122,10 @@ def _parser():
     parser.add_argument("--method", type=str.upper, choices=["GET", "POST"],
                         help="HTTP method for --trigger http (default POST); GET answers the health "
                         "route, or reaches run() of a @rawhttp script")
+    parser.add_argument("--swagger", action="store_true",
+                        help="print the OpenAPI document of an HTTP function (GET <function>/swagger.json)")
+    parser.add_argument("--swagger-version", default="2", choices=["2", "3", "3.1"],
+                        help="OpenAPI version for --swagger (default 2)")
     parser.add_argument("--data-type", choices=list(core.DATA_TYPES), default=core.TEXT,
                         help="blob/serviceBus payload mode (HTTP is always text)")
     parser.add_argument("--input-path", default="{name}",
@@ -224,6 +231,10 @@ def run_cli(args):
     if args.method and args.trigger != "http":
         raise UsageError("--method applies only to --trigger http, not --trigger %s" % args.trigger)
     method = args.method or "POST"
+    if args.swagger:
+        if args.trigger != "http" or args.input is not None or args.method:
+            raise UsageError("--swagger applies to --trigger http, without --input or --method")
+        method = "GET"
     if args.input is None:
         if method != "GET":
             raise UsageError("--input is required (only --trigger http --method GET can omit it)")
@@ -238,6 +249,9 @@ def run_cli(args):
         request.method = method
         request.url = "http://localhost:7071/api/%s" % args.function
         request.headers = {"Content-Type": "application/json"} if args.input is not None else {}
+        if args.swagger:
+            request.subpath = core.SWAGGER_PATH
+            request.params = {"version": args.swagger_version}
     elif args.trigger == "blob":
         if not args.output_path:
             raise UsageError("--output-path is required for --trigger blob")
@@ -262,6 +276,9 @@ def run_cli(args):
     with contextlib.redirect_stdout(sys.stderr):
         result = scoring.invoke(request)
 
+    if args.swagger and result.ok:
+        print(result.body.decode("utf-8"))
+        return 0
     if args.trigger == "http":
         print("HTTP %d" % result.status)
         print(result.body.decode("utf-8", errors="replace"))

@@ -1,6 +1,13 @@
 """A small in-memory ``azure.functions`` for testing mlfunc_runtime.entry.
 
-Only the names and signatures entry.py uses, spelled as in the real package.
+Only the names and signatures entry.py uses, spelled as in the real package
+(Azure/azure-functions-python-library): HttpRequest ``method``, ``url``,
+``headers`` (lower-cased keys, as its HttpRequestHeaders), ``params``,
+``route_params``, ``get_body()``; HttpResponse(body, status_code=, headers=,
+mimetype=, charset=); InputStream ``read()``, ``name``, ``uri``;
+ServiceBusMessage ``get_body()``, ``message_id``, ``content_type``,
+``application_properties``; Out ``set()``; Context ``function_name``,
+``function_directory``, ``invocation_id``.
 """
 import sys
 import types
@@ -46,10 +53,12 @@ class InputStream:
 
 
 class ServiceBusMessage:
-    def __init__(self, *, body, message_id=None, content_type=None):
+    def __init__(self, *, body, message_id=None, content_type=None, application_properties=None):
         self._body = body
         self.message_id = message_id
         self.content_type = content_type
+        # azure-functions 1.x: the message's application (user) properties as a dict.
+        self.application_properties = dict(application_properties or {})
 
     def get_body(self):
         return self._body

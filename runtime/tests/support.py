@@ -76,3 +76,9 @@ def generic_error(code, invocation_id):
     """The whole body a caller gets for a server-side failure."""
     return {"error": {"code": code, "message": GENERIC_MESSAGES[code] % invocation_id,
                       "invocationId": invocation_id}}
+
+# The inference-schema stand-in (see standins/inference_schema/__init__.py) for decorated fixtures.
+STANDINS = os.path.join(RUNTIME_DIR, "tests", "standins")
+if STANDINS not in sys.path:
+    # Appended: a real inference-schema on PYTHONPATH wins (see the README on checking against it).
+    sys.path.append(STANDINS)

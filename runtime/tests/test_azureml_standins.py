@@ -1,10 +1,15 @@
 """The azureml.contrib.services stand-ins behave like Azure ML's classes."""
 import json
+import sys
 import unittest
 
-from azureml.contrib.services import aml_request
-from azureml.contrib.services.aml_request import AMLRequest, rawhttp
-from azureml.contrib.services.aml_response import AMLResponse
+from mlfunc_runtime import core
+
+core.install_aml_api()
+
+from azureml.contrib.services import aml_request  # noqa: E402
+from azureml.contrib.services.aml_request import AMLRequest, rawhttp  # noqa: E402
+from azureml.contrib.services.aml_response import AMLResponse  # noqa: E402
 
 
 class AMLResponseTest(unittest.TestCase):
@@ -30,8 +35,14 @@ class AMLResponseTest(unittest.TestCase):
         resp = AMLResponse("x", 500, response_headers={"X-Reason": "oops"}, run_function_failed=True)
         self.assertEqual(resp.headers["x-reason"], "oops")
         self.assertEqual(resp.headers["X-MS-Run-Function-Failed"], "True")
-        self.assertTrue(resp.run_function_failed)
-        self.assertFalse(resp.json_str)
+        self.assertEqual(AMLResponse("x", 200).headers["x-ms-run-function-failed"], "False")
+
+    def test_streamed_body_is_joined_once(self):
+        resp = AMLResponse((part for part in ["a", b"b", "\u00e9"]), 200)
+        self.assertTrue(resp.is_streamed)
+        self.assertEqual(resp.get_data(), "ab\u00e9".encode("utf-8"))
+        self.assertFalse(resp.is_streamed)
+        self.assertEqual(resp.get_data(as_text=True), "ab\u00e9")
 
 
 class AMLRequestTest(unittest.TestCase):
@@ -52,16 +63,54 @@ class AMLRequestTest(unittest.TestCase):
     def test_full_path_without_query_keeps_question_mark(self):
         self.assertEqual(AMLRequest(url="http://h/x").full_path, "/x?")
 
-    def test_rawhttp_marks_function_and_module(self):
+    def test_rawhttp_sets_the_module_flag_and_returns_the_function(self):
         aml_request._rawHttpRequested = False
 
         @rawhttp
         def run(request):
             return request
 
-        self.assertTrue(getattr(run, "__aml_rawhttp__"))
         self.assertTrue(aml_request._rawHttpRequested)
         self.assertEqual(run(1), 1)
+
+
+class ImportPathsTest(unittest.TestCase):
+    def test_both_import_paths_are_one_module(self):
+        import azureml.contrib.services.aml_response as contrib_response
+        import azureml_inference_server_http.api.aml_request as api_request
+        import azureml_inference_server_http.api.aml_response as api_response
+        self.assertIs(aml_request, api_request)
+        self.assertIs(contrib_response, api_response)
+        self.assertIs(sys.modules["azureml.contrib.services.aml_request"], api_request)
+
+    def test_standins_come_after_installed_packages(self):
+        self.assertEqual(sys.path[-1] if core.STANDINS_DIR in sys.path else None, core.STANDINS_DIR)
+        self.assertTrue(api_file("aml_request").startswith(core.STANDINS_DIR))
+
+    def test_a_regular_azureml_package_elsewhere_wins_and_still_reaches_the_standins(self):
+        # What azureml-core installs: a regular azureml package extending its path.
+        import subprocess
+        import tempfile
+        import os
+        from . import support
+        with tempfile.TemporaryDirectory() as site:
+            os.makedirs(os.path.join(site, "azureml", "core"))
+            with open(os.path.join(site, "azureml", "__init__.py"), "w") as fh:
+                fh.write("__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n")
+            with open(os.path.join(site, "azureml", "core", "__init__.py"), "w") as fh:
+                fh.write("REAL = True\n")
+            code = ("import sys; sys.path.insert(0, %r)\n"
+                    "from mlfunc_runtime import core; core.install_aml_api()\n"
+                    "import azureml.core, azureml.contrib.services.aml_request as r\n"
+                    "print(azureml.core.REAL, azureml.__file__.startswith(%r), r.__name__)" % (site, site))
+            proc = subprocess.run([support.PYTHON, "-c", code], capture_output=True, text=True,
+                                  env=support.cli_env(), timeout=60)
+        self.assertEqual(proc.stdout.strip(), "True True azureml_inference_server_http.api.aml_request",
+                         proc.stderr)
+
+
+def api_file(name):
+    return sys.modules["azureml_inference_server_http.api." + name].__file__
 
 
 if __name__ == "__main__":

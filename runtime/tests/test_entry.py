@@ -320,3 +320,60 @@ class HttpGetTest(EntryTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AmlPatternEntryTest(EntryTestCase):
+    """The same patterns through the Functions adapters: outputs, failures, routes."""
+
+    def test_streamed_response_is_joined_into_the_output_blob_and_message(self):
+        self.use_script(support.fixture("aml/streamed_score.py"))
+        out = fake.Out()
+        self.entry.blob_main(self.blob(b'{"words": ["a", "b"]}'), out, fake.Context("s-blob"))
+        self.assertEqual(out.value, "item: a\nitem: b\n")
+        out = fake.Out()
+        self.entry.servicebus_to_queue_main(fake.ServiceBusMessage(body=b'{"words": ["c"]}'), out,
+                                            fake.Context("s-sb"))
+        self.assertEqual(out.value, "item: c\n")
+
+    def test_decorated_input_it_cannot_take_is_a_logged_failure_not_an_empty_output(self):
+        self.use_script(support.fixture("aml/numpy_schema_score.py"))
+        out = fake.Out()
+        with self.assertLogs("mlfunc.script", logging.ERROR) as logs:
+            with self.assertRaises(core.ScoringFailed) as ctx:
+                self.entry.blob_main(self.blob(b'{"rows": []}'), out, fake.Context("d-blob"))
+        message = "a value is not provided for the 'data' parameter"
+        self.assertEqual(str(ctx.exception), message + " (status 400)")
+        self.assertIn(message, "\n".join(logs.output))
+        self.assertEqual(out.calls, 0)
+        with self.assertLogs("mlfunc.script", logging.ERROR):
+            with self.assertRaises(core.ScoringFailed) as ctx:
+                self.entry.servicebus_to_queue_main(fake.ServiceBusMessage(body=b'{"data": 3}'), out,
+                                                    fake.Context("d-sb"))
+        self.assertEqual(str(ctx.exception), "the 'data' parameter could not be converted: ValueError: "
+                         "Invalid input format: expected an array of items. (status 400)")
+        self.assertEqual(out.calls, 0)
+
+    def test_service_bus_application_properties_are_the_request_headers(self):
+        self.use_script(support.fixture("aml/headers_score.py"))
+        out = fake.Out()
+        msg = fake.ServiceBusMessage(body=b"{}", application_properties={"tenant": "t1"})
+        self.entry.servicebus_to_queue_main(msg, out, fake.Context("h-sb"))
+        self.assertEqual(json.loads(out.value), {"data": "{}", "headers": {"tenant": "t1"}})
+
+    def test_swagger_route_parameter(self):
+        self.use_script(support.fixture("aml/numpy_schema_score.py"))
+        req = fake.HttpRequest("GET", "https://app.example/api/score/swagger.json",
+                               route_params={core.ROUTE_PARAM: "swagger.json"})
+        response = self.entry.http_main(req, fake.Context("score"))
+        self.assertEqual(response.status_code, 200)
+        doc = json.loads(response.get_body())
+        self.assertEqual(doc["definitions"]["ServiceInput"]["example"], {"data": [[1.0, 2.0]]})
+        req = fake.HttpRequest("GET", "https://app.example/api/score", route_params={})
+        self.assertEqual(json.loads(self.entry.http_main(req, fake.Context("score")).get_body())["status"],
+                         "ok")
+
+    def test_decorated_run_over_http(self):
+        self.use_script(support.fixture("aml/numpy_schema_score.py"))
+        response = self.entry.http_main(self.http_request(b'{"data": [[1, 2]]}'), fake.Context("score"))
+        self.assertEqual((response.status_code, response.get_body()),
+                         (200, b'{"type": "ndarray", "shape": [1, 2], "sums": [3.0]}'))

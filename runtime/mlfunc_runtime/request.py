@@ -1,29 +1,12 @@
-"""Stand-in for ``azureml.contrib.services.aml_request``.
+"""The request object a ``@rawhttp`` run() receives.
 
-Azure ML's version wraps a Flask request; this one carries the same commonly
-used attributes without depending on Flask, so ``@rawhttp`` scripts run
-unmodified inside the Functions host.
+Azure ML's server hands run() its Flask request; this carries the same commonly
+used attributes without Flask. It lives in the runtime (not in the stand-in
+module) so the runtime builds it even when the real azureml-inference-server-http
+is installed and its ``aml_request`` module is the one scripts import.
 """
 import json
 from urllib.parse import urlencode, urlsplit
-
-# Same module-level flag as the Azure ML package: set once any function in the
-# process is decorated. The runtime also checks the per-function marker below.
-_rawHttpRequested = False
-
-RAWHTTP_ATTRIBUTE = "__aml_rawhttp__"
-
-
-def rawhttp(func):
-    """Mark run() as wanting the raw request (an AMLRequest) instead of the body text."""
-    global _rawHttpRequested
-    _rawHttpRequested = True
-    try:
-        setattr(func, RAWHTTP_ATTRIBUTE, True)
-    except (AttributeError, TypeError):
-        # Builtins and some callables refuse attributes; the module flag still works.
-        pass
-    return func
 
 
 class Headers:
