@@ -1,9 +1,11 @@
 """The diabetes example: reproducible model, pins that match the pickle, seed payload."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 import unittest
+import warnings
 
 from . import support
 
@@ -37,8 +39,17 @@ class DiabetesExampleTest(unittest.TestCase):
             pins = dict(line.strip().split("==") for line in fh if line.strip() and not line.startswith("#"))
         self.assertEqual(sorted(pins), ["joblib", "numpy", "scikit-learn", "scipy"])
         # The pickle records the scikit-learn that wrote it; the image must install that one,
-        # whatever scikit-learn runs these tests.
-        saved_by = joblib.load(support.EXAMPLE_MODEL).__getstate__()["_sklearn_version"]
+        # whatever scikit-learn runs these tests. Another version says which when it loads it.
+        import sklearn
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            joblib.load(support.EXAMPLE_MODEL)
+        saved_by = sklearn.__version__
+        for warning in caught:
+            recorded = getattr(warning.message, "original_sklearn_version", None)
+            found = re.search(r"from version (\S+) when using version", str(warning.message))
+            saved_by = recorded or (found.group(1) if found else saved_by)
         self.assertEqual(pins["scikit-learn"], saved_by)
 
     def test_sample_payload(self):
