@@ -8,4 +8,7 @@ module.exports = {
   setupFiles: ["<rootDir>/__tests__/support/quiet.ts"],
   // Synth-heavy suites share two cores; more workers only add memory.
   maxWorkers: 2,
+  // Synthesizing whole deployments takes seconds on a busy 2-core machine, past jest's 5 s default,
+  // and a timed-out async test leaks its run into the next one. A hung test still fails.
+  testTimeout: 120000,
 };
