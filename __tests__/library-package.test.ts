@@ -17,7 +17,7 @@ function newest(path: string): number {
   return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
 }
 
-/** `npm run prepare` (tsc with declarations), skipped when dist is newer than every source. */
+/** `npm run prepare` (tsc -p tsconfig.lib.json: JavaScript and declarations), skipped when dist is newer than every source. */
 function buildLibrary(): void {
   let built = 0;
   try {
@@ -26,8 +26,8 @@ function buildLibrary(): void {
     // not built yet
   }
   if (built > Math.max(...SOURCES.map((s) => newest(join(ROOT, s))))) return;
-  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
+  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.lib.json"], { cwd: ROOT, encoding: "utf8" });
+  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.lib.json failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
 function run(cmd: string, args: readonly string[], cwd: string): string {

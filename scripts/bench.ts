@@ -134,9 +134,10 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!quick) report(median(3, () => measure("npx cdktf synth (cdktf.json's app, with the CLI)", "npx", ["cdktf", "synth", "--output", join(scratch, "cli-out")], readmeEnv)));
 
     const validate = median(3, () => measure("npm run validate", "npm", ["run", "validate"], readmeEnv));
-    report({ ...validate, target: "<= 0.5 s CPU without npm's own start (next line)", ok: true });
+    report(validate);
+    // npm's own start-up (~0.3 s CPU) is not the command's: the target is on what npm runs.
     const validateOnly = median(3, () => measure("validate via the launcher (node scripts/mlfunc.js validate)", process.execPath, [launcher, "validate"], readmeEnv));
-    report({ ...validateOnly, target: "<= 0.5 s wall", ok: validateOnly.seconds <= 0.5 });
+    report({ ...validateOnly, target: "<= 0.5 s CPU", ok: cpu(validateOnly) <= 0.5 });
 
     // Start-up to each command's own work: bad arguments make it stop right where its work begins.
     const starts: [string, string[], number[]][] = [
@@ -149,12 +150,12 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const [label, cmdArgs, codes] of starts) {
       const m = median(3, () => measure(`start of ${label}, warm`, process.execPath, [launcher, ...cmdArgs], readmeEnv, codes));
       const compiled = /bundling/.test(m.stderr ?? "");
-      report({ ...m, target: "< 1 s wall, no compile", ok: m.seconds < 1 && !compiled });
+      report({ ...m, target: "< 1 s CPU, no compile", ok: cpu(m) < 1 && !compiled });
     }
 
     const largeEnv = { ...base, MLFUNC_CONFIG: large, CDKTF_OUTDIR: join(scratch, "out-large") };
     const largeApp = median(3, () => measure("app command, large (20 envs x 10 functions)", cmd, args, largeEnv));
-    report({ ...largeApp, target: "<= 3 s wall", ok: largeApp.seconds <= 3 });
+    report({ ...largeApp, target: "<= 3 s CPU", ok: cpu(largeApp) <= 3 });
 
     const python = choosePython();
     const py = python.command;

@@ -96,6 +96,8 @@ async function buildBundle(name, why) {
     platform: "node",
     target: "node20",
     format: "cjs",
+    // import() becomes require(): the code cache's vm.Script has no dynamic-import loader on Node 20.
+    supported: { "dynamic-import": false },
     outfile: tmp,
     metafile: true,
     logLevel: "warning",
