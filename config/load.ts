@@ -12,6 +12,7 @@ import {
   DeploymentFile,
   EnvironmentConfig,
   FunctionConfig,
+  SmokeTester,
   StateConfig,
   deploymentSchema,
   environmentSchema,
@@ -36,6 +37,8 @@ export interface EnvironmentDeployment {
   readonly registrySku: EnvironmentConfig["registrySku"];
   readonly serviceBusSku: EnvironmentConfig["serviceBusSku"];
   readonly names: ResourceNames;
+  /** Principals granted what `npm run smoke` needs. */
+  readonly smokeTesters: readonly SmokeTester[];
 }
 
 export interface Deployment {
@@ -58,6 +61,8 @@ export interface Deployment {
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
   readonly state: StateConfig;
+  /** Absolute path of the example request `npm run smoke` sends, when the file names one. */
+  readonly smokeRequest?: string;
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -116,6 +121,7 @@ function partsOf(raw: unknown, dir: string): Parts {
     name: typeof obj.name === "string" ? obj.name : undefined,
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
+    smokeRequest: isRecord(obj.smoke) && typeof obj.smoke.request === "string" ? obj.smoke.request : undefined,
     model: validFields(modelSchema, obj.model),
     functions,
     environments,
@@ -157,6 +163,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       registrySku: cfg.registrySku,
       serviceBusSku: cfg.serviceBusSku,
       names: resourceNames(file.name, env, cfg.names, file.nameSeed),
+      smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
     };
   });
   return {
@@ -173,6 +180,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     functions: file.functions,
     environments,
     state: file.state,
+    smokeRequest: file.smoke?.request === undefined ? undefined : resolve(dir, file.smoke.request),
   };
 }
 

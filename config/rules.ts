@@ -19,6 +19,8 @@ export interface Parts {
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   readonly state?: StateConfig;
+  /** `smoke.request`, when it is a string. */
+  readonly smokeRequest?: string;
 }
 
 type Report = (path: string, value: unknown, message: string) => void;
@@ -34,6 +36,9 @@ export function checkRules(parts: Parts): Problem[] {
   if (parts.model) checkModel(parts.dir, parts.model, report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
+  if (parts.smokeRequest !== undefined && !existsSync(resolve(parts.dir, parts.smokeRequest))) {
+    report("smoke.request", parts.smokeRequest, "no such file (paths are relative to the deployment file); fix the path, or remove it and pass --input to npm run smoke");
+  }
   return problems;
 }
 

@@ -16,6 +16,7 @@ import { ServicePlan } from "./service-plan";
 import { IdentityConnections } from "./connections";
 import { FunctionApp } from "./function-app";
 import { useStateBackend } from "./state-backend";
+import { SmokeTesters } from "./smoke-testers";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -95,6 +96,10 @@ export class MlfuncStack extends TerraformStack {
       appSettings: connections.appSettings,
       tags,
     });
+
+    if (env.smokeTesters.length > 0) {
+      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.functionApp.resource.id });
+    }
 
     const httpEndpoints = Object.fromEntries(
       functions.filter((f) => f.trigger.type === "http").map((f) => [f.name, `https://${this.functionApp.defaultHostname}/api/${f.name}`]),
