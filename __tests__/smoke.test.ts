@@ -366,6 +366,19 @@ describe("health and HTTP", () => {
     }
   });
 
+  test("a sign-in problem stops before anything is sent", async () => {
+    const signedOut: SmokeServices = {
+      ...services(),
+      credential: async () => ({ getToken: async () => Promise.reject(new Error("DefaultAzureCredential: no credential in the chain worked\nmore")) }),
+    };
+    await expect(runSmoke(args({ functions: ["predict-blob"] }), deployment, options(root, { services: signedOut }))).rejects.toThrow(
+      new SmokeInputError(
+        "cannot get a token for https://storage.azure.com/.default: DefaultAzureCredential: no credential in the chain worked; sign in with az login, or set the AZURE_* variables of workload identity or a service principal",
+      ),
+    );
+    expect(fake.requests).toEqual([]);
+  });
+
   test("a key that cannot be listed is bad input naming the role", async () => {
     const denied: SmokeServices = { ...services(), hostKeys: async () => Promise.reject(Object.assign(new Error("AuthorizationFailed"), { statusCode: 403 })) };
     await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: denied }))).rejects.toThrow(

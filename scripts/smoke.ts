@@ -183,6 +183,21 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
     return { fn, blobName, expected: localAnswer(deployment, fn, input, blobName?.inputFile) };
   });
 
+  // Tokens before the wait: a sign-in problem shows now, and a short-lived federated token (CI) is
+  // exchanged while it is still valid; the SDKs reuse the cached access tokens later.
+  const scopes = [
+    ...(selected.some((f) => f.trigger.type === "blob") ? ["https://storage.azure.com/.default"] : []),
+    ...(selected.some((f) => f.trigger.type === "serviceBus") ? ["https://servicebus.azure.net/.default"] : []),
+  ];
+  for (const scope of scopes) {
+    try {
+      await (await getCredential()).getToken(scope);
+    } catch (e) {
+      throw new SmokeInputError(
+        `cannot get a token for ${scope}: ${printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
+      );
+    }
+  }
   const keys = await functionKeys(deployment.functions, outputs, state, args.stack, services, getCredential);
   const timeoutMs = args.timeoutSeconds * 1000;
   const health = await waitHealthy(outputs, deployment.functions, keys, timeoutMs, pollMs, log);
