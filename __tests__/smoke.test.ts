@@ -25,6 +25,7 @@ import {
   parseSmokeArgs,
   printable,
   runSmoke,
+  smoke,
 } from "../scripts/smoke";
 import { listHostKeys } from "../scripts/smoke-azure";
 import { storageOptions } from "../scripts/smoke-state";
@@ -474,16 +475,31 @@ describe("Service Bus (test double)", () => {
 
   test("sends a message with a unique id and takes the matching result off the output queue", async () => {
     const bus = new FakeBus();
-    bus.enqueue("outqueue", "[1.0]"); // someone else's older result stays
     bus.onSend = (queue, m) =>
       setTimeout(() => {
         bus.take(queue, m.messageId ?? "");
+        bus.enqueue("outqueue", "[0.5]"); // another sender's result, not equal: passed over
         bus.enqueue("outqueue", ANSWER);
       }, 30);
     const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
     expect(report.functions).toEqual([expect.objectContaining({ name: "predict-queue", ok: true, detail: "result in outqueue equal to the local answer" })]);
-    expect(bus.list("outqueue").map((m) => m.body)).toEqual(["[1.0]"]);
+    expect(report.functions[0]?.leftover).toBe("the result (sequence 102) in outqueue, behind messages this test did not send");
+    expect(bus.list("outqueue").map((m) => m.body)).toEqual(["[0.5]", ANSWER]);
+    expect(bus.abandoned).toEqual([]);
     expect(bus.closed).toBe(true);
+  });
+
+  test("a result at the head of the output queue is taken off it", async () => {
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) =>
+      setTimeout(() => {
+        bus.take(queue, m.messageId ?? "");
+        bus.enqueue("outqueue", "[207.90000001, 182.7]");
+      }, 30);
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({ ok: true });
+    expect(report.functions[0]?.leftover).toBeUndefined();
+    expect(bus.list("outqueue")).toEqual([]);
   });
 
   test("without an output queue, consumption is the check", async () => {
@@ -542,6 +558,7 @@ describe("Service Bus (test double)", () => {
     const report = await runSmoke(args({ functions: ["predict-queue"], timeoutSeconds: 0.2 }), deployment, options(root, { services: services(bus) }));
     expect(report.functions[0]?.leftover).toMatch(/^message smoke-[a-z0-9]+-[0-9a-f]{8}-predict-queue in inqueue, locked by the app or behind messages this test did not send$/);
     expect(bus.list("inqueue").map((m) => m.messageId)).toContain("someone-else");
+    expect(bus.abandoned).toEqual([]);
   });
 });
 
@@ -583,4 +600,46 @@ describe("answers", () => {
     const fromQueue = invokeLocally(deployment, deployment.functions[2] as FunctionConfig, sample);
     expect(compareAnswers(fromQueue.body, http.body)).toBeUndefined();
   }, 60_000);
+});
+
+describe("the command", () => {
+  function capture(): { out: () => string; err: () => string; restore: () => void } {
+    let out = "";
+    let err = "";
+    const o = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+    const e = jest.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+    return { out: () => out, err: () => err, restore: () => (o.mockRestore(), e.mockRestore()) };
+  }
+
+  test("exit 2 with one line on stderr for an undeployed stack; --json also reports it on stdout", async () => {
+    const root = join(work.dir, "cli-undeployed");
+    mkdirSync(root, { recursive: true });
+    process.env.MLFUNC_CONFIG = deployment.file;
+    const io = capture();
+    try {
+      expect(await smoke(["diabetes-dev", "--json"], options(root))).toBe(2);
+    } finally {
+      io.restore();
+      delete process.env.MLFUNC_CONFIG;
+    }
+    const message = `smoke: stack diabetes-dev is not deployed: no state file ${join(root, "terraform.diabetes-dev.tfstate")}; deploy it with npm run deploy -- diabetes-dev`;
+    expect(io.err()).toBe(`${message}\n`);
+    expect(JSON.parse(io.out())).toEqual({ error: message, exitCode: 2 });
+  });
+
+  test("exit 0 and the text report when every function answers like the local run", async () => {
+    const fake = new FakeFunction();
+    const root = join(work.dir, "cli-ok");
+    writeState(root, outputs(await fake.start()));
+    process.env.MLFUNC_CONFIG = deployment.file;
+    const io = capture();
+    try {
+      expect(await smoke(["diabetes-dev", "--function", "predict"], options(root))).toBe(0);
+    } finally {
+      io.restore();
+      delete process.env.MLFUNC_CONFIG;
+      await fake.stop();
+    }
+    expect(io.out()).toMatch(/^smoke diabetes-dev: health ok \(http:\/\/127\.0\.0\.1:\d+\/api\/predict, [\d.]+ s\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/);
+  });
 });

@@ -84,7 +84,7 @@ export interface ServiceBusPort {
   send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void>;
   /** Browses without locking, oldest first, from sequence number `from` (inclusive). */
   peek(queue: string, options: { from?: string; max: number; deadLetter?: boolean }): Promise<QueueMessage[]>;
-  /** Receives up to `max` messages (peek-lock), completes the one with `sequenceNumber` and abandons the others. */
+  /** Receives up to `max` messages (peek-lock), completes the one with `sequenceNumber` and abandons any other. */
   remove(queue: string, sequenceNumber: string, options: { max: number; deadLetter?: boolean }): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -576,7 +576,7 @@ async function checkServiceBus(
   let consumedAt = 0;
   let outputCursor: string | undefined;
   const candidates: QueueMessage[] = [];
-  let result: { match: QueueMessage; ahead: number } | undefined;
+  let result: QueueMessage | undefined;
   let dead: QueueMessage | undefined;
   const findInput = async (deadLetter: boolean): Promise<QueueMessage | undefined> => {
     const page = await bus.peek(t.queue, { from: deadLetter ? undefined : inputSeq, max: inputSeq === undefined || deadLetter ? 250 : 1, deadLetter });
@@ -606,7 +606,7 @@ async function checkServiceBus(
         if (last) outputCursor = (BigInt(last.sequenceNumber) + 1n).toString();
         const match = candidates.find((m) => compareAnswers(m.body, expected.body) === undefined);
         if (match) {
-          result = { match, ahead: candidates.indexOf(match) };
+          result = match;
           return { ...base, ok: true, latencyMs: elapsed(), detail: `result in ${t.outputQueue} equal to the local answer` };
         }
         // Consumed, a result arrived, none matches: the first is taken as this message's answer.
@@ -631,17 +631,22 @@ async function checkServiceBus(
       await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
     }
   };
+  // Only a message at the head of its queue is received, so no other sender's message is ever locked.
+  const takeIfHead = async (queue: string, sequenceNumber: string, deadLetter = false): Promise<boolean> => {
+    const [head] = await bus.peek(queue, { max: 1, deadLetter });
+    return head?.sequenceNumber === sequenceNumber && (await bus.remove(queue, sequenceNumber, { max: 1, deadLetter }));
+  };
   const cleanup = async (): Promise<string[]> => {
     const left: string[] = [];
     const behind = "behind messages this test did not send";
-    if (result && t.outputQueue !== undefined && !(await bus.remove(t.outputQueue, result.match.sequenceNumber, { max: Math.min(50, result.ahead + 1) }))) {
-      left.push(`the result (sequence ${result.match.sequenceNumber}) in ${t.outputQueue}, ${behind}`);
+    if (result && t.outputQueue !== undefined && !(await takeIfHead(t.outputQueue, result.sequenceNumber))) {
+      left.push(`the result (sequence ${result.sequenceNumber}) in ${t.outputQueue}, ${behind}`);
     }
-    if (dead && !(await bus.remove(t.queue, dead.sequenceNumber, { max: 10, deadLetter: true }))) left.push(`message ${messageId} in the dead-letter queue of ${t.queue}`);
+    if (dead && !(await takeIfHead(t.queue, dead.sequenceNumber, true))) left.push(`message ${messageId} in the dead-letter queue of ${t.queue}, ${behind}`);
     if (sent && !consumed) {
       // Not consumed yet: take it back unless the function holds it or it waits behind others.
       const pending = await findInput(false);
-      if (pending && !(await bus.remove(t.queue, pending.sequenceNumber, { max: 1 }))) left.push(`message ${messageId} in ${t.queue}, locked by the app or ${behind}`);
+      if (pending && !(await takeIfHead(t.queue, pending.sequenceNumber))) left.push(`message ${messageId} in ${t.queue}, locked by the app or ${behind}`);
     }
     return left;
   };
@@ -711,7 +716,6 @@ export function insightsQuery(env: EnvironmentDeployment, fn: FunctionConfig, st
 
 /** Remote text for a terminal: control characters escaped, long text cut. */
 export function printable(text: string, max = 500): string {
-  // eslint-disable-next-line no-control-regex
   const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
   return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length - max} more characters)` : escaped;
 }
