@@ -380,6 +380,23 @@ describe("health and HTTP", () => {
     expect(fake.requests).toEqual([]);
   });
 
+  test("Container Apps: the same outputs; the key comes from MLFUNC_FUNCTION_KEY, as no API lists it", async () => {
+    const aca = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-diabetes-dev/providers/Microsoft.App/containerApps/func-diabetes-dev-abc123";
+    writeState(root, outputs(base), [{ type: "azapi_resource", name: "app", instances: [{ attributes: { id: aca, name: "func-diabetes-dev-abc123" } }] }]);
+    await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root))).rejects.toThrow(
+      new SmokeInputError(
+        "predict needs a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n func-diabetes-dev-abc123 --key-type hostKey)",
+      ),
+    );
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root));
+      expect(report.exitCode).toBe(0);
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+  });
+
   test("a key that cannot be listed is bad input naming the role", async () => {
     const denied: SmokeServices = { ...services(), hostKeys: async () => Promise.reject(Object.assign(new Error("AuthorizationFailed"), { statusCode: 403 })) };
     await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: denied }))).rejects.toThrow(

@@ -309,7 +309,7 @@ async function functionKeys(
   if (appId === undefined) throw new SmokeInputError(`the state of ${stack} holds no resource id for the function app ${outputs.functionAppName}; set MLFUNC_FUNCTION_KEY to a key of the app`);
   if (/\/microsoft\.app\/containerapps\//i.test(appId)) {
     throw new SmokeInputError(
-      `${keyed.map((f) => f.name).join(", ")} need a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n ${outputs.functionAppName} --key-type hostKey)`,
+      `${keyed.map((f) => f.name).join(", ")} need${keyed.length === 1 ? "s" : ""} a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n ${outputs.functionAppName} --key-type hostKey)`,
     );
   }
   let listed: { functionKey?: string; masterKey?: string };
