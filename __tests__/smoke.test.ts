@@ -569,6 +569,18 @@ describe("Service Bus (test double)", () => {
     expect(bus.list("inqueue")).toEqual([]);
   });
 
+  test("a refused send fails the function with the role to ask for", async () => {
+    const bus = new FakeBus();
+    bus.send = async () => Promise.reject(Object.assign(new Error("Unauthorized access. 'Send' claim(s) are required to perform this operation.\nTrackingId: x"), { code: "UnauthorizedAccess" }));
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({
+      ok: false,
+      detail:
+        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in the README (smoke.testers grants them)",
+    });
+    expect(report.exitCode).toBe(1);
+  });
+
   test("a message stuck behind others is reported as left over, not taken with the others", async () => {
     const bus = new FakeBus();
     bus.enqueue("inqueue", "{}", "someone-else");

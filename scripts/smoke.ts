@@ -488,7 +488,10 @@ async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<
   try {
     result = await check();
   } catch (e) {
-    result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${printable(e instanceof Error ? e.message : String(e))}`, look: look(fn, started) };
+    const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
+    const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
+    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in the README (smoke.testers grants them)' : "";
+    result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
   }
   let leftovers: string[];
   try {
