@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
-import type { TokenCredential } from "@azure/identity";
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { parseBlobPath } from "../config/rules";
@@ -19,6 +18,7 @@ import { InvokeArgs, UsageError, contextFor, pythonInterpreter, runInContext } f
 import {
   SmokeInputError,
   StackState,
+  TokenCredential,
   defaultBlobEndpoint,
   functionAppId,
   isString,

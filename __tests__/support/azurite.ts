@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import type { AccessToken, TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "../../scripts/smoke-state";
 import { generate } from "selfsigned";
 
 export interface Azurite {
@@ -94,7 +94,7 @@ export async function startAzurite(): Promise<Azurite> {
 export class TestCredential implements TokenCredential {
   readonly scopes: string[] = [];
 
-  async getToken(scopes: string | string[]): Promise<AccessToken> {
+  async getToken(scopes: string | string[]): Promise<{ token: string; expiresOnTimestamp: number }> {
     const scope = Array.isArray(scopes) ? (scopes[0] ?? "") : scopes;
     this.scopes.push(scope);
     const now = Math.floor(Date.now() / 1000);
