@@ -299,12 +299,12 @@ describe("file structure", () => {
         c.fucntions = c.functions;
         delete c.functions;
       },
-      ['  fucntions (line 26): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review)'],
+      ['  fucntions (line 26): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     [
       "unknown top-level key with nothing close",
       (c) => void (c.owner = "me"),
-      ['  owner (line 41): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review)'],
+      ['  owner (line 41): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     ["missing required field", (c) => void delete c.location, ['  location: (missing) — required; add "location" (a string)']],
     ["wrong type", (c) => void (c.name = 42), ['  name (line 1): 42 — must be a string, not a number (quote it: "42")']],

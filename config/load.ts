@@ -12,6 +12,7 @@ import {
   DeploymentFile,
   EnvironmentConfig,
   FunctionConfig,
+  SmokeTester,
   StateConfig,
   containerAppsSchema,
   revisionsSchema,
@@ -43,6 +44,8 @@ export interface EnvironmentDeployment {
   /** appService: `plan` applies; containerApps: `containerApps` does (and `plan` keeps its defaults, unused). */
   readonly hosting: Hosting;
   readonly containerApps?: ContainerAppsDeployment;
+  /** Principals granted what `npm run smoke` needs. */
+  readonly smokeTesters: readonly SmokeTester[];
 }
 
 /** Container Apps hosting of one environment, defaults applied. */
@@ -83,6 +86,8 @@ export interface Deployment {
   readonly ship: ShipRules;
   /** Deletes the review lets through, each with its reason. */
   readonly review: { readonly allowDelete: readonly { readonly address: string; readonly reason: string }[] };
+  /** Absolute path of the example request `npm run smoke` sends, when the file names one. */
+  readonly smokeRequest?: string;
 }
 
 /** The deployment file every command uses: $MLFUNC_CONFIG, else mlfunc.yaml. */
@@ -155,6 +160,7 @@ function partsOf(raw: unknown, dir: string): Parts {
     name: typeof obj.name === "string" ? obj.name : undefined,
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
+    smokeRequest: isRecord(obj.smoke) && typeof obj.smoke.request === "string" ? obj.smoke.request : undefined,
     model: validFields(modelSchema, obj.model),
     ship: validFields(shipSchema, obj.ship),
     functions,
@@ -201,6 +207,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       names: resourceNames(file.name, env, cfg.names, file.nameSeed),
       hosting: cfg.hosting,
       ...(cfg.hosting === "containerApps" ? { containerApps: containerAppsDeployment(cfg.containerApps) } : {}),
+      smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
     };
   });
   return {
@@ -220,6 +227,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     state: file.state,
     ship: shipRules(dir, file.ship?.allow),
     review: { allowDelete: file.review?.allowDelete ?? [] },
+    smokeRequest: file.smoke?.request === undefined ? undefined : resolve(dir, file.smoke.request),
   };
 }
 

@@ -23,6 +23,8 @@ export interface Parts {
   readonly containerApps?: ReadonlyMap<string, ContainerAppsParts>;
   readonly state?: StateConfig;
   readonly ship?: Partial<ShipConfig>;
+  /** `smoke.request`, when it is a string. */
+  readonly smokeRequest?: string;
 }
 
 /** A `containerApps` block's valid fields; its revisions' valid fields too. */
@@ -41,6 +43,9 @@ export function checkRules(parts: Parts): Problem[] {
   if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
+  if (parts.smokeRequest !== undefined && !existsSync(resolve(parts.dir, parts.smokeRequest))) {
+    report("smoke.request", parts.smokeRequest, "no such file (paths are relative to the deployment file); fix the path, or remove it and pass --input to npm run smoke");
+  }
   return problems;
 }
 

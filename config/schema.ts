@@ -221,6 +221,24 @@ export const containerAppsSchema = z
   })
   .meta({ description: "Container Apps hosting: replicas, size, workload profile, ingress and revisions." });
 
+/** Principals that `npm run smoke` runs as: each gets the data-plane roles the smoke test needs. */
+export const smokeTestersSchema = z
+  .array(
+    z.strictObject({
+      principalId: z
+        .string()
+        .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+          error: "must be an Entra ID object id (a GUID); e.g. az ad signed-in-user show --query id -o tsv",
+        })
+        .meta({ description: "Object id of the user, group or service principal." }),
+      type: z
+        .enum(["User", "Group", "ServicePrincipal"], { error: 'must be "User", "Group" or "ServicePrincipal"' })
+        .optional()
+        .meta({ description: "Principal type; set it for a new service principal, which Entra ID may not have replicated yet." }),
+    }),
+  )
+  .meta({ description: "Principals granted the roles `npm run smoke` needs: blob data on the trigger account, send/receive on the queues, and listing the app's function keys." });
+
 export const environmentSchema = z.strictObject({
   hosting: z
     .enum(HOSTINGS, { error: 'must be "appService" or "containerApps"' })
@@ -233,6 +251,10 @@ export const environmentSchema = z.strictObject({
   registrySku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Basic"),
   serviceBusSku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Standard"),
   names: nameOverrides.optional(),
+  smoke: z
+    .strictObject({ testers: smokeTestersSchema.optional() })
+    .optional()
+    .meta({ description: "`npm run smoke` for this environment: testers replaces the top-level smoke.testers." }),
 });
 
 const localBackend = z.strictObject({ backend: z.literal("local") });
@@ -323,6 +345,13 @@ export const deploymentSchema = z
     state: stateSchema.default({ backend: "local" }),
     ship: shipSchema.optional(),
     review: reviewSchema.optional(),
+    smoke: z
+      .strictObject({
+        request: relativePath("The model's example request (JSON), which `npm run smoke` sends through every function unless --input names another.").optional(),
+        testers: smokeTestersSchema.optional(),
+      })
+      .optional()
+      .meta({ description: "`npm run smoke`: the example request it sends, and the principals granted what it needs." }),
   })
   .meta({ title: "mlfunc deployment file", description: "A model served by a containerized Azure Functions app." });
 
@@ -339,6 +368,7 @@ export type PlanConfig = z.output<typeof planSchema>;
 export type ContainerAppsConfig = z.output<typeof containerAppsSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
 export type ShipConfig = z.output<typeof shipSchema>;
+export type SmokeTester = z.output<typeof smokeTestersSchema>[number];
 
 let published: unknown;
 

@@ -20,6 +20,7 @@ import { AzapiProvider } from "./azapi";
 import { ContainerAppsEnvironment } from "./container-apps-environment";
 import { ContainerApp } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
+import { SmokeTesters } from "./smoke-testers";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -187,6 +188,11 @@ export class MlfuncStack extends TerraformStack {
       this.appServiceApp = functionApp;
       appName = functionApp.name;
       hostname = functionApp.defaultHostname;
+    }
+
+    if (env.smokeTesters.length > 0) {
+      // On Container Apps keys are not listed through Resource Manager: npm run smoke takes MLFUNC_FUNCTION_KEY there.
+      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.appServiceApp?.resource.id });
     }
 
     const httpEndpoints = Object.fromEntries(

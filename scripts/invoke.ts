@@ -4,7 +4,7 @@
  * locally with the Python that ./python.ts picks, from the environment's generated build context: the same runtime,
  * script, model and files that the image gets, so what works here works there.
  */
-import { spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
@@ -139,15 +139,25 @@ export function invoke(argv: readonly string[]): number {
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }
-  // A private copy: whatever the script writes next to itself or its model must not reach the shared
-  // context, which is the docker build context of the next synth.
+  return runInContext(deployment, args, shared, "inherit").status ?? 1;
+}
+
+/**
+ * Runs the function from a private copy of the build context `shared`: whatever the script writes
+ * next to itself or its model must not reach the shared context, which is the docker build context
+ * of the next synth. `stdio: "pipe"` captures the result (the smoke test compares it).
+ */
+export function runInContext(deployment: Deployment, args: InvokeArgs, shared: string, stdio: "inherit" | "pipe"): SpawnSyncReturns<string> {
   const contextDir = mkdtempSync(join(tmpdir(), "mlfunc-invoke-"));
   try {
     cpSync(shared, contextDir, { recursive: true });
     // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
     const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-    const run = spawnSync(python, runtimeArgs(deployment, args, contextDir), { stdio: "inherit", env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir } });
-    return run.status ?? 1;
+    return spawnSync(choosePython().command, runtimeArgs(deployment, args, contextDir), {
+      stdio,
+      encoding: "utf8",
+      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir },
+    });
   } finally {
     rmSync(contextDir, { recursive: true, force: true });
   }

@@ -1,0 +1,674 @@
+/**
+ * `npm run smoke`: state reading (local file, azurerm blob on Azurite, remote through terraform),
+ * the health wait and HTTP check against a local server answering like the function, the blob path
+ * against Azurite with the real storage SDK, and the Service Bus path through a test double.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { stringify } from "yaml";
+import { Deployment, loadDeployment } from "../config/load";
+import type { FunctionConfig } from "../config/schema";
+import {
+  LocalAnswer,
+  QueueMessage,
+  ServiceBusPort,
+  SmokeArgs,
+  SmokeInputError,
+  SmokeOptions,
+  SmokeServices,
+  blobNames,
+  compareAnswers,
+  formatReport,
+  invokeLocally,
+  parseSmokeArgs,
+  printable,
+  runSmoke,
+  smoke,
+} from "../scripts/smoke";
+import { listHostKeys } from "../scripts/smoke-azure";
+import { storageOptions } from "../scripts/smoke-state";
+import { Azurite, TestCredential, startAzurite } from "./support/azurite";
+import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+
+const STACK = "diabetes-dev";
+const APP_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-diabetes-dev/providers/Microsoft.Web/sites/func-diabetes-dev-abc123";
+const KEY = "test-function-key";
+const ANSWER = "[207.9, 182.7]";
+const work = scratch();
+let azurite: Azurite;
+let deployment: Deployment;
+const credential = new TestCredential();
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  deployment = writeDeployment("default", defaultConfig());
+}, 90_000);
+
+afterAll(async () => {
+  await azurite?.stop();
+  work.cleanup();
+});
+
+function writeDeployment(name: string, c: Json): Deployment {
+  const dir = join(work.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "mlfunc.yaml"), stringify(c));
+  return loadDeployment(join(dir, "mlfunc.yaml"));
+}
+
+/** A state file as Terraform writes it, with these outputs and the function app resource. */
+function writeState(root: string, outputs: Json, resources: Json[] = [{ type: "azurerm_linux_function_app", name: "app", instances: [{ attributes: { id: APP_ID, name: "func-diabetes-dev-abc123" } }] }]): void {
+  mkdirSync(root, { recursive: true });
+  const state = { version: 4, terraform_version: "1.9.0", outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { value: v, type: "string" }])), resources };
+  writeFileSync(join(root, `terraform.${STACK}.tfstate`), JSON.stringify(state));
+}
+
+function outputs(base: string): Json {
+  return {
+    function_app_name: "func-diabetes-dev-abc123",
+    function_app_hostname: "func-diabetes-dev-abc123.azurewebsites.net",
+    http_endpoints: { predict: `${base}/api/predict` },
+    trigger_storage_account: "stdiabetesdevdabc123",
+    trigger_containers: ["input", "output"],
+    service_bus_namespace: "sb-diabetes-dev-abc123",
+    service_bus_queues: ["inqueue", "outqueue"],
+  };
+}
+
+const args = (over: Partial<SmokeArgs> = {}): SmokeArgs => ({ stack: STACK, functions: [], timeoutSeconds: 5, json: false, ...over });
+
+/** Answers like the deployed HTTP function: health on GET, the answer on POST, 401 without the key. */
+class FakeFunction {
+  server: Server;
+  requests: { method: string; url: string; key?: string; body: string }[] = [];
+  unhealthyGets = 0;
+  answer = ANSWER;
+  status = 200;
+  healthy = true;
+
+  constructor() {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        const key = req.headers["x-functions-key"];
+        this.requests.push({ method: req.method ?? "", url: req.url ?? "", key: typeof key === "string" ? key : undefined, body });
+        if (key !== KEY) return void res.writeHead(401).end();
+        if (req.method === "GET") {
+          if (!this.healthy || this.unhealthyGets-- > 0) return void res.writeHead(503, { "Content-Type": "text/html" }).end("<h1>Service Unavailable</h1>\n");
+          return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok", function: "predict", scoringScript: "score.py" }));
+        }
+        res.writeHead(this.status, { "Content-Type": "application/json" }).end(this.answer);
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+    const address = this.server.address();
+    return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+/** An in-memory Service Bus; `onSend` plays the function app. */
+class FakeBus implements ServiceBusPort {
+  private seq = 100n;
+  readonly queues = new Map<string, QueueMessage[]>();
+  readonly deadLetters = new Map<string, QueueMessage[]>();
+  readonly abandoned: string[] = [];
+  closed = false;
+  onSend: (queue: string, m: QueueMessage) => void = () => undefined;
+
+  list(queue: string, deadLetter = false): QueueMessage[] {
+    const map = deadLetter ? this.deadLetters : this.queues;
+    if (!map.has(queue)) map.set(queue, []);
+    return map.get(queue) ?? [];
+  }
+
+  enqueue(queue: string, body: string, messageId?: string, deadLetterReason?: string): QueueMessage {
+    const m: QueueMessage = { messageId, sequenceNumber: (this.seq++).toString(), enqueuedAt: new Date(), body, deadLetterReason };
+    this.list(queue, deadLetterReason !== undefined).push(m);
+    return m;
+  }
+
+  take(queue: string, messageId: string): QueueMessage | undefined {
+    const list = this.list(queue);
+    const i = list.findIndex((m) => m.messageId === messageId);
+    return i < 0 ? undefined : list.splice(i, 1)[0];
+  }
+
+  async send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void> {
+    const m = this.enqueue(queue, message.body.toString("utf8"), message.messageId);
+    this.onSend(queue, m);
+  }
+
+  async peek(queue: string, options: { from?: string; max: number; deadLetter?: boolean }): Promise<QueueMessage[]> {
+    const from = BigInt(options.from ?? "0");
+    return this.list(queue, options.deadLetter).filter((m) => BigInt(m.sequenceNumber) >= from).slice(0, options.max);
+  }
+
+  async remove(queue: string, sequenceNumber: string, options: { max: number; deadLetter?: boolean }): Promise<boolean> {
+    const list = this.list(queue, options.deadLetter);
+    const received = list.slice(0, options.max);
+    for (const m of received) if (m.sequenceNumber !== sequenceNumber) this.abandoned.push(m.sequenceNumber);
+    const i = received.findIndex((m) => m.sequenceNumber === sequenceNumber);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function services(bus: FakeBus = new FakeBus()): SmokeServices {
+  return {
+    credential: async () => credential,
+    serviceBus: async () => bus,
+    hostKeys: async (appId) => {
+      if (appId !== APP_ID) throw new Error(`unexpected app ${appId}`);
+      return { functionKey: KEY, masterKey: "master" };
+    },
+  };
+}
+
+const fixedLocal = (body = ANSWER) => (_d: Deployment, fn: FunctionConfig): LocalAnswer => (fn.trigger.type === "http" ? { status: 200, body } : { body });
+
+function options(root: string, over: Partial<SmokeOptions> = {}): SmokeOptions {
+  return { root, services: services(), pollMs: 20, localAnswer: fixedLocal(), stderr: () => undefined, blobEndpoint: azurite.endpoint, tlsCa: azurite.ca, ...over };
+}
+
+describe("arguments", () => {
+  test.each([
+    [[], "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [["a", "b"], "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [["a", "--timeout", "soon"], '--timeout must be a positive number of seconds, not "soon"'],
+    [["a", "--timeout", "0"], '--timeout must be a positive number of seconds, not "0"'],
+    [["a", "--input"], "--input needs a value; usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [["a", "--verbose"], 'unknown option "--verbose"; usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]'],
+  ])("%j is rejected", (argv, message) => {
+    expect(() => parseSmokeArgs(argv)).toThrow(new SmokeInputError(message));
+  });
+
+  test("repeatable --function, --timeout, --json", () => {
+    expect(parseSmokeArgs(["diabetes-dev", "--function", "predict", "--function", "predict-blob", "--timeout", "90", "--json", "--input", "x.json"])).toEqual({
+      stack: "diabetes-dev",
+      functions: ["predict", "predict-blob"],
+      timeoutSeconds: 90,
+      json: true,
+      input: "x.json",
+    });
+  });
+
+  test("an unknown stack or function is bad input", async () => {
+    const root = join(work.dir, "args");
+    await expect(runSmoke(args({ stack: "diabetes-test" }), deployment, options(root))).rejects.toThrow(
+      'no stack "diabetes-test" in mlfunc.yaml; the stacks are: diabetes-dev, diabetes-prod',
+    );
+    await expect(runSmoke(args({ functions: ["predict", "score"] }), deployment, options(root))).rejects.toThrow(
+      'no function "score" in mlfunc.yaml; the functions are: predict, predict-blob, predict-queue',
+    );
+  });
+});
+
+describe("stack state", () => {
+  test("an undeployed stack (no local state file) is a clear error", async () => {
+    const root = join(work.dir, "undeployed");
+    mkdirSync(root, { recursive: true });
+    const error = await runSmoke(args(), deployment, options(root)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SmokeInputError);
+    expect((error as Error).message).toBe(`stack diabetes-dev is not deployed: no state file ${join(root, "terraform.diabetes-dev.tfstate")}; deploy it with npm run deploy -- diabetes-dev`);
+  });
+
+  test("a destroyed stack (state without resources) is not deployed", async () => {
+    const root = join(work.dir, "destroyed");
+    writeState(root, {}, []);
+    await expect(runSmoke(args(), deployment, options(root))).rejects.toThrow(/^stack diabetes-dev is not deployed: its state \(.*terraform\.diabetes-dev\.tfstate\) holds no resources; deploy it with npm run deploy -- diabetes-dev$/);
+  });
+
+  test("a missing output names the output, the function that needs it and the fix", async () => {
+    const root = join(work.dir, "missing-output");
+    const o = outputs("http://127.0.0.1:9");
+    delete o.trigger_storage_account;
+    writeState(root, o);
+    await expect(runSmoke(args({ functions: ["predict-blob"] }), deployment, options(root))).rejects.toThrow(
+      new SmokeInputError('the state of diabetes-dev has no output "trigger_storage_account", which predict-blob needs; deploy the current deployment file first: npm run deploy -- diabetes-dev'),
+    );
+  });
+
+  test("azurerm backend: the state blob is read with a bearer token (Azurite, HTTPS, OAuth)", async () => {
+    const service = new BlobServiceClient(azurite.endpoint("state"), credential, storageOptions(azurite.ca));
+    await service.getContainerClient("tfstate").createIfNotExists();
+    const c = defaultConfig();
+    c.state = { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "stdiabetesstate", container: "tfstate", keyPrefix: "ml/" };
+    const remote = writeDeployment("azurerm", c);
+    const root = join(work.dir, "azurerm-root");
+    mkdirSync(root, { recursive: true });
+    await expect(runSmoke(args(), remote, options(root))).rejects.toThrow(
+      new SmokeInputError("stack diabetes-dev is not deployed: no state blob ml/diabetes-dev.tfstate in container tfstate of storage account stdiabetesstate; deploy it with npm run deploy -- diabetes-dev"),
+    );
+    const o = outputs("http://127.0.0.1:9");
+    delete o.service_bus_queues;
+    const state = { version: 4, outputs: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { value: v }])), resources: [] };
+    const body = JSON.stringify(state);
+    await service.getContainerClient("tfstate").getBlockBlobClient("ml/diabetes-dev.tfstate").upload(body, Buffer.byteLength(body));
+    // Read from the blob: the outputs are there, so the next problem is the missing queue output.
+    await expect(runSmoke(args({ functions: ["predict-queue"] }), remote, options(root))).rejects.toThrow(
+      new SmokeInputError('the state of diabetes-dev has no output "service_bus_queues", which predict-queue needs; deploy the current deployment file first: npm run deploy -- diabetes-dev'),
+    );
+    expect(credential.scopes).toContain("https://storage.azure.com/.default");
+  });
+
+  test("remote backend: outputs come from terraform show -json in the stack folder", async () => {
+    const c = defaultConfig();
+    c.state = { backend: "remote", organization: "contoso" };
+    const remote = writeDeployment("remote", c);
+    const root = join(work.dir, "remote-root");
+    const stackDir = join(root, "cdktf.out", "stacks", STACK);
+    mkdirSync(stackDir, { recursive: true });
+    const show = { values: { outputs: { function_app_name: { value: "func-diabetes-dev-abc123" } }, root_module: { resources: [{ type: "azurerm_linux_function_app", values: { id: APP_ID } }] } } };
+    writeFileSync(join(root, "show.json"), JSON.stringify(show));
+    const terraform = join(root, "terraform");
+    writeFileSync(terraform, `#!/bin/sh\n[ "$1" = "-chdir=${stackDir}" ] && [ "$2" = show ] && [ "$3" = -json ] && exec cat "${join(root, "show.json")}"\necho "Error: bad arguments $*" >&2; exit 1\n`);
+    chmodSync(terraform, 0o755);
+    await expect(runSmoke(args(), remote, options(root, { terraform }))).rejects.toThrow(
+      new SmokeInputError('the state of diabetes-dev has no output "function_app_hostname", which the health check needs; deploy the current deployment file first: npm run deploy -- diabetes-dev'),
+    );
+  });
+});
+
+describe("health and HTTP", () => {
+  let fake: FakeFunction;
+  let base: string;
+  let root: string;
+
+  beforeEach(async () => {
+    fake = new FakeFunction();
+    base = await fake.start();
+    root = join(work.dir, `http-${Math.random().toString(36).slice(2)}`);
+    writeState(root, outputs(base));
+  });
+  afterEach(() => fake.stop());
+
+  test("waits for the health route, then the answer equals the local answer", async () => {
+    fake.unhealthyGets = 2;
+    const progress: string[] = [];
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { stderr: (l) => progress.push(l) }));
+    expect(report.exitCode).toBe(0);
+    expect(report.health).toMatchObject({ ok: true, url: `${base}/api/predict`, detail: "HTTP 200" });
+    expect(report.functions).toEqual([expect.objectContaining({ name: "predict", trigger: "http", ok: true, status: 200, detail: "HTTP 200, equal to the local answer" })]);
+    expect(progress[0]).toBe(`smoke: waiting for ${base}/api/predict to answer (up to 5 s; the first start after a deploy pulls the image)`);
+    expect(progress).toContainEqual(expect.stringMatching(/^smoke: {3}[\d.]+ s: HTTP 503: <h1>Service Unavailable<\/h1>\\n$/));
+    expect(progress[progress.length - 1]).toMatch(/^smoke: healthy after [\d.]+ s$/);
+    const post = fake.requests.find((r) => r.method === "POST");
+    expect(post).toEqual({ method: "POST", url: "/api/predict", key: KEY, body: readSample() });
+  });
+
+  test("a health timeout says so, and no function runs", async () => {
+    fake.healthy = false;
+    const progress: string[] = [];
+    const report = await runSmoke(args({ timeoutSeconds: 0.2 }), deployment, options(root, { stderr: (l) => progress.push(l) }));
+    expect(report.exitCode).toBe(1);
+    expect(report.health.detail).toBe("not healthy within 0.2 s; last answer: HTTP 503: <h1>Service Unavailable</h1>\\n");
+    expect(progress[progress.length - 1]).toMatch(/^smoke: not healthy after [\d.]+ s \(timeout\); last answer: HTTP 503/);
+    expect(report.functions.map((f) => [f.name, f.ok, f.detail])).toEqual([
+      ["predict", false, "not run: the app is not healthy"],
+      ["predict-blob", false, "not run: the app is not healthy"],
+      ["predict-queue", false, "not run: the app is not healthy"],
+    ]);
+    expect(fake.requests.some((r) => r.method === "POST")).toBe(false);
+  });
+
+  test("a wrong answer fails with the difference, the body and an App Insights query", async () => {
+    fake.answer = "[207.9, 190.1]";
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root));
+    expect(report.exitCode).toBe(1);
+    const [result] = report.functions;
+    expect(result).toMatchObject({ ok: false, status: 200, body: "[207.9, 190.1]", detail: "answer differs from the local answer: at $[1]: deployed 190.1, local 182.7" });
+    expect(result?.look).toMatch(
+      /^az monitor app-insights query --app appi-diabetes-dev -g rg-diabetes-dev --analytics-query 'union requests, traces, exceptions \| where timestamp > datetime\(\d{4}-\d\d-\d\dT[\d:.]+Z\) and operation_Name == "predict" \| order by timestamp asc/,
+    );
+    const text = formatReport(report);
+    expect(text).toContain("FAILED  predict ");
+    expect(text).toContain("        body: [207.9, 190.1]");
+    expect(text).toContain("1 of 1 functions failed");
+  });
+
+  test("a 500 points at the invocation id the body names", async () => {
+    fake.status = 500;
+    fake.answer = JSON.stringify({ error: { code: "RunFailed", message: "run() failed", invocationId: "1b4e28ba-2fa1-11d2-883f-0016d3cca427" } });
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root));
+    const [result] = report.functions;
+    expect(result).toMatchObject({ ok: false, status: 500, detail: "HTTP 500, locally HTTP 200" });
+    expect(result?.look).toContain('where tostring(customDimensions.InvocationId) == "1b4e28ba-2fa1-11d2-883f-0016d3cca427"');
+  });
+
+  test("the key is listed through Resource Manager with the caller's token", async () => {
+    const arm = createServer((req, res) => {
+      const ok = req.method === "POST" && req.url === `${APP_ID}/host/default/listkeys?api-version=2023-12-01` && /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(req.headers.authorization ?? "");
+      res.writeHead(ok ? 200 : 403, { "Content-Type": "application/json" }).end(ok ? JSON.stringify({ masterKey: "m", functionKeys: { default: "f" } }) : JSON.stringify({ error: { code: "AuthorizationFailed", message: "no" } }));
+    });
+    await new Promise<void>((r) => arm.listen(0, "127.0.0.1", r));
+    const address = arm.address();
+    const endpoint = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    try {
+      await expect(listHostKeys(endpoint, APP_ID, credential)).resolves.toEqual({ functionKey: "f", masterKey: "m" });
+      expect(credential.scopes).toContain(`${endpoint}/.default`);
+      await expect(listHostKeys(endpoint, `${APP_ID}x`, credential)).rejects.toMatchObject({ message: "AuthorizationFailed no", statusCode: 403 });
+    } finally {
+      await new Promise((r) => arm.close(r));
+    }
+  });
+
+  test("a sign-in problem stops before anything is sent", async () => {
+    const signedOut: SmokeServices = {
+      ...services(),
+      credential: async () => ({ getToken: async () => Promise.reject(new Error("DefaultAzureCredential: no credential in the chain worked\nmore")) }),
+    };
+    await expect(runSmoke(args({ functions: ["predict-blob"] }), deployment, options(root, { services: signedOut }))).rejects.toThrow(
+      new SmokeInputError(
+        "cannot get a token for https://storage.azure.com/.default: DefaultAzureCredential: no credential in the chain worked; sign in with az login, or set the AZURE_* variables of workload identity or a service principal",
+      ),
+    );
+    expect(fake.requests).toEqual([]);
+  });
+
+  test("Container Apps: the same outputs; the key comes from MLFUNC_FUNCTION_KEY, as no API lists it", async () => {
+    const aca = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-diabetes-dev/providers/Microsoft.App/containerApps/func-diabetes-dev-abc123";
+    writeState(root, outputs(base), [{ type: "azapi_resource", name: "app", instances: [{ attributes: { id: aca, name: "func-diabetes-dev-abc123" } }] }]);
+    await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root))).rejects.toThrow(
+      new SmokeInputError(
+        "predict needs a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n func-diabetes-dev-abc123 --key-type hostKey)",
+      ),
+    );
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root));
+      expect(report.exitCode).toBe(0);
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+  });
+
+  test("a key that cannot be listed is bad input naming the role", async () => {
+    const denied: SmokeServices = { ...services(), hostKeys: async () => Promise.reject(Object.assign(new Error("AuthorizationFailed"), { statusCode: 403 })) };
+    await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: denied }))).rejects.toThrow(
+      new SmokeInputError(
+        "cannot list the keys of func-diabetes-dev-abc123 (HTTP 403): AuthorizationFailed; the caller needs Microsoft.Web/sites/host/listkeys/action on the app (Website Contributor, or smokeTesters in the deployment file), or set MLFUNC_FUNCTION_KEY",
+      ),
+    );
+  });
+});
+
+function readSample(): string {
+  return require("node:fs").readFileSync(join(EXAMPLE, "sample.json"), "utf8") as string;
+}
+
+describe("blob (Azurite)", () => {
+  let fake: FakeFunction;
+  let root: string;
+  let storage: BlobServiceClient;
+
+  beforeAll(async () => {
+    fake = new FakeFunction();
+    root = join(work.dir, "blob");
+    writeState(root, outputs(await fake.start()));
+    storage = new BlobServiceClient(azurite.endpoint("x"), credential, storageOptions(azurite.ca));
+    for (const c of ["input", "output"]) await storage.getContainerClient(c).createIfNotExists();
+  });
+  afterAll(() => fake.stop());
+
+  async function names(container: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const b of storage.getContainerClient(container).listBlobsFlat()) out.push(b.name);
+    return out;
+  }
+
+  test("uploads smoke-<unique>.json, waits for the output the paths imply, compares, cleans up", async () => {
+    // Plays the blob trigger: input/<name>.json -> output/<name>_out.json.
+    let stop = false;
+    const seen: string[] = [];
+    const trigger = (async () => {
+      while (!stop) {
+        for (const name of await names("input")) {
+          if (seen.includes(name)) continue;
+          seen.push(name);
+          const body = ANSWER;
+          await storage.getContainerClient("output").getBlockBlobClient(name.replace(/\.json$/, "_out.json")).upload(body, body.length);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 30 }), deployment, options(root));
+      expect(report.functions).toEqual([expect.objectContaining({ name: "predict-blob", trigger: "blob", ok: true })]);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^smoke-[a-z0-9]+-[0-9a-f]{8}\.json$/);
+      expect(report.functions[0]?.detail).toBe(`output/${seen[0]?.replace(/\.json$/, "_out.json")} equal to the local answer`);
+      expect(report.exitCode).toBe(0);
+    } finally {
+      stop = true;
+      await trigger;
+    }
+    expect(await names("input")).toEqual([]);
+    expect(await names("output")).toEqual([]);
+  }, 60_000);
+
+  test("no output in time: the exact message, and the input blob is removed", async () => {
+    const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 0.3 }), deployment, options(root));
+    const [result] = report.functions;
+    expect(result?.ok).toBe(false);
+    expect(result?.detail).toMatch(
+      /^no output blob output\/smoke-[a-z0-9]+-[0-9a-f]{8}_out\.json within 0\.3 s after uploading input\/smoke-[a-z0-9]+-[0-9a-f]{8}\.json \(the polling blob trigger can take up to 10 minutes on an idle app\)$/,
+    );
+    expect(result?.look).toContain('operation_Name == "predict-blob"');
+    expect(report.exitCode).toBe(1);
+    expect(await names("input")).toEqual([]);
+  }, 30_000);
+
+  test("blob names fill every token of the input path", () => {
+    const t = { type: "blob" as const, inputPath: "in/{name}.{ext}", outputPath: "out/{ext}/{name}-result.json", dataType: "text" as const };
+    expect(blobNames(t, "smoke-x", "/tmp/req.json")).toEqual({ container: "in", input: "smoke-x.json", outputContainer: "out", output: "json/smoke-x-result.json", inputFile: "smoke-x.json" });
+  });
+});
+
+describe("Service Bus (test double)", () => {
+  let fake: FakeFunction;
+  let root: string;
+
+  beforeAll(async () => {
+    fake = new FakeFunction();
+    root = join(work.dir, "bus");
+    writeState(root, outputs(await fake.start()));
+  });
+  afterAll(() => fake.stop());
+
+  test("sends a message with a unique id and takes the matching result off the output queue", async () => {
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) =>
+      setTimeout(() => {
+        bus.take(queue, m.messageId ?? "");
+        bus.enqueue("outqueue", "[0.5]"); // another sender's result, not equal: passed over
+        bus.enqueue("outqueue", ANSWER);
+      }, 30);
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions).toEqual([expect.objectContaining({ name: "predict-queue", ok: true, detail: "result in outqueue equal to the local answer" })]);
+    expect(report.functions[0]?.leftover).toBe("the result (sequence 102) in outqueue, behind messages this test did not send");
+    expect(bus.list("outqueue").map((m) => m.body)).toEqual(["[0.5]", ANSWER]);
+    expect(bus.abandoned).toEqual([]);
+    expect(bus.closed).toBe(true);
+  });
+
+  test("a result at the head of the output queue is taken off it", async () => {
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) =>
+      setTimeout(() => {
+        bus.take(queue, m.messageId ?? "");
+        bus.enqueue("outqueue", "[207.90000001, 182.7]");
+      }, 30);
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({ ok: true });
+    expect(report.functions[0]?.leftover).toBeUndefined();
+    expect(bus.list("outqueue")).toEqual([]);
+  });
+
+  test("without an output queue, consumption is the check", async () => {
+    const c = defaultConfig();
+    c.functions = [{ name: "predict", trigger: { type: "http" } }, { name: "score-queue", trigger: { type: "serviceBus", queue: "inqueue" } }];
+    const d = writeDeployment("no-output-queue", c);
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) => setTimeout(() => bus.take(queue, m.messageId ?? ""), 30);
+    const r = join(work.dir, "bus-no-output");
+    writeState(r, { ...outputs((await fakeBase(fake)) ?? ""), service_bus_queues: ["inqueue"] });
+    const report = await runSmoke(args({ functions: ["score-queue"] }), d, options(r, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({ ok: true, detail: "consumed from inqueue (no output queue to compare)" });
+  });
+
+  test("a dead-lettered message fails with the reason and is removed from the dead-letter queue", async () => {
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) =>
+      setTimeout(() => {
+        bus.take(queue, m.messageId ?? "");
+        bus.enqueue(queue, m.body, m.messageId, "MaxDeliveryCountExceeded: Message could not be consumed after 10 delivery attempts.");
+      }, 30);
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({
+      ok: false,
+      detail: "the message was dead-lettered from inqueue: MaxDeliveryCountExceeded: Message could not be consumed after 10 delivery attempts.",
+    });
+    expect(bus.list("inqueue", true)).toEqual([]);
+  });
+
+  test("a wrong answer on the output queue: the exact message, and the result is left alone", async () => {
+    const bus = new FakeBus();
+    bus.onSend = (queue, m) =>
+      setTimeout(() => {
+        bus.take(queue, m.messageId ?? "");
+        bus.enqueue("outqueue", "[207.9, 150]");
+      }, 30);
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.exitCode).toBe(1);
+    expect(report.functions[0]?.detail).toBe(
+      "no result in outqueue equals the local answer; the first one after the test message (sequence 101, left in the queue) differs at $[1]: deployed 150, local 182.7",
+    );
+    expect(bus.list("outqueue")).toHaveLength(1);
+  });
+
+  test("a message nobody consumes: the exact time-out message, and the message is taken back", async () => {
+    const bus = new FakeBus();
+    const report = await runSmoke(args({ functions: ["predict-queue"], timeoutSeconds: 0.2 }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({ ok: false, detail: "the message was not consumed from inqueue within 0.2 s" });
+    expect(report.functions[0]?.leftover).toBeUndefined();
+    expect(bus.list("inqueue")).toEqual([]);
+  });
+
+  test("a refused send fails the function with the role to ask for", async () => {
+    const bus = new FakeBus();
+    bus.send = async () => Promise.reject(Object.assign(new Error("Unauthorized access. 'Send' claim(s) are required to perform this operation.\nTrackingId: x"), { code: "UnauthorizedAccess" }));
+    const report = await runSmoke(args({ functions: ["predict-queue"] }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]).toMatchObject({
+      ok: false,
+      detail:
+        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in the README (smoke.testers grants them)",
+    });
+    expect(report.exitCode).toBe(1);
+  });
+
+  test("a message stuck behind others is reported as left over, not taken with the others", async () => {
+    const bus = new FakeBus();
+    bus.enqueue("inqueue", "{}", "someone-else");
+    const report = await runSmoke(args({ functions: ["predict-queue"], timeoutSeconds: 0.2 }), deployment, options(root, { services: services(bus) }));
+    expect(report.functions[0]?.leftover).toMatch(/^message smoke-[a-z0-9]+-[0-9a-f]{8}-predict-queue in inqueue, locked by the app or behind messages this test did not send$/);
+    expect(bus.list("inqueue").map((m) => m.messageId)).toContain("someone-else");
+    expect(bus.abandoned).toEqual([]);
+  });
+});
+
+async function fakeBase(fake: FakeFunction): Promise<string | undefined> {
+  const address = fake.server.address();
+  return typeof address === "object" && address ? `http://127.0.0.1:${address.port}` : undefined;
+}
+
+describe("answers", () => {
+  test.each([
+    ["[1.0, 2.0]", "[1, 2]", undefined],
+    ["[182.70000001]", "[182.7]", undefined],
+    ["[182.71]", "[182.7]", "at $[0]: deployed 182.71, local 182.7"],
+    ['{"a": [1, {"b": 2}]}', '{"a": [1, {"b": 3}]}', "at $.a[1].b: deployed 2, local 3"],
+    ["[1]", "[1, 2]", "at $: deployed has 1 items, local 2"],
+    ['{"a": 1}', '{"a": 1, "b": 2}', 'at $: deployed lacks "b"'],
+    ["not json", "not json", undefined],
+    ["plain", "other", "deployed plain, local other"],
+  ])("%s vs %s", (deployed, local, diff) => {
+    expect(compareAnswers(deployed, local)).toBe(diff);
+  });
+
+  test("remote text is escaped for the terminal and cut", () => {
+    expect(printable("a\u001b[31mred\nb")).toBe("a\\u001b[31mred\\nb");
+    expect(printable("x".repeat(10), 4)).toBe("xxxx… (6 more characters)");
+  });
+
+  test("the local answers come from npm run invoke's code path (real Python)", () => {
+    process.env.MLFUNC_PYTHON ??= "/usr/bin/python3";
+    const sample = join(EXAMPLE, "sample.json");
+    const http = invokeLocally(deployment, deployment.functions[0] as FunctionConfig, sample);
+    expect(http.status).toBe(200);
+    const values = JSON.parse(http.body) as number[];
+    expect(values).toHaveLength(2);
+    const blob = deployment.functions[1] as FunctionConfig;
+    const names = blobNames(blob.trigger as Extract<FunctionConfig["trigger"], { type: "blob" }>, "smoke-abc", sample);
+    const fromBlob = invokeLocally(deployment, blob, sample, names.inputFile);
+    expect(compareAnswers(fromBlob.body, http.body)).toBeUndefined();
+    const fromQueue = invokeLocally(deployment, deployment.functions[2] as FunctionConfig, sample);
+    expect(compareAnswers(fromQueue.body, http.body)).toBeUndefined();
+  }, 60_000);
+});
+
+describe("the command", () => {
+  function capture(): { out: () => string; err: () => string; restore: () => void } {
+    let out = "";
+    let err = "";
+    const o = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+    const e = jest.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
+    return { out: () => out, err: () => err, restore: () => (o.mockRestore(), e.mockRestore()) };
+  }
+
+  test("exit 2 with one line on stderr for an undeployed stack; --json also reports it on stdout", async () => {
+    const root = join(work.dir, "cli-undeployed");
+    mkdirSync(root, { recursive: true });
+    process.env.MLFUNC_CONFIG = deployment.file;
+    const io = capture();
+    try {
+      expect(await smoke(["diabetes-dev", "--json"], options(root))).toBe(2);
+    } finally {
+      io.restore();
+      delete process.env.MLFUNC_CONFIG;
+    }
+    const message = `smoke: stack diabetes-dev is not deployed: no state file ${join(root, "terraform.diabetes-dev.tfstate")}; deploy it with npm run deploy -- diabetes-dev`;
+    expect(io.err()).toBe(`${message}\n`);
+    expect(JSON.parse(io.out())).toEqual({ error: message, exitCode: 2 });
+  });
+
+  test("exit 0 and the text report when every function answers like the local run", async () => {
+    const fake = new FakeFunction();
+    const root = join(work.dir, "cli-ok");
+    writeState(root, outputs(await fake.start()));
+    process.env.MLFUNC_CONFIG = deployment.file;
+    const io = capture();
+    try {
+      expect(await smoke(["diabetes-dev", "--function", "predict"], options(root))).toBe(0);
+    } finally {
+      io.restore();
+      delete process.env.MLFUNC_CONFIG;
+      await fake.stop();
+    }
+    expect(io.out()).toMatch(/^smoke diabetes-dev: health ok \(http:\/\/127\.0\.0\.1:\d+\/api\/predict, [\d.]+ s\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/);
+  });
+});

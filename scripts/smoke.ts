@@ -1,0 +1,813 @@
+/**
+ * `npm run smoke -- <stack> [--input <file>] [--function <name>…] [--timeout <s>] [--json]`: proves a
+ * deployed stack serves the model. Reads the stack's outputs from its Terraform state, waits for the
+ * app to answer, sends the input through every function (HTTP, blob, Service Bus) and compares each
+ * answer with what `npm run invoke` gives locally for the same build context.
+ *
+ * The Azure SDKs load only here, and only when a function needs them (scripts/smoke-azure.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, extname, join } from "node:path";
+import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
+import { DeploymentError } from "../config/problems";
+import { parseBlobPath } from "../config/rules";
+import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
+import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
+import { choosePython } from "./python";
+import {
+  SmokeInputError,
+  StackState,
+  TokenCredential,
+  defaultBlobEndpoint,
+  functionAppId,
+  isString,
+  isStringList,
+  isStringMap,
+  readStackState,
+  requireOutput,
+  statusOf,
+  storageOptions,
+} from "./smoke-state";
+
+export { SmokeInputError } from "./smoke-state";
+
+const USAGE = "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]";
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+export interface SmokeArgs {
+  readonly stack: string;
+  readonly input?: string;
+  /** Functions to test. @default every function of the deployment file */
+  readonly functions: readonly string[];
+  /** Seconds to wait for the app to become healthy, then for each function's answer. */
+  readonly timeoutSeconds: number;
+  readonly json: boolean;
+}
+
+export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
+  const positional: string[] = [];
+  const functions: string[] = [];
+  let input: string | undefined;
+  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--json") json = true;
+    else if (arg === "--input" || arg === "--function" || arg === "--timeout") {
+      const value = argv[++i];
+      if (value === undefined) throw new SmokeInputError(`${arg} needs a value; ${USAGE}`);
+      if (arg === "--input") input = value;
+      else if (arg === "--function") functions.push(value);
+      else {
+        timeoutSeconds = Number(value);
+        if (!/^\d+(\.\d+)?$/.test(value) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${value}"`);
+      }
+    } else if (arg.startsWith("--")) throw new SmokeInputError(`unknown option "${arg}"; ${USAGE}`);
+    else positional.push(arg);
+  }
+  if (positional.length !== 1) throw new SmokeInputError(USAGE);
+  return { stack: positional[0] ?? "", input, functions, timeoutSeconds, json };
+}
+
+/** A message as Service Bus holds it; sequence numbers are 64-bit, so kept as decimal strings. */
+export interface QueueMessage {
+  readonly messageId?: string;
+  readonly sequenceNumber: string;
+  readonly enqueuedAt?: Date;
+  readonly body: string;
+  readonly deadLetterReason?: string;
+}
+
+/** The few Service Bus operations the smoke test uses; scripts/smoke-azure.ts implements them with the SDK. */
+export interface ServiceBusPort {
+  send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void>;
+  /** Browses without locking, oldest first, from sequence number `from` (inclusive). */
+  peek(queue: string, options: { from?: string; max: number; deadLetter?: boolean }): Promise<QueueMessage[]>;
+  /** Receives up to `max` messages (peek-lock), completes the one with `sequenceNumber` and abandons any other. */
+  remove(queue: string, sequenceNumber: string, options: { max: number; deadLetter?: boolean }): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What the smoke test reaches Azure with; tests replace parts of it. */
+export interface SmokeServices {
+  /** The standard chain by default: environment, workload identity, managed identity, Azure CLI. */
+  credential(): Promise<TokenCredential>;
+  serviceBus(fullyQualifiedNamespace: string, credential: TokenCredential): Promise<ServiceBusPort>;
+  /** The app's host keys, listed through Azure Resource Manager with the caller's identity. */
+  hostKeys(appId: string, credential: TokenCredential): Promise<{ functionKey?: string; masterKey?: string }>;
+}
+
+/** The local answer of one function for the smoke input, from `npm run invoke`'s code path. */
+export interface LocalAnswer {
+  /** HTTP status; undefined for blob and Service Bus. */
+  readonly status?: number;
+  readonly body: string;
+}
+
+export interface SmokeOptions {
+  /** Project root: local state and cdktf.out live here. @default the current directory */
+  readonly root?: string;
+  readonly services?: SmokeServices;
+  /** @default https://<account>.blob.core.windows.net */
+  readonly blobEndpoint?: (account: string) => string;
+  /** Extra trusted CA (PEM) for storage endpoints. */
+  readonly tlsCa?: string;
+  readonly terraform?: string;
+  /** Pause between polls. @default 5000 */
+  readonly pollMs?: number;
+  readonly localAnswer?: (deployment: Deployment, fn: FunctionConfig, inputFile: string, blobName?: string) => LocalAnswer;
+  readonly stderr?: (line: string) => void;
+}
+
+export interface FunctionResult {
+  readonly name: string;
+  readonly trigger: FunctionConfig["trigger"]["type"];
+  readonly ok: boolean;
+  readonly latencyMs?: number;
+  /** What was checked, or what went wrong. */
+  readonly detail: string;
+  readonly status?: number;
+  readonly body?: string;
+  /** Where to look on failure: an Application Insights query. */
+  readonly look?: string;
+  /** What could not be cleaned up, if anything. */
+  readonly leftover?: string;
+}
+
+export interface SmokeReport {
+  readonly stack: string;
+  readonly health: { readonly ok: boolean; readonly url: string; readonly seconds: number; readonly detail: string };
+  readonly functions: readonly FunctionResult[];
+  readonly exitCode: 0 | 1;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the smoke test. Throws SmokeInputError (exit 2) for bad input or an undeployed stack. */
+export async function runSmoke(args: SmokeArgs, deployment: Deployment, options: SmokeOptions = {}): Promise<SmokeReport> {
+  const log = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const pollMs = options.pollMs ?? 5000;
+  const env = deployment.environments.find((e) => e.stackName === args.stack);
+  if (!env) throw new SmokeInputError(`no stack "${args.stack}" in ${basename(deployment.file)}; the stacks are: ${deployment.environments.map((e) => e.stackName).join(", ")}`);
+  const unknown = args.functions.filter((n) => !deployment.functions.some((f) => f.name === n));
+  if (unknown.length > 0) {
+    throw new SmokeInputError(`no function ${unknown.map((n) => `"${n}"`).join(", ")} in ${basename(deployment.file)}; the functions are: ${deployment.functions.map((f) => f.name).join(", ")}`);
+  }
+  const selected = args.functions.length === 0 ? deployment.functions : deployment.functions.filter((f) => args.functions.includes(f.name));
+  const input = args.input ?? deployment.smokeRequest ?? shippedSample(deployment);
+  if (input === undefined) {
+    throw new SmokeInputError(`no input: pass --input <file>, set smoke.request in ${basename(deployment.file)}, or ship the model's example request as sample.json beside the scoring script`);
+  }
+  if (!existsSync(input) || !statSync(input).isFile()) throw new SmokeInputError(`input file "${input}" does not exist`);
+  const payload = readFileSync(input);
+
+  const services = options.services ?? (await import("./smoke-azure")).azureServices();
+  let credential: TokenCredential | undefined;
+  const getCredential = async () => (credential ??= await services.credential());
+  const root = options.root ?? process.cwd();
+  const state = await readStackState(args.stack, deployment.state, {
+    root,
+    credential: getCredential,
+    blobEndpoint: options.blobEndpoint,
+    tlsCa: options.tlsCa,
+    terraform: options.terraform,
+  });
+  const outputs = stackOutputs(state, args.stack, deployment.functions, selected);
+
+  // Local answers first: a script that fails here would fail there, and nothing is created yet.
+  const localAnswer = options.localAnswer ?? invokeLocally;
+  const uniqueId = `smoke-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  const plans = selected.map((fn) => {
+    const blobName = fn.trigger.type === "blob" ? blobNames(fn.trigger, uniqueId, input) : undefined;
+    return { fn, blobName, expected: localAnswer(deployment, fn, input, blobName?.inputFile) };
+  });
+
+  // Tokens before the wait: a sign-in problem shows now, and a short-lived federated token (CI) is
+  // exchanged while it is still valid; the SDKs reuse the cached access tokens later.
+  const scopes = [
+    ...(selected.some((f) => f.trigger.type === "blob") ? ["https://storage.azure.com/.default"] : []),
+    ...(selected.some((f) => f.trigger.type === "serviceBus") ? ["https://servicebus.azure.net/.default"] : []),
+  ];
+  for (const scope of scopes) {
+    try {
+      await (await getCredential()).getToken(scope);
+    } catch (e) {
+      throw new SmokeInputError(
+        `cannot get a token for ${scope}: ${printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
+      );
+    }
+  }
+  const keys = await functionKeys(deployment.functions, outputs, state, args.stack, services, getCredential);
+  const timeoutMs = args.timeoutSeconds * 1000;
+  const health = await waitHealthy(outputs, deployment.functions, keys, timeoutMs, pollMs, log);
+  const look = (fn: FunctionConfig, started: Date, invocationId?: string) => insightsQuery(env, fn, started, invocationId);
+  const results: FunctionResult[] = [];
+  if (!health.ok) {
+    for (const { fn } of plans) results.push({ name: fn.name, trigger: fn.trigger.type, ok: false, detail: "not run: the app is not healthy" });
+  } else {
+    let bus: Promise<ServiceBusPort> | undefined;
+    const getBus = async () => (bus ??= services.serviceBus(`${outputs.serviceBusNamespace}.servicebus.windows.net`, await getCredential()));
+    try {
+      const runs = plans.map(async ({ fn, blobName, expected }): Promise<FunctionResult> => {
+        const t = fn.trigger;
+        try {
+          if (t.type === "http") return await checkHttp(fn, outputs.httpEndpoints[fn.name] ?? "", keys.get(fn.name), payload, expected, timeoutMs, look);
+          if (t.type === "blob") {
+            const container = await blobContainerClient(outputs.triggerStorageAccount ?? "", await getCredential(), options);
+            return await checkBlob(fn, container, blobName ?? blobNames(t, uniqueId, input), payload, expected, timeoutMs, pollMs, look);
+          }
+          return await checkServiceBus(fn, t, await getBus(), `${uniqueId}-${fn.name}`, payload, expected, timeoutMs, pollMs, look);
+        } catch (e) {
+          return { name: fn.name, trigger: t.type, ok: false, detail: `error: ${printable(e instanceof Error ? e.message : String(e))}`, look: look(fn, new Date()) };
+        }
+      });
+      results.push(...(await Promise.all(runs)));
+    } finally {
+      if (bus) await bus.then((b) => b.close(), () => undefined);
+    }
+  }
+  return { stack: args.stack, health, functions: results, exitCode: health.ok && results.every((r) => r.ok) ? 0 : 1 };
+}
+
+/** The example request shipped with the model: sample.json beside the scoring script. */
+function shippedSample(deployment: Deployment): string | undefined {
+  const file = join(dirname(deployment.model.scoringScript), "sample.json");
+  return existsSync(file) ? file : undefined;
+}
+
+interface Outputs {
+  readonly hostname: string;
+  readonly httpEndpoints: Readonly<Record<string, string>>;
+  readonly functionAppName: string;
+  readonly triggerStorageAccount?: string;
+  readonly serviceBusNamespace?: string;
+}
+
+/** The outputs the selected functions need, by name (App Service and Container Apps stacks share them). */
+function stackOutputs(state: StackState, stack: string, all: readonly FunctionConfig[], selected: readonly FunctionConfig[]): Outputs {
+  const out = (name: string, neededBy: string) => requireOutput(state, stack, name, neededBy, isString, "a string");
+  const hostname = out("function_app_hostname", "the health check");
+  const functionAppName = out("function_app_name", "the health check");
+  const httpAll = all.filter((f) => f.trigger.type === "http");
+  const httpEndpoints = httpAll.length > 0 ? requireOutput(state, stack, "http_endpoints", httpAll[0]?.name ?? "", isStringMap, "a map of URLs") : {};
+  for (const f of httpAll) {
+    if (httpEndpoints[f.name] === undefined) {
+      throw new SmokeInputError(`output "http_endpoints" of ${stack} has no URL for ${f.name}; deploy the current deployment file first: npm run deploy -- ${stack}`);
+    }
+  }
+  const blob = selected.find((f) => f.trigger.type === "blob");
+  let triggerStorageAccount: string | undefined;
+  if (blob) {
+    triggerStorageAccount = out("trigger_storage_account", blob.name);
+    const containers = requireOutput(state, stack, "trigger_containers", blob.name, isStringList, "a list of container names");
+    for (const f of selected) {
+      if (f.trigger.type !== "blob") continue;
+      for (const path of [f.trigger.inputPath, f.trigger.outputPath]) {
+        const { container } = parseBlobPath(path);
+        if (!containers.includes(container)) {
+          throw new SmokeInputError(`the deployed stack ${stack} has no container "${container}" (needed by ${f.name}); deploy the current deployment file first: npm run deploy -- ${stack}`);
+        }
+      }
+    }
+  }
+  const bus = selected.find((f) => f.trigger.type === "serviceBus");
+  let serviceBusNamespace: string | undefined;
+  if (bus) {
+    serviceBusNamespace = out("service_bus_namespace", bus.name);
+    const queues = requireOutput(state, stack, "service_bus_queues", bus.name, isStringList, "a list of queue names");
+    for (const f of selected) {
+      if (f.trigger.type !== "serviceBus") continue;
+      for (const q of [f.trigger.queue, f.trigger.outputQueue]) {
+        if (q !== undefined && !queues.includes(q)) {
+          throw new SmokeInputError(`the deployed stack ${stack} has no queue "${q}" (needed by ${f.name}); deploy the current deployment file first: npm run deploy -- ${stack}`);
+        }
+      }
+    }
+  }
+  return { hostname, httpEndpoints, functionAppName, triggerStorageAccount, serviceBusNamespace };
+}
+
+/** The key each keyed HTTP function needs: MLFUNC_FUNCTION_KEY if set, else listed through ARM. */
+async function functionKeys(
+  all: readonly FunctionConfig[],
+  outputs: Outputs,
+  state: StackState,
+  stack: string,
+  services: SmokeServices,
+  credential: () => Promise<TokenCredential>,
+): Promise<Map<string, string>> {
+  const keyed = all.flatMap((f) => (f.trigger.type === "http" && f.trigger.authLevel !== "anonymous" ? [{ name: f.name, level: f.trigger.authLevel }] : []));
+  const keys = new Map<string, string>();
+  if (keyed.length === 0) return keys;
+  const fromEnv = process.env.MLFUNC_FUNCTION_KEY;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    for (const f of keyed) keys.set(f.name, fromEnv);
+    return keys;
+  }
+  const appId = functionAppId(state, outputs.functionAppName);
+  if (appId === undefined) throw new SmokeInputError(`the state of ${stack} holds no resource id for the function app ${outputs.functionAppName}; set MLFUNC_FUNCTION_KEY to a key of the app`);
+  if (/\/microsoft\.app\/containerapps\//i.test(appId)) {
+    throw new SmokeInputError(
+      `${keyed.map((f) => f.name).join(", ")} need${keyed.length === 1 ? "s" : ""} a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n ${outputs.functionAppName} --key-type hostKey)`,
+    );
+  }
+  let listed: { functionKey?: string; masterKey?: string };
+  try {
+    listed = await services.hostKeys(appId, await credential());
+  } catch (e) {
+    const status = statusOf(e);
+    throw new SmokeInputError(
+      `cannot list the keys of ${outputs.functionAppName}${status === undefined ? "" : ` (HTTP ${status})`}: ${printable(e instanceof Error ? e.message : String(e))}; the caller needs Microsoft.Web/sites/host/listkeys/action on the app (Website Contributor, or smokeTesters in the deployment file), or set MLFUNC_FUNCTION_KEY`,
+    );
+  }
+  for (const f of keyed) {
+    const key = f.level === "admin" ? listed.masterKey : (listed.functionKey ?? listed.masterKey);
+    if (key === undefined) throw new SmokeInputError(`the app ${outputs.functionAppName} returned no ${f.level === "admin" ? "master" : "function"} key for ${f.name}`);
+    keys.set(f.name, key);
+  }
+  return keys;
+}
+
+/** Polls the health route until it answers 200 or the timeout passes. Progress goes to stderr. */
+async function waitHealthy(
+  outputs: Outputs,
+  all: readonly FunctionConfig[],
+  keys: ReadonlyMap<string, string>,
+  timeoutMs: number,
+  pollMs: number,
+  log: (line: string) => void,
+): Promise<SmokeReport["health"]> {
+  // A GET on an HTTP function runs the script's init() (its health route); without one, the host's home page.
+  const http = all.find((f) => f.trigger.type === "http");
+  const url = http ? (outputs.httpEndpoints[http.name] ?? "") : `https://${outputs.hostname}/`;
+  const key = http ? keys.get(http.name) : undefined;
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+  log(`smoke: waiting for ${url} to answer (up to ${timeoutMs / 1000} s; the first start after a deploy pulls the image)`);
+  let last = "no answer yet";
+  let lastLogged = "";
+  for (;;) {
+    const remaining = timeoutMs - (Date.now() - started);
+    try {
+      // At least 2 s a request, so a slow answer near the deadline still counts.
+      const res = await fetch(url, { headers: key === undefined ? {} : { "x-functions-key": key }, signal: AbortSignal.timeout(Math.max(2000, Math.min(30_000, remaining))) });
+      const body = await res.text();
+      if (res.status === 200) {
+        log(`smoke: healthy after ${seconds()} s`);
+        return { ok: true, url, seconds: seconds(), detail: "HTTP 200" };
+      }
+      last = `HTTP ${res.status}${body.trim() === "" ? "" : `: ${printable(body, 200)}`}`;
+    } catch (e) {
+      last = isTimeout(e) ? "no answer within the request timeout" : printable(causeOf(e), 200);
+    }
+    if (Date.now() - started >= timeoutMs) {
+      log(`smoke: not healthy after ${seconds()} s (timeout); last answer: ${last}`);
+      return { ok: false, url, seconds: seconds(), detail: `not healthy within ${timeoutMs / 1000} s; last answer: ${last}` };
+    }
+    if (last !== lastLogged) log(`smoke:   ${seconds()} s: ${last}`);
+    lastLogged = last;
+    await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (Date.now() - started))));
+  }
+}
+
+/** AbortSignal.timeout() rejects with a DOMException named TimeoutError. */
+function isTimeout(e: unknown): boolean {
+  return typeof e === "object" && e !== null && "name" in e && e.name === "TimeoutError";
+}
+
+function causeOf(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : undefined;
+  return cause ?? (e instanceof Error ? e.message : String(e));
+}
+
+type Look = (fn: FunctionConfig, started: Date, invocationId?: string) => string;
+
+async function checkHttp(
+  fn: FunctionConfig,
+  url: string,
+  key: string | undefined,
+  payload: Buffer,
+  expected: LocalAnswer,
+  timeoutMs: number,
+  look: Look,
+): Promise<FunctionResult> {
+  const started = new Date();
+  const t0 = performance.now();
+  const base = { name: fn.name, trigger: "http" as const };
+  let res: Response;
+  let body: string;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(key === undefined ? {} : { "x-functions-key": key }) },
+      body: payload,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await res.text();
+  } catch (e) {
+    const timedOut = isTimeout(e);
+    const detail = timedOut ? `no answer from ${url} within ${timeoutMs / 1000} s` : `POST ${url} failed: ${printable(causeOf(e))}`;
+    return { ...base, ok: false, latencyMs: Math.round(performance.now() - t0), detail, look: look(fn, started) };
+  }
+  const latencyMs = Math.round(performance.now() - t0);
+  if (res.status !== expected.status) {
+    return { ...base, ok: false, latencyMs, status: res.status, body: printable(body), detail: `HTTP ${res.status}, locally HTTP ${expected.status}`, look: look(fn, started, invocationIdOf(body)) };
+  }
+  const diff = compareAnswers(body, expected.body);
+  if (diff !== undefined) return { ...base, ok: false, latencyMs, status: res.status, body: printable(body), detail: `answer differs from the local answer: ${diff}`, look: look(fn, started, invocationIdOf(body)) };
+  return { ...base, ok: true, latencyMs, status: res.status, detail: `HTTP ${res.status}, equal to the local answer` };
+}
+
+export interface BlobNames {
+  readonly container: string;
+  /** The input blob's name inside its container. */
+  readonly input: string;
+  readonly outputContainer: string;
+  readonly output: string;
+  /** The input's file name, for the local run (its name must match the input pattern). */
+  readonly inputFile: string;
+}
+
+const TOKEN = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
+
+/** `smoke-<unique>.<ext>` in the input path, and the output path its tokens imply. */
+export function blobNames(t: BlobTriggerConfig, uniqueId: string, inputFile: string): BlobNames {
+  const values = new Map<string, string>();
+  const ext = extname(inputFile).replace(/^\./, "") || "json";
+  const pattern = t.inputPath.slice(t.inputPath.indexOf("/") + 1);
+  for (const m of pattern.matchAll(TOKEN)) {
+    const token = (m[1] ?? "").toLowerCase();
+    if (values.has(token)) continue;
+    const end = (m.index ?? 0) + m[0].length;
+    // The first token names the blob; a token that ends the name after a dot is its extension.
+    const isExtension = pattern[(m.index ?? 0) - 1] === "." && end === pattern.length;
+    values.set(token, values.size === 0 ? uniqueId : isExtension ? ext : "smoke");
+  }
+  const fill = (p: string) => p.replace(TOKEN, (_, name: string) => values.get(name.toLowerCase()) ?? "smoke");
+  const input = fill(pattern);
+  const output = fill(t.outputPath);
+  const slash = output.indexOf("/");
+  return { container: parseBlobPath(t.inputPath).container, input, outputContainer: output.slice(0, slash), output: output.slice(slash + 1), inputFile: basename(input) };
+}
+
+interface ContainerAccess {
+  upload(container: string, name: string, body: Buffer): Promise<void>;
+  /** The blob's content, or undefined when it does not exist (yet). */
+  download(container: string, name: string): Promise<Buffer | undefined>;
+  delete(container: string, name: string): Promise<void>;
+}
+
+async function blobContainerClient(account: string, credential: TokenCredential, options: SmokeOptions): Promise<ContainerAccess> {
+  const { BlobServiceClient } = await import("@azure/storage-blob");
+  const endpoint = (options.blobEndpoint ?? defaultBlobEndpoint)(account);
+  const service = new BlobServiceClient(endpoint, credential, storageOptions(options.tlsCa));
+  const blob = (container: string, name: string) => service.getContainerClient(container).getBlockBlobClient(name);
+  return {
+    upload: async (container, name, body) => {
+      await blob(container, name).uploadData(body, { blobHTTPHeaders: { blobContentType: "application/json" } });
+    },
+    download: async (container, name) => {
+      try {
+        return await blob(container, name).downloadToBuffer();
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      }
+    },
+    delete: async (container, name) => {
+      await blob(container, name).deleteIfExists();
+    },
+  };
+}
+
+/** Runs a check, then its cleanup whatever happened; what the cleanup could not remove is reported. */
+async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<FunctionResult>, cleanup: () => Promise<string[]>): Promise<FunctionResult> {
+  const started = new Date();
+  let result: FunctionResult;
+  try {
+    result = await check();
+  } catch (e) {
+    const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
+    const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
+    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in the README (smoke.testers grants them)' : "";
+    result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
+  }
+  let leftovers: string[];
+  try {
+    leftovers = await cleanup();
+  } catch (e) {
+    leftovers = [`cleanup failed: ${printable(e instanceof Error ? e.message : String(e), 200)}`];
+  }
+  return leftovers.length === 0 ? result : { ...result, leftover: leftovers.join("; ") };
+}
+
+async function checkBlob(
+  fn: FunctionConfig,
+  storage: ContainerAccess,
+  names: BlobNames,
+  payload: Buffer,
+  expected: LocalAnswer,
+  timeoutMs: number,
+  pollMs: number,
+  look: Look,
+): Promise<FunctionResult> {
+  const base = { name: fn.name, trigger: "blob" as const };
+  const inputPath = `${names.container}/${names.input}`;
+  const outputPath = `${names.outputContainer}/${names.output}`;
+  const check = async (): Promise<FunctionResult> => {
+    const started = new Date();
+    const t0 = performance.now();
+    await storage.upload(names.container, names.input, payload);
+    for (;;) {
+      const out = await storage.download(names.outputContainer, names.output);
+      if (out !== undefined) {
+        const latencyMs = Math.round(performance.now() - t0);
+        const diff = compareAnswers(out.toString("utf8"), expected.body);
+        if (diff !== undefined) {
+          return { ...base, ok: false, latencyMs, body: printable(out.toString("utf8")), detail: `${outputPath} differs from the local answer: ${diff}`, look: look(fn, started) };
+        }
+        return { ...base, ok: true, latencyMs, detail: `${outputPath} equal to the local answer` };
+      }
+      if (performance.now() - t0 >= timeoutMs) {
+        return {
+          ...base,
+          ok: false,
+          latencyMs: Math.round(performance.now() - t0),
+          detail: `no output blob ${outputPath} within ${timeoutMs / 1000} s after uploading ${inputPath} (the polling blob trigger can take up to 10 minutes on an idle app)`,
+          look: look(fn, started),
+        };
+      }
+      await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
+    }
+  };
+  const cleanup = async () => {
+    const left: string[] = [];
+    for (const [container, name] of [[names.container, names.input], [names.outputContainer, names.output]] as const) {
+      try {
+        await storage.delete(container, name);
+      } catch (e) {
+        left.push(`${container}/${name} (${printable(e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e), 120)})`);
+      }
+    }
+    return left;
+  };
+  return withCleanup(fn, look, check, cleanup);
+}
+
+async function checkServiceBus(
+  fn: FunctionConfig,
+  t: ServiceBusTriggerConfig,
+  bus: ServiceBusPort,
+  messageId: string,
+  payload: Buffer,
+  expected: LocalAnswer,
+  timeoutMs: number,
+  pollMs: number,
+  look: Look,
+): Promise<FunctionResult> {
+  const base = { name: fn.name, trigger: "serviceBus" as const };
+  const started = new Date();
+  const t0 = performance.now();
+  const elapsed = () => Math.round(performance.now() - t0);
+  // The output binding cannot carry the message id over, so the result is the output message,
+  // enqueued after ours, whose body equals the local answer. Allow a minute of clock skew.
+  const since = started.getTime() - 60_000;
+  let sent = false;
+  let inputSeq: string | undefined;
+  let consumed = false;
+  let consumedAt = 0;
+  let outputCursor: string | undefined;
+  const candidates: QueueMessage[] = [];
+  let result: QueueMessage | undefined;
+  let dead: QueueMessage | undefined;
+  const findInput = async (deadLetter: boolean): Promise<QueueMessage | undefined> => {
+    const page = await bus.peek(t.queue, { from: deadLetter ? undefined : inputSeq, max: inputSeq === undefined || deadLetter ? 250 : 1, deadLetter });
+    return page.find((m) => m.messageId === messageId);
+  };
+  const check = async (): Promise<FunctionResult> => {
+    await bus.send(t.queue, { messageId, body: payload, contentType: "application/json" });
+    sent = true;
+    for (;;) {
+      if (!consumed) {
+        const pending = await findInput(false);
+        if (pending) inputSeq = pending.sequenceNumber;
+        else {
+          consumed = true;
+          consumedAt = performance.now();
+          dead = await findInput(true);
+          if (dead) {
+            return { ...base, ok: false, latencyMs: elapsed(), detail: `the message was dead-lettered from ${t.queue}: ${printable(dead.deadLetterReason ?? "no reason given")}`, look: look(fn, started) };
+          }
+          if (t.outputQueue === undefined) return { ...base, ok: true, latencyMs: elapsed(), detail: `consumed from ${t.queue} (no output queue to compare)` };
+        }
+      }
+      if (t.outputQueue !== undefined) {
+        const page = await bus.peek(t.outputQueue, { from: outputCursor, max: 100 });
+        for (const m of page) if (m.enqueuedAt === undefined || m.enqueuedAt.getTime() >= since) candidates.push(m);
+        const last = page[page.length - 1];
+        if (last) outputCursor = (BigInt(last.sequenceNumber) + 1n).toString();
+        const match = candidates.find((m) => compareAnswers(m.body, expected.body) === undefined);
+        if (match) {
+          result = match;
+          return { ...base, ok: true, latencyMs: elapsed(), detail: `result in ${t.outputQueue} equal to the local answer` };
+        }
+        // Consumed, a result arrived, none matches: the first is taken as this message's answer.
+        const first = candidates[0];
+        if (consumed && first && performance.now() - consumedAt >= Math.min(10_000, pollMs * 2)) {
+          return {
+            ...base,
+            ok: false,
+            latencyMs: elapsed(),
+            body: printable(first.body),
+            detail: `no result in ${t.outputQueue} equals the local answer; the first one after the test message (sequence ${first.sequenceNumber}, left in the queue) differs ${compareAnswers(first.body, expected.body) ?? ""}`,
+            look: look(fn, started),
+          };
+        }
+      }
+      if (performance.now() - t0 >= timeoutMs) {
+        const detail = consumed
+          ? `the message was consumed from ${t.queue} but no result reached ${t.outputQueue} within ${timeoutMs / 1000} s`
+          : `the message was not consumed from ${t.queue} within ${timeoutMs / 1000} s`;
+        return { ...base, ok: false, latencyMs: elapsed(), detail, look: look(fn, started) };
+      }
+      await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
+    }
+  };
+  // Only a message at the head of its queue is received, so no other sender's message is ever locked.
+  const takeIfHead = async (queue: string, sequenceNumber: string, deadLetter = false): Promise<boolean> => {
+    const [head] = await bus.peek(queue, { max: 1, deadLetter });
+    return head?.sequenceNumber === sequenceNumber && (await bus.remove(queue, sequenceNumber, { max: 1, deadLetter }));
+  };
+  const cleanup = async (): Promise<string[]> => {
+    const left: string[] = [];
+    const behind = "behind messages this test did not send";
+    if (result && t.outputQueue !== undefined && !(await takeIfHead(t.outputQueue, result.sequenceNumber))) {
+      left.push(`the result (sequence ${result.sequenceNumber}) in ${t.outputQueue}, ${behind}`);
+    }
+    if (dead && !(await takeIfHead(t.queue, dead.sequenceNumber, true))) left.push(`message ${messageId} in the dead-letter queue of ${t.queue}, ${behind}`);
+    if (sent && !consumed) {
+      // Not consumed yet: take it back unless the function holds it or it waits behind others.
+      const pending = await findInput(false);
+      if (pending && !(await takeIfHead(t.queue, pending.sequenceNumber))) left.push(`message ${messageId} in ${t.queue}, locked by the app or ${behind}`);
+    }
+    return left;
+  };
+  return withCleanup(fn, look, check, cleanup);
+}
+
+/** Equal JSON with numbers within a relative 1e-6 (absolute 1e-9 near zero); otherwise equal text. */
+export function compareAnswers(deployed: string, local: string): string | undefined {
+  let a: unknown;
+  let b: unknown;
+  try {
+    a = JSON.parse(deployed);
+    b = JSON.parse(local);
+  } catch {
+    return deployed.trim() === local.trim() ? undefined : `deployed ${printable(deployed, 120)}, local ${printable(local, 120)}`;
+  }
+  return diffJson(a, b, "$");
+}
+
+function diffJson(a: unknown, b: unknown, at: string): string | undefined {
+  const show = (v: unknown) => printable(JSON.stringify(v) ?? String(v), 80);
+  if (typeof a === "number" && typeof b === "number") {
+    return Math.abs(a - b) <= 1e-9 + 1e-6 * Math.max(Math.abs(a), Math.abs(b)) ? undefined : `at ${at}: deployed ${a}, local ${b}`;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `at ${at}: deployed has ${a.length} items, local ${b.length}`;
+    for (let i = 0; i < a.length; i++) {
+      const d = diffJson(a[i], b[i], `${at}[${i}]`);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) {
+      if (!(k in a)) return `at ${at}: deployed lacks "${printable(k, 40)}"`;
+      if (!(k in b)) return `at ${at}: deployed has extra "${printable(k, 40)}"`;
+      const d = diffJson(a[k], b[k], `${at}.${printable(k, 40)}`);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  return a === b ? undefined : `at ${at}: deployed ${show(a)}, local ${show(b)}`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function invocationIdOf(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const id = isObject(parsed) && isObject(parsed.error) ? parsed.error.invocationId : undefined;
+    return typeof id === "string" && /^[0-9a-fA-F-]{36}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Application Insights query that shows this function's invocations (or one invocation). */
+export function insightsQuery(env: EnvironmentDeployment, fn: FunctionConfig, started: Date, invocationId?: string): string {
+  const from = new Date(started.getTime() - 60_000).toISOString();
+  const filter = invocationId
+    ? `where tostring(customDimensions.InvocationId) == "${invocationId}"`
+    : `where timestamp > datetime(${from}) and operation_Name == "${fn.name}"`;
+  const kql = `union requests, traces, exceptions | ${filter} | order by timestamp asc | project timestamp, itemType, message, severityLevel, resultCode, outerMessage`;
+  return `az monitor app-insights query --app ${env.names.appInsights} -g ${env.names.resourceGroup} --analytics-query '${kql}'`;
+}
+
+/** Remote text for a terminal: control characters escaped, long text cut. */
+export function printable(text: string, max = 500): string {
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length - max} more characters)` : escaped;
+}
+
+/** `npm run invoke`'s code path, with the output captured: the local answer to compare with. */
+export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputFile: string, blobFile?: string): LocalAnswer {
+  const work = mkdtempSync(join(tmpdir(), "mlfunc-smoke-"));
+  try {
+    let input = inputFile;
+    if (blobFile !== undefined) {
+      // The blob trigger's tokens come from the file name, as they come from the blob's name.
+      input = join(work, blobFile);
+      copyFileSync(inputFile, input);
+    }
+    const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out") };
+    let shared: string;
+    try {
+      shared = contextFor(deployment, undefined);
+    } catch (e) {
+      if (e instanceof UsageError) throw new SmokeInputError(e.message);
+      throw e;
+    }
+    const run = runInContext(deployment, args, shared, "pipe");
+    if (run.error) throw new SmokeInputError(`cannot run Python "${choosePython().command}" for the local answer: install it with the model's requirements or set MLFUNC_PYTHON`);
+    const lines = run.stdout.split("\n");
+    if (run.status !== 0) {
+      const why = run.stderr.split("\n").filter((l) => l.startsWith("error:")).pop() ?? run.stderr.trim().split("\n").pop() ?? "";
+      throw new SmokeInputError(`the local run of ${fn.name} failed (exit ${run.status}), so there is nothing to compare with: ${printable(why, 300)}; try npm run invoke -- ${fn.name} ${inputFile}`);
+    }
+    switch (fn.trigger.type) {
+      case "http": {
+        const status = Number(/^HTTP (\d+)$/.exec(lines[0] ?? "")?.[1]);
+        return { status, body: lines.slice(1).join("\n").replace(/\n$/, "") };
+      }
+      case "blob":
+        return { body: readFileSync(lines[0] ?? "", "utf8") };
+      case "serviceBus":
+        return { body: lines.slice(1).join("\n").replace(/\n$/, "") };
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function formatReport(report: SmokeReport): string {
+  const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${report.health.url}, ${report.health.seconds} s)`];
+  if (!report.health.ok) rows.push(`  ${report.health.detail}`);
+  const width = Math.max(...report.functions.map((f) => f.name.length), 8);
+  for (const f of report.functions) {
+    const latency = f.latencyMs === undefined ? "-" : f.latencyMs >= 10_000 ? `${(f.latencyMs / 1000).toFixed(1)} s` : `${f.latencyMs} ms`;
+    rows.push(`${f.ok ? "ok    " : "FAILED"}  ${f.name.padEnd(width)}  ${f.trigger.padEnd(10)}  ${latency.padStart(8)}  ${f.detail}`);
+    if (!f.ok && f.status !== undefined) rows.push(`        status: HTTP ${f.status}`);
+    if (!f.ok && f.body !== undefined) rows.push(`        body: ${f.body}`);
+    if (f.leftover !== undefined) rows.push(`        not cleaned up: ${f.leftover}`);
+    if (!f.ok && f.look !== undefined) rows.push(`        look: ${f.look}`);
+  }
+  const failed = report.functions.filter((f) => !f.ok).length;
+  rows.push(failed === 0 && report.health.ok ? `all ${report.functions.length} functions ok` : `${failed} of ${report.functions.length} functions failed`);
+  return `${rows.join("\n")}\n`;
+}
+
+/** The command: exit 0 all ok, 1 a function failed, 2 bad input or not deployed. */
+export async function smoke(argv: readonly string[], options: SmokeOptions = {}): Promise<number> {
+  let args: SmokeArgs | undefined;
+  try {
+    args = parseSmokeArgs(argv);
+    const report = await runSmoke(args, loadDeployment(), options);
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    return report.exitCode;
+  } catch (e) {
+    if (e instanceof SmokeInputError || e instanceof DeploymentError) {
+      const message = e instanceof DeploymentError ? e.message : `smoke: ${e.message}`;
+      if (args?.json) process.stdout.write(`${JSON.stringify({ error: message, exitCode: 2 }, null, 2)}\n`);
+      process.stderr.write(`${message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  smoke(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}
