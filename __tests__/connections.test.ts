@@ -1,4 +1,9 @@
+import { App, TerraformStack } from "cdktf";
 import { Json, SynthResult, defaultConfig, devOnly, synth } from "./support/synth";
+import { IdentityConnections } from "../constructs/connections";
+import { ManagedIdentity } from "../constructs/identity";
+import { ResourceGroup } from "../constructs/resource-group";
+import { StorageAccount } from "../constructs/storage";
 
 const DEV = "diabetes-dev";
 const PROD = "diabetes-prod";
@@ -199,4 +204,14 @@ test("an http-only app has no data account, no Service Bus and no trigger settin
   expect(o.resources(DEV, "azurerm_servicebus_namespace")).toEqual({});
   const keys = Object.keys(o.only(DEV, "azurerm_linux_function_app").app_settings as Json);
   expect(keys.filter((k) => k.startsWith("MLFUNC_TRIGGER_"))).toEqual([]);
+});
+
+test("a blob trigger without the resource group for its role is a construct error that says so", () => {
+  const stack = new TerraformStack(new App({ stackTraces: false }), "s");
+  const resourceGroup = new ResourceGroup(stack, "rg", { name: "rg-x", location: "westeurope" });
+  const identity = new ManagedIdentity(stack, "id", { name: "id-x", resourceGroup });
+  const hostStorage = new StorageAccount(stack, "host", { name: "sthost", resourceGroup });
+  const dataStorage = new StorageAccount(stack, "data", { name: "stdata", resourceGroup, containers: ["input", "output"] });
+  const functions = [{ name: "b", trigger: { type: "blob" as const, inputPath: "input/{n}", outputPath: "output/{n}", dataType: "text" as const } }];
+  expect(() => new IdentityConnections(stack, "c", { identity, functions, hostStorage, dataStorage })).toThrow("IdentityConnections: resourceGroup is required for a blob trigger");
 });

@@ -55,6 +55,7 @@ export class IdentityConnections extends Construct {
   constructor(scope: Construct, id: string, props: IdentityConnectionsProps) {
     super(scope, id);
     const { identity, functions } = props;
+    const queueLengthScaling = props.queueLengthScaling ?? false;
     const identitySettings = (prefix: string) => ({ [`${prefix}__credential`]: "managedidentity", [`${prefix}__clientId`]: identity.clientId });
     const grants = new Map<string, { role: Role; scope: string }>();
     // One assignment per role and scope: Azure rejects a duplicate assignment.
@@ -102,7 +103,7 @@ export class IdentityConnections extends Construct {
       const bus = required(props.serviceBus, "serviceBus", "a Service Bus trigger");
       const triggerQueues = new Set(busFunctions.map((t) => t.queue));
       for (const queue of triggerQueues) {
-        if (props.queueLengthScaling ?? false) {
+        if (queueLengthScaling) {
           // Target-based scaling reads the queue's runtime properties (message count), which needs
           // the Manage right; without it the scale controller only peeks. Data Owner includes receive.
           grant(`owner-${idPart(queue)}`, "Azure Service Bus Data Owner", bus.queueId(queue));
@@ -112,7 +113,7 @@ export class IdentityConnections extends Construct {
       }
       for (const t of busFunctions) {
         // Data Owner on a queue already includes send.
-        const ownsQueue = (props.queueLengthScaling ?? false) && t.outputQueue !== undefined && triggerQueues.has(t.outputQueue);
+        const ownsQueue = queueLengthScaling && t.outputQueue !== undefined && triggerQueues.has(t.outputQueue);
         if (t.outputQueue !== undefined && !ownsQueue) grant(`sender-${idPart(t.outputQueue)}`, "Azure Service Bus Data Sender", bus.queueId(t.outputQueue));
       }
       settings = {
