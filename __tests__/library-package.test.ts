@@ -3,7 +3,7 @@
  * examples/library-app) with this checkout's node_modules as its peers, type checked against the
  * packed declarations and synthesized. Offline: nothing is fetched from a registry.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT, scratch, type Json } from "./support/synth";
@@ -42,6 +42,7 @@ describe("the packed package in a separate cdktf app", () => {
   let stack: Json;
   let loaded: Record<string, string[]>;
   let packedFiles: string[];
+  let noAllow: SpawnSyncReturns<string>;
 
   beforeAll(() => {
     buildLibrary();
@@ -57,8 +58,10 @@ describe("the packed package in a separate cdktf app", () => {
     }
     copyFileSync(join(APP, "main.ts"), join(app, "main.ts"));
     copyFileSync(join(APP, "tsconfig.json"), join(app, "tsconfig.json"));
-    const yaml = readFileSync(join(APP, "mlfunc.yaml"), "utf8").replaceAll("../diabetes/", `${join(ROOT, "examples", "diabetes")}/`);
+    // The model, script and the ship.allow entry that lets them in point at this checkout's example.
+    const yaml = readFileSync(join(APP, "mlfunc.yaml"), "utf8").replaceAll("../diabetes", join(ROOT, "examples", "diabetes"));
     writeFileSync(join(app, "mlfunc.yaml"), yaml);
+    writeFileSync(join(app, "no-allow.yaml"), yaml.replace(/^ship:\n(?: .*\n)+/m, ""));
     // Type checked against the packed .d.ts files, then compiled, as the app's owner would.
     run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app);
     // Records which copies of cdktf and constructs the app loaded.
@@ -66,6 +69,7 @@ describe("the packed package in a separate cdktf app", () => {
       join(work.dir, "copies.js"),
       `process.on("exit", () => { const m = {}; for (const f of Object.keys(require.cache)) { const x = /node_modules\\/(cdktf|constructs)\\/lib\\/index\\.js$/.exec(f); if (x) (m[x[1]] ??= []).push(f); } require("fs").writeFileSync(${JSON.stringify(join(work.dir, "copies.json"))}, JSON.stringify(m)); });`,
     );
+    noAllow = spawnSync(process.execPath, ["main.js"], { cwd: app, encoding: "utf8", env: { ...process.env, MLFUNC_CONFIG: "no-allow.yaml", CHECKPOINT_DISABLE: "1" } });
     run(process.execPath, ["-r", join(work.dir, "copies.js"), "main.js"], app);
     stack = JSON.parse(readFileSync(join(app, "cdktf.out", "stacks", "platform-scoring-dev", "cdk.tf.json"), "utf8")) as Json;
     loaded = JSON.parse(readFileSync(join(work.dir, "copies.json"), "utf8")) as Record<string, string[]>;
@@ -108,6 +112,22 @@ describe("the packed package in a separate cdktf app", () => {
       for (const r of Object.values(byId)) if ("tags" in r) expect([type, (r.tags as Json)["cost-center"]]).toEqual([type, "ml-platform-42"]);
     }
     expect((resources.azurerm_resource_group?.[rgId ?? ""] as Json).tags).toEqual(expect.objectContaining({ app: "platform-scoring", "managed-by": "mlfunc" }));
+  });
+
+  test("the model and script outside the app's folder ship only through the file's ship.allow entry", () => {
+    expect(readFileSync(join(app, "no-allow.yaml"), "utf8")).not.toContain("ship:");
+    expect(noAllow.status).toBe(1);
+    const outside = (field: string, file: string) =>
+      `${field} (line ${field === "model.path" ? 6 : 7}): "${join(ROOT, "examples", "diabetes", file)}" — resolves to ${join(ROOT, "examples", "diabetes", file)}, outside the project (${app}, the deployment file's folder), so it cannot ship`;
+    expect(noAllow.stderr).toContain("DeploymentError: no-allow.yaml: 2 problems");
+    expect(noAllow.stderr).toContain(outside("model.path", "sklearn_regression_model.pkl"));
+    expect(noAllow.stderr).toContain(outside("model.scoringScript", "score.py"));
+    // With the entry, the app's one image context holds them: the model byte for byte.
+    const contexts = readdirSync(join(app, ".mlfunc", "contexts"));
+    expect(contexts).toHaveLength(1);
+    const context = join(app, ".mlfunc", "contexts", contexts[0] ?? "");
+    expect(readFileSync(join(context, "model", "sklearn_regression_model.pkl"))).toEqual(readFileSync(join(ROOT, "examples", "diabetes", "sklearn_regression_model.pkl")));
+    expect(readFileSync(join(context, "scoring", "score.py"), "utf8")).toContain("def run(");
   });
 
   test("the README's library example is this app, word for word", () => {

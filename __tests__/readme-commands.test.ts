@@ -20,6 +20,10 @@ const NOT_HERE: Readonly<Record<string, string>> = {
   "npm run review -- --base v1.4.0": "needs a tag of that name; review-cli.test.ts covers --base <ref>",
   "npm run review": "builds the git base (origin/main or main) with tsc, about 10 s of CPU; review-cli.test.ts covers it",
   "npm run review -- --format json --out review.json --fail-on medium": "builds the git base like the line above; review-cli.test.ts covers --format, --out and --fail-on",
+  "npm run review -- --allow-delete 'diabetes-dev/azurerm_servicebus_queue.*'": "builds the git base like npm run review; review-base.test.ts covers --allow-delete",
+  "npm run smoke -- diabetes-dev": "needs a deployed stack in Azure; smoke.test.ts covers the checks against local stand-ins",
+  "npm run smoke -- diabetes-dev --function predict --timeout 120": "needs a deployed stack in Azure; smoke.test.ts covers --function and --timeout",
+  "npm run smoke -- diabetes-prod --input request.json --json": "needs a deployed stack in Azure; smoke.test.ts covers --input and --json",
 };
 
 /** The command part of each line of the README's sh blocks that runs an npm script. */
@@ -50,24 +54,34 @@ test("every README npm line is either run below or listed with its reason", () =
     "npm run invoke -- predict-blob examples/diabetes/sample.json --out out",
     "npm run invoke -- predict-queue examples/diabetes/sample.json",
     "npm run invoke -- predict --method GET",
+    "npm run --silent invoke -- predict --swagger > swagger.json",
   ]);
 });
 
 describe("README lines, run as written", () => {
-  afterAll(() => rmSync(join(ROOT, "out", "output", "sample_out.json"), { force: true }));
+  afterAll(() => {
+    rmSync(join(ROOT, "out", "output", "sample_out.json"), { force: true });
+    rmSync(join(ROOT, "swagger.json"), { force: true });
+  });
 
   test("npm ci && npm run synth (the synth half: npm ci would reinstall this checkout's node_modules)", () => {
     const r = sh("npm run synth");
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("synthesized diabetes-dev, diabetes-prod into cdktf.out\n");
+    expect(r.stderr).toContain("synthesized diabetes-dev, diabetes-prod, diabetes-canary into cdktf.out\n");
     // The npm script sets CHECKPOINT_DISABLE itself: no version check error without internet access.
     expect(r.stderr).not.toMatch(/checkpoint|ENOTFOUND/i);
   });
 
-  test.each(runnable.filter((c) => c.startsWith("npm run invoke")))("%s", (command) => {
+  test.each(runnable.filter((c) => /^npm run (--silent )?invoke/.test(c)))("%s", (command) => {
     const r = sh(command);
     expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
-    if (command.includes("predict-blob")) expect(existsSync(join(ROOT, "out", "output", "sample_out.json"))).toBe(true);
+    if (command.includes("--swagger")) {
+      // The file is the document alone (no npm banner): Swagger 2.0 for the health and scoring routes.
+      const doc = JSON.parse(readFileSync(join(ROOT, "swagger.json"), "utf8")) as { swagger: string; paths: Record<string, Record<string, unknown>> };
+      expect(doc.swagger).toBe("2.0");
+      expect(Object.keys(doc.paths).sort()).toEqual(["/api/predict", "/api/predict/swagger.json"]);
+      expect(Object.keys(doc.paths["/api/predict"] ?? {}).sort()).toEqual(["get", "post"]);
+    } else if (command.includes("predict-blob")) expect(existsSync(join(ROOT, "out", "output", "sample_out.json"))).toBe(true);
     else if (command.includes("predict-queue")) expect(r.stdout).toContain("outqueue");
     else expect(r.stdout).toContain("HTTP 200");
   });
