@@ -48,6 +48,31 @@ describe("azapi_resource in the offline diff", () => {
     expect(d?.changes.map((c) => c.path)).toEqual(["body.properties.template.containers[0].image"]);
   });
 
+  test("an image named by reference: a new tag at the end of the reference chain is a redeploy, the values shown", () => {
+    const withImage = (tag: string): JsonObject => {
+      const app = baseApp();
+      (((((app.body as JsonObject).properties as JsonObject).template as JsonObject).containers as JsonObject[])[0] as JsonObject).image = "${docker_registry_image.push.name}";
+      return {
+        resource: {
+          docker_image: { image: { name: `\${azurerm_container_registry.cr.login_server}/diabetes:${tag}` } },
+          docker_registry_image: { push: { name: "${docker_image.image.name}" } },
+          azapi_resource: { app },
+        },
+      };
+    };
+    const d = diffStack("s", withImage("aaaa"), withImage("bbbb")).resources.find((r) => r.address === "azapi_resource.app");
+    expect(d).toMatchObject({ kind: "changed", replace: false, redeploy: true });
+    expect(d?.changes).toEqual([
+      {
+        path: "body.properties.template.containers[0].image",
+        before: '"${azurerm_container_registry.cr.login_server}/diabetes:aaaa"',
+        after: '"${azurerm_container_registry.cr.login_server}/diabetes:bbbb"',
+      },
+    ]);
+    // The same tag on both sides: the app is not listed at all.
+    expect(diffStack("s", withImage("aaaa"), withImage("aaaa")).resources).toEqual([]);
+  });
+
   test("a scale change updates the app in place", () => {
     const d = diffOf((a) => {
       ((((a.body as JsonObject).properties as JsonObject).template as JsonObject).scale as JsonObject).maxReplicas = 20;

@@ -341,6 +341,54 @@ function propagateReplacements(diffs: ResourceDiff[], head: ReadonlyMap<string, 
   return [...byAddress.values()];
 }
 
+/** A whole `${type.name.attr}` reference replaced by that attribute's value, followed through a chain of references. */
+function resolveReference(value: unknown, resources: ReadonlyMap<string, Resource>, depth = 0): unknown {
+  const m = typeof value === "string" ? WHOLE_REFERENCE.exec(value) : null;
+  const next = m ? resources.get(m[1] ?? "")?.body[m[2] ?? ""] : undefined;
+  return next === undefined || depth > 8 ? value : resolveReference(next, resources, depth + 1);
+}
+
+/** `body.properties.template.containers[i].image` of a container app, by path. */
+function containerImages(r: Resource | undefined): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (r?.type !== "azapi_resource" || !isJsonObject(r.body.body)) return out;
+  const properties = r.body.body.properties;
+  const template = isJsonObject(properties) ? properties.template : undefined;
+  const containers = isJsonObject(template) ? template.containers : undefined;
+  if (!Array.isArray(containers)) return out;
+  containers.forEach((c, i) => {
+    if (isJsonObject(c) && c.image !== undefined) out.set(`body.properties.template.containers[${i}].image`, c.image);
+  });
+  return out;
+}
+
+/**
+ * A container app names its image by reference (`${docker_registry_image.push.name}`), so a new image
+ * tag leaves its JSON unchanged; Terraform still sends the new image. Each such reference is followed
+ * to the literal it ends in on both sides, and a difference there is a redeploy with the values shown.
+ */
+function followImageReferences(diffs: ResourceDiff[], head: ReadonlyMap<string, Resource>, base: ReadonlyMap<string, Resource>): ResourceDiff[] {
+  const byAddress = new Map(diffs.map((d) => [d.address, d]));
+  for (const r of head.values()) {
+    const current = byAddress.get(r.address);
+    if (current?.kind === "added" || current?.kind === "removed") continue;
+    const old = base.get(current?.previousAddress ?? r.address);
+    const before = containerImages(old);
+    const followed: AttributeChange[] = [];
+    for (const [p, now] of containerImages(r)) {
+      // A changed reference itself is already among the changes.
+      if (!old || current?.changes.some((c) => c.path === p) || JSON.stringify(before.get(p)) !== JSON.stringify(now)) continue;
+      const from = resolveReference(before.get(p), base);
+      const to = resolveReference(now, head);
+      if (JSON.stringify(from) !== JSON.stringify(to)) followed.push({ path: p, before: JSON.stringify(from), after: JSON.stringify(to) });
+    }
+    if (followed.length === 0) continue;
+    const entry: ResourceDiff = current ?? { address: r.address, type: r.type, kind: "changed", replace: false, replaceReasons: [], redeploy: false, changes: [] };
+    byAddress.set(r.address, { ...entry, redeploy: true, changes: [...entry.changes, ...followed] });
+  }
+  return [...byAddress.values()];
+}
+
 /** azapi resources name the ARM type they manage in `type` (`Microsoft.App/containerApps@2025-02-02-preview`). */
 function withArmType(d: ResourceDiff, r: Resource | undefined): ResourceDiff {
   if (!d.type.startsWith("azapi_") || typeof r?.body.type !== "string") return d;
@@ -405,7 +453,7 @@ export function diffStack(stack: string, baseDoc: JsonObject | undefined, headDo
       changes,
     });
   }
-  const all = propagateReplacements(diffs, head, base).map((d) => withArmType(d, head.get(d.address) ?? base.get(d.address)));
+  const all = propagateReplacements(followImageReferences(diffs, head, base), head, base).map((d) => withArmType(d, head.get(d.address) ?? base.get(d.address)));
   all.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || Number(b.replace) - Number(a.replace) || a.address.localeCompare(b.address));
 
   const status: StackDiff["status"] = !baseDoc ? "added" : !headDoc ? "removed" : all.length > 0 ? "changed" : "unchanged";
