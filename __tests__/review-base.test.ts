@@ -190,11 +190,11 @@ describe("review --base for an app kept in its own repository", () => {
     expect(review.notes).toContain('mlfunc.yaml itself is the same at "HEAD" as in the working tree.');
     expect(review.images).toHaveLength(1);
     // The Container Apps environment runs the same image as the App Service ones.
-    expect(review.images?.[0].stacks).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
+    expect(review.images?.[0]?.stacks).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
     // Each stack redeploys: the function apps by their image tag, the container app by the image its reference resolves to.
     const redeploys = review.diff?.map((s) => `${s.stack} ${s.resources.filter((r) => r.redeploy).map((r) => r.type).join(" ")}`);
     expect(redeploys).toEqual(["diabetes-canary azapi_resource", "diabetes-dev azurerm_linux_function_app", "diabetes-prod azurerm_linux_function_app"]);
-    const tag = review.images?.[0].afterHash.slice(0, 16) ?? "";
+    const tag = (review?.images?.[0]?.afterHash ?? "").slice(0, 16);
     const canaryImage = review.diff?.find((s) => s.stack === "diabetes-canary")?.resources.find((r) => r.redeploy)?.changes;
     expect(canaryImage).toEqual([expect.objectContaining({ path: "body.properties.template.containers[0].image", after: expect.stringContaining(`/diabetes:${tag}"`) })]);
     expect(review.images?.[0].files?.find((f) => f.path === "model/model.pkl")).toEqual({ path: "model/model.pkl", kind: "changed", beforeBytes: before, afterBytes: before + 2500 });
