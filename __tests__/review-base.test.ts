@@ -10,35 +10,13 @@ import { main, parseReviewArgs, runReview } from "../review/cli";
 import { formatBytes } from "../review/images";
 import { renderMarkdown, reviewExitCode, type JsonReport } from "../review/report";
 import { EXAMPLE, ROOT, scratch, type Json } from "./support/synth";
+import { type Run, captured } from "./support/capture";
 
 // Each case synthesizes the app twice; on a shared, busy machine that takes seconds.
 jest.setTimeout(120_000);
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(argv: readonly string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const stderr = jest.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
+/** Runs the review's `main` with stdout and stderr captured. */
+const run = (argv: readonly string[]): Promise<Run> => captured(() => main(argv));
 
 function git(cwd: string, ...args: string[]): string {
   const r = spawnSync("git", ["-c", "user.name=mlfunc-test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });

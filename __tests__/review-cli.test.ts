@@ -9,6 +9,7 @@ import { ReviewInputError } from "../review/errors";
 import { REPORT_MARKER, reviewExitCode, type JsonReport } from "../review/report";
 import type { PolicyFinding, Review } from "../review/types";
 import { appServiceOnly, defaultConfig, scratch, type Json } from "./support/synth";
+import { type Run, captured } from "./support/capture";
 
 // Each case synthesizes the app; on a shared, busy machine that takes seconds.
 jest.setTimeout(60_000);
@@ -124,32 +125,8 @@ describe("reviewExitCode", () => {
   });
 });
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `main` with stdout and stderr captured. */
-async function run(argv: readonly string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const stderr = jest.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
+/** Runs the review's `main` with stdout and stderr captured. */
+const run = (argv: readonly string[]): Promise<Run> => captured(() => main(argv));
 
 describe("main: exit codes and output", () => {
   let work: { dir: string; cleanup: () => void };

@@ -3,18 +3,10 @@
  * Without `depends_on`, Terraform may create the app first; the first revision then fails to pull
  * its image. An availability risk rather than an exposure, hence medium.
  */
-import type { JsonObject, PolicyRule } from "../types";
+import type { PolicyRule } from "../types";
+import { acrPullGrants } from "../acr-pull";
 import { AZAPI_RESOURCE, CONTAINER_APP_TYPE, azapiBody, isBodyResult, listAt } from "../container-app";
 import { wholeReference } from "../values";
-
-const ROLE_ASSIGNMENT = "azurerm_role_assignment";
-const ACR_PULL_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
-
-function isAcrPull(a: JsonObject): boolean {
-  const name = a.role_definition_name;
-  const id = a.role_definition_id;
-  return (typeof name === "string" && name.toLowerCase() === "acrpull") || (typeof id === "string" && id.toLowerCase().endsWith(ACR_PULL_ID));
-}
 
 export const rule: PolicyRule = {
   id: "MLF-ACA-005",
@@ -37,10 +29,7 @@ export const rule: PolicyRule = {
       const ref = typeof id === "string" ? wholeReference(id) : undefined;
       if (!ref?.endsWith(".id")) return { unresolved: `registries[].identity is ${JSON.stringify(id)}, not a reference to an identity's id in this stack` };
       const identity = ref.slice(0, -".id".length);
-      const grants = ctx
-        .resources(ROLE_ASSIGNMENT)
-        .filter((a) => isAcrPull(a.attrs) && typeof a.attrs.principal_id === "string" && a.attrs.principal_id.trim() === `\${${identity}.principal_id}`)
-        .map((a) => `${ROLE_ASSIGNMENT}.${a.name}`);
+      const grants = acrPullGrants(ctx, identity);
       if (grants.length === 0) problems.push(`no AcrPull role assignment for ${identity} in this stack`);
       else if (!grants.some((g) => dependsOn.includes(g))) problems.push(`depends_on does not list ${grants.join(" or ")}`);
     }

@@ -3,19 +3,10 @@
  * Terraform may create the app first; the first image pull then fails and the app starts broken
  * until a restart. An availability risk rather than an exposure, hence medium.
  */
-import type { JsonObject, PolicyRule } from "../types";
+import type { PolicyRule } from "../types";
+import { acrPullGrants } from "../acr-pull";
 import { FUNCTION_APP, containerApp } from "../function-app";
 import { isExpression, readBool, readString, unresolved, wholeReference } from "../values";
-
-const ROLE_ASSIGNMENT = "azurerm_role_assignment";
-/** Built-in AcrPull role definition id, for assignments made by id rather than name. */
-const ACR_PULL_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
-
-function isAcrPull(a: JsonObject): boolean {
-  const name = a.role_definition_name;
-  const id = a.role_definition_id;
-  return (typeof name === "string" && name.toLowerCase() === "acrpull") || (typeof id === "string" && id.toLowerCase().endsWith(ACR_PULL_ID));
-}
 
 export const rule: PolicyRule = {
   id: "MLF-APP-009",
@@ -42,11 +33,7 @@ export const rule: PolicyRule = {
       return { unresolved: `site_config.container_registry_managed_identity_client_id is ${shown}, not a reference to an identity's client_id in this stack` };
     }
 
-    const principal = `\${${identity}.principal_id}`;
-    const grants = ctx
-      .resources(ROLE_ASSIGNMENT)
-      .filter((a) => isAcrPull(a.attrs) && typeof a.attrs.principal_id === "string" && a.attrs.principal_id.trim() === principal)
-      .map((a) => `${ROLE_ASSIGNMENT}.${a.name}`);
+    const grants = acrPullGrants(ctx, identity);
     if (grants.length === 0) return { noncompliant: `no AcrPull role assignment for ${identity} in this stack` };
 
     const dependsOn = attrs.depends_on;
