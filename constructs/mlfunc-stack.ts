@@ -124,6 +124,8 @@ export class MlfuncStack extends TerraformStack {
     this.dataStorage = dataStorage;
     this.serviceBus = serviceBus;
     this.connections = connections;
+    // What either hosting's app takes: the same image, identity, storage, monitoring and settings.
+    const hosted = { resourceGroup, identity, registry, image, hostStorage, monitoring, appSettings, tags };
     let appName: string;
     let hostname: string;
     if (onContainerApps && env.containerApps) {
@@ -139,15 +141,9 @@ export class MlfuncStack extends TerraformStack {
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
       this.containerApp = new ContainerApp(this, "container-app", {
+        ...hosted,
         name: names.containerApp,
-        resourceGroup,
         environment,
-        identity,
-        registry,
-        image,
-        hostStorage,
-        monitoring,
-        appSettings,
         workloadProfile: aca.workloadProfile,
         minReplicas: aca.minReplicas,
         maxReplicas: aca.maxReplicas,
@@ -157,7 +153,6 @@ export class MlfuncStack extends TerraformStack {
         ingress: aca.ingress,
         revisions: aca.revisions,
         readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
-        tags,
       });
       for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
       appName = this.containerApp.name;
@@ -174,16 +169,9 @@ export class MlfuncStack extends TerraformStack {
       });
       this.plan = plan;
       const functionApp = new FunctionApp(this, "function-app", {
+        ...hosted,
         name: names.functionApp,
-        resourceGroup,
         plan,
-        identity,
-        registry,
-        image,
-        hostStorage,
-        monitoring,
-        appSettings,
-        tags,
       });
       this.appServiceApp = functionApp;
       appName = functionApp.name;
