@@ -1,8 +1,9 @@
 import { Construct } from "constructs";
-import { DataResource, ITerraformDependable, Lazy } from "cdktf";
+import { ITerraformDependable, Lazy } from "cdktf";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import type { ResourceGroup } from "./resource-group";
+import { TerraformData } from "./terraform-data";
 
 /** A role named by its built-in name (`"AcrPull"`), or by its role definition id (a custom role's). */
 export type Role = string | { readonly roleDefinitionId: string };
@@ -29,7 +30,7 @@ export class ManagedIdentity extends Construct {
   /** Seconds apply waits for new role assignments to take effect (0: no wait). */
   readonly rolePropagationSeconds: number;
   private readonly grants: RoleAssignment[] = [];
-  private propagation?: DataResource;
+  private propagation?: TerraformData;
 
   constructor(scope: Construct, id: string, props: ManagedIdentityProps) {
     super(scope, id);
@@ -98,11 +99,11 @@ export class ManagedIdentity extends Construct {
    * Terraform's built-in terraform_data, so no extra provider is needed; the sleep runs with Node.js,
    * which every mlfunc deploy already needs, without a shell.
    */
-  private propagationWait(): DataResource {
+  private propagationWait(): TerraformData {
     if (this.propagation) return this.propagation;
     const ms = this.rolePropagationSeconds * 1000;
     const message = `mlfunc: waiting ${this.rolePropagationSeconds} s for new role assignments to take effect`;
-    this.propagation = new DataResource(this, "role-propagation", {
+    this.propagation = new TerraformData(this, "role-propagation", {
       triggersReplace: { roleAssignments: Lazy.listValue({ produce: () => this.grants.map((g) => g.id) }) },
       provisioners: [
         {
