@@ -257,35 +257,34 @@ function stackOutputs(state: StackState, stack: string, all: readonly FunctionCo
       throw new SmokeInputError(`output "http_endpoints" of ${stack} has no URL for ${f.name}; deploy the current deployment file first: npm run deploy -- ${stack}`);
     }
   }
-  const blob = selected.find((f) => f.trigger.type === "blob");
-  let triggerStorageAccount: string | undefined;
-  if (blob) {
-    triggerStorageAccount = out("trigger_storage_account", blob.name);
-    const containers = requireOutput(state, stack, "trigger_containers", blob.name, isStringList, "a list of container names");
+  // The account or namespace of one trigger kind, checked to hold every container or queue the selected functions use.
+  const deployedStore = (
+    type: "blob" | "serviceBus",
+    storeOutput: string,
+    listOutput: string,
+    what: string,
+    needs: (f: FunctionConfig) => readonly (string | undefined)[],
+  ): string | undefined => {
+    const first = selected.find((f) => f.trigger.type === type);
+    if (!first) return undefined;
+    const store = out(storeOutput, first.name);
+    const deployed = requireOutput(state, stack, listOutput, first.name, isStringList, `a list of ${what} names`);
     for (const f of selected) {
-      if (f.trigger.type !== "blob") continue;
-      for (const path of [f.trigger.inputPath, f.trigger.outputPath]) {
-        const { container } = parseBlobPath(path);
-        if (!containers.includes(container)) {
-          throw new SmokeInputError(`the deployed stack ${stack} has no container "${container}" (needed by ${f.name}); deploy the current deployment file first: npm run deploy -- ${stack}`);
+      if (f.trigger.type !== type) continue;
+      for (const name of needs(f)) {
+        if (name !== undefined && !deployed.includes(name)) {
+          throw new SmokeInputError(`the deployed stack ${stack} has no ${what} "${name}" (needed by ${f.name}); deploy the current deployment file first: npm run deploy -- ${stack}`);
         }
       }
     }
-  }
-  const bus = selected.find((f) => f.trigger.type === "serviceBus");
-  let serviceBusNamespace: string | undefined;
-  if (bus) {
-    serviceBusNamespace = out("service_bus_namespace", bus.name);
-    const queues = requireOutput(state, stack, "service_bus_queues", bus.name, isStringList, "a list of queue names");
-    for (const f of selected) {
-      if (f.trigger.type !== "serviceBus") continue;
-      for (const q of [f.trigger.queue, f.trigger.outputQueue]) {
-        if (q !== undefined && !queues.includes(q)) {
-          throw new SmokeInputError(`the deployed stack ${stack} has no queue "${q}" (needed by ${f.name}); deploy the current deployment file first: npm run deploy -- ${stack}`);
-        }
-      }
-    }
-  }
+    return store;
+  };
+  const triggerStorageAccount = deployedStore("blob", "trigger_storage_account", "trigger_containers", "container", (f) =>
+    f.trigger.type === "blob" ? [parseBlobPath(f.trigger.inputPath).container, parseBlobPath(f.trigger.outputPath).container] : [],
+  );
+  const serviceBusNamespace = deployedStore("serviceBus", "service_bus_namespace", "service_bus_queues", "queue", (f) =>
+    f.trigger.type === "serviceBus" ? [f.trigger.queue, f.trigger.outputQueue] : [],
+  );
   return { hostname, httpEndpoints, functionAppName, triggerStorageAccount, serviceBusNamespace };
 }
 
