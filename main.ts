@@ -210,6 +210,9 @@ export function cli(argv: readonly string[]): number {
   }
 }
 
+/** What `node scripts/mlfunc.js synth|validate|app` runs, in the launcher's own process. */
+export const run = cli;
+
 if (require.main === module) {
   process.exitCode = cli(process.argv.slice(2));
 }

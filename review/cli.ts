@@ -201,12 +201,12 @@ function writeReport(out: string, text: string): void {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`${terminalLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
-      process.exitCode = 3;
-    },
-  );
+/** What `node scripts/mlfunc.js review` runs: exit 3 for an unexpected failure. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv).catch((e: unknown) => {
+    process.stderr.write(`${terminalLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
+    return 3;
+  });
 }
+
+if (require.main === module) void run(process.argv.slice(2)).then((code) => (process.exitCode = code));

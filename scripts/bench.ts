@@ -221,12 +221,12 @@ async function reviewBenches(largeConfigFile: string): Promise<Measurement[]> {
   return out;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+/** What `node scripts/mlfunc.js bench` runs. */
+export function run(argv: readonly string[]): Promise<number> {
+  return main(argv).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  });
 }
+
+if (require.main === module) void run(process.argv.slice(2)).then((code) => (process.exitCode = code));

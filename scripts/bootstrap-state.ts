@@ -4,7 +4,7 @@
  * block for the deployment file.
  */
 import { spawnSync } from "node:child_process";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { App } from "cdktf";
 import { stringify } from "yaml";
 import { loadDeployment, Deployment, projectPaths } from "../config/load";
@@ -89,8 +89,8 @@ function main(argv: readonly string[]): number {
   const stack = stateStackName(deployment);
   process.stdout.write(`Synthesized ${relative(process.cwd(), outdir) || "."}/stacks/${stack}/cdk.tf.json\n`);
   if (args.deploy) {
-    // The CLI calls this same script back as its app (argv[1]: the bundle the launcher runs).
-    const app = `"${process.execPath}" "${process.argv[1] ?? ""}" --principal-id ${args.principalId}`;
+    // The CLI calls this same command back as its app, through the launcher.
+    const app = `"${process.execPath}" "${join(PROJECT_ROOT, "scripts", "mlfunc.js")}" bootstrap-state --principal-id ${args.principalId}`;
     const cli = [require.resolve("cdktf-cli/bundle/bin/cdktf"), "deploy", stack, "--app", app, "--output", outdir, ...(args.autoApprove ? ["--auto-approve"] : [])];
     // From mlfunc's own folder, where the CLI finds its cdktf.json; MLFUNC_CONFIG names the file either way.
     const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd: PROJECT_ROOT, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
@@ -105,12 +105,15 @@ function main(argv: readonly string[]): number {
   return 0;
 }
 
-if (require.main === module) {
+/** What `node scripts/mlfunc.js bootstrap-state` runs: exit 1 for an invalid deployment file. */
+export function run(argv: readonly string[]): number {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    return main(argv);
   } catch (e) {
     if (!(e instanceof DeploymentError)) throw e;
     process.stderr.write(`${e.message}\n`);
-    process.exitCode = 1;
+    return 1;
   }
 }
+
+if (require.main === module) process.exitCode = run(process.argv.slice(2));

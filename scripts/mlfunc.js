@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /*
  * The one entry point of every npm script and of cdktf.json's `app`: bundles a command's TypeScript
- * with esbuild only when one of its sources is newer than the bundle, then runs the bundle. Plain
- * JavaScript on purpose: nothing to compile before it can run. Type checking is `npm test`'s job.
+ * with esbuild only when one of its sources is newer than the bundle, then runs the bundle's exported
+ * `run(argv)` in this same process. Plain JavaScript on purpose: nothing to compile before it can run.
+ * Type checking is `npm test`'s job.
  *
  *   node scripts/mlfunc.js <command> [args...] [--quiet]
  */
 "use strict";
 const { spawn } = require("node:child_process");
 const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
-const { join, relative, sep } = require("node:path");
+const { createRequire } = require("node:module");
+const { dirname, join, relative, sep } = require("node:path");
+const vm = require("node:vm");
 
 const ROOT = join(__dirname, "..");
 const BUNDLES = join(ROOT, "dist", "bin");
@@ -68,7 +71,7 @@ function isCurrent(name) {
 
 /**
  * Bundled as ES modules, every file sees the bundle's own `module`, so each `require.main === module`
- * block would run (review's bundle would run main.ts's synth). Only the entry's may.
+ * block would run if the bundle were started directly (review's would run main.ts's synth). Only the entry's may.
  */
 function onlyEntryIsMain(entry) {
   return {
@@ -83,12 +86,46 @@ function onlyEntryIsMain(entry) {
   };
 }
 
+/**
+ * Work every run paid for and none used:
+ * - cdktf loads archiver (with ~40 stream and glob modules) at start-up, yet calls it only to zip an
+ *   ARCHIVE asset, which mlfunc never makes: it loads on that first call instead.
+ * - zod's namespace export carries every locale's messages (a fifth of a bundle); only English,
+ *   which zod imports on its own, is ever used.
+ */
+function unusedAtStartup() {
+  const CDKTF_FS = /[\\/]cdktf[\\/]lib[\\/]private[\\/]fs\.js$/;
+  const EAGER = 'const archiver = require("archiver");';
+  return {
+    name: "unused-at-startup",
+    setup(build) {
+      build.onLoad({ filter: CDKTF_FS }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes(EAGER)) return undefined;
+        return { contents: text.replace(EAGER, 'const archiver = (...args) => require("archiver")(...args);'), loader: "js" };
+      });
+      build.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
+        /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: "zod-locales", namespace: "unused-at-startup" } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: "unused-at-startup" }, () => ({ contents: "export {};", loader: "js" }));
+    },
+  };
+}
+
+/**
+ * esbuild escapes non-ASCII text in code but keeps it in comments, and one such character makes Node read
+ * the whole bundle as a two-byte string: four times slower. The escape is the same text in any JavaScript token.
+ */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 async function buildBundle(name, why) {
   say(`mlfunc: bundling ${ENTRIES[name]} (${why})`);
   const esbuild = require("esbuild");
   mkdirSync(BUNDLES, { recursive: true });
   const outfile = join(BUNDLES, `${name}.js`);
-  // Built in a private folder under the final file name (the map link names it), then renamed into
+  // Written in a private folder under the final file name (the map link names it), then renamed into
   // place, so a concurrent run never loads half a bundle.
   const staging = join(BUNDLES, `.staging-${process.pid}`);
   const tmp = join(staging, `${name}.js`);
@@ -98,22 +135,30 @@ async function buildBundle(name, why) {
     platform: "node",
     target: "node20",
     format: "cjs",
-    // import() becomes require(): the code cache's vm.Script has no dynamic-import loader on Node 20.
+    // import() becomes require(): a vm.Script has no dynamic-import loader on Node 20.
     supported: { "dynamic-import": false },
     outfile: tmp,
+    write: false,
     metafile: true,
     logLevel: "warning",
     // One file loads much faster than the hundreds of modules it replaces. The map is a separate file, read
     // only when asked for (NODE_OPTIONS=--enable-source-maps): parsing it on every run would cost more than the run.
     sourcemap: "linked",
     sourcesContent: false,
-    plugins: [onlyEntryIsMain(join(ROOT, ENTRIES[name]))],
+    plugins: [onlyEntryIsMain(join(ROOT, ENTRIES[name])), unusedAtStartup()],
     // Azure's SDKs load from node_modules when smoke first needs them, so no other command pays for them.
     external: ["@azure/*"],
     // require.resolve stays a run-time lookup (the cdktf CLI is run, not bundled).
     logOverride: { "require-resolve-not-external": "silent" },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(ROOT, join(process.cwd(), f)));
+  mkdirSync(staging, { recursive: true });
+  for (const file of result.outputFiles) writeFileSync(file.path, file.path === tmp ? asciiOnly(file.text) : file.contents);
+  // Installed packages change only with an install, which isCurrent sees in the lock file: the run path
+  // stats the project's own sources only.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((f) => !f.startsWith("unused-at-startup:"))
+    .map((f) => relative(ROOT, join(process.cwd(), f)))
+    .filter((f) => !f.split(sep).includes("node_modules"));
   writeFileSync(join(BUNDLES, `${name}.inputs.json`), JSON.stringify(inputs));
   rmSync(`${outfile}.cache`, { force: true });
   renameSync(`${tmp}.map`, `${outfile}.map`);
@@ -129,7 +174,7 @@ async function ensureBundle(name) {
   return buildBundle(name, existsSync(file) ? "sources changed" : "first run");
 }
 
-function run(cmd, args) {
+function runCli(cmd, args) {
   const child = spawn(cmd, args, { stdio: "inherit", env: process.env });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
   child.on("error", (e) => {
@@ -140,6 +185,59 @@ function run(cmd, args) {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
+}
+
+/**
+ * cdktf records a complete, formatted stack trace for every token it creates, shown only in rare token
+ * errors: a quarter of a large synth's CPU. Traces captured into plain objects (that capture) come out
+ * empty; Error objects keep Node's usual format. MLFUNC_TOKEN_TRACES=1, or source maps on, keeps them all.
+ */
+function cheapTokenTraces() {
+  if (process.env.MLFUNC_TOKEN_TRACES || process.execArgv.includes("--enable-source-maps") || /--enable-source-maps/.test(process.env.NODE_OPTIONS ?? "")) return;
+  Error.prepareStackTrace = (error, frames) => {
+    if (!(error instanceof Error)) return "";
+    let head;
+    try {
+      head = Error.prototype.toString.call(error);
+    } catch {
+      head = "Error";
+    }
+    return frames.length === 0 ? head : `${head}\n    at ${frames.join("\n    at ")}`;
+  };
+}
+
+/**
+ * Loads a bundle as a CommonJS module, compiled with V8's code cache kept next to it, so a warm run skips
+ * most of the parse and compile of its few MB of JavaScript. The cache is written at exit, so the functions
+ * the run compiled lazily are in it too; a cache older than its bundle belongs to another build.
+ */
+function loadBundle(file) {
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    if (statSync(cacheFile).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // The wrapper shares the bundle's first line, so line numbers (and the source map) stay right.
+  // The bundle is ASCII (asciiOnly), so latin1 reads it exactly, without UTF-8 decoding a few MB.
+  const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, "latin1")}\n})`;
+  const script = new vm.Script(source, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once("exit", () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // A read-only checkout only misses the speed-up.
+      }
+    });
+  }
+  const module = { exports: {}, filename: file, id: file, loaded: false };
+  script.runInThisContext({ displayErrors: true })(module.exports, createRequire(file), module, file, dirname(file));
+  module.loaded = true;
+  return module.exports;
 }
 
 function usage() {
@@ -163,7 +261,7 @@ async function main(argv) {
   }
   if (CLI.has(command)) {
     await ensureBundle("main");
-    run(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...args]);
+    runCli(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...args]);
     return;
   }
   const spec = COMMANDS[command];
@@ -172,7 +270,14 @@ async function main(argv) {
     process.exit(2);
   }
   const bundle = await ensureBundle(spec.bundle);
-  run(process.execPath, ["--require", join(__dirname, "code-cache.js"), bundle, ...spec.args, ...args]);
+  cheapTokenTraces();
+  // A command's own failure is not the launcher's: it surfaces as Node's uncaught error, trace and exit 1.
+  new Promise((resolve) => resolve(loadBundle(bundle).run([...spec.args, ...args]))).then(
+    (code) => (process.exitCode = code),
+    (e) => process.nextTick(() => {
+      throw e;
+    }),
+  );
 }
 
 if (require.main === module) {

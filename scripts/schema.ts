@@ -10,7 +10,11 @@ export function schemaText(): string {
   return `${JSON.stringify(jsonSchema(), null, 2)}\n`;
 }
 
-if (require.main === module) {
+/** What `node scripts/mlfunc.js schema` runs. */
+export function run(): number {
   writeFileSync(SCHEMA_FILE, schemaText());
   process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+  return 0;
 }
+
+if (require.main === module) process.exitCode = run();

@@ -799,14 +799,12 @@ export async function smoke(argv: readonly string[], options: SmokeOptions = {})
   }
 }
 
-if (require.main === module) {
-  smoke(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 3;
-    },
-  );
+/** What `node scripts/mlfunc.js smoke` runs: exit 3 for an unexpected failure. */
+export function run(argv: readonly string[]): Promise<number> {
+  return smoke(argv).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 3;
+  });
 }
+
+if (require.main === module) void run(process.argv.slice(2)).then((code) => (process.exitCode = code));
