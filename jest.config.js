@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
-  setupFiles: ["<rootDir>/__tests__/support/quiet.ts"],
+  setupFiles: ["<rootDir>/__tests__/support/quiet.ts", "<rootDir>/__tests__/support/token-traces.ts"],
   // Synth-heavy suites share two cores; more workers only add memory.
   maxWorkers: 2,
   // Synthesizing whole deployments takes seconds on a busy 2-core machine, past jest's 5 s default,
