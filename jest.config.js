@@ -5,6 +5,11 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
+  // What the launcher's bundles leave out of start-up, left out of each test file's module loading too.
+  moduleNameMapper: {
+    "^archiver$": "<rootDir>/__tests__/support/unused-at-startup/archiver.js",
+    "^\\.\\./locales/index\\.c?js$": "<rootDir>/__tests__/support/unused-at-startup/zod-locales.js",
+  },
   setupFiles: ["<rootDir>/__tests__/support/quiet.ts", "<rootDir>/__tests__/support/token-traces.ts"],
   // Synth-heavy suites share two cores; more workers only add memory.
   maxWorkers: 2,
