@@ -8,7 +8,7 @@ import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { contextFor, runtimeArgs } from "../scripts/invoke";
 import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
-import { PYTHON, runContext } from "./support/python";
+import { PYTHON, requireTestPackages, runContext } from "./support/python";
 
 const work = scratch();
 afterAll(() => work.cleanup());
@@ -146,8 +146,7 @@ describe("helper modules next to the scoring script", () => {
   });
 
   test("with sourceDir the module is in the image, and invoke and the image both answer 200", () => {
-    const check = spawnSync(PYTHON, ["-c", "import sklearn, joblib, numpy"], { encoding: "utf8" });
-    if (check.error || check.status !== 0) throw new Error(`this test needs ${PYTHON} with scikit-learn, joblib and numpy (or set MLFUNC_PYTHON)`);
+    requireTestPackages("this test");
     const d = deploymentFrom(config({ sourceDir: dir }));
     const ctx = contextOf(d);
     expect(ctx.files.filter((f) => f.path.startsWith("scoring/")).map((f) => f.path)).toEqual(["scoring/features.py", "scoring/score.py"]);

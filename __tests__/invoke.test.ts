@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { loadDeployment } from "../config/load";
 import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../scripts/invoke";
 import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
-import { PYTHON, expectSamePredictions } from "./support/python";
+import { PYTHON, expectSamePredictions, requireTestPackages } from "./support/python";
 import { describePython, pythonVersion } from "../scripts/python";
 
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
@@ -43,10 +43,7 @@ function scriptConfig(name: string, script: string): string {
 }
 
 beforeAll(() => {
-  const check = childProcess.spawnSync(PYTHON, ["-c", "import sklearn, joblib, numpy"], { encoding: "utf8" });
-  if (check.error || check.status !== 0) {
-    throw new Error(`these tests need ${PYTHON} with scikit-learn, joblib and numpy (apt-get install -y python3-sklearn, or set MLFUNC_PYTHON): ${check.error?.message ?? check.stderr}`);
-  }
+  requireTestPackages("these tests");
   const reference = childProcess.spawnSync(
     PYTHON,
     ["-c", "import json, sys, joblib, numpy; print(json.dumps(joblib.load(sys.argv[1]).predict(numpy.array(json.load(open(sys.argv[2]))['data'])).tolist()))", MODEL, SAMPLE],

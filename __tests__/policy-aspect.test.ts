@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { buildApp } from "../main";
 import type { FailOn } from "../review/types";
 import type { MlfuncStack } from "../constructs/mlfunc-stack";
-import { defaultConfig, scratch } from "./support/synth";
+import { type Json, appServiceOnly, defaultConfig, devOnly, scratch } from "./support/synth";
 import { PolicyAspect, enforcePolicy, suppress } from "../policy";
 
 // The cdktf CLI sets this to print annotations itself; synth must fail on its own in tests.
@@ -20,12 +20,15 @@ afterEach(() => {
   cleanups = [];
 });
 
-/** The default app; buildApp enforces the policy itself, at `errorAt` (tests adjust it with enforcePolicy). */
-function build(errorAt: FailOn = "high"): { app: App; dev: MlfuncStack; outdir: string } {
+/**
+ * The default app; buildApp enforces the policy itself, at `errorAt` (tests adjust it with enforcePolicy).
+ * Only its dev environment unless `environments` keeps more: most cases change and check dev alone.
+ */
+function build(errorAt: FailOn = "high", environments: (c: Json) => Json = devOnly): { app: App; dev: MlfuncStack; outdir: string } {
   const { dir, cleanup } = scratch();
   cleanups.push(cleanup);
   const file = join(dir, "mlfunc.yaml");
-  writeFileSync(file, stringify(defaultConfig()));
+  writeFileSync(file, stringify(environments(defaultConfig())));
   const outdir = join(dir, "out");
   const app = buildApp({ config: file, outdir, contextsDir: join(dir, "contexts"), policyErrorAt: errorAt });
   return { app, dev: app.node.findChild(DEV) as MlfuncStack, outdir };
@@ -57,7 +60,7 @@ test("a high finding fails synth at errorAt high, naming the construct, rule and
 });
 
 test("at errorAt none the same finding is a warning, and synth writes the stacks", () => {
-  const { app, dev, outdir } = build();
+  const { app, dev, outdir } = build("high", appServiceOnly);
   const fa = dev.functionApp.resource;
   fa.addOverride("https_only", false);
   const aspect = enforcePolicy(app, { errorAt: "none" });
@@ -86,7 +89,7 @@ test("errorAt sets the line: a medium finding warns at high and fails at medium"
 });
 
 test("the default example synthesizes cleanly at errorAt low", () => {
-  const { app, dev } = build();
+  const { app, dev } = build("high", (c) => c);
   const aspect = enforcePolicy(app, { errorAt: "low" });
   app.synth();
   expect([...aspect.reports.keys()].sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildApp } from "../main";
 import type { MlfuncStack } from "../constructs/mlfunc-stack";
-import { defaultConfig, scratch } from "./support/synth";
+import { defaultConfig, devOnly, scratch } from "./support/synth";
 import { evaluateStack, stackJson, suppress } from "../policy";
 
 const DEV = "diabetes-dev";
@@ -14,11 +14,12 @@ afterEach(() => {
   cleanups = [];
 });
 
+/** The dev stack of the default deployment, built without the other environments: every case here is about dev alone. */
 function devStack(): MlfuncStack {
   const { dir, cleanup } = scratch();
   cleanups.push(cleanup);
   const file = join(dir, "mlfunc.yaml");
-  writeFileSync(file, stringify(defaultConfig()));
+  writeFileSync(file, stringify(devOnly(defaultConfig())));
   const app = buildApp({ config: file, outdir: join(dir, "out"), contextsDir: join(dir, "contexts") });
   return app.node.findChild(DEV) as MlfuncStack;
 }

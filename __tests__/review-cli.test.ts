@@ -1,5 +1,6 @@
 /** The review command: argument parsing, exit codes, and what it prints or writes. */
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { loadDeployment } from "../config/load";
@@ -13,6 +14,37 @@ import { type Run, captured } from "./support/capture";
 
 // Each case synthesizes the app; on a shared, busy machine that takes seconds.
 jest.setTimeout(60_000);
+
+/** Where the first synth of each deployment file is kept; removed after the suite. */
+const mockSynthCache = mkdtempSync(join(tmpdir(), "mlfunc-review-cli-synth-"));
+afterAll(() => rmSync(mockSynthCache, { recursive: true, force: true }));
+
+/**
+ * main synthesizes the working tree on every run, and the cases run it a dozen times on three
+ * deployment files. The first run of each file (path and content) synthesizes for real; later runs
+ * get a copy of that output, which is byte for byte what a new synth writes (it names no outdir).
+ */
+jest.mock("../review/synth", () => {
+  const actual = jest.requireActual<typeof import("../review/synth")>("../review/synth");
+  const fs = jest.requireActual<typeof import("node:fs")>("node:fs");
+  const path = jest.requireActual<typeof import("node:path")>("node:path");
+  const done = new Map<string, string>();
+  return {
+    ...actual,
+    synthWorkingTree: (config: string, outdir: string): void => {
+      const key = `${path.resolve(config)}\n${fs.readFileSync(config, "utf8")}`;
+      const kept = done.get(key);
+      if (kept !== undefined) {
+        fs.cpSync(kept, outdir, { recursive: true });
+        return;
+      }
+      actual.synthWorkingTree(config, outdir);
+      const copy = path.join(mockSynthCache, String(done.size));
+      fs.cpSync(outdir, copy, { recursive: true });
+      done.set(key, copy);
+    },
+  };
+});
 
 const USAGE =
   "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>]";

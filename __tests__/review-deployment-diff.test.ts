@@ -160,17 +160,20 @@ describe("the offline diff on pairs of deployment files", () => {
     }
   });
 
-  test("adding an http function adds no resource: the image is rebuilt and the app redeploys its new tag", async () => {
-    const { diff, head } = await diffAgainstBase((c) => {
+  /** One synth of the default deployment plus an http function, for the two cases that look at it. */
+  let withHttpFunction: Promise<{ diff: StackDiff[]; head: string }> | undefined;
+  const addHttpFunction = () =>
+    (withHttpFunction ??= diffAgainstBase((c) => {
       (c.functions as Json[]).push({ name: "predict2", trigger: { type: "http", authLevel: "function" } });
-    });
+    }));
+
+  test("adding an http function adds no resource: the image is rebuilt and the app redeploys its new tag", async () => {
+    const { diff, head } = await addHttpFunction();
     expectImageOnlyRedeploy(diff, head);
   });
 
   test("outputs are not diffed: the new http_endpoints entry shows nowhere in the diff", async () => {
-    const { diff, head } = await diffAgainstBase((c) => {
-      (c.functions as Json[]).push({ name: "predict2", trigger: { type: "http", authLevel: "function" } });
-    });
+    const { diff, head } = await addHttpFunction();
     for (const stack of STACKS) {
       const before = (stackJson(base, stack).output as Record<string, Json>).http_endpoints;
       const after = (stackJson(head, stack).output as Record<string, Json>).http_endpoints;

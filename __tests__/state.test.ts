@@ -2,7 +2,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { Json, SynthResult, defaultConfig, scratch, synth, synthError } from "./support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, parsed, scratch, synth, synthError, synthTexts } from "./support/synth";
 import { loadDeployment } from "../config/load";
 import { buildStateApp, parseBootstrapArgs, stateBlock } from "../scripts/bootstrap-state";
 import { evaluateStack } from "../policy/engine";
@@ -23,8 +23,14 @@ const addresses = (r: SynthResult, stack: string) =>
     .flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`))
     .sort();
 
+/**
+ * The default deployment, on local state, synthesized once: the baseline of the backend cases and
+ * the "before" of the environment cases.
+ */
+const defaults = synthTexts(withState(undefined));
+
 describe("state backends", () => {
-  const local = synth(withState(undefined));
+  const local = parsed(defaults);
   const azurerm = synth(withState({ backend: "azurerm", resourceGroup: "rg-tfstate", storageAccount: "sttfstate01", container: "tfstate", keyPrefix: "teams/ml/" }));
   const remote = synth(withState({ backend: "remote", organization: "contoso", workspaces: "mlfunc-{stack}" }));
 
@@ -48,7 +54,7 @@ describe("state backends", () => {
   });
 
   test("azurerm without keyPrefix keys by stack name", () => {
-    const r = synth(withState({ backend: "azurerm", resourceGroup: "rg-tfstate", storageAccount: "sttfstate01", container: "tfstate" }));
+    const r = synth(devOnly(withState({ backend: "azurerm", resourceGroup: "rg-tfstate", storageAccount: "sttfstate01", container: "tfstate" })));
     expect((backendOf(r, "diabetes-dev").azurerm as Json).key).toBe("diabetes-dev.tfstate");
   });
 
@@ -110,26 +116,17 @@ describe("backend validation", () => {
 });
 
 describe("environments are isolated", () => {
-  const base = synth(defaultConfig());
-  const texts = (config: Json) => {
-    const { dir, cleanup } = scratch();
-    try {
-      const file = join(dir, "mlfunc.yaml");
-      writeFileSync(file, stringify(config));
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { buildApp } = require("../main") as typeof import("../main");
-      const app = buildApp({ config: file, outdir: join(dir, "out"), contextsDir: join(dir, "ctx") });
-      return Object.fromEntries(app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack).map((s) => [s.node.id, Testing.synth(s)]));
-    } finally {
-      cleanup();
-    }
-  };
-  const before = texts(defaultConfig());
+  const base = parsed(defaults);
+  const before = defaults;
+
+  test("the default deployment file has no state block, so the shared local-state synth is its before", () => {
+    expect(defaultConfig().state).toBeUndefined();
+  });
 
   test("adding an environment adds only its stack", () => {
     const c = defaultConfig();
     (c.environments as Json).staging = { plan: { sku: "S1" } };
-    const after = texts(c);
+    const after = synthTexts(c);
     expect(Object.keys(after).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod", "diabetes-staging"]);
     expect(after["diabetes-dev"]).toBe(before["diabetes-dev"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
@@ -139,7 +136,7 @@ describe("environments are isolated", () => {
   test("removing an environment removes only its stack", () => {
     const c = defaultConfig();
     delete (c.environments as Json).dev;
-    const after = texts(c);
+    const after = synthTexts(c);
     expect(Object.keys(after)).toEqual(["diabetes-prod", "diabetes-canary"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
   });
@@ -148,7 +145,7 @@ describe("environments are isolated", () => {
     const c = defaultConfig();
     const envs = c.environments as Json;
     c.environments = { development: envs.dev, prod: envs.prod };
-    const after = texts(c);
+    const after = synthTexts(c);
     expect(Object.keys(after).sort()).toEqual(["diabetes-development", "diabetes-prod"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
     expect(after["diabetes-development"]).toContain('"name": "rg-diabetes-development"');
@@ -158,7 +155,7 @@ describe("environments are isolated", () => {
     const c = defaultConfig();
     (c.environments as Record<string, Json>).prod!.location = "northeurope";
     (c.environments as Record<string, Json>).prod!.tags = { criticality: "high", costcenter: "42" };
-    const after = texts(c);
+    const after = synthTexts(c);
     expect(after["diabetes-dev"]).toBe(before["diabetes-dev"]);
     const prod = JSON.parse(after["diabetes-prod"] ?? "{}") as Json;
     const group = Object.values((prod.resource as Record<string, Record<string, Json>>).azurerm_resource_group ?? {})[0];
@@ -229,7 +226,7 @@ describe("bootstrap-state", () => {
     expect(block).toBe(
       ["state:", "  backend: azurerm", "  resourceGroup: rg-diabetes-tfstate", "  storageAccount: stdiabetestfstatea3ce01", "  container: tfstate", "  keyPrefix: diabetes/", ""].join("\n"),
     );
-    const withBlock = `${stringify(withState(undefined))}${block}`;
+    const withBlock = `${stringify(devOnly(withState(undefined)))}${block}`;
     const r = synth(withBlock);
     expect((backendOf(r, "diabetes-dev").azurerm as Json).key).toBe("diabetes/diabetes-dev.tfstate");
   });

@@ -87,22 +87,33 @@ export class SynthResult {
 
 /**
  * Writes `config` (an object or YAML text) to a scratch folder and synthesizes it with validations
- * on. The scratch folder also holds the build contexts; it is removed before returning.
+ * on, returning each stack's JSON text by stack name. The scratch folder also holds the build
+ * contexts; it is removed before returning.
  */
-export function synth(config: Json | string = defaultConfig()): SynthResult {
+export function synthTexts(config: Json | string = defaultConfig()): Record<string, string> {
   const { dir, cleanup } = scratch();
   try {
     const file = join(dir, "mlfunc.yaml");
     writeFileSync(file, typeof config === "string" ? config : stringify(config));
     const app = buildApp({ config: file, outdir: join(dir, "out"), contextsDir: join(dir, "contexts") });
-    const stacks: Record<string, Json> = {};
+    const texts: Record<string, string> = {};
     for (const child of app.node.children) {
-      if (child instanceof TerraformStack) stacks[child.node.id] = JSON.parse(Testing.synth(child, true)) as Json;
+      if (child instanceof TerraformStack) texts[child.node.id] = Testing.synth(child, true);
     }
-    return new SynthResult(stacks);
+    return texts;
   } finally {
     cleanup();
   }
+}
+
+/** The stacks of `synthTexts`, parsed, with typed lookups. */
+export function parsed(texts: Readonly<Record<string, string>>): SynthResult {
+  return new SynthResult(Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, JSON.parse(text) as Json])));
+}
+
+/** `synthTexts`, parsed: see there. */
+export function synth(config: Json | string = defaultConfig()): SynthResult {
+  return parsed(synthTexts(config));
 }
 
 /** Like `synth`, but returns the error's message, failing when synth succeeds. */
