@@ -7,7 +7,7 @@ import { BuildContext, ContextFile, buildContext, hashFiles, writeBuildContext }
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { CONNECTIONS } from "../constructs/connections";
 import { EXAMPLE, Json, ROOT, allowing, defaultConfig, scratch } from "./support/synth";
-import { PYTHON, expectSamePredictions, runContext } from "./support/python";
+import { PYTHON, expectSamePredictions, requireTestPackages, runContext } from "./support/python";
 
 const MODEL = join(EXAMPLE, "sklearn_regression_model.pkl");
 const SCRIPT = join(EXAMPLE, "score.py");
@@ -493,10 +493,7 @@ describe("the generated context runs under real Python", () => {
   let report: PythonReport;
 
   beforeAll(() => {
-    const check = spawnSync(PYTHON, ["-c", "import sklearn, joblib, numpy"], { encoding: "utf8" });
-    if (check.error || check.status !== 0) {
-      throw new Error(`these tests need ${PYTHON} with scikit-learn, joblib and numpy (apt-get install -y python3-sklearn, or set MLFUNC_PYTHON): ${check.error?.message ?? check.stderr}`);
-    }
+    requireTestPackages("these tests");
     ctxDir = writeBuildContext(allCtx, join(work.dir, "python-contexts"));
     const payload = join(work.dir, "seed.json");
     fs.writeFileSync(payload, SEED);
