@@ -4,7 +4,7 @@
  * packed declarations and synthesized. Offline: nothing is fetched from a registry.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT, scratch, type Json } from "./support/synth";
 
@@ -28,6 +28,10 @@ function buildLibrary(): void {
   if (built > Math.max(...SOURCES.map((s) => newest(join(ROOT, s))))) return;
   const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.lib.json"], { cwd: ROOT, encoding: "utf8" });
   if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.lib.json failed:\n${tsc.stdout}${tsc.stderr}`);
+  // An incremental build leaves outputs whose text did not change alone, index.d.ts too; without a new
+  // mtime every later run would see a stale build and compile again.
+  const now = new Date();
+  utimesSync(join(ROOT, "dist", "index.d.ts"), now, now);
 }
 
 function run(cmd: string, args: readonly string[], cwd: string): string {

@@ -2,11 +2,13 @@
  * `review --base <ref>` for a deployment file in its own git repository: the ref is looked up there,
  * the two sides are always different files, and the gate and the image report work on the result.
  */
+import "./support/creation-stacks";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { main, parseReviewArgs, runReview } from "../review/cli";
+import { ReviewInputError } from "../review/errors";
 import { formatBytes } from "../review/images";
 import { renderMarkdown, reviewExitCode, type JsonReport } from "../review/report";
 import { EXAMPLE, ROOT, scratch, type Json } from "./support/synth";
@@ -239,6 +241,29 @@ describe("review --base for the app inside the mlfunc checkout: the ref is built
       expect(review.diff?.flatMap((s) => s.resources.filter((r) => r.kind === "removed").map((r) => r.type))).toEqual(
         expect.arrayContaining(["azurerm_storage_container", "azurerm_servicebus_queue"]),
       );
+      expect(worktrees(clone)).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env.MLFUNC_CONFIG;
+      else process.env.MLFUNC_CONFIG = saved;
+      work.cleanup();
+    }
+  });
+
+  test("a ref whose code does not parse: exit-2 input error naming the file and line, no worktree left behind", async () => {
+    const work = scratch();
+    const saved = process.env.MLFUNC_CONFIG;
+    try {
+      const clone = join(work.dir, "mlfunc");
+      spawnSync("git", ["clone", "--quiet", "--shared", ROOT, clone], { encoding: "utf8" });
+      appendFileSync(join(clone, "main.ts"), "\nexport const broken = ;\n");
+      git(clone, "commit", "--quiet", "-am", "broken");
+      const line = readFileSync(join(clone, "main.ts"), "utf8").split("\n").length - 1;
+      const file = join(clone, "mlfunc.yaml");
+      writeFileSync(file, stringify(withoutQueuesAndContainers(parse(readFileSync(file, "utf8")) as Json)));
+      process.env.MLFUNC_CONFIG = file;
+      const review = runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
+      await expect(review).rejects.toThrow(ReviewInputError);
+      await expect(review).rejects.toThrow(`--base: "HEAD" does not compile:\n✘ [ERROR] Unexpected ";"\n\n    main.ts:${line}:22:`);
       expect(worktrees(clone)).toHaveLength(1);
     } finally {
       if (saved === undefined) delete process.env.MLFUNC_CONFIG;

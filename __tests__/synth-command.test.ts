@@ -2,6 +2,7 @@
  * The commands as a user runs them, through the launcher (scripts/mlfunc.js): synth without the
  * cdktf CLI and with it, validate, output next to the deployment file, one synth per output folder.
  */
+import "./support/creation-stacks";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -143,7 +144,9 @@ describe("npm run validate", () => {
   });
 
   test("through the launcher; a second run rebuilds nothing: no compile on the run path", () => {
-    mlfunc(["validate", "--quiet"]);
+    // The first run brings the bundle up to date; an invalid file makes it stop right after loading.
+    const file = writeYaml(join(work.dir, "launcher-first"), "mlfunc.yaml", invalidConfig());
+    expect(mlfunc(["validate", "--quiet"], { MLFUNC_CONFIG: file }).code).toBe(1);
     const again = mlfunc(["validate"]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("valid: diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");

@@ -3,9 +3,11 @@
  * repository that holds the deployment file, which need not be this mlfunc checkout.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import type { Message } from "esbuild";
 import { PROJECT_ROOT } from "../build-context/generate";
 import { DeploymentError } from "../config/problems";
 import { buildApp } from "../main";
@@ -109,7 +111,10 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
   }
   try {
     const baseConfig = join(worktree, rel);
-    if (ownCode) return [...notes, ...synthWithOwnCode(ref, join(worktree, relative(repo, codeRoot)), baseConfig, outdir)];
+    if (ownCode) {
+      synthWithOwnCode(ref, join(worktree, relative(repo, codeRoot)), baseConfig, outdir);
+      return notes;
+    }
     try {
       buildApp({ config: baseConfig, outdir, contextsDir: join(options.scratch, "base-contexts"), policyErrorAt: "none", policyErrorRules: [] }).synth();
     } catch (e) {
@@ -123,21 +128,49 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
   }
 }
 
-/** Builds the ref's own mlfunc code and runs its synth on the ref's deployment file. */
-function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outdir: string): string[] {
-  const notes: string[] = [];
+/** Every TypeScript source of a checkout, as tsc would compile it: not dependencies, output, tests or declarations. */
+function sources(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!["node_modules", "dist", "__tests__", ".git"].includes(entry.name)) sources(path, out);
+    } else if (entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Builds the ref's own mlfunc code and runs its synth on the ref's deployment file. The code is
+ * transpiled file by file (each .ts to dist/<same path>.js, as tsc lays it out), not type-checked:
+ * that is `npm test`'s job, and a base with type errors still synthesizes, as it did with tsc.
+ */
+function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outdir: string): void {
   if (!existsSync(join(codeDir, "main.ts"))) throw new ReviewInputError("--base", `"${ref}" has no mlfunc app (no main.ts); pick a later base`);
+  // Loaded here, at run time, from the mlfunc checkout's own dependencies: esbuild is a dev dependency
+  // (an mlfunc checkout has it installed, an installed library need not), and its API cannot be bundled.
+  const esbuild = createRequire(join(PROJECT_ROOT, "package.json"))("esbuild") as typeof import("esbuild");
+  try {
+    esbuild.buildSync({
+      absWorkingDir: codeDir,
+      entryPoints: sources(codeDir),
+      outbase: codeDir,
+      outdir: join(codeDir, "dist"),
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      logLevel: "silent",
+    });
+  } catch (e) {
+    const errors = (e as { errors?: Message[] }).errors;
+    if (errors === undefined || errors.length === 0) throw e;
+    const text = esbuild.formatMessagesSync(errors, { kind: "error", color: false }).join("").trimEnd();
+    throw new ReviewInputError("--base", `"${ref}" does not compile:\n${text}`);
+  }
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(codeDir, "node_modules"), "dir");
-  const tsconfig = existsSync(join(codeDir, "tsconfig.build.json")) ? "tsconfig.build.json" : "tsconfig.json";
-  const tsc = spawnSync(process.execPath, [join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", tsconfig], { cwd: codeDir, encoding: "utf8" });
-  // tsc still emits on type errors; only a base it could not emit at all is unusable.
-  if (!existsSync(join(codeDir, "dist", "main.js"))) throw new ReviewInputError("--base", `"${ref}" does not compile:\n${tsc.stdout}${tsc.stderr}`);
-  if (tsc.status !== 0) notes.push(`The base "${ref}" has type errors; it was synthesized from the JavaScript tsc emitted anyway.`);
   const run = spawnSync(process.execPath, [join(codeDir, "dist", "main.js")], {
     cwd: codeDir,
     encoding: "utf8",
     env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
   });
   if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
-  return notes;
 }
