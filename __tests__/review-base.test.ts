@@ -2,7 +2,6 @@
  * `review --base <ref>` for a deployment file in its own git repository: the ref is looked up there,
  * the two sides are always different files, and the gate and the image report work on the result.
  */
-import "./support/creation-stacks";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

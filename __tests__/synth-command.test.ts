@@ -2,7 +2,6 @@
  * The commands as a user runs them, through the launcher (scripts/mlfunc.js): synth without the
  * cdktf CLI and with it, validate, output next to the deployment file, one synth per output folder.
  */
-import "./support/creation-stacks";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
