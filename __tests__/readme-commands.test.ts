@@ -2,12 +2,19 @@
  * README examples run as written: every `npm run …` line of the README's shell blocks either runs
  * here, unchanged, or is listed below with the reason it cannot (Azure, Terraform plans, another
  * checkout, a git base build that review-cli.test.ts covers).
+ *
+ * The five `npm run invoke` lines are also where the example model's local runs are checked for what
+ * they print and write: the predictions against a reference computed from the pickle, the blob output
+ * file, the queue message, the health answer and the OpenAPI document. They run nowhere else:
+ * invoke.test.ts covers, in-process, what a README line cannot show (the runtime's arguments and
+ * environment, the version probe, the private copy of the context, error cases, other scripts).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PYTHON } from "./support/python";
-import { ROOT } from "./support/synth";
+import { loadDeployment } from "../config/load";
+import { PYTHON, expectSamePredictions, invokePreamble, referencePredictions, requireTestPackages } from "./support/python";
+import { EXAMPLE, ROOT } from "./support/synth";
 
 /** Lines that cannot run on a test machine, and why. */
 const NOT_HERE: Readonly<Record<string, string>> = {
@@ -61,6 +68,65 @@ function withoutNpm(line: string): string {
 
 const commands = readmeCommands();
 const runnable = commands.filter((c) => NOT_HERE[c] === undefined);
+const invokeLines = runnable.filter((c) => /^npm run (--silent )?invoke/.test(c));
+
+/** The example model's predictions for sample.json, from the pickle itself (set in beforeAll). */
+let expected: string;
+/** What invoke writes before the runtime starts, for the repository's mlfunc.yaml (set in beforeAll). */
+let preamble: string;
+
+/**
+ * For each README invoke line: the runtime's log line (without its duration) and what the line
+ * prints and writes, exactly. The one place these runs happen in the test suite.
+ */
+const INVOKE_CHECKS: Readonly<Record<string, { log: string; output: (stdout: string) => void }>> = {
+  "npm run invoke -- predict examples/diabetes/sample.json": {
+    log: "function=predict trigger=http outcome=success status=200",
+    output: (stdout) => {
+      const [head, body = "", rest] = stdout.split("\n");
+      expect({ head, rest }).toEqual({ head: "HTTP 200", rest: "" });
+      expectSamePredictions(body, expected);
+    },
+  },
+  // The blob trigger's output path output/{blobname}_out.json, under --out.
+  "npm run invoke -- predict-blob examples/diabetes/sample.json --out out": {
+    log: "function=predict-blob trigger=blob outcome=success status=200",
+    output: (stdout) => {
+      expect(stdout).toBe("out/output/sample_out.json\n");
+      expectSamePredictions(readFileSync(join(ROOT, "out", "output", "sample_out.json"), "utf8"), expected);
+    },
+  },
+  "npm run invoke -- predict-queue examples/diabetes/sample.json": {
+    log: "function=predict-queue trigger=serviceBus outcome=success status=200",
+    output: (stdout) => {
+      const [head, body = "", rest] = stdout.split("\n");
+      expect({ head, rest }).toEqual({ head: "Service Bus output for queue outqueue:", rest: "" });
+      expectSamePredictions(body, expected);
+    },
+  },
+  // The health route: needs no input file.
+  "npm run invoke -- predict --method GET": {
+    log: "function=predict trigger=http outcome=health status=200",
+    output: (stdout) => expect(stdout).toBe('HTTP 200\n{"status": "ok", "function": "predict", "scoringScript": "score.py"}\n'),
+  },
+  // The file is the document alone (no npm banner): Swagger 2.0 for the health and scoring routes.
+  "npm run --silent invoke -- predict --swagger > swagger.json": {
+    log: "function=predict trigger=http outcome=swagger status=200",
+    output: (stdout) => {
+      expect(stdout).toBe("");
+      const doc = JSON.parse(readFileSync(join(ROOT, "swagger.json"), "utf8")) as {
+        swagger: string;
+        paths: Record<string, Record<string, unknown>>;
+        definitions: Record<string, unknown>;
+      };
+      expect(doc.swagger).toBe("2.0");
+      expect(Object.keys(doc.paths)).toEqual(["/api/predict", "/api/predict/swagger.json"]);
+      expect(Object.keys(doc.paths["/api/predict"] ?? {}).sort()).toEqual(["get", "post"]);
+      // The example's run() is not decorated: any JSON object in and out, as Azure ML documents it.
+      expect(doc.definitions.ServiceInput).toEqual({ type: "object", example: {} });
+    },
+  },
+};
 
 test("every README npm line is either run below or listed with its reason", () => {
   expect(commands.length).toBeGreaterThan(10);
@@ -73,13 +139,20 @@ test("every README npm line is either run below or listed with its reason", () =
     "npm run invoke -- predict --method GET",
     "npm run --silent invoke -- predict --swagger > swagger.json",
   ]);
+  expect(Object.keys(INVOKE_CHECKS)).toEqual(invokeLines);
 });
 
 describe("README lines, run as written", () => {
-  afterAll(() => {
-    rmSync(join(ROOT, "out", "output", "sample_out.json"), { force: true });
-    rmSync(join(ROOT, "swagger.json"), { force: true });
+  /** The files the blob and swagger lines write into the checkout. */
+  const written = [join(ROOT, "out", "output", "sample_out.json"), join(ROOT, "swagger.json")];
+  beforeAll(() => {
+    requireTestPackages("the README's invoke lines");
+    // No file left by an earlier run can stand in for one these lines must write.
+    written.forEach((f) => rmSync(f, { force: true }));
+    expected = referencePredictions(join(EXAMPLE, "sklearn_regression_model.pkl"), join(EXAMPLE, "sample.json"));
+    preamble = invokePreamble(loadDeployment(join(ROOT, "mlfunc.yaml")).model.pythonVersion);
   });
+  afterAll(() => written.forEach((f) => rmSync(f, { force: true })));
 
   test("npm ci && npm run synth (the synth half: npm ci would reinstall this checkout's node_modules)", () => {
     expect(withoutNpm("npm run synth")).toBe("node scripts/mlfunc.js synth");
@@ -90,18 +163,17 @@ describe("README lines, run as written", () => {
     expect(r.stderr).not.toMatch(/checkpoint|ENOTFOUND/i);
   });
 
-  test.each(runnable.filter((c) => /^npm run (--silent )?invoke/.test(c)))("%s", (command) => {
+  test.each(invokeLines)("%s", (command) => {
     const r = sh(withoutNpm(command));
     expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
-    if (command.includes("--swagger")) {
-      // The file is the document alone (no npm banner): Swagger 2.0 for the health and scoring routes.
-      const doc = JSON.parse(readFileSync(join(ROOT, "swagger.json"), "utf8")) as { swagger: string; paths: Record<string, Record<string, unknown>> };
-      expect(doc.swagger).toBe("2.0");
-      expect(Object.keys(doc.paths).sort()).toEqual(["/api/predict", "/api/predict/swagger.json"]);
-      expect(Object.keys(doc.paths["/api/predict"] ?? {}).sort()).toEqual(["get", "post"]);
-    } else if (command.includes("predict-blob")) expect(existsSync(join(ROOT, "out", "output", "sample_out.json"))).toBe(true);
-    else if (command.includes("predict-queue")) expect(r.stdout).toContain("outqueue");
-    else expect(r.stdout).toContain("HTTP 200");
+    const check = INVOKE_CHECKS[command];
+    if (check === undefined) throw new Error(`no checks for ${command}`);
+    // What invoke wrote itself (after the launcher's note if it rebuilt the bundle), then the runtime's
+    // one log line: no warning, no error.
+    expect(r.stderr.replace(/^(mlfunc: bundling .*\n)*/, "").replace(/ duration_ms=[0-9.]+\n/g, " duration_ms=…\n")).toBe(
+      `${preamble}INFO mlfunc.invocation: ${check.log} duration_ms=…\n`,
+    );
+    check.output(r.stdout);
   });
 
   test("npm run help prints help", () => {

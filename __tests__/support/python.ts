@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./synth";
-import { TEST_PACKAGES, TEST_PACKAGES_HINT, choosePython, missingModules } from "../../scripts/python";
+import { TEST_PACKAGES, TEST_PACKAGES_HINT, choosePython, describePython, missingModules, pythonVersion } from "../../scripts/python";
 
 /** The Python the tests run, by the same rule as invoke and bench (scripts/python.ts). */
 export const PYTHON = choosePython().command;
@@ -17,6 +17,32 @@ export function requireTestPackages(who: string): void {
   if (missing.length > 0) {
     throw new Error(`${who} need ${PYTHON} with scikit-learn, joblib and numpy (${TEST_PACKAGES_HINT}, or set MLFUNC_PYTHON); it lacks ${missing.join(", ")}`);
   }
+}
+
+/**
+ * The model's predictions for the payload's `data`, as JSON text, computed straight from the pickle
+ * (joblib and numpy, no mlfunc code): the reference a scoring run is compared with. One scikit-learn
+ * import, about a second of CPU: compute it once per suite.
+ */
+export function referencePredictions(modelFile: string, payloadFile: string): string {
+  const r = spawnSync(
+    PYTHON,
+    ["-c", "import json, sys, joblib, numpy; print(json.dumps(joblib.load(sys.argv[1]).predict(numpy.array(json.load(open(sys.argv[2]))['data'])).tolist()))", modelFile, payloadFile],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`cannot compute the reference predictions:\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * What invoke itself writes to stderr before it starts the runtime, when the tests pass PYTHON as
+ * MLFUNC_PYTHON: the Python the one rule picked, then a note only when its version is not the image's.
+ */
+export function invokePreamble(imageVersion: string): string {
+  const choice = { command: PYTHON, reason: "MLFUNC_PYTHON" };
+  const version = pythonVersion(choice);
+  const local = (version ?? "").split(".").slice(0, 2).join(".");
+  return `${describePython(choice, version)}\n` + (local === imageVersion ? "" : `invoke: note: local Python is ${local}, the image uses ${imageVersion}\n`);
 }
 
 /**
