@@ -53,11 +53,13 @@ class LocalCliTest(unittest.TestCase):
             support.assert_predictions(self, json.load(fh))
 
     def test_blob_custom_out_dir_and_tokens(self):
+        # About the CLI's path handling only, so a script without a model: test_blob_writes_file_named_by_pattern
+        # checks what the real score.py writes.
         renamed = os.path.join(self.tmp, "batch.2024.json")
         shutil.copyfile(support.SAMPLE_JSON, renamed)
         proc = self.cli("--function", "b", "--trigger", "blob", "--input-path", "in/{name}.{ext}",
                         "--output-path", "scored/{ext}/{name}.out", "--out", "results",
-                        input_file=renamed)
+                        script=support.fixture("str_score.py"), input_file=renamed)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         # Tokens capture greedily, like the host's blob path templates.
         self.assertEqual(proc.stdout.strip(), os.path.join("results", "scored", "json", "batch.2024.out"))
@@ -182,7 +184,10 @@ class LocalCliTest(unittest.TestCase):
         bad = os.path.join(self.tmp, "bad.json")
         with open(bad, "w") as fh:
             fh.write('{"data": [1, 2,]}')
-        proc = self.cli("--function", "score", "--trigger", "http", input_file=bad)
+        # The runtime rejects the body before run() of any plain (undecorated) script, as score.py is, so
+        # a plain script without a model stands in for it here.
+        proc = self.cli("--function", "score", "--trigger", "http", script=support.fixture("str_score.py"),
+                        input_file=bad)
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(proc.stdout.splitlines()[0], "HTTP 400")
         self.assertIn("error: request body is not valid JSON: Expecting value: line 1 column 16 (char 15)",
