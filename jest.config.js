@@ -10,6 +10,7 @@ module.exports = {
     "^archiver$": "<rootDir>/__tests__/support/unused-at-startup/archiver.js",
     "^\\.\\./locales/index\\.c?js$": "<rootDir>/__tests__/support/unused-at-startup/zod-locales.js",
   },
+  globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
   setupFiles: ["<rootDir>/__tests__/support/quiet.ts", "<rootDir>/__tests__/support/token-traces.ts"],
   // Synth-heavy suites share two cores; more workers only add memory.
   maxWorkers: 2,

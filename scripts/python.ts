@@ -71,3 +71,18 @@ export function testPythonProblem(choice: PythonChoice): string | undefined {
   if (missing.length === 0) return undefined;
   return missingPackagesMessage("the runtime tests", choice, missing.map((m) => TEST_PACKAGES[m] ?? m), TEST_PACKAGES_HINT);
 }
+
+/**
+ * What the tests' Pythons run with: SETUPTOOLS_USE_DISTUTILS=stdlib, when this Python has the standard library's distutils
+ * and the user has not chosen. joblib before 1.3 (Debian 12 ships 1.2) runs `import distutils`, which
+ * setuptools' shim answers by importing setuptools and pkg_resources: about 0.3 CPU seconds in every Python
+ * that loads the example model, and nothing the tests check. The joblib pinned for the image does not
+ * import distutils at all. Python 3.12 has no distutils of its own, so there the shim stays. Used by
+ * runtime/run-tests.sh and, for the Pythons jest's suites start, by jest's global setup.
+ */
+export function testPythonEnv(python: PythonChoice): NodeJS.ProcessEnv {
+  if (process.env.SETUPTOOLS_USE_DISTUTILS !== undefined) return {};
+  const env = { ...process.env, SETUPTOOLS_USE_DISTUTILS: "stdlib" };
+  const probe = spawnSync(python.command, ["-W", "ignore", "-c", "import distutils.version"], { env, stdio: "ignore" });
+  return probe.status === 0 ? { SETUPTOOLS_USE_DISTUTILS: "stdlib" } : {};
+}

@@ -7,9 +7,9 @@
  * core (at most two): each discovers the same tests in the same order and runs every n-th of them,
  * so every test runs exactly once, with its class and module fixtures.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { choosePython, describePython, pythonVersion, testPythonProblem } from "./python";
+import { choosePython, describePython, pythonVersion, testPythonEnv, testPythonProblem } from "./python";
 
 const python = choosePython();
 const problem = testPythonProblem(python);
@@ -38,20 +38,6 @@ result = unittest.TextTestRunner().run(unittest.TestSuite(tests[k::n]))
 sys.exit(0 if result.wasSuccessful() else 1)
 `;
 
-/**
- * SETUPTOOLS_USE_DISTUTILS=stdlib for the test Pythons, when this Python has the standard library's distutils
- * and the user has not chosen. joblib before 1.3 (Debian 12 ships 1.2) runs `import distutils`, which
- * setuptools' shim answers by importing setuptools and pkg_resources: about 0.3 CPU seconds in every Python
- * that loads the example model, and nothing the tests check. The joblib pinned for the image does not
- * import distutils at all. Python 3.12 has no distutils of its own, so there the shim stays.
- */
-function distutilsEnv(): NodeJS.ProcessEnv {
-  if (process.env.SETUPTOOLS_USE_DISTUTILS !== undefined) return {};
-  const env = { ...process.env, SETUPTOOLS_USE_DISTUTILS: "stdlib" };
-  const probe = spawnSync(python.command, ["-W", "ignore", "-c", "import distutils.version"], { env, stdio: "ignore" });
-  return probe.status === 0 ? { SETUPTOOLS_USE_DISTUTILS: "stdlib" } : {};
-}
-
 interface Shard {
   readonly status: number;
   readonly output: string;
@@ -74,7 +60,7 @@ function runShard(k: number, n: number, extraEnv: NodeJS.ProcessEnv): Promise<Sh
 
 async function main(): Promise<number> {
   const n = Math.max(1, Math.min(2, availableParallelism()));
-  const extraEnv = distutilsEnv();
+  const extraEnv = testPythonEnv(python);
   const shards = await Promise.all(Array.from({ length: n }, (_, k) => runShard(k, n, extraEnv)));
   // Each process's output whole, one after the other: interleaved, a failure's traceback would be unreadable.
   shards.forEach((s, k) => process.stderr.write(`${n > 1 ? `runtime tests, process ${k + 1} of ${n}:\n` : ""}${s.output}`));
