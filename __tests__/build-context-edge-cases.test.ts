@@ -146,7 +146,7 @@ describe("helper modules next to the scoring script", () => {
   });
 
   test("with sourceDir the module is in the image, and invoke and the image both answer 200", () => {
-    requireTestPackages("this test");
+    requireTestPackages("the edge cases run under real Python");
     const d = deploymentFrom(config({ sourceDir: dir }));
     const ctx = contextOf(d);
     expect(ctx.files.filter((f) => f.path.startsWith("scoring/")).map((f) => f.path)).toEqual(["scoring/features.py", "scoring/score.py"]);

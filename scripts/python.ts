@@ -61,15 +61,15 @@ export function missingPackagesMessage(what: string, choice: PythonChoice, pipNa
 export const TEST_PACKAGES: Readonly<Record<string, string>> = { sklearn: "scikit-learn", joblib: "joblib", numpy: "numpy" };
 export const TEST_PACKAGES_HINT = "on Debian/Ubuntu: apt-get install -y python3-sklearn";
 
-/** Undefined when the chosen Python can run the runtime tests, else the message that says why not. */
-export function testPythonProblem(choice: PythonChoice): string | undefined {
+/** Undefined when the chosen Python can run `who` (tests that load the example model), else the message that says why not. */
+export function testPythonProblem(choice: PythonChoice, who = "the runtime tests"): string | undefined {
   if (pythonVersion(choice) === undefined) {
     const install = choice.reason === "MLFUNC_PYTHON" ? "" : `install Python 3 with them (${TEST_PACKAGES_HINT}), or `;
-    return `the runtime tests cannot run ${choice.command} (${choice.reason}): ${install}set MLFUNC_PYTHON to a Python 3 that has scikit-learn, joblib and numpy`;
+    return `${who} cannot run ${choice.command} (${choice.reason}): ${install}set MLFUNC_PYTHON to a Python 3 that has scikit-learn, joblib and numpy`;
   }
   const missing = missingModules(choice, Object.keys(TEST_PACKAGES));
   if (missing.length === 0) return undefined;
-  return missingPackagesMessage("the runtime tests", choice, missing.map((m) => TEST_PACKAGES[m] ?? m), TEST_PACKAGES_HINT);
+  return missingPackagesMessage(who, choice, missing.map((m) => TEST_PACKAGES[m] ?? m), TEST_PACKAGES_HINT);
 }
 
 /**

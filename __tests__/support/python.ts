@@ -3,20 +3,19 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./synth";
-import { TEST_PACKAGES, TEST_PACKAGES_HINT, choosePython, describePython, missingModules, pythonVersion } from "../../scripts/python";
+import { choosePython, describePython, pythonVersion, testPythonProblem } from "../../scripts/python";
 
 /** The Python the tests run, by the same rule as invoke and bench (scripts/python.ts). */
 export const PYTHON = choosePython().command;
 
 /**
- * Fails, naming the fix, unless PYTHON has scikit-learn, joblib and numpy. The modules are looked up,
- * not imported: importing scikit-learn costs a second of CPU, and the test's own run imports them anyway.
+ * Fails, naming the fix, unless PYTHON has scikit-learn, joblib and numpy (the runtime tests' own check).
+ * The modules are looked up, not imported: importing scikit-learn costs a second of CPU, and the test's
+ * own run imports them anyway.
  */
 export function requireTestPackages(who: string): void {
-  const missing = missingModules({ command: PYTHON, reason: "" }, Object.keys(TEST_PACKAGES));
-  if (missing.length > 0) {
-    throw new Error(`${who} need ${PYTHON} with scikit-learn, joblib and numpy (${TEST_PACKAGES_HINT}, or set MLFUNC_PYTHON); it lacks ${missing.join(", ")}`);
-  }
+  const problem = testPythonProblem(choosePython(), who);
+  if (problem !== undefined) throw new Error(problem);
 }
 
 /**
