@@ -225,50 +225,57 @@ describe("review --base for the app inside the mlfunc checkout: the ref is built
       .split("\n")
       .filter((l) => l.startsWith("worktree "));
 
-  test("a clone of this checkout at HEAD, its mlfunc.yaml changed: the diff shows the change, no worktree is left behind", async () => {
+  /**
+   * A clone of this checkout at HEAD, after `prepare` (which may commit to it), with its mlfunc.yaml then
+   * changed to drop the queues and containers and named by MLFUNC_CONFIG while `check` runs.
+   */
+  async function inClone(prepare: (clone: string) => void, check: (clone: string) => Promise<void>): Promise<void> {
     const work = scratch();
     const saved = process.env.MLFUNC_CONFIG;
     try {
       const clone = join(work.dir, "mlfunc");
       spawnSync("git", ["clone", "--quiet", "--shared", ROOT, clone], { encoding: "utf8" });
+      prepare(clone);
       const file = join(clone, "mlfunc.yaml");
       writeFileSync(file, stringify(withoutQueuesAndContainers(parse(readFileSync(file, "utf8")) as Json)));
       process.env.MLFUNC_CONFIG = file;
-      const review = await runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
-      expect(review.base).toBe("HEAD");
-      expect(review.notes?.some((n) => n.includes("synthesized with this checkout's mlfunc code"))).toBe(false);
-      expect(review.diff?.flatMap((s) => s.resources.filter((r) => r.kind === "removed").map((r) => r.type))).toEqual(
-        expect.arrayContaining(["azurerm_storage_container", "azurerm_servicebus_queue"]),
-      );
-      expect(worktrees(clone)).toHaveLength(1);
+      await check(clone);
     } finally {
       if (saved === undefined) delete process.env.MLFUNC_CONFIG;
       else process.env.MLFUNC_CONFIG = saved;
       work.cleanup();
     }
-  });
+  }
 
-  test("a ref whose code does not parse: exit-2 input error naming the file and line, no worktree left behind", async () => {
-    const work = scratch();
-    const saved = process.env.MLFUNC_CONFIG;
-    try {
-      const clone = join(work.dir, "mlfunc");
-      spawnSync("git", ["clone", "--quiet", "--shared", ROOT, clone], { encoding: "utf8" });
-      appendFileSync(join(clone, "main.ts"), "\nexport const broken = ;\n");
-      git(clone, "commit", "--quiet", "-am", "broken");
-      const line = readFileSync(join(clone, "main.ts"), "utf8").split("\n").length - 1;
-      const file = join(clone, "mlfunc.yaml");
-      writeFileSync(file, stringify(withoutQueuesAndContainers(parse(readFileSync(file, "utf8")) as Json)));
-      process.env.MLFUNC_CONFIG = file;
-      const review = runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
-      await expect(review).rejects.toThrow(ReviewInputError);
-      await expect(review).rejects.toThrow(`--base: "HEAD" does not compile:\n✘ [ERROR] Unexpected ";"\n\n    main.ts:${line}:22:`);
-      expect(worktrees(clone)).toHaveLength(1);
-    } finally {
-      if (saved === undefined) delete process.env.MLFUNC_CONFIG;
-      else process.env.MLFUNC_CONFIG = saved;
-      work.cleanup();
-    }
+  test("a clone of this checkout at HEAD, its mlfunc.yaml changed: the diff shows the change, no worktree is left behind", () =>
+    inClone(
+      () => undefined,
+      async (clone) => {
+        const review = await runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
+        expect(review.base).toBe("HEAD");
+        expect(review.notes?.some((n) => n.includes("synthesized with this checkout's mlfunc code"))).toBe(false);
+        expect(review.diff?.flatMap((s) => s.resources.filter((r) => r.kind === "removed").map((r) => r.type))).toEqual(
+          expect.arrayContaining(["azurerm_storage_container", "azurerm_servicebus_queue"]),
+        );
+        expect(worktrees(clone)).toHaveLength(1);
+      },
+    ));
+
+  test("a ref whose code does not parse: exit-2 input error naming the file and line, no worktree left behind", () => {
+    let line = 0;
+    return inClone(
+      (clone) => {
+        appendFileSync(join(clone, "main.ts"), "\nexport const broken = ;\n");
+        git(clone, "commit", "--quiet", "-am", "broken");
+        line = readFileSync(join(clone, "main.ts"), "utf8").split("\n").length - 1;
+      },
+      async (clone) => {
+        const review = runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
+        await expect(review).rejects.toThrow(ReviewInputError);
+        await expect(review).rejects.toThrow(`--base: "HEAD" does not compile:\n✘ [ERROR] Unexpected ";"\n\n    main.ts:${line}:22:`);
+        expect(worktrees(clone)).toHaveLength(1);
+      },
+    );
   });
 });
 
