@@ -75,6 +75,13 @@ let expected: string;
 /** What invoke writes before the runtime starts, for the repository's mlfunc.yaml (set in beforeAll). */
 let preamble: string;
 
+/** Output of one header line, then the predictions (within tolerance of the reference), then nothing. */
+function headedPredictions(stdout: string, header: string): void {
+  const [head, body = "", rest] = stdout.split("\n");
+  expect({ head, rest }).toEqual({ head: header, rest: "" });
+  expectSamePredictions(body, expected);
+}
+
 /**
  * For each README invoke line: the runtime's log line (without its duration) and what the line
  * prints and writes, exactly. The one place these runs happen in the test suite.
@@ -82,11 +89,7 @@ let preamble: string;
 const INVOKE_CHECKS: Readonly<Record<string, { log: string; output: (stdout: string) => void }>> = {
   "npm run invoke -- predict examples/diabetes/sample.json": {
     log: "function=predict trigger=http outcome=success status=200",
-    output: (stdout) => {
-      const [head, body = "", rest] = stdout.split("\n");
-      expect({ head, rest }).toEqual({ head: "HTTP 200", rest: "" });
-      expectSamePredictions(body, expected);
-    },
+    output: (stdout) => headedPredictions(stdout, "HTTP 200"),
   },
   // The blob trigger's output path output/{blobname}_out.json, under --out.
   "npm run invoke -- predict-blob examples/diabetes/sample.json --out out": {
@@ -98,11 +101,7 @@ const INVOKE_CHECKS: Readonly<Record<string, { log: string; output: (stdout: str
   },
   "npm run invoke -- predict-queue examples/diabetes/sample.json": {
     log: "function=predict-queue trigger=serviceBus outcome=success status=200",
-    output: (stdout) => {
-      const [head, body = "", rest] = stdout.split("\n");
-      expect({ head, rest }).toEqual({ head: "Service Bus output for queue outqueue:", rest: "" });
-      expectSamePredictions(body, expected);
-    },
+    output: (stdout) => headedPredictions(stdout, "Service Bus output for queue outqueue:"),
   },
   // The health route: needs no input file.
   "npm run invoke -- predict --method GET": {
