@@ -1,6 +1,6 @@
 import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
@@ -47,9 +47,11 @@ export function buildApp(options: SynthOptions = {}): App {
   const paths = projectPaths(deployment.file);
   const contextsDir = resolve(options.contextsDir ?? paths.contextsDir);
   // No stack traces in annotations: they would put this machine's paths into manifest.json.
-  // App creates its outdir at once: a dry run points it at the temp folder, which exists, and never synthesizes.
-  const outdir = options.dryRun ? tmpdir() : (options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir);
+  // App creates its outdir, and a stacks folder in it, at once: a dry run never synthesizes, so it gets a
+  // throwaway folder, removed as soon as App has made it.
+  const outdir = options.dryRun ? mkdtempSync(join(tmpdir(), "mlfunc-validate-")) : (options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir);
   const app = new App({ outdir, skipValidation: false, stackTraces: false });
+  if (options.dryRun) rmSync(outdir, { recursive: true, force: true });
   // One image for every environment: what dev tested is what prod runs.
   const context = buildContext(deployment);
   let contextDir: string;

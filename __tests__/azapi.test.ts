@@ -1,14 +1,20 @@
 /** The typed azapi binding: argument names and shapes as azapi 2.x documents them. */
 import { Testing, TerraformOutput, TerraformStack } from "cdktf";
 import { AZAPI_PROVIDER_VERSION, AzapiProvider, AzapiResource } from "../constructs/azapi";
+import { scratch } from "./support/synth";
 
 type Json = Record<string, unknown>;
 
 function synthStack(build: (stack: TerraformStack) => void): Json {
-  const app = Testing.app();
-  const stack = new TerraformStack(app, "s");
-  build(stack);
-  return JSON.parse(Testing.synth(stack)) as Json;
+  // Testing.app() would leave its own temp folder behind: one that is removed instead.
+  const { dir, cleanup } = scratch();
+  try {
+    const stack = new TerraformStack(Testing.app({ outdir: dir }), "s");
+    build(stack);
+    return JSON.parse(Testing.synth(stack)) as Json;
+  } finally {
+    cleanup();
+  }
 }
 
 test("the provider block is pinned to an exact azapi release from Azure/azapi", () => {

@@ -146,10 +146,14 @@ describe("npm run validate", () => {
     // The first run brings the bundle up to date; an invalid file makes it stop right after loading.
     const file = writeYaml(join(work.dir, "launcher-first"), "mlfunc.yaml", invalidConfig());
     expect(mlfunc(["validate", "--quiet"], { MLFUNC_CONFIG: file }).code).toBe(1);
-    const again = mlfunc(["validate"]);
+    // Nothing written to the temp folder either: cdktf's App makes its outdir the moment it is created.
+    const temp = join(work.dir, "launcher-temp");
+    mkdirSync(temp);
+    const again = mlfunc(["validate"], { TMPDIR: temp });
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("valid: diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
     expect(again.stderr).not.toContain("bundling");
+    expect(readdirSync(temp)).toEqual([]);
   }, 60_000);
 });
 
