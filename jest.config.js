@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
+  // Not under the temp folder, which \`npm test\` gives each run afresh (scripts/test.js).
+  cacheDirectory: "<rootDir>/node_modules/.cache/jest",
   // What the launcher's bundles leave out of start-up, left out of each test file's module loading too.
   moduleNameMapper: {
     "^archiver$": "<rootDir>/__tests__/support/unused-at-startup/archiver.js",
