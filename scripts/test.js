@@ -3,7 +3,7 @@
  * `npm test`: the type check, the jest suites and the Python runtime tests, run side by side (much of
  * each waits on processes it starts, so together they finish far sooner than one after another).
  * jest prints as it goes; the other two print their output when they end. Exits 1 if any of them fails.
- * Given jest arguments (`npm test -- __tests__/naming.test.ts`), it runs only jest with them.
+ * Given jest arguments (`npm test -- __tests__/smoke.test.ts`), it runs only jest with them.
  *
  * The tests write and remove thousands of small files (build contexts, synthesized trees, git clones).
  * They get one scratch folder for the run, as TMPDIR, on a RAM-backed file system when the machine

@@ -1,0 +1,9 @@
+/**
+ * The deployment file's tests (schema, validation, naming, hostile input), one module per part in
+ * __tests__/config/, run as one jest file (support/groups.ts says why). config-all-problems.test.ts
+ * stays a file of its own: it mocks the stack module.
+ * One part: npm test -- __tests__/config.test.ts -t "^naming "
+ */
+import { runFolder } from "./support/groups";
+
+runFolder("config");

@@ -1,0 +1,7 @@
+/**
+ * The policy's tests (the Aspect, the rules, suppressions), one module per part in __tests__/policy/,
+ * run as one jest file (support/groups.ts says why). One part: npm test -- __tests__/policy.test.ts -t "^rules "
+ */
+import { runFolder } from "./support/groups";
+
+runFolder("policy");

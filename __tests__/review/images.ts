@@ -1,0 +1,72 @@
+/** The build-context files behind a new image tag, from two synthesized folders. */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadSynthTree } from "../../review/diff";
+import { compareContexts, describeFileChange, imageChanges } from "../../review/images";
+import { scratch } from "../support/synth";
+
+function synthFolder(root: string, hash: string, files: Record<string, string | Buffer>, stacks = ["app-dev", "app-prod"]): void {
+  const manifest: Record<string, object> = {};
+  for (const stack of stacks) {
+    const dir = join(root, "stacks", stack);
+    const context = `assets/image_context_ABC/${hash}`;
+    mkdirSync(join(dir, context), { recursive: true });
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(dir, context, path, ".."), { recursive: true });
+      writeFileSync(join(dir, context, path), content);
+    }
+    const doc = { resource: { docker_image: { image: { build: { context: `\${path.module}/${context}` }, name: `x:${hash.slice(0, 16)}` } } } };
+    writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(doc));
+    manifest[stack] = { synthesizedStackPath: `stacks/${stack}/cdk.tf.json`, workingDirectory: `stacks/${stack}` };
+  }
+  writeFileSync(join(root, "manifest.json"), JSON.stringify({ version: "0.21.0", stacks: manifest }));
+}
+
+describe("image changes", () => {
+  let work: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    work = scratch();
+  });
+  afterEach(() => work.cleanup());
+
+  test("files added, removed and changed, with sizes; one entry for the stacks sharing the image", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    synthFolder(base, "a".repeat(64), { Dockerfile: "FROM x\n", "model/iris.joblib": Buffer.alloc(1_200_000, 1), "scoring/old.py": "print(1)\n", "scoring/same.py": "x\n" });
+    synthFolder(head, "b".repeat(64), { Dockerfile: "FROM y\n", "model/iris.joblib": Buffer.alloc(1_300_000, 2), "scoring/new.py": "print(22)\n", "scoring/same.py": "x\n" });
+    const images = await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head));
+    expect(images).toEqual([
+      {
+        stacks: ["app-dev", "app-prod"],
+        beforeHash: "a".repeat(64),
+        afterHash: "b".repeat(64),
+        files: [
+          { path: "Dockerfile", kind: "changed", beforeBytes: 7, afterBytes: 7 },
+          { path: "model/iris.joblib", kind: "changed", beforeBytes: 1_200_000, afterBytes: 1_300_000 },
+          { path: "scoring/new.py", kind: "added", afterBytes: 10 },
+          { path: "scoring/old.py", kind: "removed", beforeBytes: 9 },
+        ],
+      },
+    ]);
+    expect(images[0].files?.map((f) => `${f.path} ${describeFileChange(f)}`)).toEqual([
+      "Dockerfile changed (7 B → 7 B)",
+      "model/iris.joblib changed (1.2 MB → 1.3 MB)",
+      "scoring/new.py added (10 B)",
+      "scoring/old.py removed (9 B)",
+    ]);
+  });
+
+  test("the same context on both sides: no entry; a base without its assets: files unknown", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    synthFolder(base, "a".repeat(64), { Dockerfile: "FROM x\n" });
+    synthFolder(head, "a".repeat(64), { Dockerfile: "FROM x\n" });
+    expect(await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head))).toEqual([]);
+
+    synthFolder(head, "c".repeat(64), { Dockerfile: "FROM z\n" });
+    for (const stack of ["app-dev", "app-prod"]) rmSync(join(base, "stacks", stack, "assets"), { recursive: true });
+    const images = await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head));
+    expect(images).toEqual([{ stacks: ["app-dev", "app-prod"], beforeHash: "a".repeat(64), afterHash: "c".repeat(64) }]);
+    expect(await compareContexts(join(base, "missing"), head)).toBeUndefined();
+  });
+});
