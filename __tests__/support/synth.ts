@@ -111,8 +111,12 @@ export function parsed(texts: Readonly<Record<string, string>>): SynthResult {
   return new SynthResult(Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, JSON.parse(text) as Json])));
 }
 
-/** `synthTexts`, parsed: see there. */
-export function synth(config: Json | string = defaultConfig()): SynthResult {
+let defaultTexts: Record<string, string> | undefined;
+
+/** `synthTexts`, parsed: see there. Without `config`, the default example, synthesized once per test file
+ * (its files never change under a test) and parsed afresh for each caller. */
+export function synth(config?: Json | string): SynthResult {
+  if (config === undefined) return parsed((defaultTexts ??= synthTexts()));
   return parsed(synthTexts(config));
 }
 
