@@ -46,7 +46,18 @@ function scratchParent() {
   return tmpdir();
 }
 
-const scratch = mkdtempSync(join(scratchParent(), "mlfunc-test-"));
+function makeScratch() {
+  const parent = scratchParent();
+  try {
+    return mkdtempSync(join(parent, "mlfunc-test-"));
+  } catch (e) {
+    const named = process.env.MLFUNC_TEST_TMPDIR ? "MLFUNC_TEST_TMPDIR" : "the temp folder";
+    process.stderr.write(`npm test: cannot make a temp folder in ${JSON.stringify(parent)} (${named}): ${e.message}; point MLFUNC_TEST_TMPDIR at an existing, writable folder\n`);
+    process.exit(2);
+  }
+}
+
+const scratch = makeScratch();
 const env = { ...process.env, TMPDIR: scratch, TMP: scratch, TEMP: scratch };
 const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -81,6 +92,6 @@ Promise.all(STEPS.filter((s) => !focused || s.name === "jest").map(runStep)).the
   // A test that leaves files behind would fill a developer's temp folder run after run.
   const left = readdirSync(scratch);
   removeScratch();
-  if (left.length > 0) process.stdout.write(`── left behind in the temp folder by the tests (a test does not clean up): ${left.join(", ")}\n`);
+  if (left.length > 0) process.stdout.write(`── left behind in the temp folder by the tests (a test does not clean up): ${left.map((n) => JSON.stringify(n)).join(", ")}\n`);
   process.exitCode = ok.every(Boolean) && left.length === 0 ? 0 : 1;
 });
