@@ -3,12 +3,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } from "../build-context/generate";
-import { Deployment, loadDeployment } from "../config/load";
-import { DeploymentError } from "../config/problems";
-import { contextFor, runtimeArgs } from "../scripts/invoke";
-import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
-import { PYTHON, requireTestPackages, runContext } from "./support/python";
+import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } from "../../build-context/generate";
+import { Deployment, loadDeployment } from "../../config/load";
+import { DeploymentError } from "../../config/problems";
+import { contextFor, runtimeArgs } from "../../scripts/invoke";
+import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "../support/synth";
+import { PYTHON, requireTestPackages, runContext } from "../support/python";
 
 const work = scratch();
 afterAll(() => work.cleanup());

@@ -3,12 +3,12 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { buildContext, hashFiles, pruneBuildContexts, writeBuildContext } from "../build-context/generate";
-import { Deployment, loadDeployment } from "../config/load";
-import { DeploymentError } from "../config/problems";
+import { buildContext, hashFiles, pruneBuildContexts, writeBuildContext } from "../../build-context/generate";
+import { Deployment, loadDeployment } from "../../config/load";
+import { DeploymentError } from "../../config/problems";
 import { AnnotationMetadataEntryType } from "cdktf";
-import { buildApp } from "../main";
-import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
+import { buildApp } from "../../main";
+import { EXAMPLE, Json, ROOT, defaultConfig, scratch } from "../support/synth";
 
 const work = scratch();
 afterAll(() => work.cleanup());
@@ -302,7 +302,7 @@ describe("generated files: hostile names never change their structure", () => {
     expect(json("Predict_Queue-1/function.json").bindings.map((b) => b.queueName)).toEqual(["in.queue/sub_1", "out-queue"]);
     const text = (p: string) => ctx.files.find((f) => f.path === p)?.content.toString("utf8");
     expect(text("predict-blob/__init__.py")).toBe("from mlfunc_runtime.entry import blob_main as main  # noqa: F401\n");
-    expect(text("host.json")).toBe(readFileSync(join(__dirname, "..", "build-context", "templates", "host.json"), "utf8"));
+    expect(text("host.json")).toBe(readFileSync(join(ROOT, "build-context", "templates", "host.json"), "utf8"));
     const dockerfile = text("Dockerfile") ?? "";
     expect(dockerfile.split("\n").filter((l) => /^(RUN|COPY|FROM|ENV)\b/.test(l))).toEqual([
       "FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:4-python3.11",
