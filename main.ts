@@ -20,7 +20,8 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** Where generated build contexts are kept. @default .mlfunc/contexts next to the deployment file */
   readonly contextsDir?: string;
-  /** Build the stacks in memory only, writing no build context (validation and policy). @default false */
+  /** Build the stacks in memory only, writing no build context (validation and policy); such an app is
+   * never synthesized. @default false */
   readonly dryRun?: boolean;
   /** Lowest policy severity that fails synth; lower ones are printed as warnings.
    * @default $MLFUNC_POLICY_ERROR_AT, else "high" */
@@ -50,8 +51,12 @@ export function buildApp(options: SynthOptions = {}): App {
   // App creates its outdir, and a stacks folder in it, at once: a dry run never synthesizes, so it gets a
   // throwaway folder, removed as soon as App has made it.
   const outdir = options.dryRun ? mkdtempSync(join(tmpdir(), "mlfunc-validate-")) : (options.outdir ?? process.env.CDKTF_OUTDIR ?? paths.outdir);
-  const app = new App({ outdir, skipValidation: false, stackTraces: false });
-  if (options.dryRun) rmSync(outdir, { recursive: true, force: true });
+  let app: App;
+  try {
+    app = new App({ outdir, skipValidation: false, stackTraces: false });
+  } finally {
+    if (options.dryRun) rmSync(outdir, { recursive: true, force: true });
+  }
   // One image for every environment: what dev tested is what prod runs.
   const context = buildContext(deployment);
   let contextDir: string;
@@ -171,7 +176,7 @@ export function cli(argv: readonly string[]): number {
   const outdir = args.outdir ?? process.env.CDKTF_OUTDIR ?? projectPaths().outdir;
   try {
     const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
-    if (underCdktf) {
+    if (underCdktf && !args.validate) {
       withOutputLock(outdir, () => app.synth());
       return 0;
     }
@@ -201,7 +206,7 @@ export function cli(argv: readonly string[]): number {
     // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
     if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
     process.stderr.write(`${e.message}\n`);
-    if (underCdktf) {
+    if (underCdktf && !args.validate) {
       // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
       // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.
       rmSync(join(outdir, "manifest.json"), { force: true });

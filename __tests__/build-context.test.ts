@@ -3,6 +3,10 @@
  * in __tests__/build-context/, run as one jest file (support/groups.ts says why).
  * One part: npm test -- __tests__/build-context.test.ts -t "^edge-cases "
  */
-import { runFolder } from "./support/groups";
+import { runModules } from "./support/groups";
 
-runFolder("build-context");
+runModules("build-context", {
+  "edge-cases": () => require("./build-context/edge-cases"),
+  "generate": () => require("./build-context/generate"),
+  "hostile-image": () => require("./build-context/hostile-image"),
+});

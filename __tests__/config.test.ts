@@ -4,6 +4,13 @@
  * stays a file of its own: it mocks the stack module.
  * One part: npm test -- __tests__/config.test.ts -t "^naming "
  */
-import { runFolder } from "./support/groups";
+import { runModules } from "./support/groups";
 
-runFolder("config");
+runModules("config", {
+  "container-apps": () => require("./config/container-apps"),
+  "edge-cases": () => require("./config/edge-cases"),
+  "hostile-deployment-file": () => require("./config/hostile-deployment-file"),
+  "naming": () => require("./config/naming"),
+  "script-warnings": () => require("./config/script-warnings"),
+  "validation": () => require("./config/validation"),
+});

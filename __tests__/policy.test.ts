@@ -2,6 +2,11 @@
  * The policy's tests (the Aspect, the rules, suppressions), one module per part in __tests__/policy/,
  * run as one jest file (support/groups.ts says why). One part: npm test -- __tests__/policy.test.ts -t "^rules "
  */
-import { runFolder } from "./support/groups";
+import { runModules } from "./support/groups";
 
-runFolder("policy");
+runModules("policy", {
+  "aspect": () => require("./policy/aspect"),
+  "container-apps": () => require("./policy/container-apps"),
+  "rules": () => require("./policy/rules"),
+  "suppress": () => require("./policy/suppress"),
+});

@@ -4,6 +4,18 @@
  * review-base.test.ts stay files of their own: one mocks the synth module, the other changes directory.
  * One part: npm test -- __tests__/review.test.ts -t "^diff "
  */
-import { runFolder } from "./support/groups";
+import { runModules } from "./support/groups";
 
-runFolder("review");
+runModules("review", {
+  "container-apps": () => require("./review/container-apps"),
+  "deployment-diff": () => require("./review/deployment-diff"),
+  "diff": () => require("./review/diff"),
+  "hostile": () => require("./review/hostile"),
+  "images": () => require("./review/images"),
+  "plan-summary": () => require("./review/plan-summary"),
+  "replacements": () => require("./review/replacements"),
+  "report": () => require("./review/report"),
+  "sensitive": () => require("./review/sensitive"),
+  "size": () => require("./review/size"),
+  "workflow": () => require("./review/workflow"),
+});

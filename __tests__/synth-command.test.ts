@@ -117,6 +117,14 @@ describe("npm run validate", () => {
     expect(readdirSync(dir)).toEqual(["mlfunc.yaml"]);
   });
 
+  test("run by the cdktf CLI (an app line with --validate): still validates only, synthesizes nothing", () => {
+    const dir = join(work.dir, "validate-under-cdktf");
+    const file = writeYaml(dir, "mlfunc.yaml", devOnly(defaultConfig()));
+    const r = inProcess(["--validate"], { MLFUNC_CONFIG: file, MLFUNC_QUIET: "", CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+    expect(r).toEqual({ code: 0, stderr: expect.stringContaining("valid: diabetes-dev (policy checked; nothing written)\n") as string });
+    expect(readdirSync(dir)).toEqual(["mlfunc.yaml"]);
+  });
+
   test("an invalid file: exit 1, each problem once, nothing written", () => {
     const dir = join(work.dir, "validate-bad");
     const file = writeYaml(dir, "mlfunc.yaml", invalidConfig());

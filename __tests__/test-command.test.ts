@@ -1,7 +1,7 @@
 /** `npm test` itself (scripts/test.js): the run's own temp folder, and a bad MLFUNC_TEST_TMPDIR. */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { ROOT, scratch } from "./support/synth";
 
 const work = scratch();
@@ -22,11 +22,16 @@ test("the run's temp folder is made under MLFUNC_TEST_TMPDIR and removed when th
   expect(readdirSync(parent)).toEqual([]);
 });
 
-test("tests get it as their temp folder; a file one leaves there fails the run, by name", () => {
+/** jest on one fixture test of __tests__/fixtures/test-command/, with its own cache. */
+const fixture = (name: string): string[] => [
+  "--config",
+  JSON.stringify({ rootDir: join(ROOT, "__tests__", "fixtures", "test-command"), testMatch: [`**/${name}`], testEnvironment: "node", cacheDirectory: join(work.dir, "jest-cache") }),
+];
+
+test("tests get it as their temp folder, a relative MLFUNC_TEST_TMPDIR made absolute; a file one leaves there fails the run, by name", () => {
   const parent = join(work.dir, "leaky");
   mkdirSync(parent);
-  const config = { rootDir: join(ROOT, "__tests__", "fixtures", "test-command"), testMatch: ["**/*.fixture.js"], testEnvironment: "node", cacheDirectory: join(work.dir, "jest-cache") };
-  const r = npmTest(["--config", JSON.stringify(config)], parent);
+  const r = npmTest(fixture("leaves-a-file.fixture.js"), relative(ROOT, parent));
   expect(r.stdout).toContain('── jest: passed in ');
   expect(r.stdout.split("\n").slice(-2)).toEqual(['── left behind in the temp folder by the tests (a test does not clean up): "left-behind.txt"', ""]);
   expect(r.code).toBe(1);
@@ -38,10 +43,30 @@ test.each([
   ["is a file", (p: string) => (writeFileSync(p, ""), p), "ENOTDIR: not a directory"],
 ])("a MLFUNC_TEST_TMPDIR that %s: exit 2 before anything runs, naming the variable and the fix", (_, make, why) => {
   const parent = make(join(work.dir, `bad-${Math.random().toString(36).slice(2)}`));
-  const r = npmTest([], parent);
+  // --listTests: should the check ever let it through, the run lists the tests instead of running them.
+  const r = npmTest(["--listTests"], parent);
   expect(r.code).toBe(2);
   expect(r.stdout).toBe("");
   expect(r.stderr).toBe(
     `npm test: cannot make a temp folder in ${JSON.stringify(parent)} (MLFUNC_TEST_TMPDIR): ${why}, mkdtemp '${parent}/mlfunc-test-XXXXXX'; point MLFUNC_TEST_TMPDIR at an existing, writable folder\n`,
   );
+});
+
+test("interrupted (SIGTERM): the parts stop first, then the temp folder goes; exit 143", async () => {
+  const parent = join(work.dir, "interrupted");
+  mkdirSync(parent);
+  const run = spawn(process.execPath, [join(ROOT, "scripts", "test.js"), ...fixture("waits.fixture.js")], { cwd: ROOT, env: { ...process.env, MLFUNC_TEST_TMPDIR: parent }, stdio: "ignore" });
+  const exited = new Promise<number | null>((done) => run.on("close", (code) => done(code)));
+  let started: string | undefined;
+  for (let i = 0; i < 600 && started === undefined; i++) {
+    await new Promise((done) => setTimeout(done, 50));
+    started = readdirSync(parent).map((d) => join(parent, d, "started")).find((f) => existsSync(f));
+  }
+  if (started === undefined) throw new Error("the fixture test did not start within 30 s");
+  const jestPid = Number(readFileSync(started, "utf8"));
+  run.kill("SIGTERM");
+  expect(await exited).toBe(143);
+  expect(readdirSync(parent)).toEqual([]);
+  // jest stopped before npm test did: no orphan left running.
+  expect(() => process.kill(jestPid, 0)).toThrow(expect.objectContaining({ code: "ESRCH" }) as Error);
 });

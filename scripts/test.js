@@ -6,17 +6,17 @@
  * Given jest arguments (`npm test -- __tests__/smoke.test.ts`), it runs only jest with them.
  *
  * The tests write and remove thousands of small files (build contexts, synthesized trees, git clones).
- * They get one scratch folder for the run, as TMPDIR, on a RAM-backed file system when the machine
- * has one with room to spare: there a folder costs microseconds, on a virtual disk up to a millisecond.
- * MLFUNC_TEST_TMPDIR names another parent. The folder is removed when the run ends.
+ * They get one temp folder for the run, as TMPDIR, on a RAM-backed file system when the machine has a
+ * usable one: there a folder costs microseconds, on a virtual disk up to a millisecond.
+ * MLFUNC_TEST_TMPDIR names another parent. The folder is removed when the run ends or is interrupted.
  *
  *   node scripts/test.js [jest arguments...]
  */
 "use strict";
 const { spawn } = require("node:child_process");
-const { accessSync, constants, mkdtempSync, readdirSync, rmSync, statfsSync } = require("node:fs");
+const { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync } = require("node:fs");
 const { tmpdir } = require("node:os");
-const { join } = require("node:path");
+const { join, resolve } = require("node:path");
 
 const ROOT = join(__dirname, "..");
 const bin = (name) => join(ROOT, "node_modules", ".bin", name);
@@ -28,17 +28,36 @@ const STEPS = [
   { name: "Python runtime tests", cmd: "sh", args: [join(ROOT, "runtime", "run-tests.sh")] },
 ];
 
+const SHM = "/dev/shm";
 const TMPFS_MAGIC = 0x01021994;
 const ROOM = 1024 ** 3;
 
-/** /dev/shm when it is a writable tmpfs with at least 1 GiB free, else the system temp folder. */
-function scratchParent() {
-  if (process.env.MLFUNC_TEST_TMPDIR) return process.env.MLFUNC_TEST_TMPDIR;
+/** Mount options of `dir` when it is a mount point (Linux), else undefined. */
+function mountOptions(dir) {
   try {
-    const fs = statfsSync("/dev/shm");
-    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= ROOM) {
-      accessSync("/dev/shm", constants.W_OK);
-      return "/dev/shm";
+    const line = readFileSync("/proc/self/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" "))
+      .filter((f) => f[1] === dir)
+      .pop();
+    return line?.[3]?.split(",");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * /dev/shm when it is a writable tmpfs with at least 1 GiB free that may run programs (tests run
+ * scripts they write; containers often mount it noexec), else the system temp folder.
+ */
+function tempParent() {
+  if (process.env.MLFUNC_TEST_TMPDIR) return resolve(process.env.MLFUNC_TEST_TMPDIR);
+  try {
+    const fs = statfsSync(SHM);
+    const options = mountOptions(SHM);
+    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= ROOM && options !== undefined && !options.includes("noexec")) {
+      accessSync(SHM, constants.W_OK);
+      return SHM;
     }
   } catch {
     // No /dev/shm (not Linux) or not usable: the default below.
@@ -46,8 +65,8 @@ function scratchParent() {
   return tmpdir();
 }
 
-function makeScratch() {
-  const parent = scratchParent();
+function makeTemp() {
+  const parent = tempParent();
   try {
     return mkdtempSync(join(parent, "mlfunc-test-"));
   } catch (e) {
@@ -57,41 +76,51 @@ function makeScratch() {
   }
 }
 
-const scratch = makeScratch();
-const env = { ...process.env, TMPDIR: scratch, TMP: scratch, TEMP: scratch };
-const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    removeScratch();
-    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
-  });
-}
+const temp = makeTemp();
+const env = { ...process.env, TMPDIR: temp, TMP: temp, TEMP: temp };
+const children = new Set();
 
 function runStep(step) {
-  return new Promise((resolve) => {
+  return new Promise((done) => {
     const started = Date.now();
     const child = spawn(step.cmd, step.args, { cwd: ROOT, env, stdio: step.live ? "inherit" : ["ignore", "pipe", "pipe"] });
+    children.add(child);
     const output = [];
     if (!step.live) {
       child.stdout.on("data", (d) => output.push(d));
       child.stderr.on("data", (d) => output.push(d));
     }
-    const done = (code, why) => {
+    const end = (code, why) => {
+      children.delete(child);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (!step.live) process.stdout.write(`\n── ${step.name} ──\n${Buffer.concat(output).toString("utf8")}`);
       process.stdout.write(`── ${step.name}: ${code === 0 ? "passed" : `FAILED (${why})`} in ${seconds} s\n`);
-      resolve(code === 0);
+      done(code === 0);
     };
-    child.on("error", (e) => done(1, e.message));
-    child.on("close", (code, signal) => done(code, signal ? `signal ${signal}` : `exit ${code}`));
+    child.on("error", (e) => end(1, e.message));
+    child.on("close", (code, signal) => end(code, signal ? `signal ${signal}` : `exit ${code}`));
   });
 }
+
+// Interrupted: the parts stop first (a terminal's Ctrl-C reaches them too; a kill of this process alone
+// does not), then their temp folder goes.
+let interrupted;
+for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
+  process.on(signal, () => {
+    interrupted = 128 + number;
+    for (const child of children) child.kill(signal);
+  });
+}
+
+// jest's own cache, should a run's --config leave cacheDirectory unset: not a test's leftover.
+const JEST_CACHE = /^jest_\w+$/;
 
 const focused = process.argv.length > 2;
 Promise.all(STEPS.filter((s) => !focused || s.name === "jest").map(runStep)).then((ok) => {
   // A test that leaves files behind would fill a developer's temp folder run after run.
-  const left = readdirSync(scratch);
-  removeScratch();
+  const left = readdirSync(temp).filter((name) => !JEST_CACHE.test(name));
+  rmSync(temp, { recursive: true, force: true });
+  if (interrupted !== undefined) process.exit(interrupted);
   if (left.length > 0) process.stdout.write(`── left behind in the temp folder by the tests (a test does not clean up): ${left.map((n) => JSON.stringify(n)).join(", ")}\n`);
   process.exitCode = ok.every(Boolean) && left.length === 0 ? 0 : 1;
 });

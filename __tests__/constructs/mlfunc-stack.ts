@@ -192,7 +192,7 @@ describe("determinism", () => {
     for (const text of Object.values(first.texts)) {
       for (const p of machine) expect(text).not.toContain(p);
       // An absolute path starts a string or follows a separator; "monitoring/workspace" is a construct path.
-      expect(text).not.toMatch(/(^|["'\s=:,(])\/(work|tmp|root|home)(\/|"|\s|$)/m);
+      expect(text).not.toMatch(/(^|["'\s=:,(])\/(work|tmp|root|home|dev)(\/|"|\s|$)/m);
     }
   });
 });

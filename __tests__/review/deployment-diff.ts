@@ -12,7 +12,7 @@ import { appServiceOnly, defaultConfig, EXAMPLE, scratch, type Json } from "../s
 
 const STACKS = ["diabetes-dev", "diabetes-prod"];
 
-/** The default deployment's App Service environments; Container Apps diffs are tested in review-container-apps. */
+/** The default deployment's App Service environments; Container Apps diffs are tested in review/container-apps.ts. */
 const appServiceConfig = (): Json => appServiceOnly(defaultConfig());
 
 const APP = "azurerm_linux_function_app.function-app_513347A9";
