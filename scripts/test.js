@@ -79,11 +79,13 @@ function makeTemp() {
 const temp = makeTemp();
 const env = { ...process.env, TMPDIR: temp, TMP: temp, TEMP: temp };
 const children = new Set();
+const GROUPS = process.platform !== "win32";
 
 function runStep(step) {
   return new Promise((done) => {
     const started = Date.now();
-    const child = spawn(step.cmd, step.args, { cwd: ROOT, env, stdio: step.live ? "inherit" : ["ignore", "pipe", "pipe"] });
+    // A process group of its own (POSIX), so an interruption reaches everything the part started.
+    const child = spawn(step.cmd, step.args, { cwd: ROOT, env, detached: GROUPS, stdio: step.live ? "inherit" : ["ignore", "pipe", "pipe"] });
     children.add(child);
     const output = [];
     if (!step.live) {
@@ -102,13 +104,20 @@ function runStep(step) {
   });
 }
 
-// Interrupted: the parts stop first (a terminal's Ctrl-C reaches them too; a kill of this process alone
-// does not), then their temp folder goes.
+// Interrupted: the parts stop first, each with all it started (a kill of this process alone would
+// reach none of them), then their temp folder goes.
 let interrupted;
 for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
   process.on(signal, () => {
     interrupted = 128 + number;
-    for (const child of children) child.kill(signal);
+    for (const child of children) {
+      try {
+        if (!GROUPS) throw new Error("no process groups");
+        process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    }
   });
 }
 
