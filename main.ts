@@ -220,6 +220,7 @@ export function cli(argv: readonly string[]): number {
 /** What `node scripts/mlfunc.js synth|validate|app` runs, in the launcher's own process. */
 export const run = cli;
 
+// `review --base` runs a ref's own code as `node dist/main.js`, transpiled file by file, not bundled.
 if (require.main === module) {
   process.exitCode = cli(process.argv.slice(2));
 }

@@ -208,5 +208,3 @@ export function run(argv: readonly string[]): Promise<number> {
     return 3;
   });
 }
-
-if (require.main === module) void run(process.argv.slice(2)).then((code) => (process.exitCode = code));

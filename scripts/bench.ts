@@ -228,5 +228,3 @@ export function run(argv: readonly string[]): Promise<number> {
     return 1;
   });
 }
-
-if (require.main === module) void run(process.argv.slice(2)).then((code) => (process.exitCode = code));

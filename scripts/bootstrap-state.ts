@@ -115,5 +115,3 @@ export function run(argv: readonly string[]): number {
     return 1;
   }
 }
-
-if (require.main === module) process.exitCode = run(process.argv.slice(2));

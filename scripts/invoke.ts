@@ -165,7 +165,3 @@ export function runInContext(deployment: Deployment, args: InvokeArgs, shared: s
 
 /** What `node scripts/mlfunc.js invoke` runs. */
 export const run = invoke;
-
-if (require.main === module) {
-  process.exitCode = invoke(process.argv.slice(2));
-}

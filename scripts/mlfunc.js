@@ -70,23 +70,6 @@ function isCurrent(name) {
 }
 
 /**
- * Bundled as ES modules, every file sees the bundle's own `module`, so each `require.main === module`
- * block would run if the bundle were started directly (review's would run main.ts's synth). Only the entry's may.
- */
-function onlyEntryIsMain(entry) {
-  return {
-    name: "only-entry-is-main",
-    setup(build) {
-      build.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (args.path === entry || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-        const text = readFileSync(args.path, "utf8");
-        return { contents: text.replace(/\brequire\.main === module\b/g, "false"), loader: "ts" };
-      });
-    },
-  };
-}
-
-/**
  * Work every run paid for and none used:
  * - cdktf loads archiver (with ~40 stream and glob modules) at start-up, yet calls it only to zip an
  *   ARCHIVE asset, which mlfunc never makes: it loads on that first call instead.
@@ -145,7 +128,7 @@ async function buildBundle(name, why) {
     // only when asked for (NODE_OPTIONS=--enable-source-maps): parsing it on every run would cost more than the run.
     sourcemap: "linked",
     sourcesContent: false,
-    plugins: [onlyEntryIsMain(join(ROOT, ENTRIES[name])), unusedAtStartup()],
+    plugins: [unusedAtStartup()],
     // Azure's SDKs load from node_modules when smoke first needs them, so no other command pays for them.
     external: ["@azure/*"],
     // require.resolve stays a run-time lookup (the cdktf CLI is run, not bundled).

@@ -16,5 +16,3 @@ export function run(): number {
   process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
   return 0;
 }
-
-if (require.main === module) process.exitCode = run();
