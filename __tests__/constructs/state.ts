@@ -2,7 +2,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { Json, SynthResult, defaultConfig, devOnly, parsed, scratch, synth, synthError, synthTexts } from "../support/synth";
+import { Json, SynthResult, defaultConfig, defaultTexts, devOnly, parsed, scratch, synth, synthError, synthTexts } from "../support/synth";
 import { loadDeployment } from "../../config/load";
 import { buildStateApp, parseBootstrapArgs, stateBlock } from "../../scripts/bootstrap-state";
 import { evaluateStack } from "../../policy/engine";
@@ -24,10 +24,10 @@ const addresses = (r: SynthResult, stack: string) =>
     .sort();
 
 /**
- * The default deployment, on local state, synthesized once: the baseline of the backend cases and
- * the "before" of the environment cases.
+ * The default deployment, on local state (it has no state block), synthesized once for the test file:
+ * the baseline of the backend cases and the "before" of the environment cases.
  */
-const defaults = synthTexts(withState(undefined));
+const defaults = defaultTexts();
 
 describe("state backends", () => {
   const local = parsed(defaults);

@@ -111,13 +111,16 @@ export function parsed(texts: Readonly<Record<string, string>>): SynthResult {
   return new SynthResult(Object.fromEntries(Object.entries(texts).map(([name, text]) => [name, JSON.parse(text) as Json])));
 }
 
-let defaultTexts: Record<string, string> | undefined;
+let defaults: Readonly<Record<string, string>> | undefined;
 
-/** `synthTexts`, parsed: see there. Without `config`, the default example, synthesized once per test file
- * (its files never change under a test) and parsed afresh for each caller. */
+/** The default example's stack texts, synthesized once per test file: its files never change under a test. */
+export function defaultTexts(): Readonly<Record<string, string>> {
+  return (defaults ??= synthTexts());
+}
+
+/** `synthTexts`, parsed: see there. Without `config`, the default example (`defaultTexts`), parsed afresh for each caller. */
 export function synth(config?: Json | string): SynthResult {
-  if (config === undefined) return parsed((defaultTexts ??= synthTexts()));
-  return parsed(synthTexts(config));
+  return parsed(config === undefined ? defaultTexts() : synthTexts(config));
 }
 
 /** Like `synth`, but returns the error's message, failing when synth succeeds. */
