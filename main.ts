@@ -8,6 +8,7 @@ import { loadDeployment, projectPaths } from "./config/load";
 import { scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
+import { ImageStack } from "./constructs/image-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
 import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./scripts/synth-output";
@@ -41,7 +42,7 @@ function ruleIds(value: string | undefined): string[] {
   return (value ?? "").split(",").map((id) => id.trim()).filter(Boolean);
 }
 
-/** Builds the app: one stack per environment of the deployment file. Validation happens first, so
+/** Builds the app: the image stack, then one stack per environment of the deployment file. Validation happens first, so
  * an invalid file never yields a partial app. */
 export function buildApp(options: SynthOptions = {}): App {
   const deployment = loadDeployment(options.config);
@@ -69,17 +70,34 @@ export function buildApp(options: SynthOptions = {}): App {
     pruneBuildContexts(contextsDir);
   }
   const scriptProblems = scriptWarnings(deployment.model.scoringScript, deployment.model.requirements);
+  const { image } = deployment;
+  // The one build: every environment runs this stack's digest.
+  const imageStack = new ImageStack(app, image.stackName, {
+    resourceGroupName: image.names.resourceGroup,
+    location: image.location,
+    registryName: image.names.registry,
+    registryTokenName: image.names.registryToken,
+    repository: image.names.repository,
+    buildContext: { dir: contextDir, hash: context.hash },
+    state: deployment.state,
+    tags: image.tags,
+  });
+  if (!image.baseImagePinned) {
+    Annotations.of(imageStack).addWarning(
+      `model.baseImage ${image.baseImage} is a tag, which its publisher moves: two builds of the same context can differ. Pin it by digest: docker buildx imagetools inspect ${image.baseImage} prints the Digest; set model.baseImage to ${image.baseImage}@sha256:<that digest> (docs/image-promotion.md)`,
+    );
+  }
+  if (context.withheld.length > 0) {
+    const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
+    Annotations.of(imageStack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
+  }
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
       functions: deployment.functions,
-      buildContext: { dir: contextDir, hash: context.hash },
+      image: imageStack,
       state: deployment.state,
     });
-    if (context.withheld.length > 0) {
-      const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
-      Annotations.of(stack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
-    }
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,

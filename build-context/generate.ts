@@ -124,7 +124,7 @@ export function buildContext(deployment: Deployment): BuildContext {
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
     files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment), MODEL_DIR: modelDir(deployment) }));
+  add("Dockerfile", fill(template("Dockerfile"), { BASE_IMAGE: deployment.image.baseImage, SCORING_SCRIPT: scoringScriptPath(deployment), MODEL_DIR: modelDir(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
   add("requirements.txt", requirements(deployment.model.requirements));
@@ -276,7 +276,7 @@ function fill(text: string, values: Record<string, string>): string {
     const value = values[key];
     if (value === undefined) throw new Error(`internal: template value ${key} is missing`);
     // Validation keeps these to this set; a value outside it would be Dockerfile syntax (a new line, a space in ENV).
-    if (!/^[A-Za-z0-9_./-]+$/.test(value)) throw new Error(`internal: template value ${key} ${JSON.stringify(value)} is not safe in a Dockerfile`);
+    if (!/^[A-Za-z0-9_./:@-]+$/.test(value)) throw new Error(`internal: template value ${key} ${JSON.stringify(value)} is not safe in a Dockerfile`);
     return value;
   });
 }

@@ -9,6 +9,7 @@ import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
 import { Parts, checkRules, requirementLines } from "./rules";
 import {
+  DEFAULT_BASE_IMAGE_REPOSITORY,
   DeploymentFile,
   EnvironmentConfig,
   FunctionConfig,
@@ -24,7 +25,7 @@ import {
   shipSchema,
   stateSchema,
 } from "./schema";
-import { ResourceNames, resourceNames } from "./naming";
+import { ResourceNames, imageStackName, imageStackNames, resourceNames } from "./naming";
 import { ShipRules, shipRules } from "./ship";
 import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
 
@@ -38,6 +39,8 @@ export interface EnvironmentDeployment {
   readonly location: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly plan: { readonly sku: string; readonly kind: PlanKind; readonly minInstances: number; readonly maxInstances: number };
+  /** shared: pulls from the image stack's registry; own: its own registry, which imports the image by digest. */
+  readonly registry: EnvironmentConfig["registry"];
   readonly registrySku: EnvironmentConfig["registrySku"];
   readonly serviceBusSku: EnvironmentConfig["serviceBusSku"];
   readonly names: ResourceNames;
@@ -58,6 +61,19 @@ export interface ContainerAppsDeployment {
   readonly ingress: "external" | "internal";
   readonly cooldownPeriod?: number;
   readonly revisions: { readonly mode: "single" | "multiple"; readonly latestWeight: number; readonly stableRevision?: string };
+}
+
+/** The one image of a deployment: built and pushed once by its own stack, run by digest everywhere. */
+export interface ImageDeployment {
+  /** `<app>-image`. */
+  readonly stackName: string;
+  readonly location: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly names: ReturnType<typeof imageStackNames>;
+  /** The Dockerfile's FROM. */
+  readonly baseImage: string;
+  /** Whether `baseImage` names a digest, so a rebuild gets the same base. */
+  readonly baseImagePinned: boolean;
 }
 
 export interface Deployment {
@@ -81,6 +97,7 @@ export interface Deployment {
   };
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
+  readonly image: ImageDeployment;
   readonly state: StateConfig;
   /** What may ship: the project folder, the file's allow entries and .mlfuncignore. */
   readonly ship: ShipRules;
@@ -192,6 +209,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       : typeof file.model.requirements === "string"
         ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
         : file.model.requirements.map((l) => l.trim());
+  const baseImage = file.model.baseImage ?? `${DEFAULT_BASE_IMAGE_REPOSITORY}:4-python${file.model.pythonVersion}`;
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
@@ -202,6 +220,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       location: cfg.location ?? file.location,
       tags: { ...file.tags, ...cfg.tags, app: file.name, environment: env, "managed-by": "mlfunc" },
       plan: { sku: plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
+      registry: cfg.registry,
       registrySku: cfg.registrySku,
       serviceBusSku: cfg.serviceBusSku,
       names: resourceNames(file.name, env, cfg.names, file.nameSeed),
@@ -224,6 +243,14 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     },
     functions: file.functions,
     environments,
+    image: {
+      stackName: imageStackName(file.name),
+      location: file.location,
+      tags: { ...file.tags, app: file.name, environment: "image", "managed-by": "mlfunc" },
+      names: imageStackNames(file.name, file.nameSeed),
+      baseImage,
+      baseImagePinned: /@sha256:[0-9a-f]{64}$/.test(baseImage),
+    },
     state: file.state,
     ship: shipRules(dir, file.ship?.allow),
     review: { allowDelete: file.review?.allowDelete ?? [] },

@@ -179,3 +179,14 @@ export function stateStorageNames(app: string, seed?: string): { resourceGroup: 
     container: "tfstate",
   };
 }
+
+/** The stack that builds the image once and owns the registry every environment's image comes from. */
+export function imageStackName(app: string): string {
+  return `${app}-image`;
+}
+
+/** Names of the image stack's resources: its resource group and the shared registry. */
+export function imageStackNames(app: string, seed?: string): { resourceGroup: string; registry: string; registryToken: string; repository: string } {
+  const names = resourceNames(app, "image", {}, seed);
+  return { resourceGroup: names.resourceGroup, registry: names.registry, registryToken: names.registryToken, repository: names.repository };
+}

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
-import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
+import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, imageStackName, imageStackNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
@@ -333,6 +333,20 @@ function stateClaims(parts: Parts & { name: string }, claims: Claims): void {
   }
 }
 
+/** Not an environment name either: the image stack's own claims. */
+const IMAGE_OWNER = "(image)";
+
+/** The image stack's claims: its stack, state, resource group and the shared registry's worldwide name. */
+function imageClaims(parts: Parts & { name: string }, claims: Claims): void {
+  const stack = imageStackName(parts.name);
+  const names = imageStackNames(parts.name, parts.nameSeed);
+  const label = `the image stack ${stack}, which builds the image every environment runs`;
+  claims.claim("stack", stack, IMAGE_OWNER, label);
+  claims.claim("state", stateLocation(parts.state, stack), IMAGE_OWNER, label);
+  claims.claim("resourceGroup", names.resourceGroup, IMAGE_OWNER, label);
+  claims.claim("registry", names.registry, IMAGE_OWNER, `${label} (its registry)`);
+}
+
 /** An environment's stack, state location and resource group must be its own. */
 function environmentClaims(parts: Parts & { name: string }, env: string, names: ResourceNames, overridden: boolean, claims: Claims, report: Report): void {
   const at = `environments.${env}`;
@@ -356,7 +370,10 @@ function checkEnvironments(parts: Parts, report: Report): void {
   const globalNames = new Map<string, string>();
   const claims = new Claims();
   const app = parts.name !== undefined && !nameProblem("app", parts.name) ? { ...parts, name: parts.name } : undefined;
-  if (app) stateClaims(app, claims);
+  if (app) {
+    stateClaims(app, claims);
+    imageClaims(app, claims);
+  }
   for (const [env, cfg] of parts.environments) {
     const at = `environments.${env}`;
     const envProblem = nameProblem("environment", env);
@@ -401,7 +418,12 @@ function checkEnvironments(parts: Parts, report: Report): void {
       const value = names[field];
       const key = `${kind}:${value.toLowerCase()}`;
       const other = globalNames.get(key);
-      const stateOwner = kind === "storageAccount" ? claims.claim("storageAccount", value, env, `environments.${env}`) : undefined;
+      const stateOwner =
+        kind === "storageAccount"
+          ? claims.claim("storageAccount", value, env, `environments.${env}`)
+          : kind === "registry" && cfg.registry === "own"
+            ? claims.claim("registry", value, env, `environments.${env}`)
+            : undefined;
       if (stateOwner) {
         report(`${at}.names.${field}`, value, `already used by ${stateOwner}; give this environment its own`);
       } else if (other && !other.startsWith(`${env}.`)) {

@@ -52,6 +52,15 @@ function pythonVersionError(input: unknown): string {
 /** Azure ML's model name rule: letters, digits, "-", "_", "."; it becomes a folder of the image. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
+/** Where the Functions Python base images live (mcr.microsoft.com). */
+export const DEFAULT_BASE_IMAGE_REPOSITORY = "mcr.microsoft.com/azure-functions/python";
+
+/**
+ * An image reference as Docker's distribution/reference grammar spells it: lowercase path
+ * components, an optional tag, an optional sha256 digest. Nothing else reaches the Dockerfile's FROM.
+ */
+export const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+
 export const modelSchema = z
   .strictObject({
     path: relativePath("The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did."),
@@ -63,6 +72,16 @@ export const modelSchema = z
       .enum(PYTHON_VERSIONS, { error: (issue) => pythonVersionError(issue.input) })
       .default(DEFAULT_PYTHON_VERSION)
       .meta({ description: "Python version of the Functions base image (3.10 left support in October 2026)." }),
+    baseImage: z
+      .string()
+      .regex(IMAGE_REFERENCE, {
+        error: `must be an image reference such as "${DEFAULT_BASE_IMAGE_REPOSITORY}:4-python3.12@sha256:<64 hex digits>" (registry/repository, an optional :tag, an optional @sha256 digest)`,
+      })
+      .optional()
+      .meta({
+        description:
+          "The Functions base image the Dockerfile starts FROM. Pin it by digest (<image>:<tag>@sha256:<digest>) so a rebuild gets the same base; a tag alone floats as Microsoft rebuilds it. @default mcr.microsoft.com/azure-functions/python:4-python<pythonVersion> (floating)",
+      }),
     name: z
       .string()
       .regex(MODEL_NAME_PATTERN, { error: "must start with a letter or digit and hold only letters, digits, '-', '_' or '.' (at most 255), like an Azure ML model name" })
@@ -248,7 +267,17 @@ export const environmentSchema = z.strictObject({
   containerApps: containerAppsSchema.optional(),
   location: z.string().optional().meta({ description: "Azure region for this environment; defaults to the app's location." }),
   tags: tags.optional(),
-  registrySku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Basic"),
+  registry: z
+    .enum(["shared", "own"], { error: 'must be "shared" or "own"' })
+    .default("shared")
+    .meta({
+      description:
+        "Where the app pulls its image from. shared: the image stack's registry, with AcrPull for the app's identity. own: a registry of this environment, which receives the image stack's digest by import (no rebuild), so the environment needs no access to the shared registry at run time.",
+    }),
+  registrySku: z
+    .enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' })
+    .default("Basic")
+    .meta({ description: "SKU of the environment's own registry (registry: own)." }),
   serviceBusSku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Standard"),
   names: nameOverrides.optional(),
   smoke: z

@@ -101,3 +101,41 @@ export class AzapiResource extends TerraformResource {
     };
   }
 }
+
+export interface AzapiResourceActionProps {
+  /** `<resource type>@<api version>` of the resource the action is called on. */
+  readonly type: string;
+  /** Id of the resource the action is called on. */
+  readonly resourceId: string;
+  /** The action's name, the last segment of its URL, e.g. `importImage`. */
+  readonly action: string;
+  /** @default "POST" */
+  readonly method?: "POST" | "PUT" | "PATCH" | "GET" | "DELETE" | "HEAD";
+  readonly body?: AzapiBody;
+  readonly dependsOn?: ITerraformDependable[];
+  readonly provider?: TerraformProvider;
+}
+
+/**
+ * `azapi_resource_action`: one ARM action call (a POST to `<resource id>/<action>`), made when the
+ * resource is created and again when its arguments change; nothing is read back or deleted.
+ */
+export class AzapiResourceAction extends TerraformResource {
+  static readonly tfResourceType = "azapi_resource_action";
+  private readonly props: AzapiResourceActionProps;
+
+  constructor(scope: Construct, id: string, props: AzapiResourceActionProps) {
+    super(scope, id, {
+      terraformResourceType: AzapiResourceAction.tfResourceType,
+      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      dependsOn: props.dependsOn,
+      provider: props.provider,
+    });
+    this.props = props;
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    const p = this.props;
+    return { type: p.type, resource_id: p.resourceId, action: p.action, method: p.method ?? "POST", body: p.body };
+  }
+}

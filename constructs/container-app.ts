@@ -4,10 +4,9 @@ import { AzapiResource, type AzapiBodyValue } from "./azapi";
 import { MICROSOFT_APP_API_VERSION, profileName, type ContainerAppsEnvironment } from "./container-apps-environment";
 import type { ResourceGroup } from "./resource-group";
 import type { ManagedIdentity } from "./identity";
-import type { FunctionImage } from "./function-image";
+import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
-import type { Registry } from "./registry";
 
 /** Functions images listen on port 80. */
 const FUNCTIONS_PORT = 80;
@@ -21,8 +20,8 @@ export interface ContainerAppProps {
   /** Identity that pulls the image and reaches storage, Service Bus and App Insights; the app waits
    * for every role assignment made through it, AcrPull above all. */
   readonly identity: ManagedIdentity;
-  readonly registry: Registry;
-  readonly image: FunctionImage;
+  /** The image, run by digest. */
+  readonly image: RunnableImage;
   /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
   readonly hostStorage: StorageAccount;
   readonly monitoring: Monitoring;
@@ -73,7 +72,7 @@ export class ContainerApp extends Construct {
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
     const { identity } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, ...props.image.ready];
     const revisions = props.revisions ?? { mode: "single" };
     const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
     const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];
@@ -118,7 +117,7 @@ export class ContainerApp extends Construct {
               allowInsecure: false,
               traffic,
             },
-            registries: [{ server: props.registry.loginServer, identity: identity.id }],
+            registries: [{ server: props.image.loginServer, identity: identity.id }],
           },
           template: {
             containers: [
@@ -142,7 +141,7 @@ export class ContainerApp extends Construct {
       // kind is create-only: the service cannot turn an app into a function app in place.
       replaceTriggersRefs: ["kind"],
       responseExportValues: ["properties.configuration.ingress.fqdn", "properties.latestRevisionName"],
-      // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.
+      // The first image pull and host start need every role in place (AcrPull above all) and the image in its registry.
       dependsOn,
     });
   }

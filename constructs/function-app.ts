@@ -1,13 +1,12 @@
 import { Construct } from "constructs";
-import { ITerraformDependable } from "cdktf";
+import { Fn, ITerraformDependable } from "cdktf";
 import { LinuxFunctionApp } from "@cdktf/provider-azurerm/lib/linux-function-app";
 import type { ResourceGroup } from "./resource-group";
 import type { ServicePlan } from "./service-plan";
 import type { ManagedIdentity } from "./identity";
-import type { FunctionImage } from "./function-image";
+import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
-import type { Registry } from "./registry";
 
 /** App settings FunctionApp sets itself, which extra settings may not replace. */
 export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
@@ -19,8 +18,8 @@ export interface FunctionAppProps {
   /** Identity that pulls the image and reaches storage, Service Bus and App Insights; it must
    * already hold its roles: the app waits for every assignment made through it and for their propagation. */
   readonly identity: ManagedIdentity;
-  readonly registry: Registry;
-  readonly image: FunctionImage;
+  /** The image, run by digest. */
+  readonly image: RunnableImage;
   /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
   readonly hostStorage: StorageAccount;
   readonly monitoring: Monitoring;
@@ -42,7 +41,8 @@ export class FunctionApp extends Construct {
   constructor(scope: Construct, id: string, props: FunctionAppProps) {
     super(scope, id);
     const { identity, plan } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const { image } = props;
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, ...image.ready];
     const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,
@@ -69,7 +69,10 @@ export class FunctionApp extends Construct {
       },
       siteConfig: {
         applicationStack: {
-          docker: [{ registryUrl: `https://${props.registry.loginServer}`, imageName: props.image.repository, imageTag: props.image.tag }],
+          // azurerm writes LinuxFxVersion as DOCKER|<registry>/<image_name>:<image_tag> and reads it back by
+          // splitting at the one ":" (helpers/function_app_schema.go, fx_strings.go), so the digest's
+          // "sha256:<hex>" splits across the two: DOCKER|<registry>/<repository>@sha256:<hex>.
+          docker: [{ registryUrl: `https://${image.loginServer}`, imageName: `${image.repository}@sha256`, imageTag: Fn.trimprefix(image.digest, "sha256:") }],
         },
         containerRegistryUseManagedIdentity: true,
         containerRegistryManagedIdentityClientId: identity.clientId,
@@ -83,7 +86,7 @@ export class FunctionApp extends Construct {
         remoteDebuggingEnabled: false,
       },
       tags: { ...props.tags },
-      // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.
+      // The first image pull and host start need every role in place (AcrPull above all) and the image in its registry.
       dependsOn,
     });
   }

@@ -45,8 +45,13 @@ export class FunctionImage extends Construct {
     });
   }
 
-  /** `<login server>/<repository>:<tag>`. */
+  /** `<login server>/<repository>:<tag>`: what was pushed, under a tag that a rebuild may move. */
   get reference(): string {
     return this.push.name;
+  }
+
+  /** `sha256:<hex>` of the pushed manifest, known once it is pushed: the identity every environment runs. */
+  get digest(): string {
+    return this.push.sha256Digest;
   }
 }

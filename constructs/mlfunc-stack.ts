@@ -1,7 +1,6 @@
 import { Construct } from "constructs";
 import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
-import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { EnvironmentDeployment } from "../config/load";
 import type { FunctionConfig, StateConfig } from "../config/schema";
 import { parseBlobPath } from "../config/rules";
@@ -9,7 +8,8 @@ import { ResourceGroup } from "./resource-group";
 import { ManagedIdentity } from "./identity";
 import { Monitoring } from "./monitoring";
 import { Registry } from "./registry";
-import { FunctionImage } from "./function-image";
+import { EnvironmentImage } from "./environment-image";
+import type { ImageStack } from "./image-stack";
 import { StorageAccount } from "./storage";
 import { ServiceBus } from "./service-bus";
 import { ServicePlan } from "./service-plan";
@@ -25,8 +25,8 @@ import { SmokeTesters } from "./smoke-testers";
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
   readonly functions: readonly FunctionConfig[];
-  /** The generated image build context and its content hash. */
-  readonly buildContext: { readonly dir: string; readonly hash: string };
+  /** The stack that builds the image; this stack runs its digest and deploys after it. */
+  readonly image: ImageStack;
   /** @default local state in the stack folder */
   readonly state?: StateConfig;
   /** App settings added to the function app's own; a key mlfunc sets itself is refused. @default none */
@@ -40,8 +40,10 @@ export class MlfuncStack extends TerraformStack {
   readonly resourceGroup: ResourceGroup;
   readonly identity: ManagedIdentity;
   readonly monitoring: Monitoring;
-  readonly registry: Registry;
-  readonly image: FunctionImage;
+  /** The environment's own registry (registry: own), which receives the image by import. */
+  readonly registry?: Registry;
+  /** The image stack's digest, as this environment runs it. */
+  readonly image: EnvironmentImage;
   /** The Functions host's own storage (AzureWebJobsStorage). */
   readonly hostStorage: StorageAccount;
   /** The blob triggers' storage, when a function has a blob trigger. */
@@ -65,7 +67,7 @@ export class MlfuncStack extends TerraformStack {
 
     // Storage data-plane calls use Entra ID, since the accounts have shared keys off.
     new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
-    new DockerProvider(this, "docker", {});
+    this.addDependency(props.image);
 
     const resourceGroup = new ResourceGroup(this, "resource-group", { name: names.resourceGroup, location: env.location, tags });
     const identity = new ManagedIdentity(this, "identity", { name: names.identity, resourceGroup, tags });
@@ -77,16 +79,15 @@ export class MlfuncStack extends TerraformStack {
       tags,
     });
 
-    const registry = new Registry(this, "registry", {
-      name: names.registry,
-      resourceGroup,
-      repository: names.repository,
-      pushTokenName: names.registryToken,
-      sku: env.registrySku,
-      tags,
-    });
-    registry.grantPull(identity);
-    const image = new FunctionImage(this, "image", { contextDir: props.buildContext.dir, contentHash: props.buildContext.hash, registry });
+    const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
+    // Container apps and the import into an own registry are ARM calls azurerm cannot make.
+    if (onContainerApps || env.registry === "own") new AzapiProvider(this, "azapi");
+    let registry: Registry | undefined;
+    if (env.registry === "own") {
+      registry = new Registry(this, "registry", { name: names.registry, resourceGroup, repository: names.repository, sku: env.registrySku, tags });
+      registry.grantPull(identity);
+    }
+    const image = new EnvironmentImage(this, "image", { source: props.image, identity, ownRegistry: registry });
 
     const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
@@ -101,7 +102,6 @@ export class MlfuncStack extends TerraformStack {
         ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, tags })
         : undefined;
 
-    const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
     const connections = new IdentityConnections(this, "connections", {
       identity,
       functions,
@@ -125,12 +125,11 @@ export class MlfuncStack extends TerraformStack {
     this.serviceBus = serviceBus;
     this.connections = connections;
     // What either hosting's app takes: the same image, identity, storage, monitoring and settings.
-    const hosted = { resourceGroup, identity, registry, image, hostStorage, monitoring, appSettings, tags };
+    const hosted = { resourceGroup, identity, image, hostStorage, monitoring, appSettings, tags };
     let appName: string;
     let hostname: string;
     if (onContainerApps && env.containerApps) {
       const aca = env.containerApps;
-      new AzapiProvider(this, "azapi");
       const environment = new ContainerAppsEnvironment(this, "container-apps-environment", {
         name: names.containerAppsEnvironment,
         resourceGroup,
@@ -189,8 +188,9 @@ export class MlfuncStack extends TerraformStack {
     new TerraformOutput(this, "function_app_name", { value: appName });
     new TerraformOutput(this, "function_app_hostname", { value: hostname });
     new TerraformOutput(this, "http_endpoints", { value: httpEndpoints });
-    new TerraformOutput(this, "registry_login_server", { value: registry.loginServer });
+    new TerraformOutput(this, "registry_login_server", { value: image.loginServer });
     new TerraformOutput(this, "image_reference", { value: image.reference });
+    new TerraformOutput(this, "image_digest", { value: image.digest });
     if (dataStorage) {
       new TerraformOutput(this, "trigger_storage_account", { value: dataStorage.name });
       new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()] });

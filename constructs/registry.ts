@@ -12,8 +12,8 @@ export interface RegistryProps {
   readonly resourceGroup: ResourceGroup;
   /** The one repository images are pushed to. */
   readonly repository: string;
-  /** Name of the push token and its scope map. */
-  readonly pushTokenName: string;
+  /** Name of the push token and its scope map. @default no push token: images arrive by import */
+  readonly pushTokenName?: string;
   /** @default "Basic" */
   readonly sku?: "Basic" | "Standard" | "Premium";
   readonly tags?: Readonly<Record<string, string>>;
@@ -26,8 +26,8 @@ export interface RegistryProps {
 export class Registry extends Construct {
   readonly resource: ContainerRegistry;
   readonly repository: string;
-  private readonly token: ContainerRegistryToken;
-  private readonly tokenPassword: ContainerRegistryTokenPassword;
+  private readonly token?: ContainerRegistryToken;
+  private readonly tokenPassword?: ContainerRegistryTokenPassword;
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
@@ -40,6 +40,7 @@ export class Registry extends Construct {
       adminEnabled: false,
       tags: { ...props.tags },
     });
+    if (props.pushTokenName === undefined) return;
     const scopeMap = new ContainerRegistryScopeMap(this, "push-scope", {
       name: props.pushTokenName,
       containerRegistryName: this.resource.name,
@@ -64,8 +65,13 @@ export class Registry extends Construct {
     return this.resource.loginServer;
   }
 
+  get id(): string {
+    return this.resource.id;
+  }
+
   /** Credentials for pushing to the repository: the scoped token, never the admin user. */
   get pushAuth(): RegistryImageAuthConfig {
+    if (!this.token || !this.tokenPassword) throw new Error(`Registry ${this.node.path} has no push token; give it a pushTokenName`);
     return { address: this.loginServer, username: this.token.name, password: this.tokenPassword.password1.value };
   }
 

@@ -1,19 +1,18 @@
-import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformStack } from "cdktf";
+import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, type TerraformBackend, TerraformStack } from "cdktf";
 import type { StateConfig } from "../config/schema";
 
 /**
  * Points a stack's state at the configured backend. Backends live outside the construct tree's
  * resources, so switching one never changes a resource's logical id.
  */
-export function useStateBackend(stack: TerraformStack, state: StateConfig, stackName: string): void {
+export function useStateBackend(stack: TerraformStack, state: StateConfig, stackName: string): TerraformBackend {
   switch (state.backend) {
     case "local":
       // At the project root (cdktf.out/stacks/<stack> is three levels down), so deleting cdktf.out
       // never deletes state; relative, so the JSON holds no path of this machine.
-      new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
-      return;
+      return new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
     case "azurerm":
-      new AzurermBackend(stack, {
+      return new AzurermBackend(stack, {
         resourceGroupName: state.resourceGroup,
         storageAccountName: state.storageAccount,
         containerName: state.container,
@@ -21,13 +20,11 @@ export function useStateBackend(stack: TerraformStack, state: StateConfig, stack
         // Entra ID for the state blob: no storage key. Subscription and tenant come from ARM_* variables.
         useAzureadAuth: true,
       });
-      return;
     case "remote":
-      new CloudBackend(stack, {
+      return new CloudBackend(stack, {
         hostname: state.hostname,
         organization: state.organization,
         workspaces: new NamedCloudWorkspace(state.workspaces.replace(/\{stack\}/g, stackName)),
       });
-      return;
   }
 }
