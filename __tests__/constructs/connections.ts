@@ -23,10 +23,20 @@ function roleOf(result: SynthResult, stack: string, a: Json): string {
   return `custom "${String(definition.name)}"`;
 }
 
-/** Each assignment as "role -> type:name" of the resource its scope references, sorted. */
+/**
+ * Each assignment as "role -> type:name" of the resource its scope references, or "role -> <state
+ * file>#<output>" for a resource of another stack read from its remote state, sorted.
+ */
 function grants(result: SynthResult, stack = DEV): string[] {
   return Object.values(result.resources(stack, "azurerm_role_assignment"))
     .map((a) => {
+      const remote = /^\$\{try\(data\.terraform_remote_state\.([^.]+)\.outputs\.([a-z_]+), ""\)\}$/.exec(String(a.scope));
+      if (remote) {
+        const states = (result.stack(stack).data as Record<string, Record<string, Json>>).terraform_remote_state ?? {};
+        const config = states[remote[1] ?? ""]?.config as Json | undefined;
+        if (!config) throw new Error(`scope references a missing remote state ${remote[1]}`);
+        return `${roleOf(result, stack, a)} -> ${String(config.path)}#${remote[2]}`;
+      }
       const m = /^\$\{([a-z_]+)\.([^.]+)\.id\}$/.exec(String(a.scope));
       if (!m) throw new Error(`scope is not a resource id reference: ${String(a.scope)}`);
       const [, type = "", id = ""] = m;
@@ -53,9 +63,10 @@ const HOST = "azurerm_storage_account:stdiabetesdevh0128c0";
 const DATA = "azurerm_storage_account:stdiabetesdevd0128c0";
 const BLOB_SERVICE_ROLE = `custom "mlfunc blob service properties (stdiabetesdevh0128c0)"`;
 
-// Every app: the image pull, telemetry, and the host's own storage (blobs, and the diagnostic events table).
+// Every app: the image pull (from the image stack's registry), telemetry, and the host's own storage
+// (blobs, and the diagnostic events table).
 const BASE = [
-  "AcrPull -> azurerm_container_registry:crdiabetesdev0128c0",
+  "AcrPull -> ../../../terraform.diabetes-image.tfstate#registry_id",
   "Monitoring Metrics Publisher -> azurerm_application_insights:appi-diabetes-dev",
   `Storage Blob Data Owner -> ${HOST}`,
   `Storage Table Data Contributor -> ${HOST}`,
@@ -78,10 +89,11 @@ test("the default dev app (B1) gets exactly eleven roles, each scoped to what it
   expect(grants(r)).toHaveLength(11);
 });
 
-test("prod (EP1) gets the same roles on its own resources, with Data Owner on the trigger queue for scaling", () => {
+test("prod (EP1, registry: own) gets the same roles on its own resources, AcrPull on its own registry, with Data Owner on the trigger queue for scaling", () => {
   const prod = grants(r, PROD);
   expect(prod).toHaveLength(11);
   expect(prod).toContain("AcrPull -> azurerm_container_registry:crdiabetesprod86a5f1");
+  expect(prod.filter((g) => g.includes("terraform_remote_state") || g.includes(".tfstate"))).toEqual([]);
   expect(prod).toContain("Azure Service Bus Data Owner -> azurerm_servicebus_queue:inqueue");
   expect(prod).toContain("Azure Service Bus Data Sender -> azurerm_servicebus_queue:outqueue");
   expect(prod.filter((g) => g.startsWith("Azure Service Bus Data Receiver"))).toEqual([]);

@@ -50,12 +50,12 @@ describe("the default Container Apps environment", () => {
   test("the azapi provider is pinned and configured next to azurerm", () => {
     const terraform = r.stack(STACK).terraform as Json;
     expect((terraform.required_providers as Json).azapi).toEqual({ source: "Azure/azapi", version: "2.11.0" });
-    expect(Object.keys(r.stack(STACK).provider as Json).sort()).toEqual(["azapi", "azurerm", "docker"]);
+    expect(Object.keys(r.stack(STACK).provider as Json).sort()).toEqual(["azapi", "azurerm"]);
   });
 
-  test("App Service stacks are untouched: no azapi, no azapi provider", () => {
+  test("App Service stacks pulling from the shared registry are untouched: no azapi, no azapi provider", () => {
     expect(r.resources(DEV, "azapi_resource")).toEqual({});
-    expect(Object.keys(r.stack(DEV).provider as Json).sort()).toEqual(["azurerm", "docker"]);
+    expect(Object.keys(r.stack(DEV).provider as Json).sort()).toEqual(["azurerm"]);
     expect(((r.stack(DEV).terraform as Json).required_providers as Json).azapi).toBeUndefined();
   });
 
@@ -63,7 +63,7 @@ describe("the default Container Apps environment", () => {
     expect(r.resources(STACK, "azurerm_service_plan")).toEqual({});
     expect(r.resources(STACK, "azurerm_linux_function_app")).toEqual({});
     const kept = (stack: string) =>
-      ["azurerm_storage_account", "azurerm_storage_container", "azurerm_servicebus_namespace", "azurerm_servicebus_queue", "azurerm_container_registry"].map((t) =>
+      ["azurerm_storage_account", "azurerm_storage_container", "azurerm_servicebus_namespace", "azurerm_servicebus_queue", "terraform_data"].map((t) =>
         Object.keys(r.resources(stack, t)).sort(),
       );
     expect(kept(STACK)).toEqual(kept(DEV));
@@ -100,24 +100,28 @@ describe("the default Container Apps environment", () => {
     expect(app.schema_validation_enabled).toBeUndefined();
   });
 
-  test("the same image is pulled from the same registry by the user-assigned identity, which the app carries", () => {
+  test("the image stack's digest is pulled from its registry by the user-assigned identity, which the app carries", () => {
     const identityId = r.ref(STACK, "azurerm_user_assigned_identity", "id");
-    expect(container(app).image).toBe(r.ref(STACK, "docker_registry_image", "name"));
-    expect((props(app).configuration as Json).registries).toEqual([{ server: r.ref(STACK, "azurerm_container_registry", "login_server"), identity: identityId }]);
+    const out = (name: string) => `\${${r.imageOutput(STACK, name)}}`;
+    expect(container(app).image).toBe(`${out("registry_login_server")}/${out("repository")}@${out("image_digest")}`);
+    expect((props(app).configuration as Json).registries).toEqual([{ server: out("registry_login_server"), identity: identityId }]);
     expect(app.identity).toEqual([{ type: "UserAssigned", identity_ids: [identityId] }]);
+    expect(r.resources(STACK, "docker_image")).toEqual({});
+    expect(r.resources(STACK, "azurerm_container_registry")).toEqual({});
   });
 
-  test("the same image as App Service: same build context hash, same repository and tag", () => {
-    const image = (stack: string) => r.only(stack, "docker_image");
-    expect(image(STACK).triggers).toEqual(image(DEV).triggers);
-    const tag = (stack: string) => String(image(stack).name).split(":").pop();
-    expect(tag(STACK)).toBe(tag(DEV));
+  test("the same image as App Service: the same digest of the same image stack's state", () => {
+    const states = (stack: string) => Object.values((r.stack(stack).data as Json).terraform_remote_state as Json);
+    expect(states(STACK)).toEqual(states(DEV));
+    expect(r.outputs(STACK).image_digest).toEqual({ value: `\${${r.imageOutput(STACK, "image_digest")}}` });
+    expect(r.outputs(DEV).image_digest).toEqual({ value: `\${${r.imageOutput(DEV, "image_digest")}}` });
   });
 
-  test("the app waits for AcrPull, every other role and the image push", () => {
+  test("the app waits for AcrPull, every other role and the digest check", () => {
     const grants = Object.keys(r.resources(STACK, "azurerm_role_assignment")).map((id) => `azurerm_role_assignment.${id}`);
     expect(grants.some((g) => g.includes("acr-pull"))).toBe(true);
-    expect(app.depends_on).toEqual(expect.arrayContaining([...grants, `docker_registry_image.${r.idOnly(STACK, "docker_registry_image")}`]));
+    const digestCheck = Object.keys(r.resources(STACK, "terraform_data")).find((id) => id.startsWith("image_digest_"));
+    expect(app.depends_on).toEqual(expect.arrayContaining([...grants, `terraform_data.${digestCheck}`]));
   });
 
   test("Container Apps grants the roles of a queue-length-scaled plan (Elastic Premium) on the same scopes", () => {

@@ -73,10 +73,33 @@ test("always_on is true on B1 and absent on EP1", () => {
   expect(site(PROD)).not.toHaveProperty("always_on");
 });
 
-test("the image name and tag are in application_stack.docker[0]", () => {
-  const tag = String(r.only(DEV, "docker_image").name).split(":").pop();
+// azurerm writes DOCKER|<registry>/<image_name>:<image_tag>, so the digest's "sha256:<hex>" is split
+// across name and tag: DOCKER|<registry>/<repository>@sha256:<hex>, which App Service runs by digest.
+test("dev runs the image stack's digest from the shared registry: <repository>@sha256 and the digest's hex, read from that stack's state", () => {
+  const out = (name: string) => `\${${r.imageOutput(DEV, name)}}`;
   expect(site().application_stack).toEqual({
-    docker: [{ registry_url: `https://${ref("azurerm_container_registry", "login_server")}`, image_name: "diabetes", image_tag: tag }],
+    docker: [
+      {
+        registry_url: `https://${out("registry_login_server")}`,
+        image_name: `${out("repository")}@sha256`,
+        image_tag: `\${trimprefix(${r.imageOutput(DEV, "image_digest")}, "sha256:")}`,
+      },
+    ],
+  });
+  expect(Object.values((r.stack(DEV).data as Json).terraform_remote_state as Json)).toEqual([
+    expect.objectContaining({ backend: "local", config: { path: "../../../terraform.diabetes-image.tfstate" } }),
+  ]);
+});
+
+test("prod (registry: own) runs the same digest from its own registry", () => {
+  expect(site(PROD).application_stack).toEqual({
+    docker: [
+      {
+        registry_url: `https://${ref("azurerm_container_registry", "login_server", PROD)}`,
+        image_name: `\${${r.imageOutput(PROD, "repository")}}@sha256`,
+        image_tag: `\${trimprefix(${r.imageOutput(PROD, "image_digest")}, "sha256:")}`,
+      },
+    ],
   });
 });
 
@@ -112,13 +135,15 @@ test("function app waits for AcrPull before its first pull", () => {
   for (const stack of [DEV, PROD]) {
     const dependsOn = app(stack).depends_on as string[];
     expect(dependsOn).toContain(roleAddress("AcrPull", stack));
-    expect(dependsOn).toContain(`docker_registry_image.${idOnly("docker_registry_image", stack)}`);
   }
+  // prod's image is in its own registry only once the import ran.
+  expect(app(PROD).depends_on).toContain(`azapi_resource_action.${idOnly("azapi_resource_action", PROD)}`);
 });
 
-test("it waits for every role assignment of its identity, their propagation and the push, nothing else", () => {
+test("it waits for every role assignment of its identity, their propagation and the digest check, nothing else", () => {
   const assignments = Object.keys(r.resources(DEV, "azurerm_role_assignment")).map((id) => `azurerm_role_assignment.${id}`);
-  const waits = [`terraform_data.${idOnly("terraform_data")}`, `docker_registry_image.${idOnly("docker_registry_image")}`];
+  const waits = Object.keys(r.resources(DEV, "terraform_data")).map((id) => `terraform_data.${id}`);
+  expect(waits.map((w) => w.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["terraform_data.identity_role-propagation", "terraform_data.image_digest"]);
   expect([...(app().depends_on as string[])].sort()).toEqual([...assignments, ...waits].sort());
 });
 

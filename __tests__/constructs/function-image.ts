@@ -4,6 +4,8 @@ import { loadDeployment } from "../../config/load";
 import { buildContext } from "../../build-context/generate";
 import { EXAMPLE, Json, ROOT, SynthResult, allowing, defaultConfig, devOnly, scratch, synth } from "../support/synth";
 
+/** The one stack that builds the image. */
+const IMAGE = "diabetes-image";
 const DEV = "diabetes-dev";
 
 let r: SynthResult;
@@ -11,11 +13,11 @@ beforeAll(() => {
   r = synth();
 });
 
-const idOnly = (result: SynthResult, type: string, stack = DEV): string => result.idOnly(stack, type);
+const idOnly = (result: SynthResult, type: string, stack = IMAGE): string => result.idOnly(stack, type);
 const ref = (type: string, attr: string): string => `\${${type}.${idOnly(r, type)}.${attr}}`;
-const image = (result: SynthResult, stack = DEV): Json => result.only(stack, "docker_image");
-const hashOf = (result: SynthResult, stack = DEV): string => (image(result, stack).triggers as Json).context_hash as string;
-const tagOf = (result: SynthResult, stack = DEV): string => String(image(result, stack).name).split(":").pop() ?? "";
+const image = (result: SynthResult, stack = IMAGE): Json => result.only(stack, "docker_image");
+const hashOf = (result: SynthResult, stack = IMAGE): string => (image(result, stack).triggers as Json).context_hash as string;
+const tagOf = (result: SynthResult, stack = IMAGE): string => String(image(result, stack).name).split(":").pop() ?? "";
 
 test("the image is built for linux/amd64 from the build context copied next to the stack", () => {
   const hash = hashOf(r);
@@ -34,15 +36,23 @@ test("the image is built for linux/amd64 from the build context copied next to t
 
 test("the context hash is the generated build context's hash, and the tag its first 16 hex digits", () => {
   const deployment = loadDeployment(join(ROOT, "mlfunc.yaml"));
-  for (const env of deployment.environments) {
-    const hash = buildContext(deployment).hash;
-    expect(hashOf(r, env.stackName)).toBe(hash);
-    expect(tagOf(r, env.stackName)).toBe(hash.slice(0, 16));
-  }
+  const hash = buildContext(deployment).hash;
+  expect(hashOf(r)).toBe(hash);
+  expect(tagOf(r)).toBe(hash.slice(0, 16));
+});
+
+test("the default example builds one image: only the image stack has docker resources or a docker provider", () => {
+  const withDocker = Object.keys(r.stacks).filter((name) => {
+    const stack = r.stack(name);
+    return Object.keys((stack.resource as Json | undefined) ?? {}).some((t) => t.startsWith("docker_")) || "docker" in ((stack.provider as Json | undefined) ?? {});
+  });
+  expect(withDocker).toEqual([IMAGE]);
+  expect(Object.keys(r.resources(IMAGE, "docker_image"))).toHaveLength(1);
+  expect(Object.keys(r.resources(IMAGE, "docker_registry_image"))).toHaveLength(1);
 });
 
 test("the push uses the scoped token, keeps old tags, and is re-run when the context changes", () => {
-  expect(r.only(DEV, "docker_registry_image")).toEqual({
+  expect(r.only(IMAGE, "docker_registry_image")).toEqual({
     name: ref("docker_image", "name"),
     triggers: { context_hash: hashOf(r) },
     keep_remotely: true,
@@ -54,9 +64,21 @@ test("the push uses the scoped token, keeps old tags, and is re-run when the con
   });
 });
 
-test("the function app runs exactly the pushed repository and tag", () => {
-  const docker = (((r.only(DEV, "azurerm_linux_function_app").site_config as Json).application_stack as Json).docker as Json[])[0];
-  expect(docker).toEqual({ registry_url: `https://${ref("azurerm_container_registry", "login_server")}`, image_name: "diabetes", image_tag: tagOf(r) });
+test("the image stack outputs the pushed digest, its registry and repository: what environments read from its state", () => {
+  const push = `docker_registry_image.${idOnly(r, "docker_registry_image")}`;
+  const outputs = r.outputs(IMAGE);
+  expect(outputs.image_digest).toEqual({ value: `\${${push}.sha256_digest}` });
+  expect(outputs.registry_id).toEqual({ value: ref("azurerm_container_registry", "id") });
+  expect(outputs.registry_login_server).toEqual({ value: ref("azurerm_container_registry", "login_server") });
+  expect(outputs.repository).toEqual({ value: "diabetes" });
+  expect(outputs.image_tag).toEqual({ value: tagOf(r) });
+  expect(outputs.image_reference).toEqual({ value: `${ref("azurerm_container_registry", "login_server")}/diabetes@\${${push}.sha256_digest}` });
+  // Every output an environment reads is one the image stack has.
+  for (const env of ["diabetes-dev", "diabetes-prod", "diabetes-canary"]) {
+    const read = new Set([...JSON.stringify(r.stack(env)).matchAll(/terraform_remote_state\.[^.]+\.outputs\.([a-z_]+)/g)].map((m) => m[1]));
+    expect(read.size).toBeGreaterThan(2);
+    for (const name of read) expect(Object.keys(outputs)).toContain(name);
+  }
 });
 
 describe("the tag follows the content", () => {
@@ -103,7 +125,7 @@ describe("the tag follows the content", () => {
     expect(hashOf(changed)).not.toBe(hashOf(baseline));
     expect(tagOf(changed)).not.toBe(tagOf(baseline));
     expect(tagOf(changed)).toBe(hashOf(changed).slice(0, 16));
-    expect((changed.only(DEV, "docker_registry_image").triggers as Json).context_hash).toBe(hashOf(changed));
+    expect((changed.only(IMAGE, "docker_registry_image").triggers as Json).context_hash).toBe(hashOf(changed));
   });
 
   test("one changed byte of score.py changes the tag and context_hash", () => {

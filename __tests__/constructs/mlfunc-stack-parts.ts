@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadDeployment, type Deployment } from "../../config/load";
 import { MlfuncStack, type MlfuncStackProps } from "../../constructs/mlfunc-stack";
+import { ImageStack } from "../../constructs/image-stack";
 import { defaultConfig, devOnly, scratch, type Json } from "../support/synth";
 
 const work = scratch();
@@ -20,23 +21,27 @@ function stack(extra: Partial<MlfuncStackProps> = {}): MlfuncStack {
   const d = deployment();
   const env = d.environments[0];
   if (!env) throw new Error("no environment");
+  const app = new App({ outdir: join(work.dir, "out") });
+  const { names } = d.image;
   // Any existing folder serves as the build context: nothing is synthesized to disk here.
-  return new MlfuncStack(new App({ outdir: join(work.dir, "out") }), env.stackName, {
-    environment: env,
-    functions: d.functions,
+  const image = new ImageStack(app, d.image.stackName, {
+    resourceGroupName: names.resourceGroup,
+    location: d.image.location,
+    registryName: names.registry,
+    registryTokenName: names.registryToken,
+    repository: names.repository,
     buildContext: { dir: work.dir, hash: "0".repeat(64) },
-    ...extra,
   });
+  return new MlfuncStack(app, env.stackName, { environment: env, functions: d.functions, image, ...extra });
 }
 
 test("every part is a typed property", () => {
   const s = stack();
-  expect([s.resourceGroup, s.identity, s.monitoring, s.registry, s.image, s.hostStorage, s.dataStorage, s.serviceBus, s.connections, s.plan, s.functionApp].map((c) => c?.constructor.name)).toEqual([
+  expect([s.resourceGroup, s.identity, s.monitoring, s.image, s.hostStorage, s.dataStorage, s.serviceBus, s.connections, s.plan, s.functionApp].map((c) => c?.constructor.name)).toEqual([
     "ResourceGroup",
     "ManagedIdentity",
     "Monitoring",
-    "Registry",
-    "FunctionImage",
+    "EnvironmentImage",
     "StorageAccount",
     "StorageAccount",
     "ServiceBus",
@@ -47,8 +52,9 @@ test("every part is a typed property", () => {
   expect(s.plan?.sku).toBe("B1");
   expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["input", "output"]);
   expect([...(s.serviceBus?.queues.keys() ?? [])]).toEqual(["inqueue", "outqueue"]);
-  expect(s.registry.repository).toBe("diabetes");
-  expect(s.image.tag).toBe("0".repeat(16));
+  // dev pulls from the shared registry: no registry of its own.
+  expect(s.registry).toBeUndefined();
+  expect(s.dependencies.map((d) => d.node.id)).toEqual(["diabetes-image"]);
 });
 
 test("extra app settings and tags reach the function app and every resource", () => {

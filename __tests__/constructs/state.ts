@@ -35,6 +35,7 @@ describe("state backends", () => {
   const remote = synth(withState({ backend: "remote", organization: "contoso", workspaces: "mlfunc-{stack}" }));
 
   test("local is the default: one state file per stack at the project root, by a relative path", () => {
+    expect(backendOf(local, "diabetes-image")).toEqual({ local: { path: "../../../terraform.diabetes-image.tfstate" } });
     expect(backendOf(local, "diabetes-dev")).toEqual({ local: { path: "../../../terraform.diabetes-dev.tfstate" } });
     expect(backendOf(local, "diabetes-prod")).toEqual({ local: { path: "../../../terraform.diabetes-prod.tfstate" } });
   });
@@ -50,6 +51,24 @@ describe("state backends", () => {
           use_azuread_auth: true,
         },
       });
+    }
+  });
+
+  test("environments read the image stack's state from the same backend", () => {
+    const remoteOf = (r: SynthResult, stack: string) => Object.values(((r.stack(stack).data as Json).terraform_remote_state as Json) ?? {});
+    expect(backendOf(azurerm, "diabetes-image")).toEqual({ azurerm: expect.objectContaining({ key: "teams/ml/diabetes-image.tfstate" }) });
+    for (const env of ["dev", "prod", "canary"]) {
+      expect(remoteOf(local, `diabetes-${env}`)).toEqual([{ backend: "local", config: { path: "../../../terraform.diabetes-image.tfstate" }, workspace: "${terraform.workspace}" }]);
+      expect(remoteOf(azurerm, `diabetes-${env}`)).toEqual([
+        {
+          backend: "azurerm",
+          config: { resource_group_name: "rg-tfstate", storage_account_name: "sttfstate01", container_name: "tfstate", key: "teams/ml/diabetes-image.tfstate", use_azuread_auth: true },
+          workspace: "${terraform.workspace}",
+        },
+      ]);
+      expect(remoteOf(remote, `diabetes-${env}`)).toEqual([
+        expect.objectContaining({ backend: "remote", config: expect.objectContaining({ organization: "contoso", workspaces: { name: "mlfunc-diabetes-image" } }) }),
+      ]);
     }
   });
 
@@ -127,7 +146,8 @@ describe("environments are isolated", () => {
     const c = defaultConfig();
     (c.environments as Json).staging = { plan: { sku: "S1" } };
     const after = synthTexts(c);
-    expect(Object.keys(after).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod", "diabetes-staging"]);
+    expect(Object.keys(after).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-image", "diabetes-prod", "diabetes-staging"]);
+    expect(after["diabetes-image"]).toBe(before["diabetes-image"]);
     expect(after["diabetes-dev"]).toBe(before["diabetes-dev"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
     expect(after["diabetes-canary"]).toBe(before["diabetes-canary"]);
@@ -137,7 +157,8 @@ describe("environments are isolated", () => {
     const c = defaultConfig();
     delete (c.environments as Json).dev;
     const after = synthTexts(c);
-    expect(Object.keys(after)).toEqual(["diabetes-prod", "diabetes-canary"]);
+    expect(Object.keys(after)).toEqual(["diabetes-image", "diabetes-prod", "diabetes-canary"]);
+    expect(after["diabetes-image"]).toBe(before["diabetes-image"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
   });
 
@@ -146,7 +167,7 @@ describe("environments are isolated", () => {
     const envs = c.environments as Json;
     c.environments = { development: envs.dev, prod: envs.prod };
     const after = synthTexts(c);
-    expect(Object.keys(after).sort()).toEqual(["diabetes-development", "diabetes-prod"]);
+    expect(Object.keys(after).sort()).toEqual(["diabetes-development", "diabetes-image", "diabetes-prod"]);
     expect(after["diabetes-prod"]).toBe(before["diabetes-prod"]);
     expect(after["diabetes-development"]).toContain('"name": "rg-diabetes-development"');
   });

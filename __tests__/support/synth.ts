@@ -80,6 +80,17 @@ export class SynthResult {
     return `\${${type}.${this.idOnly(stack, type)}.${attr}}`;
   }
 
+  /**
+   * How a stack reads an output of the image stack: through its only terraform_remote_state, as an
+   * expression to put inside `${...}`.
+   */
+  imageOutput(stack: string, output: string): string {
+    const states = ((this.stack(stack).data as Json | undefined)?.terraform_remote_state as Json | undefined) ?? {};
+    const ids = Object.keys(states);
+    if (ids.length !== 1) throw new Error(`expected one terraform_remote_state in ${stack}, found ${ids.length}`);
+    return `try(data.terraform_remote_state.${ids[0]}.outputs.${output}, "")`;
+  }
+
   outputs(stack: string): Json {
     return (this.stack(stack).output as Json | undefined) ?? {};
   }
