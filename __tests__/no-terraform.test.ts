@@ -13,7 +13,7 @@ test("validate and synth run with nothing but node on the PATH", () => {
   symlinkSync(process.execPath, join(bin, "node"));
   const env = { PATH: bin, HOME: work.dir, CHECKPOINT_DISABLE: "1" };
   const validate = spawnSync(process.execPath, [join(ROOT, "scripts", "mlfunc.js"), "validate"], { cwd: ROOT, env, encoding: "utf8" });
-  expect(validate.stderr).toContain("valid: diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
+  expect(validate.stderr).toContain("valid: diabetes-image, diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
   expect(validate.status).toBe(0);
   const out = join(work.dir, "out");
   const synth = spawnSync(process.execPath, [join(ROOT, "scripts", "mlfunc.js"), "synth", "--output", out, "--contexts", join(work.dir, "contexts")], { cwd: ROOT, env, encoding: "utf8" });

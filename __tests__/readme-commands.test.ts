@@ -157,7 +157,7 @@ describe("README lines, run as written", () => {
     expect(withoutNpm("npm run synth")).toBe("node scripts/mlfunc.js synth");
     const r = sh(withoutNpm("npm run synth"));
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("synthesized diabetes-dev, diabetes-prod, diabetes-canary into cdktf.out\n");
+    expect(r.stderr).toContain("synthesized diabetes-image, diabetes-dev, diabetes-prod, diabetes-canary into cdktf.out\n");
     // The npm script sets CHECKPOINT_DISABLE itself: no version check error without internet access.
     expect(r.stderr).not.toMatch(/checkpoint|ENOTFOUND/i);
   });

@@ -73,7 +73,7 @@ describe("npm run synth and npx cdktf synth", () => {
     const config = join(ROOT, "mlfunc.yaml");
     const direct = mlfunc(["synth", "--output", join(work.dir, "direct")], { MLFUNC_CONFIG: config });
     expect(direct.code).toBe(0);
-    expect(direct.stderr).toContain(`synthesized diabetes-dev, diabetes-prod, diabetes-canary into ${relative(ROOT, join(work.dir, "direct"))}\n`);
+    expect(direct.stderr).toContain(`synthesized diabetes-image, diabetes-dev, diabetes-prod, diabetes-canary into ${relative(ROOT, join(work.dir, "direct"))}\n`);
     const cli = spawnSync(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), "synth", "--output", join(work.dir, "cli")], {
       cwd: ROOT,
       encoding: "utf8",
@@ -113,7 +113,7 @@ describe("npm run validate", () => {
     const dir = join(work.dir, "validate-ok");
     const file = writeYaml(dir, "mlfunc.yaml", devOnly(defaultConfig()));
     const r = inProcess(["--validate"], { MLFUNC_CONFIG: file, MLFUNC_QUIET: "" });
-    expect(r).toEqual({ code: 0, stderr: expect.stringContaining("valid: diabetes-dev (policy checked; nothing written)\n") as string });
+    expect(r).toEqual({ code: 0, stderr: expect.stringContaining("valid: diabetes-image, diabetes-dev (policy checked; nothing written)\n") as string });
     expect(readdirSync(dir)).toEqual(["mlfunc.yaml"]);
   });
 
@@ -121,7 +121,7 @@ describe("npm run validate", () => {
     const dir = join(work.dir, "validate-under-cdktf");
     const file = writeYaml(dir, "mlfunc.yaml", devOnly(defaultConfig()));
     const r = inProcess(["--validate"], { MLFUNC_CONFIG: file, MLFUNC_QUIET: "", CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
-    expect(r).toEqual({ code: 0, stderr: expect.stringContaining("valid: diabetes-dev (policy checked; nothing written)\n") as string });
+    expect(r).toEqual({ code: 0, stderr: expect.stringContaining("valid: diabetes-image, diabetes-dev (policy checked; nothing written)\n") as string });
     expect(readdirSync(dir)).toEqual(["mlfunc.yaml"]);
   });
 
@@ -159,7 +159,7 @@ describe("npm run validate", () => {
     mkdirSync(temp);
     const again = mlfunc(["validate"], { TMPDIR: temp });
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain("valid: diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
+    expect(again.stderr).toContain("valid: diabetes-image, diabetes-dev, diabetes-prod, diabetes-canary (policy checked; nothing written)\n");
     expect(again.stderr).not.toContain("bundling");
     expect(readdirSync(temp)).toEqual([]);
   }, 60_000);
@@ -173,7 +173,7 @@ describe("a deployment file outside this checkout", () => {
     const file = writeYaml(app, "mlfunc.yaml", doc);
     const r = inProcess([], { MLFUNC_CONFIG: relative(process.cwd(), file) });
     expect(r.code).toBe(0);
-    expect(manifestStacks(join(app, "cdktf.out"))).toEqual(["outside-dev"]);
+    expect(manifestStacks(join(app, "cdktf.out"))?.sort()).toEqual(["outside-dev", "outside-image"]);
     expect(readdirSync(join(app, ".mlfunc", "contexts"))).toHaveLength(1);
     const stack = JSON.parse(readFileSync(join(app, "cdktf.out", "stacks", "outside-dev", "cdk.tf.json"), "utf8")) as Json;
     const statePath = ((stack.terraform as Json).backend as Record<string, Json>).local?.path as string;
@@ -189,7 +189,7 @@ describe("a deployment file outside this checkout", () => {
     const file = writeYaml(app, "mlfunc.yaml", devOnly(defaultConfig()));
     const r = inProcess(["--output", join(work.dir, "flags-out"), "--contexts", join(work.dir, "flags-ctx")], { MLFUNC_CONFIG: file });
     expect(r.code).toBe(0);
-    expect(manifestStacks(join(work.dir, "flags-out"))).toEqual(["diabetes-dev"]);
+    expect(manifestStacks(join(work.dir, "flags-out"))?.sort()).toEqual(["diabetes-dev", "diabetes-image"]);
     expect(readdirSync(join(work.dir, "flags-ctx"))).toHaveLength(1);
     expect(readdirSync(app)).toEqual(["mlfunc.yaml"]);
   });
@@ -216,7 +216,7 @@ describe("one output folder, two deployment files", () => {
     expect(await runAsync(fileA, out)).toBe(0);
     expect(await Promise.all([runAsync(fileB, out), runAsync(fileA, out)])).toEqual([0, 0]);
     const listed = manifestStacks(out) ?? [];
-    expect([["alpha-dev"], ["beta-canary", "beta-dev", "beta-prod"]]).toContainEqual(listed.sort());
+    expect([["alpha-dev", "alpha-image"], ["beta-canary", "beta-dev", "beta-image", "beta-prod"]]).toContainEqual(listed.sort());
     expect(readdirSync(join(out, "stacks")).sort()).toEqual(listed.sort());
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 60_000);

@@ -97,7 +97,7 @@ describe("naming", () => {
         e.Dev = e.dev;
         delete e.dev;
       }),
-      ['  environments.Dev (line 42): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
+      ['  environments.Dev (line 43): "Dev" — an environment name must be lowercase letters and digits, starting with a letter; try "dev"'],
     );
   });
 
@@ -188,7 +188,7 @@ describe("review fixes", () => {
   test("Elastic Premium minInstances above the ceiling is rejected even without maxInstances", () => {
     expectProblems(
       mutated((c) => void ((envs(c).prod as Json).plan = { sku: "EP1", minInstances: 150 })),
-      ['  environments.prod.plan.minInstances (line 33): 150 — Elastic Premium runs at most 100 instances; lower it'],
+      ['  environments.prod.plan.minInstances (line 34): 150 — Elastic Premium runs at most 100 instances; lower it'],
     );
   });
 
@@ -207,6 +207,6 @@ describe("review fixes", () => {
   });
 
   test("an empty nameSeed is rejected", () => {
-    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 48): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
+    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 49): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
   });
 });

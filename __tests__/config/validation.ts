@@ -93,7 +93,7 @@ describe("name overrides", () => {
     [
       "override in the second environment",
       names("prod", { registry: "cr_prod" }),
-      '  environments.prod.names.registry (line 38): "cr_prod" — a container registry name must be letters and digits only; try "crprod"',
+      '  environments.prod.names.registry (line 39): "cr_prod" — a container registry name must be letters and digits only; try "crprod"',
     ],
   ])("%s", (_title, mutation, line) => {
     expectProblems(mutated(mutation), [line]);
@@ -112,7 +112,7 @@ describe("plans", () => {
     ["Consumption Y1", plan("dev", { sku: "Y1" }), `  environments.dev.plan.sku (line 29): "Y1" — Consumption (Y1) plans cannot run custom containers (Linux Consumption is retired); ${SKU_FIX}`],
     ["Flex Consumption FC1", plan("dev", { sku: "FC1" }), `  environments.dev.plan.sku (line 29): "FC1" — Flex Consumption (FC1) plans cannot run custom containers; ${SKU_FIX}`],
     ["unknown SKU", plan("dev", { sku: "X9" }), `  environments.dev.plan.sku (line 29): "X9" — unknown plan SKU; ${SKU_FIX}`],
-    ["wrong-case ep1", plan("prod", { sku: "ep1" }), `  environments.prod.plan.sku (line 32): "ep1" — SKU names are case-sensitive: write "EP1"; ${SKU_FIX}`],
+    ["wrong-case ep1", plan("prod", { sku: "ep1" }), `  environments.prod.plan.sku (line 33): "ep1" — SKU names are case-sensitive: write "EP1"; ${SKU_FIX}`],
     ["lower-case y1 is still Consumption", plan("dev", { sku: "y1" }), `  environments.dev.plan.sku (line 29): "y1" — Consumption (Y1) plans cannot run custom containers (Linux Consumption is retired); ${SKU_FIX}`],
     [
       "maxInstances on a Dedicated SKU",
@@ -120,11 +120,11 @@ describe("plans", () => {
       "  environments.dev.plan.maxInstances (line 30): 3 — Dedicated plans (B1) run a fixed number of instances; remove maxInstances and set minInstances, or use EP1-EP3 for elastic scale-out",
     ],
     ["too many instances for B1", plan("dev", { sku: "B1", minInstances: 4 }), "  environments.dev.plan.minInstances (line 30): 4 — B1 allows at most 3 instances; lower it or pick a larger tier"],
-    ["Premium above its ceiling", plan("prod", { sku: "EP1", maxInstances: 101 }), "  environments.prod.plan.maxInstances (line 33): 101 — Elastic Premium scales out to at most 100 instances; lower it"],
+    ["Premium above its ceiling", plan("prod", { sku: "EP1", maxInstances: 101 }), "  environments.prod.plan.maxInstances (line 34): 101 — Elastic Premium scales out to at most 100 instances; lower it"],
     [
       "Premium minInstances above maxInstances",
       plan("prod", { sku: "EP1", minInstances: 6, maxInstances: 5 }),
-      "  environments.prod.plan.minInstances (line 33): 6 — must not exceed maxInstances (5); raise maxInstances or lower minInstances",
+      "  environments.prod.plan.minInstances (line 34): 6 — must not exceed maxInstances (5); raise maxInstances or lower minInstances",
     ],
     ["zero instances", plan("dev", { sku: "B1", minInstances: 0 }), "  environments.dev.plan.minInstances (line 30): 0 — must be at least 1"],
   ])("%s", (_title, mutation, line) => {
@@ -299,12 +299,12 @@ describe("file structure", () => {
         c.fucntions = c.functions;
         delete c.functions;
       },
-      ['  fucntions (line 33): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
+      ['  fucntions (line 34): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     [
       "unknown top-level key with nothing close",
       (c) => void (c.owner = "me"),
-      ['  owner (line 48): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
+      ['  owner (line 49): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     ["missing required field", (c) => void delete c.location, ['  location: (missing) — required; add "location" (a string)']],
     ["wrong type", (c) => void (c.name = 42), ['  name (line 1): 42 — must be a string, not a number (quote it: "42")']],
@@ -318,7 +318,7 @@ describe("file structure", () => {
     [
       "bad environment location",
       (c) => void (envOf(c, "prod").location = "North Europe"),
-      ['  environments.prod.location (line 37): "North Europe" — not an Azure region name; write "northeurope"'],
+      ['  environments.prod.location (line 38): "North Europe" — not an Azure region name; write "northeurope"'],
     ],
   ])("%s", (_title, mutation, lines) => {
     expectProblems(mutated(mutation), lines);
@@ -332,13 +332,13 @@ describe("environments", () => {
         names("dev", { registry: "crdiabetes" })(c);
         names("prod", { registry: "CRdiabetes" })(c);
       }),
-      ['  environments.prod.names.registry (line 40): "CRdiabetes" — already used by environments.dev.names.registry; container registry names are globally unique, so give each environment its own'],
+      ['  environments.prod.names.registry (line 41): "CRdiabetes" — already used by environments.dev.names.registry; container registry names are globally unique, so give each environment its own'],
     );
   });
 
   test("one environment's override equal to another's derived name", () => {
     expectProblems(mutated(names("prod", { functionApp: "func-diabetes-dev-0128c0" })), [
-      '  environments.prod.names.functionApp (line 38): "func-diabetes-dev-0128c0" — already used by environments.dev.names.functionApp; function app names are globally unique, so give each environment its own',
+      '  environments.prod.names.functionApp (line 39): "func-diabetes-dev-0128c0" — already used by environments.dev.names.functionApp; function app names are globally unique, so give each environment its own',
     ]);
   });
 
@@ -362,14 +362,14 @@ describe("state backend", () => {
     [
       "azurerm with a bad storage account",
       { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "st-state", container: "tfstate" },
-      '  state.storageAccount (line 51): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
+      '  state.storageAccount (line 52): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
     ],
     [
       "remote workspaces without {stack}",
       { backend: "remote", organization: "acme", workspaces: "mlfunc" },
-      '  state.workspaces (line 51): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
+      '  state.workspaces (line 52): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
     ],
-    ["unknown backend", { backend: "s3" }, '  state.backend (line 49): "s3" — state.backend must be "local", "azurerm" or "remote"'],
+    ["unknown backend", { backend: "s3" }, '  state.backend (line 50): "s3" — state.backend must be "local", "azurerm" or "remote"'],
   ])("%s", (_title, state, line) => {
     expectProblems(mutated((c) => void (c.state = state)), [line]);
   });

@@ -6,7 +6,6 @@ import { EXAMPLE, Json, ROOT, SynthResult, allowing, defaultConfig, devOnly, scr
 
 /** The one stack that builds the image. */
 const IMAGE = "diabetes-image";
-const DEV = "diabetes-dev";
 
 let r: SynthResult;
 beforeAll(() => {
