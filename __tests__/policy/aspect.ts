@@ -92,7 +92,7 @@ test("the default example synthesizes cleanly at errorAt low", () => {
   const { app, dev } = build("high", (c) => c);
   const aspect = enforcePolicy(app, { errorAt: "low" });
   app.synth();
-  expect([...aspect.reports.keys()].sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
+  expect([...aspect.reports.keys()].sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-image", "diabetes-prod"]);
   const all = dev.node.findAll().flatMap((c) => annotations(c, AnnotationMetadataEntryType.WARN).concat(annotations(c, AnnotationMetadataEntryType.ERROR)));
   // The example leaves nameSeed unset on purpose, which synth warns about; no policy finding remains.
   expect(all).toEqual([expect.stringMatching(/^nameSeed is not set: /)]);

@@ -147,7 +147,7 @@ describe("MLF-ACA-005 waits for AcrPull", () => {
       const a = app(tf).attrs;
       a.depends_on = (a.depends_on as string[]).filter((d) => !d.includes("acr-pull"));
     }).map((f) => f.message);
-    expect(msgs).toEqual([expect.stringMatching(/^depends_on does not list azurerm_role_assignment\.registry_acr-pull_[0-9A-F]{8}$/)]);
+    expect(msgs).toEqual([expect.stringMatching(/^depends_on does not list azurerm_role_assignment\.image_acr-pull_[0-9A-F]{8}$/)]);
   });
   test("fails with the system-assigned identity", () => {
     const msgs = findings("MLF-ACA-005", (tf) => (obj((configuration(tf).registries as JsonValue[])[0]).identity = "system")).map((f) => f.message);

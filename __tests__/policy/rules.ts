@@ -9,6 +9,8 @@ import { RULES, evaluate, evaluateOutdir, evaluateStack, stackJson, type JsonObj
 import type { PolicyFinding } from "../../review/types";
 
 const DEV = "diabetes-dev";
+/** The stack with the shared registry. */
+const IMAGE = "diabetes-image";
 const stacks: Record<string, JsonObject> = {};
 
 beforeAll(() => {
@@ -23,7 +25,7 @@ beforeAll(() => {
   }
 });
 
-const clone = (): JsonObject => structuredClone(stacks[DEV]!);
+const clone = (stack = DEV): JsonObject => structuredClone(stacks[stack]!);
 
 function obj(v: JsonValue | undefined): JsonObject {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`not an object: ${JSON.stringify(v)}`);
@@ -55,7 +57,7 @@ const busAddr = (tf: JsonObject) => `azurerm_servicebus_namespace.${idOf(tf, "az
 const brief = (f: PolicyFinding) => ({ id: f.id, severity: f.severity, address: f.address, message: f.message });
 
 test("the default example has no findings and no suppressions in either stack", () => {
-  expect(Object.keys(stacks).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
+  expect(Object.keys(stacks).sort()).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-image", "diabetes-prod"]);
   for (const [name, tf] of Object.entries(stacks)) expect(evaluateStack(name, tf)).toEqual({ findings: [], suppressed: [] });
 });
 
@@ -72,6 +74,8 @@ test("every rule has a unique id that names its file, a title and a fix", () => 
 
 interface Case {
   readonly name: string;
+  /** @default the dev stack */
+  readonly stack?: string;
   readonly weaken: (tf: JsonObject) => void;
   readonly expected: (tf: JsonObject) => Pick<PolicyFinding, "id" | "severity" | "address" | "message">;
 }
@@ -147,12 +151,12 @@ const cases: Case[] = [
       id: "MLF-APP-009",
       severity: "medium",
       address: appAddr(tf),
-      message: `depends_on does not list azurerm_role_assignment.${idOf(tf, "azurerm_role_assignment", "/registry/acr-pull")}`,
+      message: `depends_on does not list azurerm_role_assignment.${idOf(tf, "azurerm_role_assignment", "/image/acr-pull")}`,
     }),
   },
   {
     name: "no AcrPull grant at all",
-    weaken: (tf) => void delete obj(obj(tf.resource).azurerm_role_assignment)[idOf(tf, "azurerm_role_assignment", "/registry/acr-pull")],
+    weaken: (tf) => void delete obj(obj(tf.resource).azurerm_role_assignment)[idOf(tf, "azurerm_role_assignment", "/image/acr-pull")],
     expected: (tf) => ({
       id: "MLF-APP-009",
       severity: "medium",
@@ -197,6 +201,7 @@ const cases: Case[] = [
   },
   {
     name: "registry admin user",
+    stack: IMAGE,
     weaken: (tf) => void (res(tf, "azurerm_container_registry", "/registry/registry").admin_enabled = true),
     expected: (tf) => ({
       id: "MLF-ACR-001",
@@ -242,20 +247,20 @@ const cases: Case[] = [
   },
 ];
 
-test.each(cases)("$name", ({ weaken, expected }) => {
-  const tf = clone();
+test.each(cases)("$name", ({ stack = DEV, weaken, expected }) => {
+  const tf = clone(stack);
   weaken(tf);
-  const findings = evaluate(DEV, tf);
+  const findings = evaluate(stack, tf);
   expect(findings.map(brief)).toEqual([expected(tf)]);
-  expect(findings[0]!.stack).toBe(DEV);
+  expect(findings[0]!.stack).toBe(stack);
   expect(findings[0]!.fix).toBe(RULES.find((r) => r.id === findings[0]!.id)!.fix);
 });
 
 test("each rule except the suppression check fails in at least one case above", () => {
   const failing = new Set(cases.map((c) => {
-    const tf = clone();
+    const tf = clone(c.stack);
     c.weaken(tf);
-    return evaluate(DEV, tf)[0]!.id;
+    return evaluate(c.stack ?? DEV, tf)[0]!.id;
   }));
   // The Container Apps rules read resources this App Service stack lacks: __tests__/policy/container-apps.ts fails each.
   expect(RULES.map((r) => r.id).filter((id) => !failing.has(id) && !id.startsWith("MLF-ACA-"))).toEqual(["MLF-SUP-001"]);
@@ -309,9 +314,11 @@ describe("provider defaults", () => {
     for (const k of ["minimum_tls_version", "scm_minimum_tls_version", "ftps_state", "remote_debugging_enabled"]) delete site(tf)[k];
     for (const k of ["min_tls_version", "https_traffic_only_enabled"]) delete hostStorage(tf)[k];
     delete bus(tf).minimum_tls_version;
-    delete res(tf, "azurerm_container_registry", "/registry/registry").admin_enabled;
     delete res(tf, "azurerm_storage_container", "/data-storage/container-input").container_access_type;
     expect(evaluate(DEV, tf)).toEqual([]);
+    const image = clone(IMAGE);
+    delete res(image, "azurerm_container_registry", "/registry/registry").admin_enabled;
+    expect(evaluate(IMAGE, image)).toEqual([]);
   });
 
   test("references to secrets and hand-written list blocks are fine", () => {
