@@ -163,19 +163,22 @@ describe("review --base for an app kept in its own repository", () => {
     const review = await runReview(parseReviewArgs(["--base", "HEAD"]));
     expect(reviewExitCode(review)).toBe(0);
     const md = renderMarkdown(review);
-    expect(md).toMatch(/<details open><summary>🚀 New image <code>[0-9a-f]{16}<\/code> for <code>diabetes-canary<\/code>, <code>diabetes-dev<\/code>, <code>diabetes-prod<\/code>: 2 build-context files changed<\/summary>/);
+    expect(md).toMatch(/<details open><summary>🚀 New image <code>[0-9a-f]{16}<\/code>, built once by <code>diabetes-image<\/code>: 2 build-context files changed<\/summary>/);
+    // The section leads with the digest the environments will run.
+    expect(md).toContain(
+      "**Digest environments will run:** the `sha256` digest `diabetes-image` records when it pushes this build (its `image_digest` output, known once it applies). `diabetes-canary`, `diabetes-dev`, `diabetes-prod` run that digest (`…@sha256:…`), never a tag, and build nothing.",
+    );
     expect(md).toContain(`- \`model/model.pkl\` changed (${formatBytes(before)} → ${formatBytes(before + 2500)})`);
     expect(md).toMatch(/- `scoring\/score\.py` changed \(\d+(\.\d)? k?B → \d+(\.\d)? k?B\)/);
     expect(review.notes).toContain('mlfunc.yaml itself is the same at "HEAD" as in the working tree.');
     expect(review.images).toHaveLength(1);
-    // The Container Apps environment runs the same image as the App Service ones.
-    expect(review.images?.[0]?.stacks).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
-    // Each stack redeploys: the function apps by their image tag, the container app by the image its reference resolves to.
-    const redeploys = review.diff?.map((s) => `${s.stack} ${s.resources.filter((r) => r.redeploy).map((r) => r.type).join(" ")}`);
-    expect(redeploys).toEqual(["diabetes-canary azapi_resource", "diabetes-dev azurerm_linux_function_app", "diabetes-prod azurerm_linux_function_app"]);
-    const tag = (review?.images?.[0]?.afterHash ?? "").slice(0, 16);
-    const canaryImage = review.diff?.find((s) => s.stack === "diabetes-canary")?.resources.find((r) => r.redeploy)?.changes;
-    expect(canaryImage).toEqual([expect.objectContaining({ path: "body.properties.template.containers[0].image", after: expect.stringContaining(`/diabetes:${tag}"`) })]);
+    // One build; the Container Apps environment runs the same digest as the App Service ones.
+    expect(review.images?.[0]?.stacks).toEqual(["diabetes-image"]);
+    expect(review.images?.[0]?.runs).toEqual(["diabetes-canary", "diabetes-dev", "diabetes-prod"]);
+    expect(review.promotions).toEqual([]);
+    // Only the image stack's JSON changes: environments name the digest through its state.
+    const changed = review.diff?.map((s) => `${s.stack} ${s.resources.map((r) => r.type).join(" ")}`);
+    expect(changed).toEqual(["diabetes-canary ", "diabetes-dev ", "diabetes-image docker_image docker_registry_image", "diabetes-prod "]);
     expect(review.images?.[0].files?.find((f) => f.path === "model/model.pkl")).toEqual({ path: "model/model.pkl", kind: "changed", beforeBytes: before, afterBytes: before + 2500 });
   });
 
@@ -214,7 +217,7 @@ describe("review --base for an app kept in its own repository", () => {
     const r = await run(["--base", "HEAD", "--format", "json"]);
     const report = JSON.parse(r.stdout) as JsonReport;
     expect(r.code).toBe(0);
-    expect(report.diff.map((s) => `${s.stack} ${s.status}`)).toEqual(["diabetes-canary added", "diabetes-dev added", "diabetes-prod added"]);
+    expect(report.diff.map((s) => `${s.stack} ${s.status}`)).toEqual(["diabetes-canary added", "diabetes-dev added", "diabetes-image added", "diabetes-prod added"]);
     expect(report.notes).toContain('second.yaml does not exist at "HEAD": every stack of this deployment is new.');
   });
 });

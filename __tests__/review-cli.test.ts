@@ -228,6 +228,7 @@ describe("main: exit codes and output", () => {
     });
     expect(report.diff).toEqual([
       { stack: "diabetes-dev", status: "unchanged", resources: [] },
+      { stack: "diabetes-image", status: "unchanged", resources: [] },
       { stack: "diabetes-prod", status: "unchanged", resources: [] },
     ]);
     expect(report.notes).toEqual([

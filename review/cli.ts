@@ -16,12 +16,12 @@ import { ReviewInputError } from "./errors";
 import { diffSynthTrees, loadSynthTree } from "./diff";
 import { terminalLines } from "./escape";
 import { blockedHits, gateHits, unusedAllows, type AllowRule } from "./gates";
-import { imageChanges } from "./images";
+import { imageChanges, imagePromotions } from "./images";
 import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
 import { defaultBase, synthGitRef, synthWorkingTree } from "./synth";
 import { progress } from "../scripts/progress";
-import { type FailOn, type ImageChange, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
+import { type FailOn, type ImageChange, type ImagePromotion, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {
   readonly base?: string;
@@ -126,6 +126,7 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     }
     let diff: StackDiff[] | undefined;
     let images: ImageChange[] = [];
+    let promotions: ImagePromotion[] = [];
     let baseName: string | undefined;
     let baseOut: string | undefined;
     if (args.baseOut !== undefined) {
@@ -151,6 +152,7 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
       const [baseTree, headTree] = await Promise.all([loadSynthTree(baseOut), loadSynthTree(head)]);
       diff = diffSynthTrees(baseTree, headTree);
       images = await imageChanges(baseOut, head, baseTree, headTree);
+      promotions = imagePromotions(baseTree, headTree);
       progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${baseName}`);
       if (args.baseOut !== undefined && diff.every((d) => d.status === "unchanged") && images.length === 0) {
         notes.push(`Every stack in ${args.baseOut} is identical to this working tree's synth: if that folder was synthesized from this working tree, nothing was compared; synthesize the base revision there, or use --base <ref>.`);
@@ -166,7 +168,7 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     for (const unused of unusedAllows(gates, gateOptions)) {
       notes.push(`${unused.reason === undefined ? "--allow-delete" : "review.allowDelete address"} "${unused.pattern}" matches no gated delete or replacement.`);
     }
-    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images };
+    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images, promotions };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -1,14 +1,15 @@
 /**
  * Why the image tag changed: the build-context files that differ between the base's and the head's
- * synthesized image assets (`docker_image.*.build.context` in each stack), with their sizes.
+ * synthesized image assets (`docker_image.*.build.context`, in the image stack), with their sizes;
+ * which environments run the new digest; and which start running an image built before (promotions).
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { manifestStacks, type SynthTree } from "./diff";
-import { isJsonObject, type JsonObject } from "./json-text";
-import type { ContextFileChange, ImageChange } from "./types";
+import { isJsonObject, type JsonObject, type JsonValue } from "./json-text";
+import type { ContextFileChange, ImageChange, ImagePromotion } from "./types";
 
 const ASSET_PREFIX = "${path.module}/";
 
@@ -79,31 +80,96 @@ export async function compareContexts(baseDir: string, headDir: string): Promise
   return out;
 }
 
+/** Whether a stack reads `imageStack`'s state (a terraform_remote_state whose state file, key or workspace is that stack's). */
+function readsStateOf(doc: JsonObject | undefined, imageStack: string): boolean {
+  const data = isJsonObject(doc?.data) ? doc.data.terraform_remote_state : undefined;
+  if (!isJsonObject(data)) return false;
+  const names = (v: JsonValue | undefined): string[] => (typeof v === "string" ? [v] : isJsonObject(v) ? Object.values(v).flatMap(names) : []);
+  return Object.values(data).some((ds) => {
+    const config = isJsonObject(ds) ? ds.config : undefined;
+    return names(config).some((n) => n === imageStack || n.endsWith(`.${imageStack}.tfstate`) || n.endsWith(`/${imageStack}.tfstate`) || n === `${imageStack}.tfstate` || n.endsWith(`-${imageStack}`));
+  });
+}
+
+/** Whether a stack imports its image into its own registry (ACR importImage). */
+function importsImage(doc: JsonObject | undefined): boolean {
+  const actions = isJsonObject(doc?.resource) ? doc.resource.azapi_resource_action : undefined;
+  return isJsonObject(actions) && Object.values(actions).some((a) => isJsonObject(a) && a.action === "importImage");
+}
+
+/** The image a build context starts FROM, read from its Dockerfile; undefined when the file is missing. */
+async function baseImageOf(contextDir: string): Promise<string | undefined> {
+  try {
+    const text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
+    const from = text.split(/\r?\n/).find((l) => /^FROM\s/i.test(l));
+    return from?.split(/\s+/).filter((w) => !w.startsWith("--"))[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * One entry per distinct image change: stacks sharing the same base and head context (every
- * environment of an app builds one image) are listed together and compared once.
+ * One entry per distinct image change: stacks sharing the same base and head context are listed
+ * together and compared once. A stack that builds in the head but not in the base (the image moved
+ * into its own stack) is compared with the context the base's stacks built.
  */
 export async function imageChanges(baseDir: string, headDir: string, base: SynthTree, head: SynthTree): Promise<ImageChange[]> {
   const [baseStacks, headStacks] = await Promise.all([manifestStacks(baseDir), manifestStacks(headDir)]);
-  const baseWork = new Map(baseStacks.map((s) => [s.name, s.workingDirectory]));
+  const building = baseStacks.filter((s) => contextsOf(base.get(s.name)).length === 1);
   const groups = new Map<string, { stacks: string[]; before: string; after: string; beforeDir: string; afterDir: string }>();
   for (const stack of headStacks) {
-    const beforeWork = baseWork.get(stack.name);
-    if (beforeWork === undefined) continue;
-    const before = contextsOf(base.get(stack.name));
     const after = contextsOf(head.get(stack.name));
-    if (before.length !== 1 || after.length !== 1 || before[0] === after[0]) continue;
+    if (after.length !== 1) continue;
+    const from = building.find((s) => s.name === stack.name) ?? (base.has(stack.name) ? undefined : building[0]);
+    if (from === undefined) continue;
+    const before = contextsOf(base.get(from.name));
+    if (before.length !== 1 || path.basename(before[0]) === path.basename(after[0])) continue;
     const key = `${path.basename(before[0])}\u0000${path.basename(after[0])}`;
     const group = groups.get(key);
     if (group) group.stacks.push(stack.name);
-    else groups.set(key, { stacks: [stack.name], before: before[0], after: after[0], beforeDir: path.join(beforeWork, before[0]), afterDir: path.join(stack.workingDirectory, after[0]) });
+    else groups.set(key, { stacks: [stack.name], before: before[0], after: after[0], beforeDir: path.join(from.workingDirectory, before[0]), afterDir: path.join(stack.workingDirectory, after[0]) });
   }
   const out: ImageChange[] = [];
   for (const g of groups.values()) {
-    const files = await compareContexts(g.beforeDir, g.afterDir);
-    out.push({ stacks: g.stacks, beforeHash: path.basename(g.before), afterHash: path.basename(g.after), ...(files === undefined ? {} : { files }) });
+    const [files, fromBefore, fromAfter] = await Promise.all([compareContexts(g.beforeDir, g.afterDir), baseImageOf(g.beforeDir), baseImageOf(g.afterDir)]);
+    const runs = headStacks.filter((s) => g.stacks.some((builder) => readsStateOf(head.get(s.name), builder))).map((s) => s.name);
+    out.push({
+      stacks: g.stacks,
+      runs,
+      beforeHash: path.basename(g.before),
+      afterHash: path.basename(g.after),
+      ...(files === undefined ? {} : { files }),
+      ...(fromBefore !== undefined && fromAfter !== undefined && fromBefore !== fromAfter ? { baseImage: { before: fromBefore, after: fromAfter } } : {}),
+    });
   }
   return out;
+}
+
+/**
+ * Environments that start running an image their image stack already built, with no build: an
+ * environment new in the head, one that ran its own build in the base, or one that now imports the
+ * digest into its own registry. Nothing is listed for an image stack whose context changed: that is
+ * a new image (imageChanges), which every environment runs.
+ */
+export function imagePromotions(base: SynthTree, head: SynthTree): ImagePromotion[] {
+  const out: ImagePromotion[] = [];
+  // A base that built in each environment (before the image stack) is compared by the context they built.
+  const built = [...base.values()].map(contextsOf).find((c) => c.length === 1) ?? [];
+  for (const [imageStack, doc] of head) {
+    const after = contextsOf(doc);
+    if (after.length !== 1) continue;
+    const before = base.has(imageStack) ? contextsOf(base.get(imageStack)) : built;
+    if (before.length !== 1 || path.basename(before[0]) !== path.basename(after[0])) continue;
+    const tag = path.basename(after[0]).slice(0, 16);
+    for (const [stack, envDoc] of head) {
+      if (stack === imageStack || !readsStateOf(envDoc, imageStack)) continue;
+      const old = base.get(stack);
+      const via = importsImage(envDoc) ? "import" : "pull";
+      const promoted = old === undefined || !readsStateOf(old, imageStack) || (via === "import" && !importsImage(old));
+      if (promoted) out.push({ stack, imageStack, tag, via });
+    }
+  }
+  return out.sort((a, b) => (a.stack < b.stack ? -1 : a.stack > b.stack ? 1 : 0));
 }
 
 /** `1.2 MB`: decimal units, one decimal from kB on. */

@@ -11,6 +11,7 @@ import {
   type FailOn,
   type GateHit,
   type ImageChange,
+  type ImagePromotion,
   type PlanResourceChange,
   type PlanSummary,
   type PolicyFinding,
@@ -481,23 +482,43 @@ function diffSection(stack: StackDiff, base: string | undefined): Section | unde
   };
 }
 
-/** Why the image tag changed: the build-context files added, removed and changed, with sizes. */
+/**
+ * Why a new image: it leads with the digest the environments will run (the push's, known once the
+ * image stack applies), then a change of base image, then the build-context files that changed.
+ */
 function imageSection(image: ImageChange): Section {
   const files = image.files ?? [];
-  const stacks = image.stacks.map((s) => `<code>${htmlText(s)}</code>`).join(", ");
+  const codes = (names: readonly string[]) => names.map((s) => `<code>${htmlText(s)}</code>`).join(", ");
   const tag = image.afterHash ? ` <code>${htmlText(image.afterHash.slice(0, 16))}</code>` : "";
   const count = image.files === undefined ? "build context of the base not available" : plural(files.length, "build-context file") + " changed";
-  const intro =
-    image.files === undefined
-      ? "The base's synthesized build context is missing (a --base-out folder without its assets/), so the files cannot be compared.\n"
-      : files.length === 0
-        ? "No file differs; the context moved to another asset folder.\n"
-        : "";
+  const builders = image.stacks.map(code).join(", ");
+  const lines: string[] = [
+    image.runs.length > 0
+      ? `**Digest environments will run:** the \`sha256\` digest ${builders} records when it pushes this build (its \`image_digest\` output, known once it applies). ${image.runs.map(code).join(", ")} run that digest (\`…@sha256:…\`), never a tag, and build nothing.\n`
+      : `**Digest:** the \`sha256\` digest of this push, known once ${builders} applies.\n`,
+  ];
+  if (image.baseImage) lines.push(`**Base image changed:** ${code(image.baseImage.before)} → ${code(image.baseImage.after)}\n`);
+  if (image.files === undefined) lines.push("The base's synthesized build context is missing (a --base-out folder without its assets/), so the files cannot be compared.\n");
+  else if (files.length === 0) lines.push("No file differs; the context moved to another asset folder.\n");
   return {
-    summary: `🚀 New image${tag} for ${stacks}: ${count}`,
+    summary: `🚀 New image${tag}, built once by ${codes(image.stacks)}: ${count}`,
     open: true,
-    intro,
+    intro: lines.join("\n"),
     items: files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+  };
+}
+
+/** An environment that starts running an image built before: a promotion of its digest, not a build. */
+function promotionSection(p: ImagePromotion): Section {
+  const how =
+    p.via === "import"
+      ? `imported by digest from the registry of ${code(p.imageStack)} into this environment's own registry (ACR importImage: the same manifest and layers, no rebuild)`
+      : `pulled by digest from the registry of ${code(p.imageStack)}, with AcrPull for this environment's identity`;
+  return {
+    summary: `📦 Promotion: <code>${htmlText(p.stack)}</code> runs image <code>${htmlText(p.tag)}</code> of <code>${htmlText(p.imageStack)}</code> by digest, no build`,
+    open: false,
+    intro: "",
+    items: [{ text: `- The digest ${code(p.imageStack)} already pushed (its \`image_digest\` output), ${how}.`, priority: P.updateEntry, children: [], entry: true }],
   };
 }
 
@@ -666,6 +687,7 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
 
   const sections = [
     ...(review.images ?? []).map(imageSection),
+    ...(review.promotions ?? []).map(promotionSection),
     findingsSection(review),
     ...review.plans.map(planSection),
     ...(review.diff ?? []).map((s) => diffSection(s, review.base)),
@@ -731,6 +753,7 @@ export interface JsonReport {
   /** Every delete and replacement the gate checked; those without `allowedBy` fail the review. */
   readonly gates: readonly GateHit[];
   readonly images: readonly ImageChange[];
+  readonly promotions: readonly ImagePromotion[];
 }
 
 export function toJsonReport(review: Review): JsonReport {
@@ -754,6 +777,7 @@ export function toJsonReport(review: Review): JsonReport {
     notes: review.notes ?? [],
     gates: review.gates ?? [],
     images: review.images ?? [],
+    promotions: review.promotions ?? [],
   };
 }
 

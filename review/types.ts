@@ -161,12 +161,27 @@ export interface ContextFileChange {
 
 /** A new image tag and the build-context files behind it. */
 export interface ImageChange {
-  /** Stacks whose image changes this way (every environment shares one image). */
+  /** Stacks that build the new image: the image stack (each environment, in the layout before it). */
   readonly stacks: readonly string[];
+  /** Environment stacks that run the new image's digest, read from the building stack's state. */
+  readonly runs: readonly string[];
   readonly beforeHash?: string;
   readonly afterHash?: string;
   /** Undefined when the base's build context was not available to compare. */
   readonly files?: readonly ContextFileChange[];
+  /** The Dockerfile's base image (FROM), when it changed. */
+  readonly baseImage?: { readonly before: string; readonly after: string };
+}
+
+/** An environment that starts running an image built before: a promotion of its digest, no build. */
+export interface ImagePromotion {
+  readonly stack: string;
+  /** The stack that built the image, whose state holds the digest. */
+  readonly imageStack: string;
+  /** The image's tag (the first 16 hex digits of its build context's hash). */
+  readonly tag: string;
+  /** pull: from the image stack's registry; import: copied by digest into the environment's own registry. */
+  readonly via: "pull" | "import";
 }
 
 export interface Review {
@@ -182,4 +197,6 @@ export interface Review {
   readonly gates?: readonly GateHit[];
   /** New image tags with the build-context files that changed. */
   readonly images?: readonly ImageChange[];
+  /** Environments that start running an image already built, with no build. */
+  readonly promotions?: readonly ImagePromotion[];
 }

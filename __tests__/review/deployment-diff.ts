@@ -10,7 +10,9 @@ import { diffSynthDirs } from "../../review/diff";
 import type { ResourceDiff, StackDiff } from "../../review/types";
 import { appServiceOnly, defaultConfig, EXAMPLE, scratch, type Json } from "../support/synth";
 
+/** The environments; each runs the digest of the one image stack. */
 const STACKS = ["diabetes-dev", "diabetes-prod"];
+const IMAGE_STACK = "diabetes-image";
 
 /** The default deployment's App Service environments; Container Apps diffs are tested in review/container-apps.ts. */
 const appServiceConfig = (): Json => appServiceOnly(defaultConfig());
@@ -21,9 +23,8 @@ const IMAGE = "docker_image.image_3F1CC214";
 const PUSH = "docker_registry_image.image_push_5C9521CF";
 const GROUP = "azurerm_resource_group.resource-group_F5C22916";
 const HOST_STORAGE = "azurerm_storage_account.host-storage_account_A2758C84";
-const IMAGE_TAG = "site_config.application_stack.docker[0].image_tag";
-/** What a new build context changes: the image, its push and the app's tag. */
-const IMAGE_RESOURCES = [APP, IMAGE, PUSH].sort();
+/** What a new build context changes: the image stack's build and push, nothing in an environment stack. */
+const IMAGE_RESOURCES = [IMAGE, PUSH].sort();
 // Waits after the identity's role assignments; its trigger lists them, so it changes with them.
 const ROLE_WAIT = "terraform_data.identity_role-propagation_C664A1BA";
 
@@ -64,10 +65,8 @@ function resourceBody(outdir: string, stack: string, address: string): Json {
   return body;
 }
 
-function imageTagOf(outdir: string, stack: string): string {
-  const siteConfig = resourceBody(outdir, stack, APP).site_config as Json;
-  const docker = (siteConfig.application_stack as Json).docker as Json[];
-  return String(docker[0]?.image_tag);
+function imageTagOf(outdir: string): string {
+  return String(resourceBody(outdir, IMAGE_STACK, IMAGE).name).split(":").pop() ?? "";
 }
 
 function stackOf(diff: readonly StackDiff[], name: string): StackDiff {
@@ -102,16 +101,14 @@ function replaced(diff: readonly StackDiff[]): string[] {
   return diff.flatMap((s) => s.resources.filter((r) => r.replace).map((r) => `${s.stack} ${r.address}`)).sort();
 }
 
-/** Every diff entry of a new build context: the app redeploys the new tag, the image is rebuilt and pushed. */
-function expectNewImage(stack: StackDiff, head: string): void {
-  const oldTag = imageTagOf(base, stack.stack);
-  const newTag = imageTagOf(head, stack.stack);
+/** Every diff entry of a new build context: the image stack rebuilds and pushes once. */
+function expectNewImage(diff: readonly StackDiff[], head: string): void {
+  const stack = stackOf(diff, IMAGE_STACK);
+  expect(shape(stack)).toEqual({ status: "changed", added: [], removed: [], changed: IMAGE_RESOURCES, renamed: [] });
+  const oldTag = imageTagOf(base);
+  const newTag = imageTagOf(head);
   expect(newTag).not.toBe(oldTag);
   expect(newTag).toMatch(/^[0-9a-f]{16}$/);
-
-  const app = resourceOf(stack, APP);
-  expect(app).toMatchObject({ kind: "changed", replace: false, replaceReasons: [], redeploy: true });
-  expect(changeAt(app, IMAGE_TAG)).toEqual({ path: IMAGE_TAG, before: JSON.stringify(oldTag), after: JSON.stringify(newTag) });
 
   const image = resourceOf(stack, IMAGE);
   expect(image).toMatchObject({ kind: "changed", replace: false, replaceReasons: [], redeploy: false });
@@ -127,14 +124,14 @@ function expectNewImage(stack: StackDiff, head: string): void {
   expect(changeAt(push, "triggers.context_hash")).toEqual(changeAt(image, "triggers.context_hash"));
 }
 
-/** Every stack redeploys a new image and changes nothing else: no replacement anywhere. */
+/**
+ * One new build and nothing else: the environments' JSON names the image stack's digest by reference,
+ * so their stacks are unchanged; their plans show the new digest once the image stack has pushed.
+ */
 function expectImageOnlyRedeploy(diff: StackDiff[], head: string): void {
-  expect(diff.map((s) => s.stack)).toEqual(STACKS);
-  for (const stack of diff) {
-    expect(shape(stack)).toEqual({ status: "changed", added: [], removed: [], changed: IMAGE_RESOURCES, renamed: [] });
-    expect(paths(resourceOf(stack, APP))).toEqual([IMAGE_TAG]);
-    expectNewImage(stack, head);
-  }
+  expect(diff.map((s) => s.stack).sort()).toEqual([...STACKS, IMAGE_STACK].sort());
+  expectNewImage(diff, head);
+  for (const stack of STACKS) expect(stackOf(diff, stack)).toEqual({ stack, status: "unchanged", resources: [] });
   expect(replaced(diff)).toEqual([]);
 }
 
@@ -148,13 +145,14 @@ afterAll(() => work.cleanup());
 describe("the offline diff on pairs of deployment files", () => {
   test("the default deployment against itself: every stack unchanged, no entries", async () => {
     const diff = await diffSynthDirs(base, synthConfig(appServiceConfig()));
-    expect(diff).toEqual(STACKS.map((stack) => ({ stack, status: "unchanged", resources: [] })));
+    expect([...diff].sort((a, b) => a.stack.localeCompare(b.stack))).toEqual([...STACKS, IMAGE_STACK].sort().map((stack) => ({ stack, status: "unchanged", resources: [] })));
   });
 
   test("the addresses this suite names exist in the default synth", () => {
     for (const stack of STACKS) {
-      for (const address of [APP, PLAN, IMAGE, PUSH, GROUP, HOST_STORAGE]) expect(() => resourceBody(base, stack, address)).not.toThrow();
+      for (const address of [APP, PLAN, GROUP, HOST_STORAGE]) expect(() => resourceBody(base, stack, address)).not.toThrow();
     }
+    for (const address of [IMAGE, PUSH, GROUP]) expect(() => resourceBody(base, IMAGE_STACK, address)).not.toThrow();
   });
 
   /** One synth of the default deployment plus an http function, for the two cases that look at it. */
@@ -164,7 +162,7 @@ describe("the offline diff on pairs of deployment files", () => {
       (c.functions as Json[]).push({ name: "predict2", trigger: { type: "http", authLevel: "function" } });
     }));
 
-  test("adding an http function adds no resource: the image is rebuilt and the app redeploys its new tag", async () => {
+  test("adding an http function adds no resource: the image is rebuilt once, the environments' stacks are unchanged", async () => {
     const { diff, head } = await addHttpFunction();
     expectImageOnlyRedeploy(diff, head);
   });
@@ -187,8 +185,9 @@ describe("the offline diff on pairs of deployment files", () => {
     const { diff, head } = await diffAgainstBase((c) => {
       (c.functions as Json[]).push({ name: "predict-q2", trigger: { type: "serviceBus", queue: "q2in", outputQueue: "q2out" } });
     });
-    expect(diff.map((s) => s.stack)).toEqual(STACKS);
-    for (const stack of diff) {
+    expect(diff.map((s) => s.stack).sort()).toEqual([...STACKS, IMAGE_STACK].sort());
+    expectNewImage(diff, head);
+    for (const stack of diff.filter((s) => s.stack !== IMAGE_STACK)) {
       // prod is Elastic Premium: Data Owner on the trigger queue, for target-based scaling.
       const trigger = stack.stack === "diabetes-prod" ? "azurerm_role_assignment.connections_owner-q2in_D3FCE74A" : "azurerm_role_assignment.connections_receiver-q2in_4BBB8D76";
       expect(shape(stack)).toEqual({
@@ -200,13 +199,12 @@ describe("the offline diff on pairs of deployment files", () => {
           "azurerm_servicebus_queue.service-bus_queue-q2out_A1D98D1F",
         ].sort(),
         removed: [],
-        changed: [...IMAGE_RESOURCES, ROLE_WAIT].sort(),
+        changed: [ROLE_WAIT],
         renamed: [],
       });
       for (const r of stack.resources.filter((x) => x.kind === "added")) {
         expect(r).toMatchObject({ replace: false, replaceReasons: [], redeploy: false, changes: [] });
       }
-      expectNewImage(stack, head);
       const queues = Object.values(stackJson(head, stack.stack).resource as Record<string, Record<string, Json>>)
         .flatMap((byName) => Object.values(byName))
         .filter((body) => body.name === "q2in" || body.name === "q2out")
@@ -266,17 +264,21 @@ describe("the offline diff on pairs of deployment files", () => {
     const { diff } = await diffAgainstBase((c) => {
       c.name = "diabetes2";
     });
-    expect(diff.map((s) => [s.stack, s.status])).toEqual([
+    expect(diff.map((s) => [s.stack, s.status]).sort()).toEqual([
       ["diabetes-dev", "removed"],
+      ["diabetes-image", "removed"],
       ["diabetes-prod", "removed"],
       ["diabetes2-dev", "added"],
+      ["diabetes2-image", "added"],
       ["diabetes2-prod", "added"],
     ]);
-    for (const env of ["dev", "prod"]) {
+    // dev pulls from the shared registry; prod has its own, filled by import.
+    const counts: Record<string, number> = { dev: 27, prod: 29, image: 7 };
+    for (const env of ["dev", "prod", "image"]) {
       const addresses = Object.entries(stackJson(base, `diabetes-${env}`).resource as Record<string, Json>)
         .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
         .sort();
-      expect(addresses).toHaveLength(32);
+      expect(addresses).toHaveLength(counts[env] ?? 0);
       expect(shape(stackOf(diff, `diabetes-${env}`))).toEqual({ status: "removed", added: [], removed: addresses, changed: [], renamed: [] });
       // Construct ids do not carry the app name: the new stack has the same addresses, all new.
       expect(shape(stackOf(diff, `diabetes2-${env}`))).toEqual({ status: "added", added: addresses, removed: [], changed: [], renamed: [] });
@@ -284,7 +286,7 @@ describe("the offline diff on pairs of deployment files", () => {
     for (const stack of diff) for (const r of stack.resources) expect(r).toMatchObject({ replace: false, redeploy: false, changes: [] });
   });
 
-  test("a changed model file rebuilds the image and redeploys the app with the new tag; nothing else changes", async () => {
+  test("a changed model file rebuilds the image once; nothing else changes", async () => {
     const model = join(work.dir, "model");
     mkdirSync(model);
     for (const f of readdirSync(EXAMPLE)) copyFileSync(join(EXAMPLE, f), join(model, f));

@@ -1,8 +1,9 @@
 /** The build-context files behind a new image tag, from two synthesized folders. */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSynthTree } from "../../review/diff";
-import { compareContexts, describeFileChange, imageChanges } from "../../review/images";
+import { compareContexts, describeFileChange, imageChanges, imagePromotions } from "../../review/images";
+import { renderMarkdown } from "../../review/report";
 import { scratch } from "../support/synth";
 
 function synthFolder(root: string, hash: string, files: Record<string, string | Buffer>, stacks = ["app-dev", "app-prod"]): void {
@@ -38,8 +39,10 @@ describe("image changes", () => {
     expect(images).toEqual([
       {
         stacks: ["app-dev", "app-prod"],
+        runs: [],
         beforeHash: "a".repeat(64),
         afterHash: "b".repeat(64),
+        baseImage: { before: "x", after: "y" },
         files: [
           { path: "Dockerfile", kind: "changed", beforeBytes: 7, afterBytes: 7 },
           { path: "model/iris.joblib", kind: "changed", beforeBytes: 1_200_000, afterBytes: 1_300_000 },
@@ -66,7 +69,90 @@ describe("image changes", () => {
     synthFolder(head, "c".repeat(64), { Dockerfile: "FROM z\n" });
     for (const stack of ["app-dev", "app-prod"]) rmSync(join(base, "stacks", stack, "assets"), { recursive: true });
     const images = await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head));
-    expect(images).toEqual([{ stacks: ["app-dev", "app-prod"], beforeHash: "a".repeat(64), afterHash: "c".repeat(64) }]);
+    expect(images).toEqual([{ stacks: ["app-dev", "app-prod"], runs: [], beforeHash: "a".repeat(64), afterHash: "c".repeat(64) }]);
     expect(await compareContexts(join(base, "missing"), head)).toBeUndefined();
+  });
+});
+
+/**
+ * The layout with an image stack: `app-image` builds, each environment reads its state. `envs` maps an
+ * environment to "pull" (shared registry) or "import" (its own registry).
+ */
+function imageLayout(root: string, hash: string, dockerfile: string, envs: Record<string, "pull" | "import">): void {
+  synthFolder(root, hash, { Dockerfile: dockerfile, "model/m.bin": "m" }, ["app-image"]);
+  const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as { stacks: Record<string, object> };
+  for (const [env, via] of Object.entries(envs)) {
+    const dir = join(root, "stacks", `app-${env}`);
+    mkdirSync(dir, { recursive: true });
+    const doc = {
+      data: { terraform_remote_state: { image_source_X: { backend: "local", config: { path: "../../../terraform.app-image.tfstate" } } } },
+      resource: via === "import" ? { azapi_resource_action: { image_import_X: { action: "importImage", type: "Microsoft.ContainerRegistry/registries@2023-07-01" } } } : {},
+    };
+    writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(doc));
+    manifest.stacks[`app-${env}`] = { synthesizedStackPath: `stacks/app-${env}/cdk.tf.json`, workingDirectory: `stacks/app-${env}` };
+  }
+  writeFileSync(join(root, "manifest.json"), JSON.stringify(manifest));
+}
+
+describe("one image stack, environments by digest", () => {
+  let work: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    work = scratch();
+  });
+  afterEach(() => work.cleanup());
+  const PINNED = `mcr.microsoft.com/azure-functions/python:4-python3.12@sha256:${"0".repeat(64)}`;
+
+  test("a new build names the environments that run its digest and a change of base image, and the report leads with the digest", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    imageLayout(base, "a".repeat(64), "FROM --platform=linux/amd64 mcr.microsoft.com/azure-functions/python:4-python3.12\n", { dev: "pull", prod: "import" });
+    imageLayout(head, "b".repeat(64), `FROM --platform=linux/amd64 ${PINNED}\n`, { dev: "pull", prod: "import" });
+    const baseTree = await loadSynthTree(base);
+    const headTree = await loadSynthTree(head);
+    const images = await imageChanges(base, head, baseTree, headTree);
+    expect(images).toEqual([
+      expect.objectContaining({
+        stacks: ["app-image"],
+        runs: ["app-dev", "app-prod"],
+        baseImage: { before: "mcr.microsoft.com/azure-functions/python:4-python3.12", after: PINNED },
+      }),
+    ]);
+    expect(imagePromotions(baseTree, headTree)).toEqual([]);
+    const md = renderMarkdown({ plans: [], findings: [], failOn: "high", images });
+    const section = md.slice(md.indexOf("🚀 New image"));
+    expect(section.indexOf("**Digest environments will run:**")).toBeLessThan(section.indexOf("**Base image changed:**"));
+    expect(section).toContain("`app-dev`, `app-prod` run that digest (`…@sha256:…`), never a tag, and build nothing.");
+    expect(section).toContain(`**Base image changed:** \`mcr.microsoft.com/azure-functions/python:4-python3.12\` → \`${PINNED}\``);
+  });
+
+  test("a new environment on an unchanged image is a promotion, not a build; so is a switch to an own registry", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    imageLayout(base, "a".repeat(64), "FROM x/y:1\n", { dev: "pull", prod: "pull" });
+    imageLayout(head, "a".repeat(64), "FROM x/y:1\n", { dev: "pull", prod: "import", staging: "pull" });
+    const baseTree = await loadSynthTree(base);
+    const headTree = await loadSynthTree(head);
+    expect(await imageChanges(base, head, baseTree, headTree)).toEqual([]);
+    const promotions = imagePromotions(baseTree, headTree);
+    expect(promotions).toEqual([
+      { stack: "app-prod", imageStack: "app-image", tag: "a".repeat(16), via: "import" },
+      { stack: "app-staging", imageStack: "app-image", tag: "a".repeat(16), via: "pull" },
+    ]);
+    const md = renderMarkdown({ plans: [], findings: [], failOn: "high", promotions });
+    expect(md).not.toContain("New image");
+    expect(md).toContain(`📦 Promotion: <code>app-staging</code> runs image <code>${"a".repeat(16)}</code> of <code>app-image</code> by digest, no build`);
+    expect(md).toContain("imported by digest from the registry of `app-image` into this environment's own registry");
+  });
+
+  test("moving from a build per environment to the image stack compares the new stack's context with the one the environments built", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    synthFolder(base, "a".repeat(64), { Dockerfile: "FROM x/y:1\n", "model/m.bin": "m" }, ["app-dev", "app-prod"]);
+    imageLayout(head, "a".repeat(64), "FROM x/y:1\n", { dev: "pull", prod: "pull" });
+    const baseTree = await loadSynthTree(base);
+    const headTree = await loadSynthTree(head);
+    // Same context: no new image; both environments now run the image stack's digest.
+    expect(await imageChanges(base, head, baseTree, headTree)).toEqual([]);
+    expect(imagePromotions(baseTree, headTree).map((p) => p.stack)).toEqual(["app-dev", "app-prod"]);
   });
 });
