@@ -8,6 +8,8 @@ export { ManagedIdentity, type ManagedIdentityProps } from "./constructs/identit
 export { Monitoring, type MonitoringProps } from "./constructs/monitoring";
 export { Registry, type RegistryProps } from "./constructs/registry";
 export { FunctionImage, type FunctionImageProps } from "./constructs/function-image";
+export { ImageStack, IMAGE_OUTPUTS, type ImageStackProps } from "./constructs/image-stack";
+export { EnvironmentImage, type EnvironmentImageProps, type RunnableImage } from "./constructs/environment-image";
 export { StorageAccount, type StorageAccountProps } from "./constructs/storage";
 export { ServiceBus, type ServiceBusProps } from "./constructs/service-bus";
 export { ServicePlan, type ServicePlanProps } from "./constructs/service-plan";
@@ -20,7 +22,7 @@ export { idPart } from "./constructs/construct-id";
 
 export { loadDeployment, parseDeployment, projectPaths, deploymentFile, type Deployment, type EnvironmentDeployment } from "./config/load";
 export { DeploymentError, type Problem } from "./config/problems";
-export { resourceNames, stateStorageNames, type ResourceNames, type NameOverrides } from "./config/naming";
+export { resourceNames, stateStorageNames, imageStackName, imageStackNames, type ResourceNames, type NameOverrides } from "./config/naming";
 export type { DeploymentFile, DeploymentInput, FunctionConfig, TriggerConfig, EnvironmentConfig, PlanConfig, StateConfig } from "./config/schema";
 export { buildContext, writeBuildContext, pruneBuildContexts, type BuildContext, type ContextFile } from "./build-context/generate";
 

@@ -8,17 +8,21 @@ interface Job {
   readonly container?: string;
   readonly permissions?: Record<string, string>;
   readonly env?: Record<string, string>;
-  readonly steps: readonly { readonly uses?: string; readonly run?: string }[];
+  readonly steps: readonly { readonly uses?: string; readonly run?: string; readonly if?: string }[];
 }
 
 const text = readFileSync(path.join(__dirname, "..", ".github", "workflows", "deploy.yml"), "utf8");
-const workflow = parse(text) as { on: Record<string, unknown>; permissions: Record<string, string>; jobs: Record<string, Job> };
+const workflow = parse(text) as { on: Record<string, unknown>; permissions: Record<string, string>; env: Record<string, string>; jobs: Record<string, Job> };
 
 describe("deploy workflow", () => {
   test("the smoke job runs after the apply, against the same stack", () => {
     const deploy = workflow.jobs.deploy as Job;
     const smoke = workflow.jobs.smoke as Job;
-    expect(deploy.steps.map((s) => s.run).filter(Boolean)).toContain('npm run deploy -- "$STACK" --auto-approve');
+    const runs = deploy.steps.filter((s) => s.run !== undefined).map((s) => [s.if, s.run]);
+    // A push builds once (the image stack) and deploys dev; by hand, a stack is promoted: no build.
+    expect(runs).toContainEqual(["github.event_name == 'push'", 'npm run deploy -- "$IMAGE_STACK" "$STACK" --auto-approve']);
+    expect(runs).toContainEqual(["github.event_name != 'push'", 'npm run deploy -- "$STACK" --ignore-missing-stack-dependencies --auto-approve']);
+    expect(workflow.env).toEqual(expect.objectContaining({ IMAGE_STACK: "diabetes-image" }));
     expect(smoke.needs).toBe("deploy");
     expect(smoke.steps.some((s) => s.run?.includes('npm run --silent smoke -- "$STACK" --timeout 900 --json > smoke.json'))).toBe(true);
     // The smoke step's exit code is the job's.

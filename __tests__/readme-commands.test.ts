@@ -18,7 +18,8 @@ import { EXAMPLE, ROOT } from "./support/synth";
 
 /** Lines that cannot run on a test machine, and why. */
 const NOT_HERE: Readonly<Record<string, string>> = {
-  "npm run deploy -- diabetes-dev": "needs Azure, Docker and Terraform",
+  "npm run deploy -- diabetes-image diabetes-dev": "needs Azure, Docker and Terraform",
+  "npm run deploy -- diabetes-prod --ignore-missing-stack-dependencies": "needs Azure and Terraform, and the image stack deployed",
   "npm run diff -- diabetes-prod": "needs Azure",
   "npm run bootstrap-state -- --principal-id $(az ad signed-in-user show --query id -o tsv)": "needs the Azure CLI, signed in",
   "npm run bootstrap-state -- --principal-id $(az ad signed-in-user show --query id -o tsv) --deploy": "needs Azure",

@@ -59,10 +59,15 @@ function writeDeployment(name: string, c: Json): Deployment {
 }
 
 /** A state file as Terraform writes it, with these outputs and the function app resource. */
-function writeState(root: string, outputs: Json, resources: Json[] = [{ type: "azurerm_linux_function_app", name: "app", instances: [{ attributes: { id: APP_ID, name: "func-diabetes-dev-abc123" } }] }]): void {
+function writeState(
+  root: string,
+  outputs: Json,
+  resources: Json[] = [{ type: "azurerm_linux_function_app", name: "app", instances: [{ attributes: { id: APP_ID, name: "func-diabetes-dev-abc123" } }] }],
+  stack = STACK,
+): void {
   mkdirSync(root, { recursive: true });
   const state = { version: 4, terraform_version: "1.9.0", outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { value: v, type: "string" }])), resources };
-  writeFileSync(join(root, `terraform.${STACK}.tfstate`), JSON.stringify(state));
+  writeFileSync(join(root, `terraform.${stack}.tfstate`), JSON.stringify(state));
 }
 
 function outputs(base: string): Json {
@@ -669,6 +674,52 @@ describe("the command", () => {
       delete process.env.MLFUNC_CONFIG;
       await fake.stop();
     }
-    expect(io.out()).toMatch(/^smoke diabetes-dev: health ok \(http:\/\/127\.0\.0\.1:\d+\/api\/predict, [\d.]+ s\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/);
+    expect(io.out()).toMatch(
+      /^smoke diabetes-dev: health ok \(http:\/\/127\.0\.0\.1:\d+\/api\/predict, [\d.]+ s\)\nimage   diabetes-dev runs no image_digest output \(deployed before images were promoted by digest; deploy it again\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/,
+    );
+  });
+});
+
+describe("the image each environment runs", () => {
+  const D1 = `sha256:${"1".repeat(64)}`;
+  const D2 = `sha256:${"2".repeat(64)}`;
+  let fake: FakeFunction;
+  let base: string;
+  let root: string;
+  const resources = (id: string) => [{ type: "azurerm_resource_group", name: "g", instances: [{ attributes: { id } }] }];
+
+  beforeEach(async () => {
+    fake = new FakeFunction();
+    root = join(work.dir, `image-${Math.random().toString(36).slice(2)}`);
+    base = await fake.start();
+    writeState(root, { image_digest: D1, image_reference: `crx.azurecr.io/diabetes@${D1}` }, resources("/rg/image"), "diabetes-image");
+    writeState(root, { ...outputs(base), image_digest: D2 }, resources("/rg/prod"), "diabetes-prod");
+  });
+  afterEach(() => fake.stop());
+
+  test("prints the digest the stack runs, the image stack's, and the other environments'", async () => {
+    writeState(root, { ...outputs(base), image_digest: D1 });
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root));
+    expect(report.image).toEqual({ digest: D1, built: D1, imageStack: "diabetes-image", others: { "diabetes-prod": D2 } });
+    expect(report.exitCode).toBe(0);
+    const lines = formatReport(report).split("\n");
+    expect(lines.slice(1, 3)).toEqual([
+      `image   diabetes-dev runs ${D1}, as diabetes-image pushed`,
+      `        diabetes-prod runs ${D2} (not the digest diabetes-image last pushed: deploy diabetes-prod to promote it)`,
+    ]);
+  });
+
+  test("a stack that does not run the image stack's digest is a finding: exit 1, with the fix", async () => {
+    writeState(root, { ...outputs(base), image_digest: D2 });
+    const progress: string[] = [];
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { stderr: (l) => progress.push(l) }));
+    const finding = `diabetes-dev runs ${D2}, but diabetes-image last pushed ${D1}: the environments are expected to run the same image; deploy diabetes-dev (npm run deploy -- diabetes-dev) to run it`;
+    expect(report.image.finding).toBe(finding);
+    expect(report.functions.every((f) => f.ok)).toBe(true);
+    expect(report.exitCode).toBe(1);
+    expect(progress).toContain(`smoke: ${finding}`);
+    const text = formatReport(report);
+    expect(text).toContain(`FAILED  diabetes-dev runs ${D2}\n        ${finding}\n`);
+    expect(text.trimEnd().split("\n").pop()).toBe("image mismatch: see above");
   });
 });

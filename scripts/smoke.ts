@@ -2,7 +2,9 @@
  * `npm run smoke -- <stack> [--input <file>] [--function <name>…] [--timeout <s>] [--json]`: proves a
  * deployed stack serves the model. Reads the stack's outputs from its Terraform state, waits for the
  * app to answer, sends the input through every function (HTTP, blob, Service Bus) and compares each
- * answer with what `npm run invoke` gives locally for the same build context.
+ * answer with what `npm run invoke` gives locally for the same build context. It prints the image
+ * digest the stack runs next to the image stack's and the other environments', and fails when the
+ * stack does not run the digest its image stack last pushed.
  *
  * The Azure SDKs load only here, and only when a function needs them (scripts/smoke-azure.ts).
  */
@@ -136,8 +138,22 @@ export interface FunctionResult {
   readonly leftover?: string;
 }
 
+/** Which image the stack runs, against the one its image stack last pushed and the other environments run. */
+export interface ImageReport {
+  /** The digest this stack runs (its image_digest output); undefined for a stack deployed before digests. */
+  readonly digest?: string;
+  /** The image stack's last pushed digest; undefined when that stack's state cannot be read. */
+  readonly built?: string;
+  readonly imageStack: string;
+  /** Digests the other deployed environments run, by stack. */
+  readonly others: Readonly<Record<string, string>>;
+  /** Set when this stack does not run the image stack's digest: a mismatch the smoke test fails on. */
+  readonly finding?: string;
+}
+
 export interface SmokeReport {
   readonly stack: string;
+  readonly image: ImageReport;
   readonly health: { readonly ok: boolean; readonly url: string; readonly seconds: number; readonly detail: string };
   readonly functions: readonly FunctionResult[];
   readonly exitCode: 0 | 1;
@@ -167,14 +183,18 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   let credential: TokenCredential | undefined;
   const getCredential = async () => (credential ??= await services.credential());
   const root = options.root ?? process.cwd();
-  const state = await readStackState(args.stack, deployment.state, {
-    root,
-    credential: getCredential,
-    blobEndpoint: options.blobEndpoint,
-    tlsCa: options.tlsCa,
-    terraform: options.terraform,
-  });
+  const access = { root, credential: getCredential, blobEndpoint: options.blobEndpoint, tlsCa: options.tlsCa, terraform: options.terraform };
+  const state = await readStackState(args.stack, deployment.state, access);
   const outputs = stackOutputs(state, args.stack, deployment.functions, selected);
+  const image = await imageReport(args.stack, deployment, state, async (stack) => {
+    try {
+      return await readStackState(stack, deployment.state, access);
+    } catch (e) {
+      if (e instanceof SmokeInputError) return undefined;
+      throw e;
+    }
+  });
+  if (image.finding !== undefined) log(`smoke: ${image.finding}`);
 
   // Local answers first: a script that fails here would fail there, and nothing is created yet.
   const localAnswer = options.localAnswer ?? invokeLocally;
@@ -228,7 +248,41 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
       if (bus) await bus.then((b) => b.close(), () => undefined);
     }
   }
-  return { stack: args.stack, health, functions: results, exitCode: health.ok && results.every((r) => r.ok) ? 0 : 1 };
+  const ok = health.ok && results.every((r) => r.ok) && image.finding === undefined;
+  return { stack: args.stack, image, health, functions: results, exitCode: ok ? 0 : 1 };
+}
+
+const digestOf = (state: StackState | undefined): string | undefined => {
+  const value = state?.outputs.image_digest;
+  return typeof value === "string" && value !== "" ? value : undefined;
+};
+
+/**
+ * The digest the stack runs, the digest its image stack last pushed, and what the other deployed
+ * environments run. Every environment of a deployment file runs the image stack's digest once
+ * deployed, so this stack running another one is a finding; another environment that still runs an
+ * older digest is shown, as it may simply not be promoted yet.
+ */
+export async function imageReport(
+  stack: string,
+  deployment: Deployment,
+  state: StackState,
+  read: (stack: string) => Promise<StackState | undefined>,
+): Promise<ImageReport> {
+  const imageStack = deployment.image.stackName;
+  const digest = digestOf(state);
+  const built = digestOf(await read(imageStack));
+  const others: Record<string, string> = {};
+  for (const env of deployment.environments) {
+    if (env.stackName === stack) continue;
+    const other = digestOf(await read(env.stackName));
+    if (other !== undefined) others[env.stackName] = other;
+  }
+  let finding: string | undefined;
+  if (digest !== undefined && built !== undefined && digest !== built) {
+    finding = `${stack} runs ${digest}, but ${imageStack} last pushed ${built}: the environments are expected to run the same image; deploy ${stack} (npm run deploy -- ${stack}) to run it`;
+  }
+  return { digest, built, imageStack, others, ...(finding === undefined ? {} : { finding }) };
 }
 
 /** The example request shipped with the model: sample.json beside the scoring script. */
@@ -765,6 +819,13 @@ export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputF
 
 export function formatReport(report: SmokeReport): string {
   const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${report.health.url}, ${report.health.seconds} s)`];
+  const { image } = report;
+  const runs = image.digest ?? "no image_digest output (deployed before images were promoted by digest; deploy it again)";
+  rows.push(`${image.finding === undefined ? "image " : "FAILED"}  ${report.stack} runs ${runs}${image.built === undefined ? "" : image.built === image.digest ? `, as ${image.imageStack} pushed` : ""}`);
+  if (image.finding !== undefined) rows.push(`        ${image.finding}`);
+  for (const [other, digest] of Object.entries(image.others)) {
+    rows.push(`        ${other} runs ${digest}${image.built !== undefined && digest !== image.built ? ` (not the digest ${image.imageStack} last pushed: deploy ${other} to promote it)` : ""}`);
+  }
   if (!report.health.ok) rows.push(`  ${report.health.detail}`);
   const width = Math.max(...report.functions.map((f) => f.name.length), 8);
   for (const f of report.functions) {
@@ -777,6 +838,7 @@ export function formatReport(report: SmokeReport): string {
   }
   const failed = report.functions.filter((f) => !f.ok).length;
   rows.push(failed === 0 && report.health.ok ? `all ${report.functions.length} functions ok` : `${failed} of ${report.functions.length} functions failed`);
+  if (image.finding !== undefined) rows.push("image mismatch: see above");
   return `${rows.join("\n")}\n`;
 }
 

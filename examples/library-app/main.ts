@@ -3,19 +3,31 @@
 // @cdktf/provider-azurerm @cdktf/provider-docker
 import { App } from "cdktf";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
-import { MlfuncStack, buildContext, enforcePolicy, loadDeployment, projectPaths, writeBuildContext } from "mlfunc";
+import { ImageStack, MlfuncStack, buildContext, enforcePolicy, loadDeployment, projectPaths, writeBuildContext } from "mlfunc";
 
 const deployment = loadDeployment(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml"); // validated, defaults applied
 const paths = projectPaths(deployment.file); // cdktf.out and .mlfunc/ next to the deployment file
 const app = new App({ outdir: paths.outdir, stackTraces: false }); // no machine paths in manifest.json
 const context = buildContext(deployment); // one image for every environment
 const dir = writeBuildContext(context, paths.contextsDir);
+// Built and pushed once; every environment runs its digest.
+const { names } = deployment.image;
+const image = new ImageStack(app, deployment.image.stackName, {
+  resourceGroupName: names.resourceGroup,
+  location: deployment.image.location,
+  registryName: names.registry,
+  registryTokenName: names.registryToken,
+  repository: names.repository,
+  buildContext: { dir, hash: context.hash },
+  state: deployment.state,
+  tags: deployment.image.tags,
+});
 
 for (const env of deployment.environments) {
   const stack = new MlfuncStack(app, env.stackName, {
     environment: env,
     functions: deployment.functions,
-    buildContext: { dir, hash: context.hash },
+    image,
     state: deployment.state,
     appSettings: { SCORING_MODE: "shadow" }, // added to the function app's settings
     tags: { "cost-center": "ml-platform-42" }, // on every resource
