@@ -16,6 +16,7 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
+  virtualNetwork: "virtualNetwork",
 };
 
 /** A valid app name of exactly `length` characters, with hyphens and digits mixed in. */
@@ -46,6 +47,7 @@ describe("derived names", () => {
       serviceBusNamespace: "sb-diabetes-dev-0128c0",
       containerApp: "ca-diabetes-dev",
       containerAppsEnvironment: "cae-diabetes-dev",
+      virtualNetwork: "vnet-diabetes-dev",
     });
   });
 
