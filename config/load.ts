@@ -60,6 +60,8 @@ export type NetworkDeployment = {
   readonly inbound: Inbound;
   /** Private DNS zones the environment's endpoints register in. */
   readonly zones: readonly ZoneKey[];
+  /** SKUs the file left unset that the network raised to Premium, for the cost note. */
+  readonly premiumByDefault: readonly ("registrySku" | "serviceBusSku")[];
 } & (
   | {
       readonly kind: "created";
@@ -241,7 +243,11 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       ? containerAppsSubnetPrefix(containerApps.maxReplicas, WORKLOAD_PROFILES[containerApps.workloadProfile]?.gpu !== undefined)
       : // A Dedicated plan's count can be raised up to its tier's ceiling without resizing a subnet in use.
         appServiceSubnetPrefix(kind === "premium" ? maxPlanInstances : tierMaxInstances(plan.sku));
-    const network = cfg.network && networkDeployment(cfg.network, cfg.hosting, serviceBus, appPrefix);
+    const premiumByDefault = [
+      ...(cfg.registrySku === undefined ? ["registrySku" as const] : []),
+      ...(cfg.serviceBusSku === undefined && serviceBus ? ["serviceBusSku" as const] : []),
+    ];
+    const network = cfg.network && networkDeployment(cfg.network, cfg.hosting, serviceBus, appPrefix, premiumByDefault);
     return {
       name: env,
       stackName: `${file.name}-${env}`,
@@ -278,8 +284,8 @@ function normalize(file: DeploymentFile, path: string): Deployment {
   };
 }
 
-function networkDeployment(cfg: NetworkConfig, hosting: Hosting, serviceBus: boolean, appPrefix: number): NetworkDeployment {
-  const common = { inbound: cfg.inbound, zones: neededZones(hosting, cfg.inbound, serviceBus) };
+function networkDeployment(cfg: NetworkConfig, hosting: Hosting, serviceBus: boolean, appPrefix: number, premiumByDefault: NetworkDeployment["premiumByDefault"]): NetworkDeployment {
+  const common = { inbound: cfg.inbound, zones: neededZones(hosting, cfg.inbound, serviceBus), premiumByDefault };
   if (cfg.addressSpace !== undefined) {
     const space = parseCidr(cfg.addressSpace);
     const layout = "base" in space ? subnetLayout(space, appPrefix) : undefined;

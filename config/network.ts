@@ -144,3 +144,19 @@ export function subnetLayout(space: Cidr, appPrefix: number): { readonly app: st
     privateEndpoints: formatCidr({ base: space.base + appSize, prefix: PRIVATE_ENDPOINT_SUBNET_PREFIX }),
   };
 }
+
+/**
+ * The note a networked environment gets when the network raised SKUs the file left unset. Prices
+ * are pay-as-you-go list prices in USD (azure.microsoft.com/pricing: container-registry,
+ * service-bus, private-link); regions differ.
+ */
+export function premiumCostNote(env: string, raised: readonly ("registrySku" | "serviceBusSku")[]): string | undefined {
+  if (raised.length === 0) return undefined;
+  const parts = raised.map((k) =>
+    k === "registrySku" ? "a Premium registry (about $50 a month, Basic about $5)" : "a Premium Service Bus namespace (about $680 a month per messaging unit, Standard about $10 plus operations)",
+  );
+  return (
+    `environments.${env}: private endpoints need Premium, so this environment gets ${parts.join(" and ")}; ` +
+    `each private endpoint adds about $7 a month plus traffic. Set ${raised.join(" and ")} explicitly to silence this note (see docs/networking.md)`
+  );
+}
