@@ -7,7 +7,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
-import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
+import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, NetworkConfig, ShipConfig, StateConfig } from "./schema";
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
@@ -489,10 +489,12 @@ function checkNetwork(at: string, cfg: Partial<EnvironmentConfig>, network: Netw
   let appPrefix: number;
   let why: string;
   if (cfg.hosting === "containerApps") {
-    const profile = containerApps?.workloadProfile === undefined ? undefined : WORKLOAD_PROFILES[containerApps.workloadProfile];
-    if (containerApps?.maxReplicas === undefined || (containerApps.workloadProfile !== undefined && !profile)) return;
-    appPrefix = containerAppsSubnetPrefix(containerApps.maxReplicas, profile?.gpu !== undefined);
-    why = `for maxReplicas ${containerApps.maxReplicas}`;
+    // Without a containerApps block every default applies; with one, only its valid fields count.
+    const c = containerApps ?? { maxReplicas: DEFAULT_MAX_REPLICAS, workloadProfile: "Consumption" };
+    const profile = c.workloadProfile === undefined ? undefined : WORKLOAD_PROFILES[c.workloadProfile];
+    if (c.maxReplicas === undefined || !profile) return;
+    appPrefix = containerAppsSubnetPrefix(c.maxReplicas, profile.gpu !== undefined);
+    why = `for maxReplicas ${c.maxReplicas}`;
   } else {
     const sku = cfg.plan?.sku ?? (cfg.plan === undefined ? "B1" : undefined);
     if (sku === undefined) return;

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
 import { withSuggestion } from "./rules";
-import { CONTAINER_APPS_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
+import { CONTAINER_APPS_MAX_REPLICAS, DEFAULT_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
 import { INBOUND, PRIVATE_DNS_ZONE_ID, SUBNET_ID, SUBNET_ID_EXAMPLE, ZONE_ID_EXAMPLE, ZONE_KEYS, type ZoneKey, parseCidr } from "./network";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
@@ -187,7 +187,7 @@ export const revisionsSchema = z
 export const containerAppsSchema = z
   .strictObject({
     minReplicas: replicas(0, "Replicas kept running; 0 scales to zero when idle (a cold start on the next event). Default 0.").default(0),
-    maxReplicas: replicas(1, "Most replicas the platform scales out to from the triggers. Default 10.").default(10),
+    maxReplicas: replicas(1, `Most replicas the platform scales out to from the triggers. Default ${DEFAULT_MAX_REPLICAS}.`).default(DEFAULT_MAX_REPLICAS),
     cpu: z
       .number({ error: "must be a number of vCPUs, e.g. 1 or 0.5" })
       .positive({ error: "must be more than 0" })
