@@ -4,12 +4,12 @@
  * outbound settings, and the order (the app waits for every endpoint and link). The example file
  * examples/private/mlfunc.yaml is what is synthesized; variants change one thing each.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AnnotationMetadataEntryType, TerraformStack } from "cdktf";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { buildApp } from "../../main";
-import { Json, ROOT, SynthResult, scratch, synth } from "../support/synth";
+import { Json, SynthResult, privateExampleConfig, scratch, synth } from "../support/synth";
 
 const PROD = "diabetes-private-prod";
 const CANARY = "diabetes-private-canary";
@@ -26,15 +26,7 @@ const ZONES = {
 };
 const NETWORK_TYPES = ["azurerm_virtual_network", "azurerm_subnet", "azurerm_private_dns_zone", "azurerm_private_dns_zone_virtual_network_link", "azurerm_private_endpoint"];
 
-/** examples/private/mlfunc.yaml with its paths made absolute, so it synthesizes from a scratch folder. */
-function privateExample(): Json {
-  const dir = join(ROOT, "examples", "private");
-  const doc = parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")) as Json;
-  const model = doc.model as Json;
-  for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(dir, String(model[key]));
-  doc.ship = { allow: [{ path: join(ROOT, "examples", "diabetes"), reason: "tests read the example from the repository" }] };
-  return doc;
-}
+const privateExample = privateExampleConfig;
 
 const envs = (c: Json): Record<string, Json> => c.environments as Record<string, Json>;
 const ref = (r: SynthResult, stack: string, type: string, id: string, attr: string): string => {
