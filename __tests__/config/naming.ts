@@ -69,7 +69,7 @@ describe("derived names", () => {
 
   test("every overridable name has a rule", () => {
     expect(Object.keys(OVERRIDABLE_NAMES).sort()).toEqual(
-      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan"],
+      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan", "virtualNetwork"],
     );
   });
 
