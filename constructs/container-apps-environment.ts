@@ -60,7 +60,8 @@ export class ContainerAppsEnvironment extends Construct {
       tags: props.tags,
       // Both are create-only: a new subnet or a change of internal replaces the environment and its apps.
       replaceTriggersRefs: network ? [...NETWORK_REPLACE_PATHS] : [],
-      responseExportValues: [],
+      // An internal environment's apps resolve only through a private zone for its domain, pointing at its address.
+      responseExportValues: network?.internal ? ["properties.defaultDomain", "properties.staticIp"] : [],
     });
     this.diagnostics = new MonitorDiagnosticSetting(this, "logs", {
       name: "to-log-analytics",
@@ -75,6 +76,16 @@ export class ContainerAppsEnvironment extends Construct {
 
   get id(): string {
     return this.resource.id;
+  }
+
+  /** The domain its apps' FQDNs end in (`<unique>.<region>.azurecontainerapps.io`); exported for internal environments only. */
+  get defaultDomain(): string {
+    return this.resource.output("properties.defaultDomain");
+  }
+
+  /** The environment's load balancer address: private for an internal environment; exported for internal environments only. */
+  get staticIp(): string {
+    return this.resource.output("properties.staticIp");
   }
 }
 

@@ -173,6 +173,10 @@ export class MlfuncStack extends TerraformStack {
         network: network && { infrastructureSubnetId: network.appSubnetId, internal: network.inbound === "private" },
         tags,
       });
+      if (network?.inbound === "private" && network.managesZones) {
+        // Apps of an internal environment are <app>.<default domain>, answered by its private address.
+        network.addZone("zone-environment", environment.defaultDomain, [{ name: "*", addresses: [environment.staticIp] }]);
+      }
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
       this.containerApp = new ContainerApp(this, "container-app", {

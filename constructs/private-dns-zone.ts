@@ -1,7 +1,9 @@
 import { Construct } from "constructs";
 import { PrivateDnsZone as AzPrivateDnsZone } from "@cdktf/provider-azurerm/lib/private-dns-zone";
 import { PrivateDnsZoneVirtualNetworkLink } from "@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link";
+import { PrivateDnsARecord } from "@cdktf/provider-azurerm/lib/private-dns-a-record";
 import type { ResourceGroup } from "./resource-group";
+import { idPart } from "./construct-id";
 
 export interface PrivateDnsZoneProps {
   /** The zone, e.g. privatelink.blob.core.windows.net. */
@@ -9,6 +11,9 @@ export interface PrivateDnsZoneProps {
   readonly resourceGroup: ResourceGroup;
   /** The network whose resolver answers from this zone. */
   readonly virtualNetworkId: string;
+  /** A records written here rather than by private endpoints' zone groups.
+   * @default none */
+  readonly records?: readonly { readonly name: string; readonly addresses: readonly string[] }[];
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -36,6 +41,17 @@ export class PrivateDnsZone extends Construct {
       registrationEnabled: false,
       tags: { ...props.tags },
     });
+    for (const record of props.records ?? []) {
+      // Named by the record, so adding one never renames another.
+      new PrivateDnsARecord(this, `record-${record.name === "*" ? "wildcard" : idPart(record.name)}`, {
+        name: record.name,
+        zoneName: this.resource.name,
+        resourceGroupName: props.resourceGroup.name,
+        ttl: 300,
+        records: [...record.addresses],
+        tags: { ...props.tags },
+      });
+    }
   }
 
   get id(): string {

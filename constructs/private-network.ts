@@ -44,10 +44,15 @@ export class PrivateNetwork extends Construct {
   readonly inbound: Inbound;
   /** Zones this construct created, by key. Empty when the zones are managed elsewhere. */
   readonly zones: ReadonlyMap<ZoneKey, PrivateDnsZone>;
+  /** The network the zones are linked to. */
+  readonly virtualNetworkId: string;
+  /** False when the zones are managed elsewhere (`privateDnsZoneIds`): then this construct links none. */
+  readonly managesZones: boolean;
   private readonly zoneIds: ReadonlyMap<ZoneKey, string>;
   private readonly resourceGroup: ResourceGroup;
   private readonly tags: Readonly<Record<string, string>>;
   private readonly endpoints: PrivateEndpoint[] = [];
+  private readonly extraZones: PrivateDnsZone[] = [];
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
@@ -74,7 +79,9 @@ export class PrivateNetwork extends Construct {
       // Names resolve where the app's traffic leaves from: the app subnet's network.
       virtualNetworkId = virtualNetworkOf(network.appSubnetId);
     }
+    this.virtualNetworkId = virtualNetworkId;
     const given = network.kind === "existing" ? network.privateDnsZoneIds : undefined;
+    this.managesZones = given === undefined;
     const zones = new Map<ZoneKey, PrivateDnsZone>();
     const zoneIds = new Map<ZoneKey, string>();
     for (const key of network.zones) {
@@ -111,11 +118,18 @@ export class PrivateNetwork extends Construct {
     return endpoint;
   }
 
+  /** Another private DNS zone linked to the network, holding the given A records. */
+  addZone(id: string, name: string, records: readonly { readonly name: string; readonly addresses: readonly string[] }[]): PrivateDnsZone {
+    const zone = new PrivateDnsZone(this, id, { name, resourceGroup: this.resourceGroup, virtualNetworkId: this.virtualNetworkId, records, tags: this.tags });
+    this.extraZones.push(zone);
+    return zone;
+  }
+
   /**
    * What the app waits for before its first image pull and host start: every endpoint made so far
-   * (each carries its zone group) and every zone's link to the network.
+   * (each carries its zone group) and every zone's link to the network made so far.
    */
   get ready(): readonly ITerraformDependable[] {
-    return [...this.endpoints.map((e) => e.resource), ...[...this.zones.values()].map((z) => z.link)];
+    return [...this.endpoints.map((e) => e.resource), ...[...this.zones.values(), ...this.extraZones].map((z) => z.link)];
   }
 }

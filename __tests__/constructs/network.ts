@@ -261,10 +261,31 @@ describe("Container Apps behind a created network", () => {
   test("the same endpoints for storage, registry and Service Bus; none for the app (the environment is internal)", () => {
     const endpoints = Object.values(r.resources(CANARY, "azurerm_private_endpoint")).map((e) => ((e.private_service_connection as Json).subresource_names as string[])[0]);
     expect(endpoints.sort()).toEqual(["blob", "blob", "namespace", "queue", "queue", "registry", "table"]);
-    expect(Object.keys(byName(r, CANARY, "azurerm_private_dns_zone")).sort()).toEqual([ZONES.blob, ZONES.registry, ZONES.queue, ZONES.serviceBus, ZONES.table].sort());
+    const [envId] = azapiOf(r, CANARY, "Microsoft.App/managedEnvironments");
+    const environmentZone = `\${azapi_resource.${envId}.output.properties.defaultDomain}`;
+    expect(Object.keys(byName(r, CANARY, "azurerm_private_dns_zone")).sort()).toEqual([ZONES.blob, ZONES.registry, ZONES.queue, ZONES.serviceBus, ZONES.table, environmentZone].sort());
     for (const type of ["azurerm_storage_account", "azurerm_container_registry", "azurerm_servicebus_namespace"]) {
       for (const res of Object.values(r.resources(CANARY, type))) expect(res.public_network_access_enabled).toBe(false);
     }
+  });
+
+  test("the internal environment's domain resolves inside the network: a zone of that name, linked, with a wildcard record to its private address", () => {
+    const [envId, environment] = azapiOf(r, CANARY, "Microsoft.App/managedEnvironments");
+    expect(environment.response_export_values).toEqual(["properties.defaultDomain", "properties.staticIp"]);
+    const [zoneId, zone] = byName(r, CANARY, "azurerm_private_dns_zone")[`\${azapi_resource.${envId}.output.properties.defaultDomain}`] ?? [];
+    expect(zone).toBeDefined();
+    const zoneName = ref(r, CANARY, "azurerm_private_dns_zone", zoneId ?? "", "name");
+    const link = Object.values(r.resources(CANARY, "azurerm_private_dns_zone_virtual_network_link")).find((l) => l.private_dns_zone_name === zoneName);
+    expect(link).toEqual(expect.objectContaining({ virtual_network_id: `${only(r, CANARY, "azurerm_virtual_network")}.id}`, registration_enabled: false }));
+    const { "//": _meta, ...record } = r.only(CANARY, "azurerm_private_dns_a_record");
+    expect(record).toEqual({
+      name: "*",
+      zone_name: zoneName,
+      resource_group_name: `${only(r, CANARY, "azurerm_resource_group")}.name}`,
+      ttl: 300,
+      records: [`\${azapi_resource.${envId}.output.properties.staticIp}`],
+      tags: { app: "diabetes-private", environment: "canary", "managed-by": "mlfunc" },
+    });
   });
 
   test("the container app waits for every endpoint and zone link; ingress stays HTTPS-only", () => {
@@ -278,10 +299,14 @@ describe("Container Apps behind a created network", () => {
     const c = privateExample();
     envs(c).canary = { ...envs(c).canary, network: { addressSpace: "10.30.0.0/16" } };
     delete envs(c).prod;
-    const [, environment] = azapiOf(synth(c), CANARY, "Microsoft.App/managedEnvironments");
+    const v = synth(c);
+    const [, environment] = azapiOf(v, CANARY, "Microsoft.App/managedEnvironments");
     const p = (environment.body as Json).properties as Json;
+    expect(v.resources(CANARY, "azurerm_private_dns_a_record")).toEqual({});
     expect(p.vnetConfiguration).toEqual(expect.objectContaining({ internal: false }));
     expect(p.publicNetworkAccess).toBe("Enabled");
+    // A public environment's domain resolves publicly: no zone, nothing exported.
+    expect(environment.response_export_values).toEqual([]);
   });
 });
 
@@ -301,7 +326,9 @@ describe("a network brought from elsewhere, with its zones", () => {
   });
 
   test.each([PROD, CANARY])("%s: nothing is created but the private endpoints", (stack) => {
-    for (const type of NETWORK_TYPES.filter((t) => t !== "azurerm_private_endpoint")) expect({ type, created: b.resources(stack, type) }).toEqual({ type, created: {} });
+    for (const type of [...NETWORK_TYPES.filter((t) => t !== "azurerm_private_endpoint"), "azurerm_private_dns_a_record"]) {
+      expect({ type, created: b.resources(stack, type) }).toEqual({ type, created: {} });
+    }
     const endpoints = Object.values(b.resources(stack, "azurerm_private_endpoint"));
     expect(endpoints.length).toBe(stack === PROD ? 8 : 7);
     for (const e of endpoints) {
