@@ -33,7 +33,9 @@ export function neededZones(hosting: Hosting, inbound: Inbound, serviceBus: bool
   });
 }
 
-const SEGMENT = "[^/]+";
+// Resource group, network, subnet and zone names use these characters only; anything else (a "${",
+// a quote) would be read by Terraform as an expression where the id lands in the JSON.
+const SEGMENT = "[A-Za-z0-9_.()-]+";
 const SUBSCRIPTION = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 export const SUBNET_ID = new RegExp(
   `^/subscriptions/${SUBSCRIPTION}/resourceGroups/${SEGMENT}/providers/Microsoft\\.Network/virtualNetworks/${SEGMENT}/subnets/${SEGMENT}$`,

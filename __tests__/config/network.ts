@@ -183,6 +183,13 @@ describe("a bad network block: every problem at once, each field named", () => {
     ]);
   });
 
+  test("an id with characters no Azure name has (a Terraform expression) is refused before it reaches the JSON", () => {
+    const hostile = `/subscriptions/${SUB}/resourceGroups/\${file("/etc/passwd")}/providers/Microsoft.Network/virtualNetworks/v/subnets/s`;
+    expect(problems(withEnvs({ a: { plan: { sku: "EP1" }, ...PREMIUM, network: { appSubnetId: hostile, privateEndpointSubnetId: subnet("v", "pe") } } }))).toEqual([
+      "  environments.a.network.appSubnetId: \"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/${file(\\\"...\" — must be a subnet's Azure resource id, /subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>",
+    ]);
+  });
+
   test("a created network too small for its subnets names the size it needs", () => {
     expect(
       problems(
