@@ -118,3 +118,25 @@ test("registry must be shared or own", () => {
   const body = synthError(c).split("\n").slice(1).map((l) => l.replace(/ \(line \d+\)/, ""));
   expect(body).toEqual(['  environments.dev.registry: "private" — must be "shared" or "own"']);
 });
+
+describe("a networked environment", () => {
+  const networked = (registry?: string): Json => {
+    const c = defaultConfig();
+    c.environments = { dev: { network: { addressSpace: "10.20.0.0/16" }, ...(registry === undefined ? {} : { registry }) } };
+    return c;
+  };
+
+  test("gets its own registry by default, reached through its private endpoint, and the image by import", () => {
+    const r = synth(networked());
+    expect(r.only("diabetes-dev", "azurerm_container_registry")).toEqual(expect.objectContaining({ sku: "Premium", public_network_access_enabled: false }));
+    expect(r.only("diabetes-dev", "azapi_resource_action").action).toBe("importImage");
+    expect(Object.values(r.resources("diabetes-dev", "azurerm_private_endpoint")).map((e) => (e.private_service_connection as Json).subresource_names)).toContainEqual(["registry"]);
+  });
+
+  test("registry: shared is refused: its app would pull from a public registry", () => {
+    const body = synthError(networked("shared")).split("\n").slice(1).map((l) => l.replace(/ \(line \d+\)/, ""));
+    expect(body).toEqual([
+      '  environments.dev.registry: "shared" — a networked environment pulls its image through a private endpoint to a registry of its own, which receives the image by import; remove registry (own is the default with network) or set registry: own',
+    ]);
+  });
+});

@@ -6,7 +6,7 @@
  * digest the stack runs next to the image stack's and the other environments', and fails when the
  * stack does not run the digest its image stack last pushed.
  *
- * The Azure SDKs load only here, and only when a function needs them (scripts/smoke-azure.ts).
+ * The Azure SDKs load only here, and only when a function needs them (commands/smoke-azure.ts).
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -82,7 +82,7 @@ export interface QueueMessage {
   readonly deadLetterReason?: string;
 }
 
-/** The few Service Bus operations the smoke test uses; scripts/smoke-azure.ts implements them with the SDK. */
+/** The few Service Bus operations the smoke test uses; commands/smoke-azure.ts implements them with the SDK. */
 export interface ServiceBusPort {
   send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void>;
   /** Browses without locking, oldest first, from sequence number `from` (inclusive). */
