@@ -474,7 +474,7 @@ describe("blob (Azurite)", () => {
   }, 30_000);
 
   test("blob names fill every token of the input path", () => {
-    const t = { type: "blob" as const, inputPath: "in/{name}.{ext}", outputPath: "out/{ext}/{name}-result.json", dataType: "text" as const };
+    const t = { type: "blob" as const, inputPath: "in/{name}.{ext}", outputPath: "out/{ext}/{name}-result.json", dataType: "text" as const, source: "polling" as const };
     expect(blobNames(t, "smoke-x", "/tmp/req.json")).toEqual({ container: "in", input: "smoke-x.json", outputContainer: "out", output: "json/smoke-x-result.json", inputFile: "smoke-x.json" });
   });
 });

@@ -16,6 +16,7 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
+  eventGridTopic: "eventGridTopic",
 };
 
 /** A valid app name of exactly `length` characters, with hyphens and digits mixed in. */

@@ -206,12 +206,12 @@ test("an http-only app has no data account, no Service Bus and no trigger settin
   expect(keys.filter((k) => k.startsWith("MLFUNC_TRIGGER_"))).toEqual([]);
 });
 
-test("a blob trigger without the resource group for its role is a construct error that says so", () => {
+test("a polling blob trigger without the resource group for its role is a construct error that says so", () => {
   const stack = new TerraformStack(new App({ stackTraces: false }), "s");
   const resourceGroup = new ResourceGroup(stack, "rg", { name: "rg-x", location: "westeurope" });
   const identity = new ManagedIdentity(stack, "id", { name: "id-x", resourceGroup });
   const hostStorage = new StorageAccount(stack, "host", { name: "sthost", resourceGroup });
   const dataStorage = new StorageAccount(stack, "data", { name: "stdata", resourceGroup, containers: ["input", "output"] });
-  const functions = [{ name: "b", trigger: { type: "blob" as const, inputPath: "input/{n}", outputPath: "output/{n}", dataType: "text" as const } }];
-  expect(() => new IdentityConnections(stack, "c", { identity, functions, hostStorage, dataStorage })).toThrow("IdentityConnections: resourceGroup is required for a blob trigger");
+  const functions = [{ name: "b", trigger: { type: "blob" as const, inputPath: "input/{n}", outputPath: "output/{n}", dataType: "text" as const, source: "polling" as const } }];
+  expect(() => new IdentityConnections(stack, "c", { identity, functions, hostStorage, dataStorage })).toThrow("IdentityConnections: resourceGroup is required for a polling blob trigger");
 });
