@@ -40,7 +40,7 @@ export class BlobsExtensionKey extends Construct {
     super(scope, id);
     this.hostStartTimeout = props.hostStartTimeout ?? "30m";
     this.data = new TerraformData(this, "value", {
-      input: Fn.sensitive(Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", "")),
+      input: Fn.sensitive(Fn.replace(Fn.join("", [Fn.uuid(), Fn.uuid()]), "-", "")),
       lifecycle: { ignoreChanges: ["input"] },
     });
   }
