@@ -47,6 +47,7 @@ describe("derived names", () => {
       serviceBusNamespace: "sb-diabetes-dev-0128c0",
       containerApp: "ca-diabetes-dev",
       containerAppsEnvironment: "cae-diabetes-dev",
+      eventGridTopic: "evgt-diabetes-dev",
     });
   });
 
