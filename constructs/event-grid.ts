@@ -87,8 +87,8 @@ export class BlobEvents extends Construct {
     this.topic = new EventgridSystemTopic(this, "topic", {
       name: props.name,
       resourceGroupName: props.resourceGroup.name,
-      // A system topic lives where its source does.
-      location: props.storage.resource.location,
+      // A system topic lives where its source does: the trigger account is in the resource group's region.
+      location: props.resourceGroup.location,
       sourceResourceId: props.storage.id,
       topicType: "Microsoft.Storage.StorageAccounts",
       identity: { type: "UserAssigned", identityIds: [props.identity.id] },

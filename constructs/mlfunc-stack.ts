@@ -223,7 +223,12 @@ export class MlfuncStack extends TerraformStack {
     new TerraformOutput(this, "image_reference", { value: image.reference });
     if (dataStorage) {
       new TerraformOutput(this, "trigger_storage_account", { value: dataStorage.name });
-      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()] });
+      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()].filter((c) => c !== DEAD_LETTER_CONTAINER) });
+    }
+    if (this.blobEvents) {
+      // Names only: the webhook URLs carry the key.
+      new TerraformOutput(this, "event_grid_topic", { value: this.blobEvents.topic.name });
+      new TerraformOutput(this, "event_grid_dead_letter_container", { value: DEAD_LETTER_CONTAINER });
     }
     if (serviceBus) {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });
