@@ -2,7 +2,7 @@
 import { summarizePlan } from "../../review/plan-summary";
 import { renderJson, renderMarkdown } from "../../review/report";
 import { plainWords } from "../../review/plain-names";
-import type { JsonValue } from "../../review/types";
+import type { JsonValue } from "../../review/json-text";
 
 const KEY = "3f2a9c0e4b7d4e21a8c6d5e4f3b2a1c09e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
 const URL = `https://func-diabetes-dev-0128c0.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.predict-blob&code=${KEY}`;
