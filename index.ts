@@ -13,6 +13,8 @@ export { ServiceBus, type ServiceBusProps } from "./constructs/service-bus";
 export { ServicePlan, type ServicePlanProps } from "./constructs/service-plan";
 export { IdentityConnections, CONNECTIONS, type IdentityConnectionsProps } from "./constructs/connections";
 export { FunctionApp, type FunctionAppProps } from "./constructs/function-app";
+export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
+export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
 export { StateStorage, type StateStorageProps } from "./constructs/state-storage";
 export { StateStack, type StateStackProps } from "./constructs/state-stack";
 export { useStateBackend } from "./constructs/state-backend";
