@@ -14,7 +14,7 @@ export const WEB_API_VERSION = "2024-11-01";
  * Errors of a host that has not started yet: Resource Manager forwards key calls to the Functions
  * host, and answers with the host's unavailability (or a gateway error) until the container runs.
  */
-export const HOST_NOT_READY_ERRORS = ["ServiceUnavailable", "host runtime", "BadGateway", "GatewayTimeout", "InternalServerError", "TooManyRequests"] as const;
+export const HOST_NOT_READY_ERRORS = ["ServiceUnavailable", "host runtime", "[Hh]ost is not running", "BadGateway", "GatewayTimeout", "InternalServerError", "TooManyRequests"] as const;
 
 export interface BlobsExtensionKeyProps {
   /** How long apply keeps retrying the key call on App Service while the host starts.

@@ -156,7 +156,7 @@ describe("the blobs_extension key", () => {
       method: "PUT",
       sensitive_body: { properties: { name: "blobs_extension", value: keyRef() } },
       retry: {
-        error_message_regex: ["ServiceUnavailable", "host runtime", "BadGateway", "GatewayTimeout", "InternalServerError", "TooManyRequests"],
+        error_message_regex: ["ServiceUnavailable", "host runtime", "[Hh]ost is not running", "BadGateway", "GatewayTimeout", "InternalServerError", "TooManyRequests"],
         interval_seconds: 15,
         max_interval_seconds: 60,
       },
