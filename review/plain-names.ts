@@ -19,15 +19,23 @@ const BY_ARM_TYPE: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   },
 };
 
+/** Resources of general types (terraform_data, containers) that mlfunc makes for Event Grid, by address. */
+const BY_ADDRESS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^terraform_data\.blobs-extension-key_value_/, "the key of the blob trigger's webhook, generated once by Terraform (sensitive, never shown)"],
+  [/^azurerm_storage_container\.data-storage_container-eventgrid-deadletter_/, "dead-letter container: the blob events Event Grid could not deliver"],
+];
+
 /** What a resource is, in words, or undefined when its type says enough. */
-export function plainWords(type: string, armType?: string): string | undefined {
+export function plainWords(type: string, armType?: string, address?: string): string | undefined {
+  const known = address === undefined ? undefined : BY_ADDRESS.find(([re]) => re.test(address));
+  if (known) return known[1];
   const byArm = BY_ARM_TYPE[type];
   if (byArm) return armType === undefined ? undefined : byArm[armType.split("@")[0]?.toLowerCase() ?? ""];
   return BY_TYPE[type];
 }
 
 /** ` — <words>` for a review line, or "" when there are none. */
-export function plainSuffix(type: string, armType?: string): string {
-  const words = plainWords(type, armType);
+export function plainSuffix(type: string, armType?: string, address?: string): string {
+  const words = plainWords(type, armType, address);
   return words === undefined ? "" : ` — ${words}`;
 }

@@ -84,6 +84,16 @@ describe("Event Grid resources in the review", () => {
     );
   });
 
+  test("the generated key and the dead-letter container are named by their addresses", () => {
+    expect(markdown).toContain(
+      "- 🟢 **create** `terraform_data.blobs-extension-key_value_BE39F8D7` — the key of the blob trigger's webhook, generated once by Terraform (sensitive, never shown)",
+    );
+    expect(plainWords("azurerm_storage_container", undefined, "azurerm_storage_container.data-storage_container-eventgrid-deadletter_23FC3579")).toBe(
+      "dead-letter container: the blob events Event Grid could not deliver",
+    );
+    expect(plainWords("terraform_data", undefined, "terraform_data.identity_role-propagation_C664A1BA")).toBeUndefined();
+  });
+
   test("the key is never shown: not the generated value, not the webhook URL that carries it", () => {
     for (const text of [markdown, renderJson(review), JSON.stringify(plan)]) {
       expect(text).not.toContain(KEY);
