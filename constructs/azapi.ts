@@ -144,6 +144,8 @@ export interface AzapiResourceActionProps {
   readonly retry?: AzapiRetry;
   readonly timeouts?: AzapiTimeouts;
   readonly dependsOn?: ITerraformDependable[];
+  /** Resources whose replacement makes the request again (Terraform cannot see a write-only body change). */
+  readonly replaceTriggeredBy?: ITerraformDependable[];
 }
 
 /** `azapi_resource_action`: one ARM request on an existing resource, made at apply. */
@@ -156,6 +158,7 @@ export class AzapiResourceAction extends TerraformResource {
       terraformResourceType: AzapiResourceAction.tfResourceType,
       terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
       dependsOn: props.dependsOn,
+      lifecycle: props.replaceTriggeredBy === undefined ? undefined : { replaceTriggeredBy: props.replaceTriggeredBy },
     });
     this.props = props;
   }

@@ -66,6 +66,8 @@ export class BlobsExtensionKey extends Construct {
       sensitiveBody: { properties: { name: BLOBS_EXTENSION_KEY_NAME, value: this.value } },
       retry: { errorMessageRegex: [...HOST_NOT_READY_ERRORS], intervalSeconds: 15, maxIntervalSeconds: 60 },
       timeouts: { create: this.hostStartTimeout, update: this.hostStartTimeout },
+      // A new key is a new request: the write-only body itself is invisible to the plan.
+      replaceTriggeredBy: [this.data],
     });
   }
 }

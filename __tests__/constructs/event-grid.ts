@@ -161,6 +161,8 @@ describe("the blobs_extension key", () => {
         max_interval_seconds: 60,
       },
       timeouts: { create: "30m", update: "30m" },
+      // Replacing the key (rotation) makes the call again: Terraform cannot diff a write-only body.
+      lifecycle: { replace_triggered_by: [`\${terraform_data.${keyData()[0]}}`] },
     });
   });
 
