@@ -144,8 +144,10 @@ export interface AzapiResourceActionProps {
   readonly retry?: AzapiRetry;
   readonly timeouts?: AzapiTimeouts;
   readonly dependsOn?: ITerraformDependable[];
-  /** Resources whose replacement makes the request again (Terraform cannot see a write-only body change). */
-  readonly replaceTriggeredBy?: ITerraformDependable[];
+  /** Addresses (`<type>.<name>`) of resources whose replacement makes the request again (Terraform
+   * cannot see a write-only body change). Plain addresses: in JSON, `replace_triggered_by` items are
+   * expressions, and a `${...}` string is rejected. */
+  readonly replaceTriggeredBy?: readonly string[];
 }
 
 /** `azapi_resource_action`: one ARM request on an existing resource, made at apply. */
@@ -158,7 +160,7 @@ export class AzapiResourceAction extends TerraformResource {
       terraformResourceType: AzapiResourceAction.tfResourceType,
       terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
       dependsOn: props.dependsOn,
-      lifecycle: props.replaceTriggeredBy === undefined ? undefined : { replaceTriggeredBy: props.replaceTriggeredBy },
+      lifecycle: props.replaceTriggeredBy === undefined ? undefined : { replaceTriggeredBy: [...props.replaceTriggeredBy] },
     });
     this.props = props;
   }

@@ -67,7 +67,7 @@ export class BlobsExtensionKey extends Construct {
       retry: { errorMessageRegex: [...HOST_NOT_READY_ERRORS], intervalSeconds: 15, maxIntervalSeconds: 60 },
       timeouts: { create: this.hostStartTimeout, update: this.hostStartTimeout },
       // A new key is a new request: the write-only body itself is invisible to the plan.
-      replaceTriggeredBy: [this.data],
+      replaceTriggeredBy: [`${TerraformData.tfResourceType}.${this.data.friendlyUniqueId}`],
     });
   }
 }
