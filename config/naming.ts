@@ -40,6 +40,7 @@ export const NAME_RULES = {
   eventSubscription: { label: "Event Grid subscription name", min: 3, max: 64, pattern: /^[a-zA-Z0-9-]+$/, chars: "letters, digits and hyphens" },
   containerApp: { label: "container app name", min: 2, max: 32, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
   containerAppsEnvironment: { label: "Container Apps environment name", min: 2, max: 60, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
+  virtualNetwork: { label: "virtual network name", min: 2, max: 64, pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, chars: "letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore" },
   tfcWorkspace: { label: "HCP Terraform workspace name", min: 1, max: 90, pattern: /^[A-Za-z0-9_-]+$/, chars: "letters, digits, hyphens and underscores" },
 } as const satisfies Record<string, NameRule>;
 
@@ -103,6 +104,8 @@ export interface ResourceNames {
   /** Container Apps hosting: the app (its FQDN carries the environment's unique domain, so no hash). */
   readonly containerApp: string;
   readonly containerAppsEnvironment: string;
+  /** The virtual network mlfunc creates for `network.addressSpace`. */
+  readonly virtualNetwork: string;
   /** The trigger account's Event Grid system topic (blob triggers with source: eventGrid). */
   readonly eventGridTopic: string;
 }
@@ -135,6 +138,7 @@ export const OVERRIDABLE_NAMES = {
   serviceBusNamespace: "serviceBusNamespace",
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
+  virtualNetwork: "virtualNetwork",
 } as const satisfies Partial<Record<keyof ResourceNames, NameKind>>;
 
 export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, string>>;
@@ -162,7 +166,7 @@ function deriveName(kind: NameKind, prefix: string, app: string, env: string, se
   return name;
 }
 
-/** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-); overrides win. */
+/** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-, vnet-); overrides win. */
 export function resourceNames(app: string, env: string, overrides: NameOverrides = {}, seed?: string): ResourceNames {
   const compactApp = app.replace(/-/g, "");
   const derive = (kind: NameKind, prefix: string, a: string, e: string, sep: string, suffix = ""): string => deriveName(kind, prefix, a, e, sep, suffix, app, seed);
@@ -181,6 +185,7 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
     containerApp: overrides.containerApp ?? derive("containerApp", "ca-", app, env, "-"),
     containerAppsEnvironment: overrides.containerAppsEnvironment ?? derive("containerAppsEnvironment", "cae-", app, env, "-"),
+    virtualNetwork: overrides.virtualNetwork ?? derive("virtualNetwork", "vnet-", app, env, "-"),
     eventGridTopic: derive("eventGridTopic", "evgt-", app, env, "-"),
   };
 }

@@ -63,6 +63,9 @@ export interface ContainerAppProps {
    * `containerapp`, which never generates keys itself).
    * @default none: the host's key store stays as the platform sets it up */
   readonly systemKeys?: Readonly<Record<string, string>>;
+  /** Resources the app waits for besides its roles and image: the private endpoints and zone links of a networked environment.
+   * @default none */
+  readonly waitsFor?: readonly ITerraformDependable[];
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -88,7 +91,7 @@ export class ContainerApp extends Construct {
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
     const { identity } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push, ...(props.waitsFor ?? [])];
     const revisions = props.revisions ?? { mode: "single" };
     const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
     const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];

@@ -17,6 +17,7 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
   eventGridTopic: "eventGridTopic",
+  virtualNetwork: "virtualNetwork",
 };
 
 /** A valid app name of exactly `length` characters, with hyphens and digits mixed in. */
@@ -48,6 +49,7 @@ describe("derived names", () => {
       containerApp: "ca-diabetes-dev",
       containerAppsEnvironment: "cae-diabetes-dev",
       eventGridTopic: "evgt-diabetes-dev",
+      virtualNetwork: "vnet-diabetes-dev",
     });
   });
 
@@ -69,7 +71,7 @@ describe("derived names", () => {
 
   test("every overridable name has a rule", () => {
     expect(Object.keys(OVERRIDABLE_NAMES).sort()).toEqual(
-      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan"],
+      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan", "virtualNetwork"],
     );
   });
 
