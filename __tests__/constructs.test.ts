@@ -7,6 +7,7 @@ import { runModules } from "./support/groups";
 runModules("constructs", {
   "azapi": () => require("./constructs/azapi"),
   "connections": () => require("./constructs/connections"),
+  "event-grid": () => require("./constructs/event-grid"),
   "container-apps": () => require("./constructs/container-apps"),
   "environment-image": () => require("./constructs/environment-image"),
   "function-app": () => require("./constructs/function-app"),

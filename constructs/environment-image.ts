@@ -74,6 +74,7 @@ export class EnvironmentImage extends Construct implements RunnableImage {
         type: `Microsoft.ContainerRegistry/registries@${ACR_API_VERSION}`,
         resourceId: props.ownRegistry.id,
         action: "importImage",
+        method: "POST",
         body: {
           source: { resourceId: sourceRegistryId, sourceImage: `${this.repository}@${this.digest}` },
           // The tag keeps the manifest from counting as untagged; apps run it by digest, never by tag.

@@ -9,7 +9,7 @@ import { TerraformResource, type TerraformResourceConfig } from "cdktf";
 export interface TerraformDataProps extends Pick<TerraformResourceConfig, "provisioners" | "dependsOn" | "lifecycle"> {
   /** A value whose change replaces the resource, running its provisioners again. */
   readonly triggersReplace?: { readonly [key: string]: unknown };
-  /** A value stored as is; its change is an in-place update. */
+  /** A value stored in state and returned as `output`. */
   readonly input?: unknown;
 }
 
@@ -28,6 +28,11 @@ export class TerraformData extends TerraformResource {
     });
     this.triggersReplace = props.triggersReplace;
     this.input = props.input;
+  }
+
+  /** The stored `input`. */
+  get output(): string {
+    return this.getStringAttribute("output");
   }
 
   protected synthesizeAttributes(): { [name: string]: unknown } {

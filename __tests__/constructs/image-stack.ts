@@ -122,6 +122,7 @@ test("registry must be shared or own", () => {
 describe("a networked environment", () => {
   const networked = (registry?: string): Json => {
     const c = defaultConfig();
+    c.functions = [{ name: "predict", trigger: { type: "http" } }];
     c.environments = { dev: { network: { addressSpace: "10.20.0.0/16" }, ...(registry === undefined ? {} : { registry }) } };
     return c;
   };
@@ -129,7 +130,7 @@ describe("a networked environment", () => {
   test("gets its own registry by default, reached through its private endpoint, and the image by import", () => {
     const r = synth(networked());
     expect(r.only("diabetes-dev", "azurerm_container_registry")).toEqual(expect.objectContaining({ sku: "Premium", public_network_access_enabled: false }));
-    expect(r.only("diabetes-dev", "azapi_resource_action").action).toBe("importImage");
+    expect(r.resources("diabetes-dev", "azapi_resource_action")[r.importId("diabetes-dev")]?.action).toBe("importImage");
     expect(Object.values(r.resources("diabetes-dev", "azurerm_private_endpoint")).map((e) => (e.private_service_connection as Json).subresource_names)).toContainEqual(["registry"]);
   });
 

@@ -50,7 +50,8 @@ test("every part is a typed property", () => {
     "FunctionApp",
   ]);
   expect(s.plan?.sku).toBe("B1");
-  expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["input", "output"]);
+  expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["eventgrid-deadletter", "input", "output"]);
+  expect(s.blobEvents?.subscriptions.size).toBe(1);
   expect([...(s.serviceBus?.queues.keys() ?? [])]).toEqual(["inqueue", "outqueue"]);
   // dev pulls from the shared registry: no registry of its own.
   expect(s.registry).toBeUndefined();

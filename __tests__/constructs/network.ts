@@ -180,7 +180,7 @@ describe("App Service behind a created network", () => {
     const wait = Object.keys(r.resources(PROD, "terraform_data")).map((id) => `terraform_data.${id}`);
     expect(roles.length).toBeGreaterThan(0);
     expect(wait).toHaveLength(2);
-    expect([...dependsOn].sort()).toEqual([...roles, ...wait, ...waitables(r, PROD, isSites), `azapi_resource_action.${r.idOnly(PROD, "azapi_resource_action")}`].sort());
+    expect([...dependsOn].sort()).toEqual([...roles, ...wait, ...waitables(r, PROD, isSites), `azapi_resource_action.${r.importId(PROD)}`].sort());
   });
 
   test("the provider manages storage through Resource Manager only: the runner may not reach the data plane", () => {

@@ -101,6 +101,13 @@ export class SynthResult {
     return `try(data.terraform_remote_state.${ids[0]}.outputs.${output}, "")`;
   }
 
+  /** Logical id of the stack's ACR importImage action (an own-registry environment's import of the digest). */
+  importId(stack: string): string {
+    const ids = Object.entries(this.resources(stack, "azapi_resource_action")).filter(([, a]) => a.action === "importImage").map(([id]) => id);
+    if (ids.length !== 1) throw new Error(`expected one importImage action in ${stack}, found ${ids.length}`);
+    return ids[0] as string;
+  }
+
   outputs(stack: string): Json {
     return (this.stack(stack).output as Json | undefined) ?? {};
   }
