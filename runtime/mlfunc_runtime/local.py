@@ -1,10 +1,13 @@
 """Invoke a scoring script locally through the same core path the container uses.
 
     python3 -m mlfunc_runtime.local --function NAME --trigger http|blob|serviceBus \\
-        --script score.py --model-dir DIR --input FILE [--data-type text|binary] \\
+        (--script score.py | --mlflow-model FOLDER) --model-dir DIR --input FILE [--data-type text|binary] \\
         [--method GET|POST] [--input-path input/{blobname}.json] \\
         [--output-path output/{blobname}_out.json] [--output-queue NAME] [--out ./out]
         [--requirements FILE]
+
+--mlflow-model serves an MLflow model folder (one holding MLmodel) without a
+scoring script, through mlflow.pyfunc, as Azure ML's no-code deployment does.
 
 --method (HTTP only, default POST): GET tries the health route (or run() of a
 @rawhttp script) and is the only case where --input may be omitted.
@@ -113,7 +116,9 @@ def _parser():
         description="Invoke an Azure ML style scoring script like the deployed function would.")
     parser.add_argument("--function", required=True, help="function name (used in logs)")
     parser.add_argument("--trigger", required=True, choices=["http", "blob", "serviceBus"])
-    parser.add_argument("--script", required=True, help="scoring script with init() and run()")
+    serve = parser.add_mutually_exclusive_group(required=True)
+    serve.add_argument("--script", help="scoring script with init() and run()")
+    serve.add_argument("--mlflow-model", help="MLflow model folder served without a scoring script")
     parser.add_argument("--model-dir", required=True,
                         help="directory containing the model file/folder (AZUREML_MODEL_DIR)")
     parser.add_argument("--input", help="payload file (may be omitted only for --trigger http "
@@ -222,10 +227,12 @@ def _configure_logging():
 
 
 def run_cli(args):
-    script = os.path.abspath(args.script)
+    script = os.path.abspath(args.script or args.mlflow_model)
     model_dir = os.path.abspath(args.model_dir)
-    if not os.path.isfile(script):
+    if args.script and not os.path.isfile(script):
         raise UsageError("scoring script not found: %s" % args.script)
+    if args.mlflow_model and not os.path.isfile(os.path.join(script, "MLmodel")):
+        raise UsageError("not an MLflow model folder (no MLmodel file): %s" % args.mlflow_model)
     if not os.path.isdir(model_dir):
         raise UsageError("model directory not found: %s" % args.model_dir)
     if args.method and args.trigger != "http":
@@ -270,8 +277,16 @@ def run_cli(args):
             request.body = fh.read()
 
     os.environ["AZUREML_MODEL_DIR"] = model_dir
-    os.environ["MLFUNC_SCORING_SCRIPT"] = script
-    scoring = core.ScoringScript(script, model_dir)
+    if args.mlflow_model:
+        from .mlflow_model import MlflowModel
+
+        os.environ.pop("MLFUNC_SCORING_SCRIPT", None)
+        os.environ["MLFUNC_MLFLOW_MODEL"] = script
+        os.environ["MLFLOW_MODEL_FOLDER"] = os.path.basename(script)
+        scoring = MlflowModel(script, model_dir)
+    else:
+        os.environ["MLFUNC_SCORING_SCRIPT"] = script
+        scoring = core.ScoringScript(script, model_dir)
     # Keep stdout for the result only; the script's prints would corrupt it.
     with contextlib.redirect_stdout(sys.stderr):
         result = scoring.invoke(request)
