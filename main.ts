@@ -68,7 +68,8 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
-  const scriptProblems = scriptWarnings(deployment.model.scoringScript, deployment.model.requirements);
+  const { scoringScript, requirements, warnings } = deployment.model;
+  const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements))];
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,

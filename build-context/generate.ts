@@ -53,11 +53,27 @@ export const PROJECT_ROOT = findProjectRoot(__dirname);
 
 const TEXT_FILE = /(\.(py|txt|json|cfg|toml|ini|md)|Dockerfile|\.dockerignore)$/;
 
-/** Where the scoring script sits in the context: `scoring/` plus its path inside sourceDir. */
-export function scoringScriptPath(deployment: Deployment): string {
+/** Where the scoring script sits in the context: `scoring/` plus its path inside sourceDir; undefined without one. */
+export function scoringScriptPath(deployment: Deployment): string | undefined {
   const { sourceDir, scoringScript } = deployment.model;
+  if (scoringScript === undefined) return undefined;
   const inside = sourceDir === undefined ? basename(scoringScript) : relative(sourceDir, scoringScript).split("\\").join("/");
   return `scoring/${inside}`;
+}
+
+/** Where the MLflow folder that mlfunc serves sits in the context; undefined when a scoring script serves the model. */
+export function mlflowModelPath(deployment: Deployment): string | undefined {
+  const { scoringScript, mlflow } = deployment.model;
+  return scoringScript === undefined && mlflow !== undefined ? `${modelDir(deployment)}/${mlflow.name}` : undefined;
+}
+
+/** The runtime's one setting: the scoring script to serve, else the MLflow folder. */
+function serving(deployment: Deployment): { SERVE_VAR: string; SERVE_PATH: string } {
+  const script = scoringScriptPath(deployment);
+  if (script !== undefined) return { SERVE_VAR: "MLFUNC_SCORING_SCRIPT", SERVE_PATH: script };
+  const folder = mlflowModelPath(deployment);
+  if (folder === undefined) throw new Error("internal: a deployment without a scoring script must have an MLflow model folder");
+  return { SERVE_VAR: "MLFUNC_MLFLOW_MODEL", SERVE_PATH: folder };
 }
 
 /**
@@ -124,7 +140,7 @@ export function buildContext(deployment: Deployment): BuildContext {
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
     files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment), MODEL_DIR: modelDir(deployment) }));
+  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, ...serving(deployment), MODEL_DIR: modelDir(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
   add("requirements.txt", requirements(deployment.model.requirements));
@@ -143,7 +159,8 @@ export function buildContext(deployment: Deployment): BuildContext {
     withheld.push(...listing.omitted.filter((o) => isSecret(o.why)).map((o) => ({ path: `${into}${o.path}`, why: o.why })));
     return listing.files;
   };
-  for (const f of shipped(sourceDir ?? scoringScript, "scoring/")) {
+  const scoring = sourceDir ?? scoringScript;
+  for (const f of scoring === undefined ? [] : shipped(scoring, "scoring/")) {
     const path = `scoring/${f.path}`;
     if (f.path.endsWith(".py")) add(path, readFileSync(f.source));
     else files.set(path, onDisk(path, f.source, f.size));

@@ -7,10 +7,12 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, requirementLines } from "./rules";
+import { Parts, checkRules, requirementLines, requirementName } from "./rules";
 import {
+  DEFAULT_PYTHON_VERSION,
   DeploymentFile,
   EnvironmentConfig,
+  PYTHON_VERSIONS,
   FunctionConfig,
   SmokeTester,
   StateConfig,
@@ -27,6 +29,7 @@ import {
 import { ResourceNames, resourceNames } from "./naming";
 import { ShipRules, shipRules } from "./ship";
 import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
+import { MlflowFolder, mlflowServing } from "./mlflow";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -69,15 +72,19 @@ export interface Deployment {
   readonly model: {
     /** Absolute path of the model file or folder. */
     readonly path: string;
-    /** Absolute path of the scoring script. */
-    readonly scoringScript: string;
+    /** Absolute path of the scoring script; without one, the MLflow folder `mlflow` is served. */
+    readonly scoringScript?: string;
+    /** What the MLflow model folder `path` gives the image, when it is one. */
+    readonly mlflow?: MlflowFolder;
     /** Absolute path of the folder copied with the script, when the file names one. */
     readonly sourceDir?: string;
-    readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
+    readonly pythonVersion: PythonVersion;
     /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
     readonly registered?: { readonly name: string; readonly version: number };
-    /** pip requirement lines, in the file's order. */
+    /** pip requirement lines: an MLflow model's own first, then the file's, in order. */
     readonly requirements: readonly string[];
+    /** Notes for the synth output: a pythonVersion that overrides the model's. */
+    readonly warnings: readonly string[];
   };
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
@@ -137,8 +144,39 @@ export function parseDeployment(text: string, path: string, shown: string = path
   const known = parsed.success ? raw : withoutUnknownKeys(raw, parsed.error.issues);
   const rules = checkRules(partsOf(known, dir));
   problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  const model = validFields(modelSchema, isRecord(known) ? known.model : undefined);
+  const serving = mlflowServing(dir, model, model.pythonVersion);
+  problems.push(...serving.problems.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  if (serving.folder && parsed.success) problems.push(...duplicateRequirements(serving.folder, parsed.data.model.requirements, dir).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
-  return normalize(parsed.data, path);
+  return normalize(parsed.data, path, serving.folder, serving.warnings);
+}
+
+/** The file's requirement lines, as the image gets them. */
+function fileRequirements(requirements: DeploymentFile["model"]["requirements"], dir: string): string[] {
+  if (requirements === undefined) return [];
+  if (typeof requirements === "string") return requirementLines(readFileSync(resolve(dir, requirements), "utf8")).map((l) => l.text);
+  return requirements.map((l) => l.trim());
+}
+
+/** A package both the MLflow model and model.requirements name: pip refuses double requirements. */
+function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFile["model"]["requirements"], dir: string): Problem[] {
+  const own = new Map(folder.requirements.map((l) => [requirementName(l), l] as const));
+  return fileRequirements(requirements, dir)
+    .filter((l) => requirementName(l) !== "" && own.has(requirementName(l)))
+    .map((l) => ({
+      path: "model.requirements",
+      value: l,
+      message: `the MLflow model's ${folder.requirementsFrom ?? "requirements"} already has "${own.get(requirementName(l)) ?? ""}"; list each package once: remove it here, or change the model's own pin`,
+    }));
+}
+
+type PythonVersion = (typeof PYTHON_VERSIONS)[number];
+
+/** The file's pythonVersion, else the MLflow model's own when Functions runs it, else the default. */
+function pythonVersionOf(file: DeploymentFile, folder: MlflowFolder | undefined): PythonVersion {
+  const own = PYTHON_VERSIONS.find((v) => v === folder?.python?.version);
+  return file.model.pythonVersion ?? own ?? DEFAULT_PYTHON_VERSION;
 }
 
 /** The fields of a possibly invalid file that pass the schema on their own, so the rules can check them. */
@@ -184,14 +222,9 @@ function validFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<
   return out as Partial<z.output<S>>;
 }
 
-function normalize(file: DeploymentFile, path: string): Deployment {
+function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | undefined, warnings: readonly string[]): Deployment {
   const dir = dirname(path);
-  const requirements =
-    file.model.requirements === undefined
-      ? []
-      : typeof file.model.requirements === "string"
-        ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
-        : file.model.requirements.map((l) => l.trim());
+  const requirements = [...(mlflow?.requirements ?? []), ...fileRequirements(file.model.requirements, dir)];
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
@@ -216,11 +249,13 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     file: path,
     model: {
       path: resolve(dir, file.model.path),
-      scoringScript: resolve(dir, file.model.scoringScript),
+      scoringScript: file.model.scoringScript === undefined ? undefined : resolve(dir, file.model.scoringScript),
+      ...(mlflow === undefined ? {} : { mlflow }),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
-      pythonVersion: file.model.pythonVersion,
+      pythonVersion: pythonVersionOf(file, mlflow),
       registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
       requirements,
+      warnings,
     },
     functions: file.functions,
     environments,

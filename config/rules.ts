@@ -30,7 +30,7 @@ export interface Parts {
 /** A `containerApps` block's valid fields; its revisions' valid fields too. */
 export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & { readonly revisions?: Partial<ContainerAppsConfig["revisions"]> };
 
-type Report = (path: string, value: unknown, message: string) => void;
+export type Report = (path: string, value: unknown, message: string) => void;
 
 export function withSuggestion(problem: string, suggestion: string | undefined): string {
   return suggestion === undefined ? problem : `${problem}; try "${suggestion}"`;
@@ -176,7 +176,7 @@ const LOCATIONS = ["-f", "--find-links", "-i", "--index-url", "--extra-index-url
 const isLocal = (value: string) => /^(file:|\.{0,2}\/|~|[A-Za-z]:[\\/])/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 
 /** Lines pip would resolve against files that the image does not have, or that carry a credential. */
-function checkRequirement(path: string, line: string, report: Report): void {
+export function checkRequirement(path: string, line: string, report: Report): void {
   const l = line.trim();
   const shown = maskRequirement(l);
   const option = pipOption(l);
@@ -461,7 +461,7 @@ const IMPORTED_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /** PEP 503 normalised project name of a requirement line ("" for options). */
-function requirementName(line: string): string {
+export function requirementName(line: string): string {
   return (line.trim().split(/[<>=!~;[\s@]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
 }
 

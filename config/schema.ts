@@ -54,15 +54,22 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 export const modelSchema = z
   .strictObject({
-    path: relativePath("The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did."),
-    scoringScript: relativePath("The Azure ML scoring script (defines init() and run(data))."),
+    path: relativePath(
+      "The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did. An MLflow model folder (one holding MLmodel) needs no scoring script, and gives the image its Python and requirements.",
+    ),
+    scoringScript: relativePath(
+      "The Azure ML scoring script (defines init() and run(data)). Required unless path is an MLflow model folder, which mlfunc then serves itself, as Azure ML's no-code deployment does.",
+    ).optional(),
     sourceDir: relativePath(
       "Folder holding the scoring script and the modules it imports (Azure ML's source_directory); copied whole into the image. Without it only the script is copied.",
     ).optional(),
     pythonVersion: z
       .enum(PYTHON_VERSIONS, { error: (issue) => pythonVersionError(issue.input) })
-      .default(DEFAULT_PYTHON_VERSION)
-      .meta({ description: "Python version of the Functions base image (3.10 left support in October 2026)." }),
+      .optional()
+      .meta({
+        default: DEFAULT_PYTHON_VERSION,
+        description: "Python version of the Functions base image (3.10 left support in October 2026). Default: an MLflow model's own (python_env.yaml), else 3.12.",
+      }),
     name: z
       .string()
       .regex(MODEL_NAME_PATTERN, { error: "must start with a letter or digit and hold only letters, digits, '-', '_' or '.' (at most 255), like an Azure ML model name" })
@@ -82,7 +89,7 @@ export const modelSchema = z
         error: "must be a path to a requirements file or a list of pip requirement lines",
       })
       .optional()
-      .meta({ description: "The scoring script's Python dependencies: a requirements file path, or a list of requirement lines." }),
+      .meta({ description: "The scoring script's Python dependencies: a requirements file path, or a list of requirement lines. With an MLflow model folder they are added to the model's own." }),
   })
   .meta({ description: "The model and the code that serves it." });
 

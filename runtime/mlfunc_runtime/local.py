@@ -282,7 +282,6 @@ def run_cli(args):
 
         os.environ.pop("MLFUNC_SCORING_SCRIPT", None)
         os.environ["MLFUNC_MLFLOW_MODEL"] = script
-        os.environ["MLFLOW_MODEL_FOLDER"] = os.path.basename(script)
         scoring = MlflowModel(script, model_dir)
     else:
         os.environ["MLFUNC_SCORING_SCRIPT"] = script
