@@ -103,7 +103,7 @@ describe("the deployment", () => {
 
   test("a folder without MLmodel still needs a scoring script", () => {
     expect(problems({ MLmodel: undefined })).toEqual([
-      'model.scoringScript: required, as model.path is not an MLflow model folder (it holds no MLmodel file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved',
+      'model.scoringScript: required, as model.path is not an MLflow model folder (a folder holding an MLmodel file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved',
     ]);
   });
 

@@ -172,7 +172,7 @@ export function mlflowServing(
       problems.push({
         path: "model.scoringScript",
         value: undefined,
-        message: `required, as model.path is not an MLflow model folder (it holds no ${MLMODEL} file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved`,
+        message: `required, as model.path is not an MLflow model folder (a folder holding an ${MLMODEL} file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved`,
       });
     }
     return { problems, warnings: [] };
