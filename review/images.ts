@@ -8,6 +8,7 @@ import { lstat, readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { manifestStacks, type SynthTree } from "./diff";
 import { isJsonObject, type JsonObject } from "./json-text";
+import { mlflowModelChanges } from "./mlflow-models";
 import type { ContextFileChange, ImageChange } from "./types";
 
 const ASSET_PREFIX = "${path.module}/";
@@ -66,6 +67,10 @@ function fileHash(file: string): Promise<string> {
 export async function compareContexts(baseDir: string, headDir: string): Promise<ContextFileChange[] | undefined> {
   const [before, after] = await Promise.all([listFiles(baseDir), listFiles(headDir)]);
   if (before === undefined || after === undefined) return undefined;
+  return compareListings(before, after);
+}
+
+async function compareListings(before: ReadonlyMap<string, FileInfo>, after: ReadonlyMap<string, FileInfo>): Promise<ContextFileChange[]> {
   const out: ContextFileChange[] = [];
   for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const b = before.get(p);
@@ -100,8 +105,16 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
   }
   const out: ImageChange[] = [];
   for (const g of groups.values()) {
-    const files = await compareContexts(g.beforeDir, g.afterDir);
-    out.push({ stacks: g.stacks, beforeHash: path.basename(g.before), afterHash: path.basename(g.after), ...(files === undefined ? {} : { files }) });
+    const [before, after] = await Promise.all([listFiles(g.beforeDir), listFiles(g.afterDir)]);
+    const files = before === undefined || after === undefined ? undefined : await compareListings(before, after);
+    const models = files === undefined || before === undefined || after === undefined ? [] : await mlflowModelChanges(g.beforeDir, g.afterDir, files, new Set([...before.keys(), ...after.keys()]));
+    out.push({
+      stacks: g.stacks,
+      beforeHash: path.basename(g.before),
+      afterHash: path.basename(g.after),
+      ...(files === undefined ? {} : { files }),
+      ...(models.length === 0 ? {} : { mlflowModels: models }),
+    });
   }
   return out;
 }

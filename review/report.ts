@@ -497,7 +497,15 @@ function imageSection(image: ImageChange): Section {
     summary: `🚀 New image${tag} for ${stacks}: ${count}`,
     open: true,
     intro,
-    items: files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    items: [
+      ...(image.mlflowModels ?? []).map((m) => ({
+        text: `- MLflow model ${code(m.path)} ${m.kind}`,
+        priority: P.replaceEntry,
+        children: m.details.map((d) => ({ text: `  - ${code(d)}`, priority: P.attribute, children: [], entry: false })),
+        entry: true,
+      })),
+      ...files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    ],
   };
 }
 
