@@ -3,13 +3,17 @@
  * everything downstream receives a `Deployment` that needs no further checks.
  */
 import { readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
 import { Parts, checkRules, requirementLines } from "./rules";
+import { EnvironmentTranslation, PythonPin, fitPython, loadEnvironment } from "./conda";
 import {
+  DEFAULT_PYTHON_VERSION,
   DeploymentFile,
+  PYTHON_VERSIONS,
+  PythonVersion,
   EnvironmentConfig,
   FunctionConfig,
   SmokeTester,
@@ -73,11 +77,13 @@ export interface Deployment {
     readonly scoringScript: string;
     /** Absolute path of the folder copied with the script, when the file names one. */
     readonly sourceDir?: string;
-    readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
+    readonly pythonVersion: PythonVersion;
     /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
     readonly registered?: { readonly name: string; readonly version: number };
-    /** pip requirement lines, in the file's order. */
+    /** pip requirement lines of the image: model.environment's translation first, then model.requirements, each in its file's order. */
     readonly requirements: readonly string[];
+    /** model.environment, translated, when the file names one. */
+    readonly environment?: EnvironmentInput;
   };
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
@@ -184,14 +190,42 @@ function validFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<
   return out as Partial<z.output<S>>;
 }
 
+/** model.environment as the build sees it. */
+export interface EnvironmentInput {
+  /** As the deployment file names it. */
+  readonly path: string;
+  /** The conda file translated, relative to the deployment file's folder (`/`-separated); absent for an inline conda_file. */
+  readonly condaFile?: string;
+  readonly requirements: readonly string[];
+  readonly dropped: EnvironmentTranslation["dropped"];
+  readonly notes: readonly string[];
+  readonly python?: PythonPin;
+}
+
+function environmentInput(dir: string, path: string): EnvironmentInput {
+  const t = loadEnvironment(resolve(dir, path));
+  return {
+    path,
+    condaFile: t.condaFile === undefined ? undefined : relative(dir, t.condaFile).split(sep).join("/"),
+    requirements: t.requirements.map((r) => r.text),
+    dropped: t.dropped,
+    notes: t.notes,
+    python: t.python,
+  };
+}
+
 function normalize(file: DeploymentFile, path: string): Deployment {
   const dir = dirname(path);
-  const requirements =
+  const environment = file.model.environment === undefined ? undefined : environmentInput(dir, file.model.environment);
+  const pin = environment?.python;
+  const pythonVersion = file.model.pythonVersion ?? (pin === undefined ? undefined : (fitPython(pin, PYTHON_VERSIONS) as PythonVersion | undefined)) ?? DEFAULT_PYTHON_VERSION;
+  const own =
     file.model.requirements === undefined
       ? []
       : typeof file.model.requirements === "string"
         ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
         : file.model.requirements.map((l) => l.trim());
+  const requirements = [...(environment?.requirements ?? []), ...own];
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
@@ -218,9 +252,10 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       path: resolve(dir, file.model.path),
       scoringScript: resolve(dir, file.model.scoringScript),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
-      pythonVersion: file.model.pythonVersion,
+      pythonVersion,
       registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
       requirements,
+      environment,
     },
     functions: file.functions,
     environments,
