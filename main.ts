@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment, projectPaths } from "./config/load";
-import { scriptWarnings } from "./config/rules";
+import { environmentMessages, scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -69,7 +69,8 @@ export function buildApp(options: SynthOptions = {}): App {
     pruneBuildContexts(contextsDir);
   }
   const { scoringScript, requirements, warnings } = deployment.model;
-  const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements))];
+  const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, deployment.model.environment?.path))];
+  const environment = environmentMessages(deployment.model);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -86,7 +87,8 @@ export function buildApp(options: SynthOptions = {}): App {
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
       );
     }
-    for (const warning of scriptProblems) Annotations.of(stack).addWarning(warning);
+    for (const warning of [...scriptProblems, ...environment.warnings]) Annotations.of(stack).addWarning(warning);
+    for (const info of environment.info) Annotations.of(stack).addInfo(info);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),

@@ -75,21 +75,38 @@ describe("the deployment", () => {
     expect(d.model.scoringScript).toBeUndefined();
     expect(d.model.pythonVersion).toBe("3.11");
     expect(d.model.requirements).toEqual(["mlflow==2.12.2", "cloudpickle==2.2.0", "scikit-learn==1.2.1"]);
-    expect(d.model.mlflow).toMatchObject({ name: "diabetes-mlflow", flavors: ["python_function", "sklearn"], python: { version: "3.11", from: "python_env.yaml" }, requirementsFrom: "requirements.txt", addedMlflow: false });
+    expect(d.model.mlflow).toMatchObject({ name: "diabetes-mlflow", flavors: ["python_function", "sklearn"], python: { version: "3.11", from: "python_env.yaml" }, requirementsFrom: "requirements.txt", mlflowPin: "mlflow==2.12.2" });
     expect(d.model.warnings).toEqual([]);
   });
 
-  test("without python_env.yaml, MLmodel's python_version; without requirements.txt, conda.yaml's pip section plus mlflow at the saving version", () => {
+  test("without python_env.yaml, MLmodel's python_version; without requirements.txt, conda.yaml through the conda translator plus mlflow at the saving version", () => {
     const d = load({ "python_env.yaml": undefined, "requirements.txt": undefined, "conda.yaml": CONDA });
     expect(d.model.pythonVersion).toBe("3.11");
     expect(d.model.mlflow?.python).toEqual({ version: "3.11", from: "MLmodel (python_version)" });
     expect(d.model.requirements).toEqual(["cloudpickle==2.2.0", "scikit-learn==1.2.1", "mlflow==2.12.2"]);
-    expect(d.model.mlflow?.requirementsFrom).toBe("conda.yaml (pip section)");
+    expect(d.model.mlflow?.requirementsFrom).toBe("conda.yaml");
+    expect(d.model.warnings).toEqual([]);
   });
 
   test("mlflow-skinny counts as mlflow; model.requirements come after the model's own", () => {
     const d = load({ "requirements.txt": "mlflow-skinny==2.12.2\nscikit-learn==1.2.1\n" }, { requirements: ["azure-identity==1.19.0"] });
     expect(d.model.requirements).toEqual(["mlflow-skinny==2.12.2", "scikit-learn==1.2.1", "azure-identity==1.19.0"]);
+  });
+
+  test("conda.yaml's conda packages translate as in model.environment; what is dropped besides python and pip is a warning", () => {
+    const conda = CONDA.replace("- pip<=23.0.1\n", "- pip<=23.0.1\n- numpy=1.26\n- mkl\n");
+    const d = load({ "requirements.txt": undefined, "conda.yaml": conda });
+    expect(d.model.requirements).toEqual(["numpy==1.26.*", "cloudpickle==2.2.0", "scikit-learn==1.2.1", "mlflow==2.12.2"]);
+    expect(d.model.warnings).toHaveLength(1);
+    expect(d.model.warnings[0]).toMatch(/^model\.path: diabetes-mlflow\/conda\.yaml \(no requirements\.txt\): dropped 1 of the environment's dependencies: mkl \(/);
+  });
+
+  test("model.environment replaces the model's own environment; mlflow is still added when it lacks it", () => {
+    const p = project({ "python_env.yaml": "python: 3.10\n" });
+    writeFileSync(join(p.dir, "env.yml"), "dependencies:\n- python=3.13\n- pip:\n  - scikit-learn==1.5.2\n");
+    const d = loadDeployment(config(p.dir, { path: "diabetes-mlflow", environment: "env.yml" }));
+    expect(d.model.pythonVersion).toBe("3.13");
+    expect(d.model.requirements).toEqual(["scikit-learn==1.5.2", "mlflow==2.12.2"]);
   });
 
   test("a Python the model pins that Functions does not run is a problem with the fix; pythonVersion wins with a warning", () => {

@@ -7,6 +7,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
+import { requirementName } from "../config/conda";
 import { isSecret, listShipped } from "../config/ship";
 import type { FunctionConfig } from "../config/schema";
 import { CONNECTIONS } from "../constructs/connections";
@@ -143,7 +144,7 @@ export function buildContext(deployment: Deployment): BuildContext {
   add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, ...serving(deployment), MODEL_DIR: modelDir(deployment) }));
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
-  add("requirements.txt", requirements(deployment.model.requirements));
+  add("requirements.txt", requirements(deployment));
   for (const fn of deployment.functions) {
     add(`${fn.name}/function.json`, `${JSON.stringify(functionJson(fn), null, 2)}\n`);
     add(`${fn.name}/__init__.py`, entryModule(fn));
@@ -277,11 +278,14 @@ export function pruneBuildContexts(root: string, maxAgeDays = 7, now: number = D
   return removed;
 }
 
-function requirements(lines: readonly string[]): string {
-  // PEP 503: names differing only in case, "-", "_" or "." are the same project.
-  const name = (l: string) => l.split(/[<>=!~;\[ @]/)[0]?.toLowerCase().replace(/[-_.]+/g, "-");
-  const all = lines.some((l) => name(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
-  return `${all.join("\n")}\n`;
+function requirements(deployment: Deployment): string {
+  const lines = deployment.model.requirements;
+  const env = deployment.model.environment;
+  const all = lines.some((l) => requirementName(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
+  // Says where the translated lines come from, for whoever reads the context or the missing-module hint.
+  // JSON-quoted: a path with a line break must not become a requirement line.
+  const head = env === undefined ? [] : [`# the first ${env.requirements.length} line(s): model.environment ${JSON.stringify(env.condaFile ?? env.path)}, translated from conda (docs/azureml-inputs.md)`];
+  return `${[...head, ...all].join("\n")}\n`;
 }
 
 function template(name: string): string {

@@ -3,16 +3,18 @@
  * everything downstream receives a `Deployment` that needs no further checks.
  */
 import { readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, requirementLines, requirementName } from "./rules";
+import { Parts, checkRules, requirementLines } from "./rules";
+import { EnvironmentTranslation, PythonPin, fitPython, loadEnvironment, requirementName } from "./conda";
 import {
   DEFAULT_PYTHON_VERSION,
   DeploymentFile,
-  EnvironmentConfig,
   PYTHON_VERSIONS,
+  PythonVersion,
+  EnvironmentConfig,
   FunctionConfig,
   SmokeTester,
   StateConfig,
@@ -29,7 +31,7 @@ import {
 import { ResourceNames, resourceNames } from "./naming";
 import { ShipRules, shipRules } from "./ship";
 import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
-import { MlflowFolder, mlflowServing } from "./mlflow";
+import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing } from "./mlflow";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -81,9 +83,11 @@ export interface Deployment {
     readonly pythonVersion: PythonVersion;
     /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
     readonly registered?: { readonly name: string; readonly version: number };
-    /** pip requirement lines: an MLflow model's own first, then the file's, in order. */
+    /** pip requirement lines of the image: an MLflow model's own (unless model.environment replaces them), model.environment's translation, then model.requirements, each in its file's order. */
     readonly requirements: readonly string[];
-    /** Notes for the synth output: a pythonVersion that overrides the model's. */
+    /** model.environment, translated, when the file names one. */
+    readonly environment?: EnvironmentInput;
+    /** Notes for the synth output: a pythonVersion that overrides an MLflow model's. */
     readonly warnings: readonly string[];
   };
   readonly functions: readonly FunctionConfig[];
@@ -145,7 +149,7 @@ export function parseDeployment(text: string, path: string, shown: string = path
   const rules = checkRules(partsOf(known, dir));
   problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   const model = validFields(modelSchema, isRecord(known) ? known.model : undefined);
-  const serving = mlflowServing(dir, model, model.pythonVersion);
+  const serving = mlflowServing(dir, model, model.pythonVersion, model.environment === undefined);
   problems.push(...serving.problems.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (serving.folder && parsed.success) problems.push(...duplicateRequirements(serving.folder, parsed.data.model.requirements, dir).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
@@ -162,6 +166,7 @@ function fileRequirements(requirements: DeploymentFile["model"]["requirements"],
 /** A package both the MLflow model and model.requirements name: pip refuses double requirements. */
 function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFile["model"]["requirements"], dir: string): Problem[] {
   const own = new Map(folder.requirements.map((l) => [requirementName(l), l] as const));
+  own.delete("");
   return fileRequirements(requirements, dir)
     .filter((l) => requirementName(l) !== "" && own.has(requirementName(l)))
     .map((l) => ({
@@ -169,14 +174,6 @@ function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFil
       value: l,
       message: `the MLflow model's ${folder.requirementsFrom ?? "requirements"} already has "${own.get(requirementName(l)) ?? ""}"; list each package once: remove it here, or change the model's own pin`,
     }));
-}
-
-type PythonVersion = (typeof PYTHON_VERSIONS)[number];
-
-/** The file's pythonVersion, else the MLflow model's own when Functions runs it, else the default. */
-function pythonVersionOf(file: DeploymentFile, folder: MlflowFolder | undefined): PythonVersion {
-  const own = PYTHON_VERSIONS.find((v) => v === folder?.python?.version);
-  return file.model.pythonVersion ?? own ?? DEFAULT_PYTHON_VERSION;
 }
 
 /** The fields of a possibly invalid file that pass the schema on their own, so the rules can check them. */
@@ -222,9 +219,41 @@ function validFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<
   return out as Partial<z.output<S>>;
 }
 
+/** model.environment as the build sees it. */
+export interface EnvironmentInput {
+  /** As the deployment file names it. */
+  readonly path: string;
+  /** The conda file translated, relative to the deployment file's folder (`/`-separated); absent for an inline conda_file. */
+  readonly condaFile?: string;
+  readonly requirements: readonly string[];
+  readonly dropped: EnvironmentTranslation["dropped"];
+  readonly notes: readonly string[];
+  readonly python?: PythonPin;
+}
+
+function environmentInput(dir: string, path: string): EnvironmentInput {
+  const t = loadEnvironment(resolve(dir, path));
+  return {
+    path,
+    condaFile: t.condaFile === undefined ? undefined : relative(dir, t.condaFile).split(sep).join("/"),
+    requirements: t.requirements.map((r) => r.text),
+    dropped: t.dropped,
+    notes: t.notes,
+    python: t.python,
+  };
+}
+
 function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | undefined, warnings: readonly string[]): Deployment {
   const dir = dirname(path);
-  const requirements = [...(mlflow?.requirements ?? []), ...fileRequirements(file.model.requirements, dir)];
+  const environment = file.model.environment === undefined ? undefined : environmentInput(dir, file.model.environment);
+  const pin = environment?.python;
+  // model.environment, when there is one, replaces an MLflow model's own environment.
+  const modelOwn = environment === undefined ? mlflow : undefined;
+  const pythonVersion =
+    file.model.pythonVersion ?? (pin === undefined ? undefined : (fitPython(pin, PYTHON_VERSIONS) as PythonVersion | undefined)) ?? PYTHON_VERSIONS.find((v) => v === modelOwn?.python?.version) ?? DEFAULT_PYTHON_VERSION;
+  const listed = [...(modelOwn?.requirements ?? []), ...(environment?.requirements ?? []), ...fileRequirements(file.model.requirements, dir)];
+  // The model needs mlflow to load; its own requirements normally pin it.
+  const requirements = mlflow !== undefined && !listed.some((l) => MLFLOW_PACKAGES.includes(requirementName(l))) ? [...listed, mlflow.mlflowPin] : listed;
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
@@ -252,9 +281,10 @@ function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | un
       scoringScript: file.model.scoringScript === undefined ? undefined : resolve(dir, file.model.scoringScript),
       ...(mlflow === undefined ? {} : { mlflow }),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
-      pythonVersion: pythonVersionOf(file, mlflow),
+      pythonVersion,
       registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
       requirements,
+      environment,
       warnings,
     },
     functions: file.functions,

@@ -1,7 +1,8 @@
 /**
  * MLflow model folders (one holding an `MLmodel` file): what the image needs from them. The Python
  * comes from `python_env.yaml`, else MLmodel's `python_version`; the requirements from
- * `requirements.txt`, else `conda.yaml`'s pip section; `mlflow` is added when they lack it.
+ * `requirements.txt`, else `conda.yaml` through the conda translator (./conda.ts); `mlflow` is added
+ * (config/load.ts) when the image's requirements lack it.
  * MLflow writes all of these into every model folder ("Dependency management in MLflow models",
  * mlflow.org/docs/latest/model/dependencies.html).
  */
@@ -9,7 +10,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parse } from "yaml";
 import type { Problem } from "./problems";
-import { checkRequirement, requirementLines, requirementName } from "./rules";
+import { droppedWarning, requirementName, translateConda } from "./conda";
+import { checkRequirement, requirementLines } from "./rules";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 
 export const MLMODEL = "MLmodel";
@@ -24,12 +26,15 @@ export interface MlflowFolder {
   readonly mlflowVersion?: string;
   /** The Python the model was saved with ("3.12"), and the file that says so. */
   readonly python?: { readonly version: string; readonly from: string };
-  /** The model's pip requirement lines (mlflow added when missing), and the file they come from. */
+  /** The model's own pip requirement lines ([] when model.environment replaces them), and the file they come from. */
   readonly requirements: readonly string[];
   readonly requirementsFrom?: string;
-  /** True when `mlflow` was added because the model's requirements lack it. */
-  readonly addedMlflow: boolean;
+  /** `mlflow==<the version that saved the model>`: what the image gets when no requirement names mlflow. */
+  readonly mlflowPin: string;
 }
+
+/** Either provides mlflow.pyfunc. */
+export const MLFLOW_PACKAGES: readonly string[] = ["mlflow", "mlflow-skinny"];
 
 export function isMlflowFolder(path: string): boolean {
   try {
@@ -59,22 +64,11 @@ function minorVersion(value: unknown): string | undefined {
 }
 
 /**
- * The pip section of a conda environment file (`dependencies: [..., {pip: [...]}]`), line by line.
- * Only that section: conda packages themselves are not pip requirements (MLflow's conda.yaml lists
- * only python and pip there).
- */
-export function condaPipSection(value: unknown): string[] | undefined {
-  const deps = record(value).dependencies;
-  if (!Array.isArray(deps)) return undefined;
-  const pip = deps.map((d) => record(d).pip).find((p) => p !== undefined);
-  return Array.isArray(pip) ? pip.filter((l): l is string => typeof l === "string").map((l) => l.trim()) : undefined;
-}
-
-/**
  * Reads an MLflow folder; `problems` name the file, the rule and the fix. `pythonVersion` is the
- * deployment file's own setting, when it has one: it wins over the model's.
+ * deployment file's own setting, when it has one: it wins over the model's. Without `ownEnvironment`
+ * (model.environment is set) the model's Python and requirements are not used.
  */
-export function readMlflowFolder(folder: string, at: string, shown: string, pythonVersion?: string): { folder?: MlflowFolder; problems: Problem[]; warnings: string[] } {
+export function readMlflowFolder(folder: string, at: string, shown: string, pythonVersion: string | undefined, ownEnvironment: boolean): { folder?: MlflowFolder; problems: Problem[]; warnings: string[] } {
   const problems: Problem[] = [];
   const warnings: string[] = [];
   const report = (message: string, path = at) => problems.push({ path, value: shown, message });
@@ -102,7 +96,7 @@ export function readMlflowFolder(folder: string, at: string, shown: string, pyth
     const version = minorVersion(pyfunc.python_version);
     if (version !== undefined) python = { version, from: `${MLMODEL} (python_version)` };
   }
-  if (python !== undefined) {
+  if (python !== undefined && ownEnvironment) {
     const supported = (PYTHON_VERSIONS as readonly string[]).includes(python.version);
     if (pythonVersion !== undefined && pythonVersion !== python.version) {
       warnings.push(`model.pythonVersion "${pythonVersion}" wins over Python ${python.version} of the MLflow model's ${python.from}; check that its requirements install on ${pythonVersion}`);
@@ -117,34 +111,35 @@ export function readMlflowFolder(folder: string, at: string, shown: string, pyth
   let from: string | undefined;
   const requirementsFile = join(folder, "requirements.txt");
   const condaFile = join(folder, "conda.yaml");
-  if (existsSync(requirementsFile)) {
+  if (!ownEnvironment) {
+    // model.environment gives the image its requirements instead.
+  } else if (existsSync(requirementsFile)) {
     from = "requirements.txt";
     const numbered = requirementLines(readFileSync(requirementsFile, "utf8"));
     for (const { line, text } of numbered) checkRequirement(`${at} (line ${line} of ${shown}/${from})`, text, (path, _value, message) => problems.push({ path, value: text, message }));
     lines = numbered.map((l) => l.text);
   } else if (existsSync(condaFile)) {
-    from = "conda.yaml (pip section)";
-    const conda = readYaml(condaFile);
-    if (conda.problem !== undefined) report(`conda.yaml is not readable YAML (${conda.problem}); fix it, or add the model's requirements.txt`);
-    lines = conda.problem === undefined ? condaPipSection(conda.value) : undefined;
-    if (conda.problem === undefined && lines === undefined) report("conda.yaml has no pip: section and there is no requirements.txt; add the model's pip requirements as requirements.txt in the folder");
-    (lines ?? []).forEach((text, i) => checkRequirement(`${at} (${shown}/conda.yaml, pip[${i}])`, text, (path, _value, message) => problems.push({ path, value: text, message })));
+    from = "conda.yaml";
+    const conda = translateConda(readFileSync(condaFile, "utf8"));
+    for (const p of conda.problems) report(`${shown}/conda.yaml: ${p}`);
+    for (const r of conda.requirements) checkRequirement(`${at} (line ${r.line ?? "?"} of ${shown}/conda.yaml)`, r.text, (path, _value, message) => problems.push({ path, value: r.text, message }));
+    lines = conda.requirements.map((r) => r.text);
+    // python and pip are always there and never pip requirements: only other drops are news.
+    const dropped = droppedWarning({ dropped: conda.dropped.filter((d) => !["python", "pip"].includes(requirementName(d.spec))) });
+    if (dropped !== undefined) warnings.push(`model.path: ${shown}/conda.yaml (no requirements.txt): ${dropped}`);
   } else {
     report("the MLflow folder has neither requirements.txt nor conda.yaml; save the model again with mlflow, which writes both, or add requirements.txt to the folder");
   }
   const mlflowVersion = typeof record(mlmodel.value).mlflow_version === "string" ? (record(mlmodel.value).mlflow_version as string) : undefined;
-  const model = lines ?? [];
-  const hasMlflow = model.some((l) => ["mlflow", "mlflow-skinny"].includes(requirementName(l)));
-  const pin = mlflowVersion !== undefined && /^[0-9][0-9A-Za-z.+-]*$/.test(mlflowVersion) ? `mlflow==${mlflowVersion}` : "mlflow";
   return {
     folder: {
       name: basename(folder),
       flavors: Object.keys(flavors),
       mlflowVersion,
       python,
-      requirements: hasMlflow ? model : [...model, pin],
+      requirements: lines ?? [],
       requirementsFrom: from,
-      addedMlflow: !hasMlflow,
+      mlflowPin: mlflowVersion !== undefined && /^[0-9][0-9A-Za-z.+-]*$/.test(mlflowVersion) ? `mlflow==${mlflowVersion}` : "mlflow",
     },
     problems,
     warnings,
@@ -163,6 +158,7 @@ export function mlflowServing(
   dir: string,
   model: { readonly path?: string; readonly scoringScript?: string; readonly sourceDir?: string },
   pythonVersion: string | undefined,
+  ownEnvironment: boolean,
 ): { folder?: MlflowFolder; problems: Problem[]; warnings: string[] } {
   const path = model.path === undefined ? undefined : resolve(dir, model.path);
   const noScript = model.scoringScript === undefined;
@@ -177,7 +173,7 @@ export function mlflowServing(
     }
     return { problems, warnings: [] };
   }
-  const read = readMlflowFolder(path, "model.path", model.path ?? path, pythonVersion);
+  const read = readMlflowFolder(path, "model.path", model.path ?? path, pythonVersion, ownEnvironment);
   if (noScript && !SAFE_FOLDER_NAME.test(basename(path))) {
     read.problems.push({ path: "model.path", value: model.path, message: `the MLflow folder's name must be letters, digits, '.', '_' and '-' (the image keeps it and names it in the Dockerfile); rename the folder` });
   }

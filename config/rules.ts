@@ -10,6 +10,8 @@ import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceName
 import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
+import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
+import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 
 export interface Parts {
   readonly dir: string;
@@ -73,16 +75,62 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
     report("model.version", model.version, "a version belongs to a registered model name; set model.name too, or remove model.version");
   }
   if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
+  const fromEnvironment = model.environment === undefined ? new Map<string, string>() : checkEnvironment(dir, model.environment, model.pythonVersion, report);
+  // Environment first, then requirements: a project in both would be two pins pip must reconcile.
+  const duplicate = (path: string, line: string) => {
+    const spec = fromEnvironment.get(requirementName(line));
+    if (spec !== undefined) report(path, maskRequirement(line), `${requirementName(line)} is also in model.environment (${spec}); keep one of the two`);
+  };
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
     if (!existsSync(req) || !statSync(req).isFile()) {
       report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
+    } else if (isEnvironmentFile(req)) {
+      report("model.requirements", model.requirements, `is a conda or Azure ML environment file, which pip cannot read; name it as model.environment: ${JSON.stringify(model.requirements)} (translated to pip requirements) and remove model.requirements`);
     } else {
-      for (const { line, text } of requirementLines(readFileSync(req, "utf8"))) checkRequirement(`model.requirements (line ${line} of ${model.requirements})`, text, report);
+      for (const { line, text } of requirementLines(readFileSync(req, "utf8"))) {
+        const path = `model.requirements (line ${line} of ${model.requirements})`;
+        checkRequirement(path, text, report);
+        duplicate(path, text);
+      }
     }
   } else if (model.requirements !== undefined) {
-    model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
+    model.requirements.forEach((line, i) => {
+      checkRequirement(`model.requirements[${i}]`, line, report);
+      duplicate(`model.requirements[${i}]`, line);
+    });
   }
+}
+
+/** A .yml/.yaml file, or one whose top-level keys are a conda file's. */
+function isEnvironmentFile(path: string): boolean {
+  if (/\.ya?ml$/i.test(path)) return true;
+  const head = readFileSync(path, "utf8").slice(0, 64 * 1024);
+  return /^(dependencies|channels|conda_file)\s*:/m.test(head);
+}
+
+/**
+ * model.environment: the translation's problems, each line through the requirement rules, the python
+ * pin against the supported versions. Returns the translated projects by name, with their conda spec.
+ */
+function checkEnvironment(dir: string, environment: string, pythonVersion: string | undefined, report: Report): Map<string, string> {
+  const t = loadEnvironment(resolve(dir, environment));
+  for (const p of t.problems) report("model.environment", environment, p);
+  const shown = t.condaFile === undefined ? environment : relative(dir, t.condaFile).split(sep).join("/");
+  const names = new Map<string, string>();
+  for (const r of t.requirements) {
+    checkRequirement(`model.environment (line ${r.line ?? "?"} of ${shown})`, r.text, report);
+    const name = requirementName(r.text);
+    if (name !== "") names.set(name, r.spec);
+  }
+  if (pythonVersion === undefined && t.python !== undefined && fitPython(t.python, PYTHON_VERSIONS) === undefined) {
+    report(
+      "model.environment",
+      environment,
+      `${shown} pins ${t.python.spec}, and Azure Functions runs Python ${PYTHON_VERSIONS.join(", ")}; set model.pythonVersion: "${DEFAULT_PYTHON_VERSION}" (it wins over the pin; check that the packages install on it) or change the pin`,
+    );
+  }
+  return names;
 }
 
 function lexists(path: string): boolean {
@@ -460,23 +508,49 @@ const IMPORTED_PACKAGES: Readonly<Record<string, string>> = {
   "azureml.core": "azureml-core",
 };
 
-/** PEP 503 normalised project name of a requirement line ("" for options). */
-export function requirementName(line: string): string {
-  return (line.trim().split(/[<>=!~;[\s@]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
-}
-
 /**
  * Synth-time warnings about the scoring script: a top-level import of a package that the
  * requirements lack fails every call with ScriptLoadFailed in the image.
  */
-export function scriptWarnings(scoringScript: string, requirements: readonly string[]): string[] {
+export function scriptWarnings(scoringScript: string, requirements: readonly string[], fromEnvironment?: string): string[] {
   const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
   const listed = new Set(requirements.map(requirementName));
   const imported = [...readFileSync(scoringScript, "utf8").matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
   const warnings: string[] = [];
   for (const [module, project] of Object.entries(IMPORTED_PACKAGES)) {
     if (listed.has(project) || !imported.some((name) => name === module || name.startsWith(`${module}.`))) continue;
-    warnings.push(`model.scoringScript: ${shown} imports ${module} at top level, but model.requirements does not list ${project}; every call would fail with ScriptLoadFailed. Add "${project}" to the requirements`);
+    const lists = fromEnvironment === undefined ? "model.requirements does not list" : `neither model.requirements nor model.environment (${fromEnvironment}, as translated) lists`;
+    warnings.push(`model.scoringScript: ${shown} imports ${module} at top level, but ${lists} ${project}; every call would fail with ScriptLoadFailed. Add "${project}" to the requirements`);
   }
   return warnings;
+}
+
+/**
+ * What synth and validate say about model.environment: the translated lines, what was dropped, the
+ * notes, and a python pin that pythonVersion overrides.
+ */
+export function environmentMessages(model: {
+  readonly pythonVersion: string;
+  readonly environment?: {
+    readonly path: string;
+    readonly condaFile?: string;
+    readonly requirements: readonly string[];
+    readonly dropped: ReadonlyArray<{ readonly spec: string; readonly why: string }>;
+    readonly notes: readonly string[];
+    readonly python?: { readonly spec: string; readonly pip: string };
+  };
+}): { info: string[]; warnings: string[] } {
+  const env = model.environment;
+  if (env === undefined) return { info: [], warnings: [] };
+  const from = env.condaFile === undefined || env.condaFile === env.path ? env.path : `${env.path} (conda_file ${env.condaFile})`;
+  const lines = env.requirements.map(maskRequirement);
+  const info = [`model.environment ${from} gives the image ${lines.length} requirement${lines.length === 1 ? "" : "s"}: ${lines.length === 0 ? "none" : lines.join(", ")}`, ...env.notes.map((n) => `model.environment: ${n}`)];
+  const warnings: string[] = [];
+  const dropped = droppedWarning(env);
+  if (dropped !== undefined) warnings.push(`model.environment: ${dropped}`);
+  const pin = env.python;
+  if (pin !== undefined && fitPython(pin, [model.pythonVersion]) === undefined) {
+    warnings.push(`model.environment pins ${pin.spec}, model.pythonVersion is "${model.pythonVersion}": the image uses Python ${model.pythonVersion}; check that the packages install on it`);
+  }
+  return { info, warnings };
 }

@@ -40,6 +40,7 @@ const tags = z
 /** Python versions of Azure Functions 4.x that are still supported (3.10 left support in October 2026). */
 export const PYTHON_VERSIONS = ["3.11", "3.12", "3.13"] as const;
 export const DEFAULT_PYTHON_VERSION = "3.12";
+export type PythonVersion = (typeof PYTHON_VERSIONS)[number];
 const RETIRED_PYTHON: Record<string, string> = { "3.10": "October 2026", "3.9": "October 2025", "3.8": "October 2024", "3.7": "June 2023" };
 
 function pythonVersionError(input: unknown): string {
@@ -67,8 +68,8 @@ export const modelSchema = z
       .enum(PYTHON_VERSIONS, { error: (issue) => pythonVersionError(issue.input) })
       .optional()
       .meta({
+        description: "Python version of the Functions base image (3.10 left support in October 2026). Without it, model.environment's python pin picks it, else an MLflow model's own (python_env.yaml), else 3.12.",
         default: DEFAULT_PYTHON_VERSION,
-        description: "Python version of the Functions base image (3.10 left support in October 2026). Default: an MLflow model's own (python_env.yaml), else 3.12.",
       }),
     name: z
       .string()
@@ -84,6 +85,9 @@ export const modelSchema = z
       .min(1, { error: "must be 1 or more (the registered model's version)" })
       .optional()
       .meta({ description: "Registered model version, with model.name. @default 1" }),
+    environment: relativePath(
+      "An Azure ML environment: a conda file (name/channels/dependencies with a pip: list) or an Azure ML environment YAML with conda_file. It is translated to pip requirements for the Functions base image (docs/azureml-inputs.md); its python pin picks pythonVersion when that is not set.",
+    ).optional(),
     requirements: z
       .union([relativePath("A pip requirements file."), z.array(z.string().min(1)).meta({ description: "pip requirement lines." })], {
         error: "must be a path to a requirements file or a list of pip requirement lines",

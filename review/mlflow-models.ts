@@ -5,8 +5,8 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { condaPipSection } from "../config/mlflow";
-import { requirementLines, requirementName } from "../config/rules";
+import { requirementName, translateConda } from "../config/conda";
+import { requirementLines } from "../config/rules";
 import type { ContextFileChange, MlflowModelChange } from "./types";
 
 interface ModelFacts {
@@ -48,7 +48,8 @@ async function facts(folder: string): Promise<ModelFacts | undefined> {
   const flavors = obj(mlmodel.flavors);
   const env = yaml(await text(path.join(folder, "python_env.yaml")));
   const requirements = await text(path.join(folder, "requirements.txt"));
-  const lines = requirements !== undefined ? requirementLines(requirements).map((l) => l.text) : (condaPipSection(yaml(await text(path.join(folder, "conda.yaml")))) ?? []);
+  const conda = requirements === undefined ? await text(path.join(folder, "conda.yaml")) : undefined;
+  const lines = requirements !== undefined ? requirementLines(requirements).map((l) => l.text) : conda !== undefined ? translateConda(conda).requirements.map((r) => r.text) : [];
   const signature = obj(mlmodel.signature);
   return {
     flavors: Object.keys(flavors),

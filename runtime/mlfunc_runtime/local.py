@@ -32,6 +32,7 @@ usage or inputs.
 """
 import argparse
 import contextlib
+import json
 import logging
 import os
 import re
@@ -184,22 +185,42 @@ def _missing_module(result):
     return match.group(1) if match else None
 
 
+# The build context's requirements.txt starts with this line when model.environment was translated into it.
+_ENVIRONMENT_HEAD = re.compile(r'# the first \d+ line\(s\): model\.environment ("(?:[^"\\]|\\.)*")')
+
+
+def _environment_of(requirements_file):
+    """The conda file that model.environment translated into the requirements file, or None."""
+    try:
+        with open(requirements_file, encoding="utf-8") as fh:
+            match = _ENVIRONMENT_HEAD.match(fh.readline())
+    except OSError:
+        return None
+    return json.loads(match.group(1)) if match else None
+
+
 def missing_module_message(script_name, module, requirements_file, python=None, version=None):
     """The summary for a module the script imports and this Python lacks."""
     python = python or sys.executable
     version = version or "%d.%d.%d" % sys.version_info[:3]
     listed = _requirement_for(module, requirements_file)
+    environment = _environment_of(requirements_file)
+    source = ("requirements.txt" if environment is None else
+              "requirements.txt (model.environment %s as translated, then model.requirements)"
+              % json.dumps(environment))
+    add_to = ("requirements.txt" if environment is None else
+              "model.requirements or the pip: list of %s" % json.dumps(environment))
     head = ("could not import scoring script %s: module '%s' is not installed in %s (Python %s), "
             "the Python running it" % (script_name, module, python, version))
     if listed:
-        return ("%s; requirements.txt lists it (%s), so the image will have it: install it into that "
+        return ("%s; %s lists it (%s), so the image will have it: install it into that "
                 "Python (%s -m pip install %s), or set MLFUNC_PYTHON to a Python that has the model's "
-                "requirements" % (head, listed, python, shlex.quote(listed)))
+                "requirements" % (head, source, listed, python, shlex.quote(listed)))
     fix = ("install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
            "Python that has it" % python)
     if listed == "":
-        return ("%s, and requirements.txt lists no package that provides it, so the image would lack "
-                "it too: add that package to requirements.txt, then %s" % (head, fix))
+        return ("%s, and %s lists no package that provides it, so the image would lack "
+                "it too: add that package to %s, then %s" % (head, source, add_to, fix))
     return "%s: %s; the image installs only what requirements.txt lists" % (head, fix)
 
 
