@@ -12,7 +12,7 @@ import { buildContext } from "../build-context/generate";
 import { Deployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { buildApp } from "../main";
-import { runInContext, contextFor } from "../scripts/invoke";
+import { runInContext, contextFor } from "../commands/invoke";
 import { Json, ROOT, allowing, defaultConfig, devOnly, scratch } from "./support/synth";
 import { PYTHON, requireTestPackages } from "./support/python";
 
