@@ -6,7 +6,8 @@ MLflow (2.x) and scikit-learn importable by this Python, and node for ``npm run 
     cd <repository> && python3 runtime/tests/check_real_mlflow.py
 
 It saves real models with ``mlflow.sklearn.save_model`` (a regressor with a column signature and an
-input example, one without a signature, one with a tensor signature), then sends every payload form
+input example, one without a signature, one with a tensor signature) and ``mlflow.pyfunc.save_model``
+(a python_model with two named tensor inputs), then sends every payload form
 through ``mlfunc_runtime`` in process (HTTP, blob and Service Bus) and through ``npm run invoke``
 (HTTP), and compares each answer with:
   * ``pyfunc.predict`` on the input as MLflow's own parsing reads it
@@ -30,7 +31,8 @@ import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
 import mlflow.sklearn  # noqa: E402
 import numpy as np  # noqa: E402
-from mlflow.models import infer_signature  # noqa: E402
+from mlflow.models import ModelSignature, infer_signature  # noqa: E402
+from mlflow.types import Schema, TensorSpec  # noqa: E402
 from mlflow.utils import proto_json_utils as pj  # noqa: E402
 from sklearn.datasets import load_diabetes  # noqa: E402
 from sklearn.linear_model import LinearRegression  # noqa: E402
@@ -72,12 +74,32 @@ def save_models(root):
     mlflow.sklearn.save_model(columns, paths["nosignature"])
     mlflow.sklearn.save_model(tensor, paths["tensor"],
                               signature=infer_signature(X.values, tensor.predict(X.values)))
+    paths["named"] = os.path.join(root, "project-named", "model")
+    two = Schema([TensorSpec(np.dtype("float64"), (-1, 2), "a"), TensorSpec(np.dtype("float64"), (-1, 2), "b")])
+    mlflow.pyfunc.save_model(paths["named"], python_model=NamedSum(),
+                             signature=ModelSignature(inputs=two, outputs=Schema([TensorSpec(
+                                 np.dtype("float64"), (-1, 2))])))
     return X.head(3), paths
+
+
+class NamedSum(mlflow.pyfunc.PythonModel):
+    """A model with named tensor inputs: a + b, elementwise."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input["a"] + model_input["b"]
 
 
 def payloads(rows, kind):
     split = {"columns": list(rows.columns), "index": [0, 1, 2], "data": rows.values.tolist()}
     records = rows.to_dict(orient="records")
+    if kind == "named":
+        a = [[1.5, 2.0], [3.0, 4.25]]
+        b = [[0.5, 1.0], [2.0, 0.75]]
+        return [("input_data named tensors", {"input_data": {"a": a, "b": b}}, ("inputs", {"a": a, "b": b})),
+                ("inputs named tensors", {"inputs": {"a": a, "b": b}}, ("inputs", {"a": a, "b": b})),
+                ("instances rows of named tensors",
+                 {"instances": [{"a": a[0], "b": b[0]}, {"a": a[1], "b": b[1]}]},
+                 ("instances", [{"a": a[0], "b": b[0]}, {"a": a[1], "b": b[1]}]))]
     if kind == "tensor":
         data = rows.values.tolist()
         return [("input_data list", {"input_data": data}, ("inputs", data)),

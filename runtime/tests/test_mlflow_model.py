@@ -13,7 +13,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from mlfunc_runtime import core
+from mlfunc_runtime import core, mlflow_model
 from mlfunc_runtime.mlflow_model import MlflowModel
 
 from . import fake_azure_functions as fake
@@ -245,6 +245,40 @@ class NoSignatureTest(MlflowTestCase):
         self.assertPredictions(body)
         status, body = self.answer({"dataframe_records": self.rows.to_dict(orient="records")})
         self.assertPredictions(body["predictions"])
+
+
+class NamedTensorTest(unittest.TestCase):
+    """enforce_signature with named tensors (the stand-in serves only sklearn models)."""
+
+    signature = mlflow_model.Signature(
+        [{"type": "tensor", "name": n, "tensor-spec": {"dtype": "float64", "shape": [-1, 2]}}
+         for n in ("a", "b")], None)
+
+    def test_each_name_converted_to_its_dtype(self):
+        data, _, style = mlflow_model.parse_payload({"input_data": {"a": [[1, 2]], "b": [[3, 4]]}})
+        out = mlflow_model.enforce_signature(data, self.signature)
+        self.assertEqual(style, mlflow_model.AZUREML)
+        self.assertEqual({k: (str(v.dtype), v.tolist()) for k, v in out.items()},
+                         {"a": ("float64", [[1.0, 2.0]]), "b": ("float64", [[3.0, 4.0]])})
+
+    def test_rows_of_instances_become_named_tensors(self):
+        data, _, style = mlflow_model.parse_payload({"instances": [{"a": [1, 2], "b": [3, 4]},
+                                                                   {"a": [5, 6], "b": [7, 8]}]})
+        out = mlflow_model.enforce_signature(data, self.signature)
+        self.assertEqual(style, mlflow_model.MLFLOW)
+        self.assertEqual(out["b"].tolist(), [[3.0, 4.0], [7.0, 8.0]])
+
+    def test_a_missing_name_and_a_wrong_shape_are_400(self):
+        cases = [({"inputs": {"a": [[1, 2]]}}, "the input lacks tensor 'b', which the model's "
+                                               "signature requires"),
+                 ({"inputs": {"a": [[1, 2]], "b": [1, 2]}}, "tensor 'b' has shape (2,); the model's "
+                                                           "signature expects (any, 2)")]
+        for payload, message in cases:
+            with self.subTest(payload=payload):
+                data, _, _ = mlflow_model.parse_payload(payload)
+                with self.assertRaises(core.InvocationError) as caught:
+                    mlflow_model.enforce_signature(data, self.signature)
+                self.assertEqual((caught.exception.status, caught.exception.message), (400, message))
 
 
 class LoadFailureTest(unittest.TestCase):
