@@ -6,6 +6,7 @@ import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
 import { loadDeployment, projectPaths } from "./config/load";
 import { environmentMessages, scriptWarnings } from "./config/rules";
+import { mlflowInfo } from "./config/mlflow";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -71,6 +72,7 @@ export function buildApp(options: SynthOptions = {}): App {
   const { scoringScript, requirements, warnings } = deployment.model;
   const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, deployment.model.environment?.path))];
   const environment = environmentMessages(deployment.model);
+  const mlflow = mlflowInfo(deployment.model);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -89,6 +91,7 @@ export function buildApp(options: SynthOptions = {}): App {
     }
     for (const warning of [...scriptProblems, ...environment.warnings]) Annotations.of(stack).addWarning(warning);
     for (const info of environment.info) Annotations.of(stack).addInfo(info);
+    if (mlflow !== undefined) Annotations.of(stack).addInfo(mlflow);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),

@@ -182,6 +182,16 @@ describe("the build context", () => {
   });
 });
 
+test("synth notes what the MLflow folder gave the image", () => {
+  const p = project({ "requirements.txt": "cloudpickle==2.2.0\nscikit-learn==1.2.1\n" });
+  const file = config(p.dir, { path: "diabetes-mlflow" });
+  const app = buildApp({ config: file, outdir: join(p.dir, "out"), contextsDir: join(p.dir, "contexts") });
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
+  expect(stacks.map((s) => s.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.INFO).map((m) => String(m.data)))).toEqual([
+    ["model.path: MLflow model diabetes-mlflow (python_function, sklearn), served without a scoring script (mlflow.pyfunc); Python 3.11 from python_env.yaml; 2 requirements from requirements.txt; mlflow==2.12.2 added; the image uses Python 3.11"],
+  ]);
+});
+
 test("synth shows a pythonVersion that overrides the model's on every stack", () => {
   const p = project({ "python_env.yaml": "python: 3.10.4\n" });
   const file = config(p.dir, { path: "diabetes-mlflow", pythonVersion: "3.12" });

@@ -182,3 +182,14 @@ export function mlflowServing(
   }
   return read;
 }
+
+/** The synth note that says what the MLflow folder gave the image. */
+export function mlflowInfo(model: { readonly mlflow?: MlflowFolder; readonly scoringScript?: string; readonly pythonVersion: string; readonly requirements: readonly string[] }): string | undefined {
+  const m = model.mlflow;
+  if (m === undefined) return undefined;
+  const served = model.scoringScript === undefined ? "served without a scoring script (mlflow.pyfunc)" : "served by the scoring script";
+  const python = m.python === undefined ? "" : `; Python ${m.python.version} from ${m.python.from}`;
+  const from = m.requirementsFrom === undefined ? "" : `; ${m.requirements.length} requirement${m.requirements.length === 1 ? "" : "s"} from ${m.requirementsFrom}`;
+  const added = model.requirements.includes(m.mlflowPin) && !m.requirements.includes(m.mlflowPin) ? `; ${m.mlflowPin} added` : "";
+  return `model.path: MLflow model ${m.name} (${m.flavors.join(", ")}), ${served}${python}${from}${added}; the image uses Python ${model.pythonVersion}`;
+}
