@@ -4,8 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
+import { MODEL_REFERENCE_LABEL } from "../build-context/generate";
 import { manifestStacks, type SynthTree } from "./diff";
 import { isJsonObject, type JsonObject } from "./json-text";
 import type { ContextFileChange, ImageChange } from "./types";
@@ -101,9 +102,34 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
   const out: ImageChange[] = [];
   for (const g of groups.values()) {
     const files = await compareContexts(g.beforeDir, g.afterDir);
-    out.push({ stacks: g.stacks, beforeHash: path.basename(g.before), afterHash: path.basename(g.after), ...(files === undefined ? {} : { files }) });
+    const [before, after] = await Promise.all([modelReference(g.beforeDir), modelReference(g.afterDir)]);
+    out.push({
+      stacks: g.stacks,
+      beforeHash: path.basename(g.before),
+      afterHash: path.basename(g.after),
+      ...(files === undefined ? {} : { files }),
+      ...(before === after ? {} : { modelReference: { ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }) } }),
+    });
   }
   return out;
+}
+
+/** The registered model version a build context's Dockerfile labels, if any. */
+async function modelReference(contextDir: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const m = new RegExp(`^LABEL ${MODEL_REFERENCE_LABEL.replace(/\./g, "\\.")}=("(?:[^"\\\\]|\\\\.)*")$`, "m").exec(text);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[1] ?? "") as unknown;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `1.2 MB`: decimal units, one decimal from kB on. */

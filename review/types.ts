@@ -167,6 +167,8 @@ export interface ImageChange {
   readonly afterHash?: string;
   /** Undefined when the base's build context was not available to compare. */
   readonly files?: readonly ContextFileChange[];
+  /** The registered model version each image holds (its Dockerfile label), when it differs. */
+  readonly modelReference?: { readonly before?: string; readonly after?: string };
 }
 
 export interface Review {
