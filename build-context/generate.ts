@@ -49,6 +49,9 @@ export interface BuildContext {
   readonly withheld: ReadonlyArray<{ readonly path: string; readonly why: string }>;
 }
 
+/** The image label naming the registered model version inside. */
+export const MODEL_REFERENCE_LABEL = "mlfunc.model.reference";
+
 /** Where the project's own files (templates, Python runtime) are, in source and compiled form alike. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
 
@@ -141,7 +144,11 @@ export function buildContext(deployment: Deployment): BuildContext {
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
     files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, ...serving(deployment), MODEL_DIR: modelDir(deployment) }));
+  const dockerfile = fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, ...serving(deployment), MODEL_DIR: modelDir(deployment) });
+  // Which registered model version the image holds, for whoever inspects it and for the review. JSON
+  // quoting is Dockerfile quoting for these characters; validation keeps references to [A-Za-z0-9:/._()-].
+  const reference = deployment.model.reference;
+  add("Dockerfile", reference === undefined ? dockerfile : `${dockerfile}LABEL ${MODEL_REFERENCE_LABEL}=${JSON.stringify(reference)}\n`);
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
   add("requirements.txt", requirements(deployment));

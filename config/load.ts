@@ -7,7 +7,8 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, requirementLines } from "./rules";
+import { Parts, checkRules, modelSource, requirementLines, shipRulesFor } from "./rules";
+import { canonicalReference } from "./model-reference";
 import { EnvironmentTranslation, PythonPin, fitPython, loadEnvironment, requirementName } from "./conda";
 import {
   DEFAULT_PYTHON_VERSION,
@@ -29,7 +30,7 @@ import {
   stateSchema,
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
-import { ShipRules, shipRules } from "./ship";
+import { ShipRules } from "./ship";
 import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
 import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing } from "./mlflow";
 
@@ -83,6 +84,8 @@ export interface Deployment {
     readonly pythonVersion: PythonVersion;
     /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
     readonly registered?: { readonly name: string; readonly version: number };
+    /** The registered model version model.path names (its full azureml:// form), when it names one. */
+    readonly reference?: string;
     /** pip requirement lines of the image: an MLflow model's own (unless model.environment replaces them), model.environment's translation, then model.requirements, each in its file's order. */
     readonly requirements: readonly string[];
     /** model.environment, translated, when the file names one. */
@@ -272,17 +275,23 @@ function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | un
       smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
     };
   });
+  const source = modelSource(dir, file.model);
+  // Validation reported a reference that is not downloaded; this is only reached with a usable one.
+  if ("problem" in source) throw new DeploymentError(path, [{ path: "model.path", value: file.model.path, message: source.problem }]);
+  const ref = source.reference;
+  const name = file.model.name ?? ref?.name;
   return {
     name: file.name,
     nameSeed: file.nameSeed,
     file: path,
     model: {
-      path: resolve(dir, file.model.path),
+      path: source.path,
+      reference: ref === undefined ? undefined : canonicalReference(ref),
       scoringScript: file.model.scoringScript === undefined ? undefined : resolve(dir, file.model.scoringScript),
       ...(mlflow === undefined ? {} : { mlflow }),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
       pythonVersion,
-      registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
+      registered: name === undefined ? undefined : { name, version: file.model.version ?? (ref === undefined ? 1 : Number(ref.version)) },
       requirements,
       environment,
       warnings,
@@ -290,7 +299,7 @@ function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | un
     functions: file.functions,
     environments,
     state: file.state,
-    ship: shipRules(dir, file.ship?.allow),
+    ship: shipRulesFor(dir, file.ship?.allow, file.model.path),
     review: { allowDelete: file.review?.allowDelete ?? [] },
     smokeRequest: file.smoke?.request === undefined ? undefined : resolve(dir, file.smoke.request),
   };

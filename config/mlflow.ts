@@ -7,11 +7,11 @@
  * mlflow.org/docs/latest/model/dependencies.html).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import { parse } from "yaml";
 import type { Problem } from "./problems";
 import { droppedWarning, requirementName, translateConda } from "./conda";
-import { checkRequirement, requirementLines } from "./rules";
+import { checkRequirement, modelSource, requirementLines } from "./rules";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 
 export const MLMODEL = "MLmodel";
@@ -156,11 +156,14 @@ const SAFE_FOLDER_NAME = /^[A-Za-z0-9_.-]+$/;
  */
 export function mlflowServing(
   dir: string,
-  model: { readonly path?: string; readonly scoringScript?: string; readonly sourceDir?: string },
+  model: { readonly path?: string; readonly workspace?: string; readonly scoringScript?: string; readonly sourceDir?: string },
   pythonVersion: string | undefined,
   ownEnvironment: boolean,
 ): { folder?: MlflowFolder; problems: Problem[]; warnings: string[] } {
-  const path = model.path === undefined ? undefined : resolve(dir, model.path);
+  // A registered model version is its downloaded folder; one that is not there is model.path's own problem.
+  const source = model.path === undefined ? undefined : modelSource(dir, { path: model.path, workspace: model.workspace });
+  if (source !== undefined && "problem" in source) return { problems: [], warnings: [] };
+  const path = source?.path;
   const noScript = model.scoringScript === undefined;
   if (path === undefined || !isMlflowFolder(path)) {
     const problems: Problem[] = [];

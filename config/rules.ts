@@ -11,6 +11,7 @@ import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaS
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
 import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
+import { type ModelReference, NOT_DOWNLOADED, cachedModel, isModelReference, modelCacheRoot, parseModelReference, parseWorkspaceId } from "./model-reference";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 
 export interface Parts {
@@ -42,7 +43,7 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
-  if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
+  if (parts.model) checkModel(parts.dir, parts.model, shipRulesFor(parts.dir, parts.ship?.allow, parts.model.path), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
   if (parts.smokeRequest !== undefined && !existsSync(resolve(parts.dir, parts.smokeRequest))) {
@@ -58,8 +59,39 @@ function checkLocation(path: string, location: string, report: Report): void {
   report(path, location, `not an Azure region name; ${fix}`);
 }
 
+/** The model a deployment file names: its path on disk (a downloaded registered model's in the cache), or a problem. */
+export function modelSource(dir: string, model: { readonly path: string; readonly workspace?: string }): { path: string; reference?: ModelReference } | { problem: string } {
+  if (!isModelReference(model.path)) return { path: resolve(dir, model.path) };
+  const ref = parseModelReference(model.path, model.workspace);
+  if ("problem" in ref) return ref;
+  const cached = cachedModel(modelCacheRoot(dir), ref);
+  return cached === undefined ? { problem: NOT_DOWNLOADED } : { path: cached, reference: ref };
+}
+
+/** The ship rules, with the model cache allowed when it lies outside the project (a review's base revision). */
+export function shipRulesFor(dir: string, allow: ReadonlyArray<{ path: string; reason: string }> | undefined, modelPath: string | undefined): ShipRules {
+  const cache = modelCacheRoot(dir);
+  const extra = modelPath !== undefined && isModelReference(modelPath) ? [{ path: cache, reason: "registered models downloaded by synth" }] : [];
+  return shipRules(dir, [...(allow ?? []), ...extra]);
+}
+
 function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, report: Report): void {
-  if (model.path !== undefined) {
+  const isReference = model.path !== undefined && isModelReference(model.path);
+  if (model.workspace !== undefined && !(model.path !== undefined && /^azureml:[^/]/.test(model.path))) {
+    report("model.workspace", model.workspace, "belongs to a short model reference, model.path: azureml:<name>:<version>; remove it, or use that form");
+  } else if (model.workspace !== undefined && "problem" in parseWorkspaceId(model.workspace)) {
+    const w = parseWorkspaceId(model.workspace);
+    if ("problem" in w) report("model.workspace", model.workspace, w.problem);
+  }
+  if (model.path !== undefined && isReference) {
+    const source = modelSource(dir, { path: model.path, workspace: model.workspace });
+    // A bad workspace id is model.workspace's problem, listed above.
+    if ("problem" in source) {
+      if (!source.problem.startsWith("model.workspace ")) report("model.path", model.path, source.problem);
+    } else {
+      for (const p of listShipped(source.path, ship).problems) report("model.path", model.path, p);
+    }
+  } else if (model.path !== undefined) {
     const modelPath = resolve(dir, model.path);
     if (!lexists(modelPath)) {
       report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
@@ -71,7 +103,7 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
       }
     }
   }
-  if (model.version !== undefined && model.name === undefined) {
+  if (model.version !== undefined && model.name === undefined && !isReference) {
     report("model.version", model.version, "a version belongs to a registered model name; set model.name too, or remove model.version");
   }
   if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);

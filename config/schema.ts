@@ -56,8 +56,13 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 export const modelSchema = z
   .strictObject({
     path: relativePath(
-      "The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did. An MLflow model folder (one holding MLmodel) needs no scoring script, and gives the image its Python and requirements.",
+      "The trained model: a file or a folder, copied into the image under AZUREML_MODEL_DIR, as Azure ML did. Or an Azure ML registered model version: azureml://registries/<registry>/models/<name>/versions/<version>, azureml://subscriptions/<sub>/resourceGroups/<rg>/workspaces/<ws>/models/<name>/versions/<version>, or azureml:<name>:<version> with model.workspace; downloaded once into .mlfunc/models (docs/azureml-inputs.md). An MLflow model folder (one holding MLmodel) needs no scoring script, and gives the image its Python and requirements (docs/mlflow.md).",
     ),
+    workspace: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Resource id of the Azure ML workspace that holds an azureml:<name>:<version> model.path: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/workspaces/<name>." }),
     scoringScript: relativePath(
       "The Azure ML scoring script (defines init() and run(data)). Required unless path is an MLflow model folder, which mlfunc then serves itself, as Azure ML's no-code deployment does.",
     ).optional(),

@@ -178,6 +178,8 @@ export interface ImageChange {
   readonly files?: readonly ContextFileChange[];
   /** The MLflow models among those files, when there are any. */
   readonly mlflowModels?: readonly MlflowModelChange[];
+  /** The registered model version each image holds (its Dockerfile label), when it differs. */
+  readonly modelReference?: { readonly before?: string; readonly after?: string };
 }
 
 export interface Review {
