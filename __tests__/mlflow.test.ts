@@ -5,7 +5,7 @@
  */
 import { AnnotationMetadataEntryType, TerraformStack } from "cdktf";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { stringify } from "yaml";
 import { buildContext } from "../build-context/generate";
@@ -168,6 +168,19 @@ describe("the build context", () => {
     const dockerfile = ctx.files.find((f) => f.path === "Dockerfile")?.content.toString("utf8") ?? "";
     expect(dockerfile).toContain("    AZUREML_MODEL_DIR=/home/site/wwwroot/azureml-models/diabetes/3 \\\n    MLFUNC_MLFLOW_MODEL=/home/site/wwwroot/azureml-models/diabetes/3/diabetes-mlflow \\\n");
     expect(ctx.files.some((f) => f.path === "azureml-models/diabetes/3/diabetes-mlflow/MLmodel")).toBe(true);
+  });
+
+  test("a registered model version that is an MLflow folder is served like a local one, in its azureml-models place", () => {
+    const p = project();
+    const cached = join(p.dir, ".mlfunc", "models", "registries", "shared", "diabetes", "4", "model");
+    mkdirSync(cached, { recursive: true });
+    renameSync(p.model, join(cached, "diabetes-mlflow"));
+    const d = loadDeployment(config(p.dir, { path: "azureml://registries/shared/models/diabetes/versions/4" }));
+    expect(d.model.scoringScript).toBeUndefined();
+    expect(d.model.mlflow?.name).toBe("diabetes-mlflow");
+    const dockerfile = buildContext(d).files.find((f) => f.path === "Dockerfile")?.content.toString("utf8") ?? "";
+    expect(dockerfile).toContain("    MLFUNC_MLFLOW_MODEL=/home/site/wwwroot/azureml-models/diabetes/4/diabetes-mlflow \\\n");
+    expect(dockerfile).toContain("python:4-python3.11\n");
   });
 
   test("with a scoring script the script serves the model, on the model's environment", () => {
