@@ -226,6 +226,12 @@ describe("Azure ML environment YAML", () => {
     expect(parseEnvironmentYaml("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nimage: img\nconda_file: c.yml\n")).toEqual({ kind: "azureml", condaFile: "c.yml", image: "img", problems: [] });
   });
 
+  test("an MLflow python_env.yaml is told apart, with the fix", () => {
+    expect(loadEnvironment(write("python_env.yaml", "python: 3.12.3\nbuild_dependencies:\n  - pip==23.1.2\ndependencies:\n  - -r requirements.txt\n")).problems).toEqual([
+      "this is an MLflow python_env.yaml, not a conda file: name the model's requirements.txt in model.requirements, and its python: version as model.pythonVersion",
+    ]);
+  });
+
   test("an inline conda_file is translated", () => {
     const t = loadEnvironment(write("env.yml", "name: e\nimage: base:1\nconda_file:\n  dependencies:\n    - python=3.11\n    - pip:\n      - joblib\n"));
     expect(texts(t)).toEqual(["joblib"]);

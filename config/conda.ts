@@ -289,6 +289,9 @@ export function parseEnvironmentYaml(text: string): EnvironmentYaml | { readonly
   if ("problem" in parsed) return { kind: "invalid", problem: parsed.problem };
   const root = parsed.root;
   if (!isMap(root)) return { kind: "invalid", problem: "an environment file is a mapping (a conda file's name/channels/dependencies, or an Azure ML environment's conda_file/image)" };
+  if (root.has("build_dependencies") || root.has("python")) {
+    return { kind: "invalid", problem: "this is an MLflow python_env.yaml, not a conda file: name the model's requirements.txt in model.requirements, and its python: version as model.pythonVersion" };
+  }
   const schema = root.get("$schema");
   const isAzureml = (typeof schema === "string" && /environment\.schema\.json/i.test(schema)) || root.has("conda_file") || (root.has("image") && !root.has("dependencies"));
   if (!isAzureml) return { kind: "conda" };
