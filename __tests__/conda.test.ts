@@ -111,6 +111,17 @@ describe("malformed environment files", () => {
     expect(translateConda(text).problems).toEqual([problem]);
   });
 
+  test("control characters in a spec or the image are never printed raw", () => {
+    expect(translateConda('dependencies:\n  - "numpy=1.2=\\e[31mred"\n').problems).toEqual(['line 2: "numpy=1.2=\\u001b[31mred" holds control characters; write the package spec plainly']);
+    const dir = mkdtempSync(join(tmpdir(), "mlfunc-conda-"));
+    try {
+      writeFileSync(join(dir, "env.yml"), 'image: "base\\e[2J"\nconda_file:\n  dependencies: [numpy]\n');
+      expect(loadEnvironment(join(dir, "env.yml")).notes).toEqual(['image "base\\u001b[2J" is replaced by the Azure Functions Python base image']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("variables: are noted as not set", () => {
     expect(translateConda("dependencies: [numpy]\nvariables:\n  A: b\n").notes).toEqual(["variables: are not set in the image; set them as app settings if the script reads them"]);
   });
@@ -213,6 +224,12 @@ describe("Azure ML environment YAML", () => {
   test("tells the kinds apart", () => {
     expect(parseEnvironmentYaml("name: x\ndependencies: [numpy]\n")).toEqual({ kind: "conda" });
     expect(parseEnvironmentYaml("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nimage: img\nconda_file: c.yml\n")).toEqual({ kind: "azureml", condaFile: "c.yml", image: "img", problems: [] });
+  });
+
+  test("an MLflow python_env.yaml is told apart, with the fix", () => {
+    expect(loadEnvironment(write("python_env.yaml", "python: 3.12.3\nbuild_dependencies:\n  - pip==23.1.2\ndependencies:\n  - -r requirements.txt\n")).problems).toEqual([
+      "this is an MLflow python_env.yaml, not a conda file: name the model's requirements.txt in model.requirements, and its python: version as model.pythonVersion",
+    ]);
   });
 
   test("an inline conda_file is translated", () => {

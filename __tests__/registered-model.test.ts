@@ -3,6 +3,7 @@
  * against local stand-ins only: a loopback HTTP server for Resource Manager and registry discovery,
  * Azurite (HTTPS) for the blobs, and a test credential instead of DefaultAzureCredential.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { BlobSASPermissions, BlobServiceClient, StorageSharedKeyCredential, generateBlobSASQueryParameters } from "@azure/storage-blob";
 import { cliWithModels } from "../main";
+import { parseReviewArgs, runReview } from "../review/cli";
 import { loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { parseModelReference } from "../config/model-reference";
@@ -274,6 +276,15 @@ describe("downloading registered models from stand-ins", () => {
     } finally {
       delete process.env.MLFUNC_OFFLINE;
     }
+    // The review too: its --offline skips the download, and the uncached reference stops it before any synth.
+    const args = parseReviewArgs(["--offline", "--base-out", work.dir]);
+    expect(args.offline).toBe(true);
+    process.env.MLFUNC_CONFIG = file;
+    try {
+      await expect(runReview(args, { fetchOptions: options })).rejects.toThrow(/model\.path \(line 5\): "azureml:regression:3" — not downloaded yet/);
+    } finally {
+      delete process.env.MLFUNC_CONFIG;
+    }
     expect(arm.requests.length).toBe(before);
     expect(credential.scopes.length).toBe(scopes);
   });
@@ -291,6 +302,38 @@ describe("downloading registered models from stand-ins", () => {
       lines = e.message.split("\n").slice(1);
     }
     expect(lines).toEqual([`  model.workspace (line 6): ${message}`]);
+  });
+
+  test("review: the base revision reads the working tree's cache, and the image section names both references", async () => {
+    const file = project("azureml:regression:3", WS_ID);
+    const dir = join(file, "..");
+    const cache = join(dir, ".mlfunc", "models");
+    for (const text of ["azureml:regression:3", "azureml://registries/shared-ml/models/diabetes/versions/2"]) {
+      const ref = parseModelReference(text, WS_ID);
+      if ("problem" in ref) throw new Error(ref.problem);
+      await fetchRegisteredModel(ref, cache, options);
+    }
+    const git = (...args: string[]) => {
+      const r = spawnSync("git", ["-c", "user.name=mlfunc-test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    };
+    writeFileSync(join(dir, ".gitignore"), ".mlfunc/\ncdktf.out/\n");
+    git("init", "--quiet", "--initial-branch=main");
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "app");
+    writeFileSync(file, readFileSync(file, "utf8").replace("path: azureml:regression:3", "path: azureml://registries/shared-ml/models/diabetes/versions/2").replace(/\n  workspace: .*\n/, "\n"));
+    const before = arm.requests.length;
+    process.env.MLFUNC_CONFIG = file;
+    try {
+      const review = await runReview(parseReviewArgs(["--base", "HEAD", "--offline"]), { fetchOptions: options });
+      expect(review.images?.map((i) => i.modelReference)).toEqual([
+        { before: `azureml://subscriptions/${SUB}/resourceGroups/rg-ml/workspaces/mlw-team/models/regression/versions/3`, after: "azureml://registries/shared-ml/models/diabetes/versions/2" },
+      ]);
+    } finally {
+      delete process.env.MLFUNC_CONFIG;
+    }
+    expect(arm.requests.length).toBe(before);
+    expect(process.env.MLFUNC_MODEL_CACHE).toBeUndefined();
   });
 
   test("the second synth uses the cache with every stand-in stopped", async () => {

@@ -25,7 +25,7 @@ export interface ModelFetchOptions {
   readonly credential?: TokenCredential;
   /** @default https://management.azure.com */
   readonly armEndpoint?: string;
-  /** Where registry discovery is asked. @default https://eastus.api.azureml.ms (any region answers for every registry) */
+  /** Where registry discovery is asked. @default https://<$MLFUNC_AZUREML_DISCOVERY_REGION>.api.azureml.ms, else https://eastus.api.azureml.ms */
   readonly discoveryEndpoint?: string;
   /** Blob endpoint of a datastore's storage account. @default https://<account>.blob.<endpoint suffix> */
   readonly blobEndpoint?: (account: string, suffix: string) => string;
@@ -37,6 +37,12 @@ export interface ModelFetchOptions {
 export const AZUREML_API_VERSION = "2024-10-01";
 export const ARM_ENDPOINT = "https://management.azure.com";
 export const DISCOVERY_ENDPOINT = "https://eastus.api.azureml.ms";
+
+/** $MLFUNC_AZUREML_DISCOVERY_REGION's endpoint (the registry's region), else East US, which Azure ML's own asset tooling asks. */
+function discoveryEndpoint(): string {
+  const region = process.env.MLFUNC_AZUREML_DISCOVERY_REGION;
+  return region !== undefined && /^[a-z0-9]+$/.test(region) ? `https://${region}.api.azureml.ms` : DISCOVERY_ENDPOINT;
+}
 
 /** A download that failed: the message is one line that names the reference and the fix. */
 export class ModelFetchError extends Error {}
@@ -137,7 +143,7 @@ export async function fetchRegisteredModel(ref: ModelReference, cacheRoot: strin
     const uri = stringAt(version, ["properties", "modelUri"]) ?? fail(`${what} has no modelUri`);
     source = await workspaceSource(uri, ws, call, options, fail);
   } else {
-    const discoveryBase = (options.discoveryEndpoint ?? DISCOVERY_ENDPOINT).replace(/\/$/, "");
+    const discoveryBase = (options.discoveryEndpoint ?? discoveryEndpoint()).replace(/\/$/, "");
     const discovery = await call("GET", `${discoveryBase}/registrymanagement/v1.0/registries/${ref.registry}/discovery`, { what: `registry ${ref.registry}`, role: ROLE.registry });
     const sub = stringAt(discovery, ["subscriptionId"]) ?? fail(`the discovery of registry ${ref.registry} names no subscriptionId`);
     const rg = stringAt(discovery, ["resourceGroup"]) ?? fail(`the discovery of registry ${ref.registry} names no resourceGroup`);

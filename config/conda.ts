@@ -183,6 +183,12 @@ export function condaSpecToPip(spec: string): { name: string; condaName: string;
 
 type Line = (node: unknown) => number | undefined;
 
+/** Control characters: file text that reaches a terminal in messages must not carry them. */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/** A value from the file as messages show it: as written when plain, JSON-quoted otherwise. */
+const plain = (value: string) => (/^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value));
+
 /** A conda file's text as pip requirements. */
 export function translateConda(text: string): CondaTranslation {
   const requirements: TranslatedRequirement[] = [];
@@ -225,6 +231,10 @@ export function translateConda(text: string): CondaTranslation {
       continue;
     }
     const spec = value.trim();
+    if (CONTROL.test(spec)) {
+      problems.push(`line ${lineOf(item) ?? "?"}: ${JSON.stringify(spec)} holds control characters; write the package spec plainly`);
+      continue;
+    }
     const r = condaSpecToPip(spec);
     if ("problem" in r) {
       problems.push(`line ${lineOf(item) ?? "?"}: "${spec}": ${r.problem}`);
@@ -279,6 +289,9 @@ export function parseEnvironmentYaml(text: string): EnvironmentYaml | { readonly
   if ("problem" in parsed) return { kind: "invalid", problem: parsed.problem };
   const root = parsed.root;
   if (!isMap(root)) return { kind: "invalid", problem: "an environment file is a mapping (a conda file's name/channels/dependencies, or an Azure ML environment's conda_file/image)" };
+  if (root.has("build_dependencies") || root.has("python")) {
+    return { kind: "invalid", problem: "this is an MLflow python_env.yaml, not a conda file: name the model's requirements.txt in model.requirements, and its python: version as model.pythonVersion" };
+  }
   const schema = root.get("$schema");
   const isAzureml = (typeof schema === "string" && /environment\.schema\.json/i.test(schema)) || root.has("conda_file") || (root.has("image") && !root.has("dependencies"));
   if (!isAzureml) return { kind: "conda" };
@@ -303,7 +316,7 @@ export function loadEnvironment(path: string): EnvironmentTranslation {
   const kind = parseEnvironmentYaml(text);
   if (kind.kind === "invalid") return empty(kind.problem);
   if (kind.kind === "conda") return { file, condaFile: file, ...translateConda(text) };
-  const imageNote = kind.image === undefined ? [] : [`image ${kind.image} is replaced by the Azure Functions Python base image`];
+  const imageNote = kind.image === undefined ? [] : [`image ${plain(kind.image)} is replaced by the Azure Functions Python base image`];
   if (kind.problems.length > 0) return { file, image: kind.image, requirements: [], dropped: [], notes: imageNote, problems: [...kind.problems] };
   if (kind.inlineConda !== undefined) {
     const t = translateConda(kind.inlineConda);
@@ -311,9 +324,9 @@ export function loadEnvironment(path: string): EnvironmentTranslation {
   }
   const condaFile = resolve(dirname(file), kind.condaFile ?? "");
   const condaText = readSmall(condaFile);
-  if (typeof condaText !== "string") return { file, condaFile, image: kind.image, requirements: [], dropped: [], notes: imageNote, problems: [`conda_file ${kind.condaFile}: ${condaText.problem}`] };
+  if (typeof condaText !== "string") return { file, condaFile, image: kind.image, requirements: [], dropped: [], notes: imageNote, problems: [`conda_file ${plain(kind.condaFile ?? "")}: ${condaText.problem}`] };
   const t = translateConda(condaText);
-  return { ...t, file, condaFile, image: kind.image, notes: [...imageNote, ...t.notes], problems: t.problems.map((p) => `conda_file ${kind.condaFile}: ${p}`) };
+  return { ...t, file, condaFile, image: kind.image, notes: [...imageNote, ...t.notes], problems: t.problems.map((p) => `conda_file ${plain(kind.condaFile ?? "")}: ${p}`) };
 }
 
 /** The one warning that lists every dropped dependency, or undefined when nothing was dropped. */

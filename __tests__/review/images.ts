@@ -57,6 +57,22 @@ describe("image changes", () => {
     ]);
   });
 
+  test("a changed registered model version is named in the image's section", async () => {
+    const base = join(work.dir, "base");
+    const head = join(work.dir, "head");
+    const label = (v: number) => `FROM x\nLABEL mlfunc.model.reference="azureml://registries/shared-ml/models/diabetes/versions/${v}"\n`;
+    synthFolder(base, "a".repeat(64), { Dockerfile: label(2), "azureml-models/diabetes/2/model.pkl": "old" });
+    synthFolder(head, "b".repeat(64), { Dockerfile: label(3), "azureml-models/diabetes/3/model.pkl": "new!" });
+    const images = await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head));
+    expect(images[0]?.modelReference).toEqual({ before: "azureml://registries/shared-ml/models/diabetes/versions/2", after: "azureml://registries/shared-ml/models/diabetes/versions/3" });
+    const md = renderMarkdown({ plans: [], base: "origin/main", findings: [], failOn: "high", images });
+    expect(md).toContain("Registered model: `azureml://registries/shared-ml/models/diabetes/versions/2` → `azureml://registries/shared-ml/models/diabetes/versions/3`\n");
+
+    synthFolder(head, "c".repeat(64), { Dockerfile: "FROM x\n", "model/model.pkl": "local" });
+    const toLocal = await imageChanges(base, head, await loadSynthTree(base), await loadSynthTree(head));
+    expect(toLocal[0]?.modelReference).toEqual({ before: "azureml://registries/shared-ml/models/diabetes/versions/2" });
+  });
+
   test("the same context on both sides: no entry; a base without its assets: files unknown", async () => {
     const base = join(work.dir, "base");
     const head = join(work.dir, "head");
