@@ -18,7 +18,7 @@ import { parseModelReference } from "../config/model-reference";
 import { buildContext } from "../build-context/generate";
 import { type ModelFetchOptions, fetchRegisteredModel, ModelFetchError } from "../build-context/registered-model";
 import { AZURITE_ACCOUNT, type Azurite, TestCredential, startAzurite } from "./support/azurite";
-import { storageOptions } from "../scripts/smoke-state";
+import { storageOptions } from "../commands/smoke-state";
 import { Json, scratch } from "./support/synth";
 
 const SUB = "00000000-0000-0000-0000-00000000000a";

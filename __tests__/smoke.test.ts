@@ -26,9 +26,9 @@ import {
   printable,
   runSmoke,
   smoke,
-} from "../scripts/smoke";
-import { listHostKeys } from "../scripts/smoke-azure";
-import { storageOptions } from "../scripts/smoke-state";
+} from "../commands/smoke";
+import { listHostKeys } from "../commands/smoke-azure";
+import { storageOptions } from "../commands/smoke-state";
 import { Azurite, TestCredential, startAzurite } from "./support/azurite";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
 

@@ -4,7 +4,7 @@
  * app to answer, sends the input through every function (HTTP, blob, Service Bus) and compares each
  * answer with what `npm run invoke` gives locally for the same build context.
  *
- * The Azure SDKs load only here, and only when a function needs them (scripts/smoke-azure.ts).
+ * The Azure SDKs load only here, and only when a function needs them (commands/smoke-azure.ts).
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -80,7 +80,7 @@ export interface QueueMessage {
   readonly deadLetterReason?: string;
 }
 
-/** The few Service Bus operations the smoke test uses; scripts/smoke-azure.ts implements them with the SDK. */
+/** The few Service Bus operations the smoke test uses; commands/smoke-azure.ts implements them with the SDK. */
 export interface ServiceBusPort {
   send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void>;
   /** Browses without locking, oldest first, from sequence number `from` (inclusive). */
