@@ -182,8 +182,6 @@ describe("downloading registered models from stand-ins", () => {
       process.stderr.write = write;
       if (saved === undefined) delete process.env.MLFUNC_CONFIG;
       else process.env.MLFUNC_CONFIG = saved;
-      // --quiet sets it; the suite runs quiet anyway (support/quiet.ts).
-      process.env.MLFUNC_QUIET = "1";
     }
   }
 
