@@ -13,6 +13,8 @@ export { ServiceBus, type ServiceBusProps } from "./constructs/service-bus";
 export { ServicePlan, type ServicePlanProps } from "./constructs/service-plan";
 export { IdentityConnections, CONNECTIONS, type IdentityConnectionsProps } from "./constructs/connections";
 export { FunctionApp, type FunctionAppProps } from "./constructs/function-app";
+export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
+export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
 export { PrivateNetwork, type PrivateNetworkProps, type ConnectProps } from "./constructs/private-network";
 export { VirtualNetwork, DELEGATION_ACTIONS, type VirtualNetworkProps, type SubnetDelegation } from "./constructs/virtual-network";
 export { PrivateEndpoint, type PrivateEndpointProps } from "./constructs/private-endpoint";
