@@ -176,13 +176,12 @@ describe("downloading registered models from stand-ins", () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      const code = await cliWithModels(["--output", join(file, "..", "cdktf.out"), "--quiet", ...argv], fetch);
+      const code = await cliWithModels(["--output", join(file, "..", "cdktf.out"), ...argv], fetch);
       return { code, stderr };
     } finally {
       process.stderr.write = write;
       if (saved === undefined) delete process.env.MLFUNC_CONFIG;
       else process.env.MLFUNC_CONFIG = saved;
-      delete process.env.MLFUNC_QUIET;
     }
   }
 
@@ -250,6 +249,21 @@ describe("downloading registered models from stand-ins", () => {
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n").slice(1)).toEqual([`  model.path: ${JSON.stringify(path)} — ${message}`, ""]);
     expect(filesUnder(join(file, "..", ".mlfunc", "models")).filter((f) => f.endsWith(".pkl") || f.includes(".tmp-"))).toEqual([]);
+  });
+
+  test("blobs the caller's own identity may not read name the storage role", async () => {
+    // Azurite refuses a token for another audience, as storage refuses an identity without a data role.
+    const wrongAudience = { getToken: (scopes: string | string[]) => credential.getToken(String(scopes).includes("storage") ? "https://example.invalid/.default" : scopes) };
+    const ref = parseModelReference(`azureml://subscriptions/${SUB}/resourceGroups/rg-ml/workspaces/mlw-team/models/folder-model/versions/1`);
+    if ("problem" in ref) throw new Error(ref.problem);
+    const root = join(work.dir, "cache-no-role");
+    const error = await fetchRegisteredModel(ref, root, { ...options, credential: wrongAudience }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFetchError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${ref.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: 40[13] reading blobs "LocalUpload/def456/model" in container "azureml-blobstore" of storage account devstoreaccount1: your identity needs Storage Blob Data Reader on the storage account \\(the datastore keeps no credential, so your own identity reads the blobs\\)$`),
+    );
+    // Nothing partial is left: no temporary folder, no model folder.
+    expect(filesUnder(root).filter((f) => f.includes(".tmp-") || /(^|\/)model(\/|$)/.test(f))).toEqual([]);
   });
 
   test("a registry the caller may not read names the registry role", async () => {
