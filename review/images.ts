@@ -7,8 +7,10 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
+import { MODEL_REFERENCE_LABEL } from "../build-context/generate";
 import { manifestStacks, type SynthTree } from "./diff";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-text";
+import { mlflowModelChanges } from "./mlflow-models";
 import type { ContextFileChange, ImageChange, ImagePromotion } from "./types";
 
 const ASSET_PREFIX = "${path.module}/";
@@ -67,6 +69,10 @@ function fileHash(file: string): Promise<string> {
 export async function compareContexts(baseDir: string, headDir: string): Promise<ContextFileChange[] | undefined> {
   const [before, after] = await Promise.all([listFiles(baseDir), listFiles(headDir)]);
   if (before === undefined || after === undefined) return undefined;
+  return compareListings(before, after);
+}
+
+async function compareListings(before: ReadonlyMap<string, FileInfo>, after: ReadonlyMap<string, FileInfo>): Promise<ContextFileChange[]> {
   const out: ContextFileChange[] = [];
   for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const b = before.get(p);
@@ -131,7 +137,10 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
   }
   const out: ImageChange[] = [];
   for (const g of groups.values()) {
-    const [files, fromBefore, fromAfter] = await Promise.all([compareContexts(g.beforeDir, g.afterDir), baseImageOf(g.beforeDir), baseImageOf(g.afterDir)]);
+    const [before, after] = await Promise.all([listFiles(g.beforeDir), listFiles(g.afterDir)]);
+    const files = before === undefined || after === undefined ? undefined : await compareListings(before, after);
+    const models = files === undefined || before === undefined || after === undefined ? [] : await mlflowModelChanges(g.beforeDir, g.afterDir, files, new Set([...before.keys(), ...after.keys()]));
+    const [beforeRef, afterRef, fromBefore, fromAfter] = await Promise.all([modelReference(g.beforeDir), modelReference(g.afterDir), baseImageOf(g.beforeDir), baseImageOf(g.afterDir)]);
     const runs = headStacks.filter((s) => g.stacks.some((builder) => readsStateOf(head.get(s.name), builder))).map((s) => s.name);
     out.push({
       stacks: g.stacks,
@@ -139,6 +148,8 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
       beforeHash: path.basename(g.before),
       afterHash: path.basename(g.after),
       ...(files === undefined ? {} : { files }),
+      ...(models.length === 0 ? {} : { mlflowModels: models }),
+      ...(beforeRef === afterRef ? {} : { modelReference: { ...(beforeRef === undefined ? {} : { before: beforeRef }), ...(afterRef === undefined ? {} : { after: afterRef }) } }),
       ...(fromBefore !== undefined && fromAfter !== undefined && fromBefore !== fromAfter ? { baseImage: { before: fromBefore, after: fromAfter } } : {}),
     });
   }
@@ -170,6 +181,24 @@ export function imagePromotions(base: SynthTree, head: SynthTree): ImagePromotio
     }
   }
   return out.sort((a, b) => (a.stack < b.stack ? -1 : a.stack > b.stack ? 1 : 0));
+}
+
+/** The registered model version a build context's Dockerfile labels, if any. */
+async function modelReference(contextDir: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const m = new RegExp(`^LABEL ${MODEL_REFERENCE_LABEL.replace(/\./g, "\\.")}=("(?:[^"\\\\]|\\\\.)*")$`, "m").exec(text);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[1] ?? "") as unknown;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `1.2 MB`: decimal units, one decimal from kB on. */

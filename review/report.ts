@@ -498,6 +498,8 @@ function imageSection(image: ImageChange): Section {
       ? `**Digest environments will run:** the \`sha256\` digest ${builders} records when it pushes this build (its \`image_digest\` output, known once it applies). ${image.runs.map(code).join(", ")} run that digest (\`…@sha256:…\`), never a tag, and build nothing.\n`
       : `**Digest:** the \`sha256\` digest of this push, known once ${builders} applies.\n`,
   ];
+  const ref = image.modelReference;
+  if (ref !== undefined) lines.push(`Registered model: ${ref.before === undefined ? "(none)" : code(ref.before)} → ${ref.after === undefined ? "(none)" : code(ref.after)}\n`);
   if (image.baseImage) lines.push(`**Base image changed:** ${code(image.baseImage.before)} → ${code(image.baseImage.after)}\n`);
   if (image.files === undefined) lines.push("The base's synthesized build context is missing (a --base-out folder without its assets/), so the files cannot be compared.\n");
   else if (files.length === 0) lines.push("No file differs; the context moved to another asset folder.\n");
@@ -505,7 +507,15 @@ function imageSection(image: ImageChange): Section {
     summary: `🚀 New image${tag}, built once by ${codes(image.stacks)}: ${count}`,
     open: true,
     intro: lines.join("\n"),
-    items: files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    items: [
+      ...(image.mlflowModels ?? []).map((m) => ({
+        text: `- MLflow model ${code(m.path)} ${m.kind}`,
+        priority: P.replaceEntry,
+        children: m.details.map((d) => ({ text: `  - ${code(d)}`, priority: P.attribute, children: [], entry: false })),
+        entry: true,
+      })),
+      ...files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    ],
   };
 }
 
