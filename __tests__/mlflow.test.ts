@@ -199,7 +199,8 @@ test("synth notes what the MLflow folder gave the image", () => {
   const p = project({ "requirements.txt": "cloudpickle==2.2.0\nscikit-learn==1.2.1\n" });
   const file = config(p.dir, { path: "diabetes-mlflow" });
   const app = buildApp({ config: file, outdir: join(p.dir, "out"), contextsDir: join(p.dir, "contexts") });
-  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
+  // The environment stacks; the image stack has notes of its own (base image, withheld files).
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack && !c.node.id.endsWith("-image"));
   expect(stacks.map((s) => s.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.INFO).map((m) => String(m.data)))).toEqual([
     ["model.path: MLflow model diabetes-mlflow (python_function, sklearn), served without a scoring script (mlflow.pyfunc); Python 3.11 from python_env.yaml; 2 requirements from requirements.txt; mlflow==2.12.2 added; the image uses Python 3.11"],
   ]);
@@ -209,7 +210,8 @@ test("synth shows a pythonVersion that overrides the model's on every stack", ()
   const p = project({ "python_env.yaml": "python: 3.10.4\n" });
   const file = config(p.dir, { path: "diabetes-mlflow", pythonVersion: "3.12" });
   const app = buildApp({ config: file, outdir: join(p.dir, "out"), contextsDir: join(p.dir, "contexts") });
-  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
+  // The environment stacks; the image stack has notes of its own (base image, withheld files).
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack && !c.node.id.endsWith("-image"));
   expect(stacks.map((s) => s.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data)).filter((w) => w.startsWith("model.pythonVersion")))).toEqual([
     ['model.pythonVersion "3.12" wins over Python 3.10 of the MLflow model\'s python_env.yaml; check that its requirements install on 3.12'],
   ]);
