@@ -80,6 +80,10 @@ export function buildApp(options: SynthOptions = {}): App {
       const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
       Annotations.of(stack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
     }
+    // One line a file: a key or state shipped on purpose stays visible in every synth, not only when allowed.
+    for (const a of context.allowedNeverShip) {
+      Annotations.of(stack).addWarning(`${a.path} ships in the image although it is ${a.why}, because ship.allow names it; anyone who can pull the image can read it`);
+    }
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,

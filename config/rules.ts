@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { ShipRules, listShipped, shipRules } from "./ship";
+import { ShipRules, allowEntryProblem, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
@@ -40,6 +40,11 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
+  (parts.ship?.allow ?? []).forEach((a, i) => {
+    const roots = [parts.model?.path, parts.model?.sourceDir].filter((p): p is string => typeof p === "string");
+    const problem = allowEntryProblem(parts.dir, a.path, roots);
+    if (problem !== undefined) report(`ship.allow[${i}].path`, a.path, problem);
+  });
   if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);

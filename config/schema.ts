@@ -291,7 +291,7 @@ export const shipSchema = z
     allow: z
       .array(
         z.strictObject({
-          path: relativePath("A file or folder, relative to the deployment file or absolute. Outside the project: it and everything under it may ship. A name that never ships (state, keys, credentials, .env*, ...): exactly this one ships."),
+          path: relativePath("A file or folder, relative to the deployment file or absolute. Outside the project: one file, or exactly the model.path or model.sourceDir folder (never /, a home folder or a folder holding the project). A name that never ships (state, keys, credentials, .env*, ...): exactly this one ships, with a warning at every synth."),
           reason: z.string().trim().min(1, { error: "say why this must ship; the reason is what a reviewer reads" }).meta({ description: "Why it must ship, for reviewers." }),
         }),
       )
