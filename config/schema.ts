@@ -6,6 +6,7 @@ import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
 import { withSuggestion } from "./rules";
 import { CONTAINER_APPS_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
+import { CATCH_ALL_MESSAGE, isCatchAll, visibleText } from "./patterns";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
 function azureName(kind: NameKind, description: string) {
@@ -308,10 +309,11 @@ export const reviewSchema = z
           address: z
             .string()
             .min(1, { error: "must not be empty; give a resource address, * matches any characters, e.g. azurerm_storage_container.data-storage_container-input_*" })
+            .refine((a) => a === "" || !isCatchAll(a), { error: CATCH_ALL_MESSAGE })
             .meta({ description: "Resource address (or <stack>/<address>) the review may delete or replace; * matches any characters, ? one." }),
           reason: z
             .string()
-            .refine((r) => r.trim().length >= 10, { error: 'say why the delete is intended, in at least 10 characters, e.g. "queue replaced by a topic; drained in CHG-1234"' })
+            .refine((r) => visibleText(r).length >= 10, { error: 'say why the delete is intended, in at least 10 visible characters (spaces, control and invisible characters do not count), e.g. "queue replaced by a topic; drained in CHG-1234"' })
             .meta({ description: "Why deleting or replacing it is intended; shown in the review." }),
         }),
       )
