@@ -75,6 +75,7 @@ export function buildApp(options: SynthOptions = {}): App {
       functions: deployment.functions,
       buildContext: { dir: contextDir, hash: context.hash },
       state: deployment.state,
+      allowDelete: deployment.review.allowDelete.map((a) => a.address),
     });
     if (context.withheld.length > 0) {
       const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");

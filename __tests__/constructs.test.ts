@@ -13,6 +13,7 @@ runModules("constructs", {
   "identity": () => require("./constructs/identity"),
   "mlfunc-stack": () => require("./constructs/mlfunc-stack"),
   "mlfunc-stack-parts": () => require("./constructs/mlfunc-stack-parts"),
+  "protection": () => require("./constructs/protection"),
   "monitoring": () => require("./constructs/monitoring"),
   "registry": () => require("./constructs/registry"),
   "resource-group": () => require("./constructs/resource-group"),

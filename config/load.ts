@@ -46,6 +46,8 @@ export interface EnvironmentDeployment {
   readonly containerApps?: ContainerAppsDeployment;
   /** Principals granted what `npm run smoke` needs. */
   readonly smokeTesters: readonly SmokeTester[];
+  /** Data-holding resources carry prevent_destroy (`protect`, default true). */
+  readonly protect: boolean;
 }
 
 /** Container Apps hosting of one environment, defaults applied. */
@@ -208,6 +210,7 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       hosting: cfg.hosting,
       ...(cfg.hosting === "containerApps" ? { containerApps: containerAppsDeployment(cfg.containerApps) } : {}),
       smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
+      protect: cfg.protect,
     };
   });
   return {

@@ -252,6 +252,13 @@ export const environmentSchema = z.strictObject({
   registrySku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Basic"),
   serviceBusSku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Standard"),
   names: nameOverrides.optional(),
+  protect: z
+    .boolean({ error: "must be true or false" })
+    .default(true)
+    .meta({
+      description:
+        "Data-holding resources (storage accounts and containers, registry, Service Bus namespace and queues) carry Terraform's prevent_destroy unless a review.allowDelete entry names them. false for a throwaway environment, or to destroy one on purpose.",
+    }),
   smoke: z
     .strictObject({ testers: smokeTestersSchema.optional() })
     .optional()

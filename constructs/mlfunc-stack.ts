@@ -22,6 +22,7 @@ import { ContainerAppsEnvironment } from "./container-apps-environment";
 import { ContainerApp, OWN_CONTAINER_APP_SETTINGS } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
+import { protectData } from "./protection";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -36,6 +37,11 @@ export interface MlfuncStackProps {
   readonly appSettings?: Readonly<Record<string, string>>;
   /** Tags added to every resource, over the deployment file's. @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Data-holding resources (storage, registry, Service Bus) carry lifecycle.prevent_destroy.
+   * @default the environment's `protect` (true unless the deployment file says false) */
+  readonly protect?: boolean;
+  /** Address patterns (`review.allowDelete`) whose resources may be destroyed: no prevent_destroy on them. @default none */
+  readonly allowDelete?: readonly string[];
 }
 
 /** One environment of a model-serving function app. Composes constructs; holds no settings of its own. */
@@ -65,6 +71,7 @@ export class MlfuncStack extends TerraformStack {
     const { names } = env;
     const tags = { ...env.tags, ...props.tags };
     useStateBackend(this, props.state ?? { backend: "local" }, env.stackName);
+    if (props.protect ?? env.protect) protectData(this, props.allowDelete);
 
     // Storage data-plane calls use Entra ID, since the accounts have shared keys off.
     new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
