@@ -10,10 +10,13 @@ import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceName
 import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
+import { mergedTagProblems } from "./tags";
 
 export interface Parts {
   readonly dir: string;
   readonly name?: string;
+  /** Top-level tags (string values only). */
+  readonly tags?: Readonly<Record<string, string>>;
   readonly nameSeed?: string;
   readonly location?: string;
   readonly model?: Partial<ModelConfig>;
@@ -367,6 +370,8 @@ function checkEnvironments(parts: Parts, report: Report): void {
     const envProblem = nameProblem("environment", env);
     if (envProblem) report(at, env, withSuggestion(envProblem, suggestName("environment", env)));
     if (cfg.location !== undefined) checkLocation(`${at}.location`, cfg.location, report);
+    const merged = { ...parts.tags, ...cfg.tags, app: parts.name ?? "", environment: env, "managed-by": "mlfunc" };
+    for (const problem of mergedTagProblems(merged)) report(`${at}.tags`, "(merged)", problem);
 
     const containerApps = parts.containerApps?.get(env);
     if (cfg.hosting === "containerApps") {

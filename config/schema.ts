@@ -7,6 +7,7 @@ import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./nami
 import { withSuggestion } from "./rules";
 import { CONTAINER_APPS_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
 import { CATCH_ALL_MESSAGE, isCatchAll, visibleText } from "./patterns";
+import { MAX_TAG_VALUE, tagNameProblem } from "./tags";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
 function azureName(kind: NameKind, description: string) {
@@ -26,17 +27,15 @@ const relativePath = (description: string) =>
 const tags = z
   .record(z.string(), z.string())
   .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > 50) ctx.addIssue({ code: "custom", message: `Azure allows at most 50 tags (found ${keys.length}); drop some` });
-    for (const key of keys) {
-      if (key.length > 128 || /[<>%&\\?/]/.test(key)) {
-        ctx.addIssue({ code: "custom", path: [key], message: "tag names are at most 128 characters without < > % & \\ ? /; rename the tag" });
-      }
+    // The count is checked once the maps are merged with mlfunc's own tags (rules.ts).
+    for (const key of Object.keys(value)) {
+      const problem = tagNameProblem(key);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", path: [key], message: problem });
       const v = value[key] ?? "";
-      if (v.length > 256) ctx.addIssue({ code: "custom", path: [key], message: "tag values are at most 256 characters; shorten it" });
+      if (v.length > MAX_TAG_VALUE) ctx.addIssue({ code: "custom", path: [key], message: `tag values are at most ${MAX_TAG_VALUE} characters (this one has ${v.length}); shorten it` });
     }
   })
-  .meta({ description: "Azure tags added to every resource." });
+  .meta({ description: "Azure tags added to every resource: at most 50 in all, mlfunc's own app, environment and managed-by included." });
 
 /** Python versions of Azure Functions 4.x that are still supported (3.10 left support in October 2026). */
 export const PYTHON_VERSIONS = ["3.11", "3.12", "3.13"] as const;
