@@ -190,7 +190,7 @@ export const containerAppsSchema = z
       .number({ error: "must be a number of vCPUs, e.g. 1 or 0.5" })
       .positive({ error: "must be more than 0" })
       .optional()
-      .meta({ description: "vCPUs per replica. Consumption: 0.25-4 in steps of 0.25 (default 1); GPU profiles: up to the profile (default the whole profile)." }),
+      .meta({ description: "vCPUs per replica. Consumption: 0.5-4 in steps of 0.25, memory twice the vCPUs (default 1); GPU profiles: 0.5 up to the profile, two decimals at most (default the whole profile). At least 0.5 vCPU and 1Gi on any profile, for the Functions host and the Python worker." }),
     memory: z
       .string({ error: 'must be a GiB amount such as "2Gi"' })
       .optional()
