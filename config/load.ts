@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, requirementLines } from "./rules";
+import { type ContainerAppsParts, Parts, checkRules, requirementLines } from "./rules";
 import {
   DeploymentFile,
   EnvironmentConfig,
@@ -231,8 +231,12 @@ function partsOf(raw: unknown, dir: string): Parts {
   };
 }
 
-function validRevisions(value: unknown): Partial<z.output<typeof revisionsSchema>> | undefined {
-  return value === undefined ? { mode: "single" } : isRecord(value) ? validFields(revisionsSchema, value) : undefined;
+function validRevisions(value: unknown): ContainerAppsParts["revisions"] {
+  if (value === undefined) return { mode: "single" };
+  if (!isRecord(value)) return undefined;
+  const valid = validFields(revisionsSchema, value);
+  // A latestWeight the schema refused is reported there; the rules must not judge a default in its place.
+  return value.latestWeight !== undefined && valid.latestWeight === undefined ? { ...valid, latestWeightRefused: true } : valid;
 }
 
 /** Each field of an object schema parsed on its own: the valid ones, defaults applied. */

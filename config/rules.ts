@@ -31,7 +31,10 @@ export interface Parts {
 }
 
 /** A `containerApps` block's valid fields; its revisions' valid fields too. */
-export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & { readonly revisions?: Partial<ContainerAppsConfig["revisions"]> };
+export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & {
+  /** Valid fields; `latestWeightRefused` when the file gave a latestWeight the schema refused. */
+  readonly revisions?: Partial<ContainerAppsConfig["revisions"]> & { readonly latestWeightRefused?: boolean };
+};
 
 type Report = (path: string, value: unknown, message: string) => void;
 
@@ -450,7 +453,7 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
   if (r?.mode === "single") {
     if (r.latestWeight !== undefined) report(`${ca}.revisions.latestWeight`, r.latestWeight, 'a traffic split needs mode: multiple; single mode sends all traffic to the newest revision');
     if (r.stableRevision !== undefined) report(`${ca}.revisions.stableRevision`, r.stableRevision, "a stable revision needs mode: multiple; single mode deactivates older revisions");
-  } else if (r?.mode === "multiple") {
+  } else if (r?.mode === "multiple" && r.latestWeightRefused !== true) {
     const weight = r.latestWeight ?? 100;
     if (weight < 100 && r.stableRevision === undefined) {
       report(`${ca}.revisions`, "(settings)", `stableRevision is required when latestWeight is below 100: name the revision that takes the other ${100 - weight}% (the latest_revision output of the previous deploy)`);

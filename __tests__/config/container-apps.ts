@@ -142,6 +142,11 @@ const CASES: ReadonlyArray<readonly [string, Json, readonly string[]]> = [
   ],
   ["weight out of range", aca({ revisions: { mode: "multiple", latestWeight: 0 } }), ["  environments.aca.containerApps.revisions.latestWeight: 0 — must be at least 1 (percent)"]],
   [
+    "weight above 100 next to a stable revision: one problem, about the value written",
+    aca({ revisions: { mode: "multiple", latestWeight: 101, stableRevision: "ca-diabetes-aca--abc" } }),
+    ["  environments.aca.containerApps.revisions.latestWeight: 101 — must be at most 100 (percent)"],
+  ],
+  [
     "unknown key with a suggestion",
     aca({ minReplica: 0 }),
     ["  environments.aca.containerApps.minReplica: 0 — unknown key; did you mean \"minReplicas\"? (allowed here: minReplicas, maxReplicas, cpu, memory, workloadProfile, ingress, cooldownPeriod, revisions)"],
