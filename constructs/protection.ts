@@ -29,12 +29,15 @@ class PreventDestroy implements IAspect {
     private readonly allow: readonly string[],
   ) {}
 
+  // All at the stack node, before any later aspect (the policy) reads the stack's JSON there.
   visit(node: IConstruct): void {
-    if (!(node instanceof TerraformResource) || !DATA_HOLDING_TYPES.has(node.terraformResourceType)) return;
-    if (TerraformStack.of(node) !== this.stack) return;
-    const address = `${node.terraformResourceType}.${this.stack.getLogicalId(node)}`;
-    if (this.allow.some((pattern) => matchesPattern(pattern, this.stack.node.id, address))) return;
-    node.lifecycle = { ...node.lifecycle, preventDestroy: true };
+    if (node !== this.stack) return;
+    for (const c of this.stack.node.findAll()) {
+      if (!(c instanceof TerraformResource) || !DATA_HOLDING_TYPES.has(c.terraformResourceType) || TerraformStack.of(c) !== this.stack) continue;
+      const address = `${c.terraformResourceType}.${this.stack.getLogicalId(c)}`;
+      if (this.allow.some((pattern) => matchesPattern(pattern, this.stack.node.id, address))) continue;
+      c.lifecycle = { ...c.lifecycle, preventDestroy: true };
+    }
   }
 }
 
