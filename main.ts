@@ -10,8 +10,8 @@ import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-con
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
-import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./scripts/synth-output";
-import { progress } from "./scripts/progress";
+import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./commands/synth-output";
+import { progress } from "./commands/progress";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */

@@ -7,6 +7,7 @@ import { runModules } from "./support/groups";
 runModules("constructs", {
   "azapi": () => require("./constructs/azapi"),
   "connections": () => require("./constructs/connections"),
+  "event-grid": () => require("./constructs/event-grid"),
   "container-apps": () => require("./constructs/container-apps"),
   "function-app": () => require("./constructs/function-app"),
   "function-image": () => require("./constructs/function-image"),
@@ -15,6 +16,7 @@ runModules("constructs", {
   "mlfunc-stack-parts": () => require("./constructs/mlfunc-stack-parts"),
   "protection": () => require("./constructs/protection"),
   "monitoring": () => require("./constructs/monitoring"),
+  "network": () => require("./constructs/network"),
   "registry": () => require("./constructs/registry"),
   "resource-group": () => require("./constructs/resource-group"),
   "service-bus": () => require("./constructs/service-bus"),

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { loadDeployment } from "../config/load";
-import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../scripts/invoke";
+import { InvokeArgs, UsageError, contextFor, invoke, parseInvokeArgs, runtimeArgs } from "../commands/invoke";
 import { scoringScriptPath } from "../build-context/generate";
 import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth";
 import { PYTHON, invokePreamble as preamble } from "./support/python";

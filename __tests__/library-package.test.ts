@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import { ROOT, scratch, type Json } from "./support/synth";
 
 const APP = join(ROOT, "examples", "library-app");
-const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "scripts"];
+const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "commands", "scripts"];
 
 function newest(path: string): number {
   const s = statSync(path);

@@ -1,8 +1,8 @@
-/** scripts/python.ts: the one rule that picks the Python for the runtime tests, invoke and bench. */
+/** commands/python.ts: the one rule that picks the Python for the runtime tests, invoke and bench. */
 import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_PYTHON, choosePython, describePython, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../scripts/python";
+import { DEFAULT_PYTHON, choosePython, describePython, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../commands/python";
 import { PYTHON, expectSamePredictions } from "./support/python";
 import { ROOT, scratch } from "./support/synth";
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { cli } from "../main";
-import { LOCK_FILE, OutputLockedError, manifestStacks, withOutputLock } from "../scripts/synth-output";
+import { LOCK_FILE, OutputLockedError, manifestStacks, withOutputLock } from "../commands/synth-output";
 import { ROOT, defaultConfig, devOnly, scratch, type Json } from "./support/synth";
 
 const LAUNCHER = join(ROOT, "scripts", "mlfunc.js");

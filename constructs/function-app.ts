@@ -10,6 +10,7 @@ import type { Monitoring } from "./monitoring";
 import type { Registry } from "./registry";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
 import { CONNECTIONS } from "./connections";
+import type { PrivateNetwork } from "./private-network";
 
 /** App settings FunctionApp sets itself, which extra settings may not replace. */
 export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
@@ -35,6 +36,10 @@ export interface FunctionAppProps {
   /** Extra app settings, such as the trigger connections. Refused: a name the platform or this
    * construct owns (any case), a name outside letters, digits, `_`, `.`, `-`, and a literal secret. */
   readonly appSettings?: Readonly<Record<string, string>>;
+  /** Sends all outbound traffic, the image pull included, through the network's app subnet, waits
+   * for its private endpoints, and with inbound private turns the public address off.
+   * @default none: public outbound and inbound */
+  readonly network?: PrivateNetwork;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -49,7 +54,9 @@ export class FunctionApp extends Construct {
     super(scope, id);
     checkAppSettings(`FunctionApp ${id}`, props.appSettings, { names: OWN_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity, plan } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const { network } = props;
+    // Storage, registry and Service Bus answer only through their endpoints: the host must not start before they resolve.
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push, ...(network?.ready ?? [])];
     const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,
@@ -66,6 +73,14 @@ export class FunctionApp extends Construct {
       webdeployPublishBasicAuthenticationEnabled: false,
       identity: { type: "UserAssigned", identityIds: [identity.id] },
       keyVaultReferenceIdentityId: identity.id,
+      ...(network
+        ? {
+            virtualNetworkSubnetId: network.appSubnetId,
+            // The registry is private: the pull must leave through the subnet too.
+            vnetImagePullEnabled: true,
+            ...(network.inbound === "private" ? { publicNetworkAccessEnabled: false } : {}),
+          }
+        : {}),
       appSettings: {
         // The image holds the code; mounting the shared /home storage would hide it.
         WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
@@ -88,6 +103,13 @@ export class FunctionApp extends Construct {
         ftpsState: "Disabled",
         http2Enabled: true,
         remoteDebuggingEnabled: false,
+        ...(network
+          ? {
+              vnetRouteAllEnabled: true,
+              // Elastic Premium's scale controller cannot see private trigger sources; the runtime reports their load instead.
+              ...(plan.isElasticPremium ? { runtimeScaleMonitoringEnabled: true } : {}),
+            }
+          : {}),
       },
       tags: { ...props.tags },
       // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.

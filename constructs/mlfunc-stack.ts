@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, type ITerraformDependable, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { EnvironmentDeployment } from "../config/load";
@@ -23,6 +23,11 @@ import { ContainerApp, OWN_CONTAINER_APP_SETTINGS } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
 import { protectData } from "./protection";
+import { BLOBS_EXTENSION_KEY_NAME, BlobsExtensionKey } from "./blobs-extension-key";
+import { BlobEvents } from "./event-grid";
+import { DEAD_LETTER_CONTAINER } from "../config/naming";
+import { PrivateNetwork } from "./private-network";
+import { premiumCostNote } from "../config/network";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -63,6 +68,10 @@ export class MlfuncStack extends TerraformStack {
   readonly plan?: ServicePlan;
   /** The app on Azure Container Apps (hosting: containerApps). */
   readonly containerApp?: ContainerApp;
+  /** Event Grid for blob triggers with source: eventGrid. */
+  readonly blobEvents?: BlobEvents;
+  /** The virtual network, zones and private endpoints of a networked environment. */
+  readonly network?: PrivateNetwork;
   private readonly appServiceApp?: FunctionApp;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
@@ -73,8 +82,10 @@ export class MlfuncStack extends TerraformStack {
     useStateBackend(this, props.state ?? { backend: "local" }, env.stackName);
     if (props.protect ?? env.protect) protectData(this, props.allowDelete);
 
-    // Storage data-plane calls use Entra ID, since the accounts have shared keys off.
-    new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
+    // Storage data-plane calls use Entra ID, since the accounts have shared keys off. Behind a network
+    // the runner may not reach the data plane at all: the provider then manages storage through Resource Manager only.
+    const features = env.network ? { storage: [{ dataPlaneAvailable: false }] } : {};
+    new AzurermProvider(this, "azurerm", { features: [features], storageUseAzuread: true });
     new DockerProvider(this, "docker", {});
 
     const resourceGroup = new ResourceGroup(this, "resource-group", { name: names.resourceGroup, location: env.location, tags });
@@ -93,25 +104,57 @@ export class MlfuncStack extends TerraformStack {
       repository: names.repository,
       pushTokenName: names.registryToken,
       sku: env.registrySku,
+      publicNetworkAccess: env.network === undefined,
       tags,
     });
     registry.grantPull(identity);
     const image = new FunctionImage(this, "image", { contextDir: props.buildContext.dir, contentHash: props.buildContext.hash, registry });
 
-    const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, tags });
+    const publicNetworkAccess = env.network === undefined;
+    const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, publicNetworkAccess, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
-    const containers = blobTriggers.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]);
+    const eventGridFunctions = functions.flatMap((f) => (f.trigger.type === "blob" && f.trigger.source === "eventGrid" ? [{ name: f.name, inputPath: f.trigger.inputPath }] : []));
+    const containers = [
+      ...blobTriggers.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]),
+      ...(eventGridFunctions.length > 0 ? [DEAD_LETTER_CONTAINER] : []),
+    ];
     const dataStorage =
-      blobTriggers.length > 0 ? new StorageAccount(this, "data-storage", { name: names.dataStorageAccount, resourceGroup, containers, tags }) : undefined;
+      blobTriggers.length > 0 ? new StorageAccount(this, "data-storage", { name: names.dataStorageAccount, resourceGroup, containers, publicNetworkAccess, tags }) : undefined;
 
     const busTriggers = functions.flatMap((f) => (f.trigger.type === "serviceBus" ? [f.trigger] : []));
     const queues = busTriggers.flatMap((t) => (t.outputQueue === undefined ? [t.queue] : [t.queue, t.outputQueue]));
     const serviceBus =
       busTriggers.length > 0
-        ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, tags })
+        ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, publicNetworkAccess, tags })
         : undefined;
 
     const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
+    let network: PrivateNetwork | undefined;
+    if (env.network) {
+      network = new PrivateNetwork(this, "network", {
+        network: env.network,
+        resourceGroup,
+        virtualNetworkName: names.virtualNetwork,
+        delegation: onContainerApps ? "Microsoft.App/environments" : "Microsoft.Web/serverFarms",
+        tags,
+      });
+      // Host storage: blob (keys, leases), queue (blob-trigger dispatch), table (diagnostic events). No
+      // file endpoint: an identity-based container app has no content share.
+      for (const sub of ["blob", "queue", "table"] as const) {
+        network.connect(`host-storage-${sub}`, { targetName: names.hostStorageAccount, targetId: hostStorage.id, subresource: sub, zone: sub });
+      }
+      if (dataStorage) {
+        // The trigger connection names both service URIs: blobs, and the poison-blob queue.
+        for (const sub of ["blob", "queue"] as const) {
+          network.connect(`data-storage-${sub}`, { targetName: names.dataStorageAccount, targetId: dataStorage.id, subresource: sub, zone: sub });
+        }
+      }
+      network.connect("registry", { targetName: names.registry, targetId: registry.resource.id, subresource: "registry", zone: "registry" });
+      if (serviceBus) network.connect("service-bus", { targetName: names.serviceBusNamespace, targetId: serviceBus.namespace.id, subresource: "namespace", zone: "serviceBus" });
+      const cost = premiumCostNote(env.name, env.network.premiumByDefault);
+      if (cost) Annotations.of(this).addWarning(cost);
+      this.network = network;
+    }
     const connections = new IdentityConnections(this, "connections", {
       identity,
       functions,
@@ -138,18 +181,26 @@ export class MlfuncStack extends TerraformStack {
     this.connections = connections;
     // What either hosting's app takes: the same image, identity, storage, monitoring and settings.
     const hosted = { resourceGroup, identity, registry, image, hostStorage, monitoring, appSettings, tags };
+    if (onContainerApps || eventGridFunctions.length > 0) new AzapiProvider(this, "azapi");
+    const blobsExtensionKey = eventGridFunctions.length > 0 ? new BlobsExtensionKey(this, "blobs-extension-key") : undefined;
+    // What the Event Grid subscriptions wait for besides the app: the key in place on the host.
+    let keyReady: ITerraformDependable | undefined;
     let appName: string;
     let hostname: string;
     if (onContainerApps && env.containerApps) {
       const aca = env.containerApps;
-      new AzapiProvider(this, "azapi");
       const environment = new ContainerAppsEnvironment(this, "container-apps-environment", {
         name: names.containerAppsEnvironment,
         resourceGroup,
         monitoring,
         workloadProfiles: [aca.workloadProfile],
+        network: network && { infrastructureSubnetId: network.appSubnetId, internal: network.inbound === "private" },
         tags,
       });
+      if (network?.inbound === "private" && network.managesZones) {
+        // Apps of an internal environment are <app>.<default domain>, answered by its private address.
+        network.addZone("zone-environment", environment.defaultDomain, [{ name: "*", addresses: [environment.staticIp] }]);
+      }
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
       this.containerApp = new ContainerApp(this, "container-app", {
@@ -165,8 +216,12 @@ export class MlfuncStack extends TerraformStack {
         ingress: aca.ingress,
         revisions: aca.revisions,
         readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
+        systemKeys: blobsExtensionKey ? { [BLOBS_EXTENSION_KEY_NAME]: blobsExtensionKey.value } : undefined,
+        waitsFor: network?.ready,
       });
-      for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
+      const triggers = functions.map((f) => ({ type: f.trigger.type, source: f.trigger.type === "blob" ? f.trigger.source : undefined }));
+      for (const warning of containerAppsWarnings(env.name, aca, triggers)) Annotations.of(this).addWarning(warning);
+      keyReady = this.containerApp.resource;
       appName = this.containerApp.name;
       hostname = this.containerApp.fqdn;
       new TerraformOutput(this, "latest_revision", { value: this.containerApp.latestRevisionName });
@@ -184,10 +239,29 @@ export class MlfuncStack extends TerraformStack {
         ...hosted,
         name: names.functionApp,
         plan,
+        network,
       });
+      if (network?.inbound === "private") {
+        network.connect("function-app-sites", { targetName: names.functionApp, targetId: functionApp.resource.id, subresource: "sites", zone: "sites" });
+      }
       this.appServiceApp = functionApp;
       appName = functionApp.name;
       hostname = functionApp.defaultHostname;
+      keyReady = blobsExtensionKey?.setOn(functionApp);
+    }
+
+    if (blobsExtensionKey && dataStorage) {
+      this.blobEvents = new BlobEvents(this, "blob-events", {
+        name: names.eventGridTopic,
+        resourceGroup,
+        storage: dataStorage,
+        identity,
+        appHostname: hostname,
+        key: blobsExtensionKey.value,
+        functions: eventGridFunctions,
+        dependsOn: [...identity.grantsReady, ...(keyReady ? [keyReady] : [])],
+        tags,
+      });
     }
 
     if (env.smokeTesters.length > 0) {
@@ -205,7 +279,12 @@ export class MlfuncStack extends TerraformStack {
     new TerraformOutput(this, "image_reference", { value: image.reference });
     if (dataStorage) {
       new TerraformOutput(this, "trigger_storage_account", { value: dataStorage.name });
-      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()] });
+      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()].filter((c) => c !== DEAD_LETTER_CONTAINER) });
+    }
+    if (this.blobEvents) {
+      // Names only: the webhook URLs carry the key.
+      new TerraformOutput(this, "event_grid_topic", { value: this.blobEvents.topic.name });
+      new TerraformOutput(this, "event_grid_dead_letter_container", { value: DEAD_LETTER_CONTAINER });
     }
     if (serviceBus) {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });

@@ -21,7 +21,7 @@ import { imageChanges } from "./images";
 import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
 import { baseAllowEntries, defaultBase, synthGitRef, synthWorkingTree } from "./synth";
-import { progress } from "../scripts/progress";
+import { progress } from "../commands/progress";
 import { type FailOn, type ImageChange, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {

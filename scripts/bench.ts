@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { PROJECT_ROOT } from "../build-context/generate";
-import { choosePython, describePython, pythonVersion } from "./python";
+import { choosePython, describePython, pythonVersion } from "../commands/python";
 
 export interface Measurement {
   readonly name: string;

@@ -20,12 +20,12 @@ const BUNDLES = join(ROOT, "dist", "bin");
 /** Each command's TypeScript entry; synth, validate and cdktf.json's app share one bundle. */
 const ENTRIES = {
   main: "main.ts",
-  invoke: "scripts/invoke.ts",
+  invoke: "commands/invoke.ts",
   review: "review/cli.ts",
-  schema: "scripts/schema.ts",
-  "bootstrap-state": "scripts/bootstrap-state.ts",
+  schema: "commands/schema.ts",
+  "bootstrap-state": "commands/bootstrap-state.ts",
   bench: "scripts/bench.ts",
-  smoke: "scripts/smoke.ts",
+  smoke: "commands/smoke.ts",
 };
 const COMMANDS = {
   synth: { bundle: "main", args: [] },

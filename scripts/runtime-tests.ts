@@ -1,5 +1,5 @@
 /**
- * Runs the runtime's Python tests (runtime/tests, unittest) with the Python that ./python.ts picks,
+ * Runs the runtime's Python tests (runtime/tests, unittest) with the Python that commands/python.ts picks,
  * from the project root: runtime/run-tests.sh runs this there, and `npm test` runs that.
  *
  * Most of their time goes to Pythons they start (the local CLI, train.py, the benchmark), each
@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { choosePython, describePython, pythonVersion, testPythonEnv, testPythonProblem } from "./python";
+import { choosePython, describePython, pythonVersion, testPythonEnv, testPythonProblem } from "../commands/python";
 
 const python = choosePython();
 const problem = testPythonProblem(python);

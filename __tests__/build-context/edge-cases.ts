@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { BuildContext, buildContext, pruneBuildContexts, writeBuildContext } from "../../build-context/generate";
 import { Deployment, loadDeployment } from "../../config/load";
 import { DeploymentError } from "../../config/problems";
-import { contextFor, runtimeArgs } from "../../scripts/invoke";
+import { contextFor, runtimeArgs } from "../../commands/invoke";
 import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "../support/synth";
 import { PYTHON, requireTestPackages, runContext } from "../support/python";
 

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadDeployment } from "../../config/load";
-import { buildStateApp } from "../../scripts/bootstrap-state";
+import { buildStateApp } from "../../commands/bootstrap-state";
 import { Json, SynthResult, defaultConfig, devOnly, scratch, synth } from "../support/synth";
 
 const DEV = "diabetes-dev";
@@ -28,6 +28,8 @@ test("every data-holding resource, and only those, carries prevent_destroy by de
     "azurerm_servicebus_queue",
     "azurerm_storage_account",
     "azurerm_storage_account",
+    // input, output and Event Grid's dead letters
+    "azurerm_storage_container",
     "azurerm_storage_container",
     "azurerm_storage_container",
   ]);
@@ -47,7 +49,7 @@ test("protect: false on an environment leaves its resources unprotected, the oth
   c.environments = { dev: { ...envs.dev, protect: false }, prod: envs.prod };
   const r = synth(c);
   expect(protectedAddresses(r, "diabetes-dev")).toEqual([]);
-  expect(protectedAddresses(r, "diabetes-prod")).toHaveLength(8);
+  expect(protectedAddresses(r, "diabetes-prod")).toHaveLength(9);
 });
 
 test("protect must be a boolean", () => {

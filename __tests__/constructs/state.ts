@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { Json, SynthResult, defaultConfig, defaultTexts, devOnly, parsed, scratch, synth, synthError, synthTexts } from "../support/synth";
 import { loadDeployment } from "../../config/load";
-import { buildStateApp, parseBootstrapArgs, stateBlock } from "../../scripts/bootstrap-state";
+import { buildStateApp, parseBootstrapArgs, stateBlock } from "../../commands/bootstrap-state";
 import { evaluateStack } from "../../policy/engine";
 import type { JsonObject } from "../../policy/types";
 

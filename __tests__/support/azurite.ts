@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import type { TokenCredential } from "../../scripts/smoke-state";
+import type { TokenCredential } from "../../commands/smoke-state";
 import { generate } from "selfsigned";
 
 export interface Azurite {

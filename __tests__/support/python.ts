@@ -3,9 +3,9 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./synth";
-import { choosePython, describePython, pythonVersion, testPythonProblem } from "../../scripts/python";
+import { choosePython, describePython, pythonVersion, testPythonProblem } from "../../commands/python";
 
-/** The Python the tests run, by the same rule as invoke and bench (scripts/python.ts). */
+/** The Python the tests run, by the same rule as invoke and bench (commands/python.ts). */
 export const PYTHON = choosePython().command;
 
 /**

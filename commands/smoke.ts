@@ -4,7 +4,7 @@
  * app to answer, sends the input through every function (HTTP, blob, Service Bus) and compares each
  * answer with what `npm run invoke` gives locally for the same build context.
  *
- * The Azure SDKs load only here, and only when a function needs them (scripts/smoke-azure.ts).
+ * The Azure SDKs load only here, and only when a function needs them (commands/smoke-azure.ts).
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -13,6 +13,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { parseBlobPath } from "../config/rules";
+import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
 import { jsonForTerminal, visible } from "../review/escape";
 import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
@@ -82,7 +83,7 @@ export interface QueueMessage {
   readonly deadLetterReason?: string;
 }
 
-/** The few Service Bus operations the smoke test uses; scripts/smoke-azure.ts implements them with the SDK. */
+/** The few Service Bus operations the smoke test uses; commands/smoke-azure.ts implements them with the SDK. */
 export interface ServiceBusPort {
   send(queue: string, message: { messageId: string; body: Buffer; contentType: string }): Promise<void>;
   /** Browses without locking, oldest first, from sequence number `from` (inclusive). */
@@ -132,7 +133,11 @@ export class SmokeTimeoutError extends Error {}
 export interface FunctionResult {
   readonly name: string;
   readonly trigger: FunctionConfig["trigger"]["type"];
+  /** Blob functions: how new blobs reach the function. */
+  readonly source?: BlobTriggerConfig["source"];
   readonly ok: boolean;
+  /** HTTP: request to answer. Blob: from the upload's completion to the output blob's appearance.
+   * Service Bus: from the send to the result. */
   readonly latencyMs?: number;
   /** What was checked, or what went wrong. */
   readonly detail: string;
@@ -152,6 +157,8 @@ export interface SmokeReport {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Poll period for an Event Grid blob function's output: its latency is a few seconds. */
+export const EVENT_GRID_POLL_MS = 250;
 
 /** Runs the smoke test. Throws SmokeInputError (exit 2) for bad input or an undeployed stack. */
 export async function runSmoke(args: SmokeArgs, deployment: Deployment, options: SmokeOptions = {}): Promise<SmokeReport> {
@@ -574,13 +581,21 @@ async function checkBlob(
   look: Look,
 ): Promise<FunctionResult> {
   const timeoutMs = budget.ms;
-  const base = { name: fn.name, trigger: "blob" as const };
+  const source = (fn.trigger as BlobTriggerConfig).source;
+  const base = { name: fn.name, trigger: "blob" as const, source };
   const inputPath = `${names.container}/${names.input}`;
   const outputPath = `${names.outputContainer}/${names.output}`;
+  // Event Grid answers in seconds: poll often enough that the latency is measured, not the poll period.
+  const every = source === "eventGrid" ? Math.min(pollMs, EVENT_GRID_POLL_MS) : pollMs;
+  const waitHint =
+    source === "eventGrid"
+      ? `Event Grid delivers within seconds: look at the subscription's delivery failures and the ${DEAD_LETTER_CONTAINER} container`
+      : "the polling blob trigger can take up to 10 minutes on an idle app";
   const check = async (): Promise<FunctionResult> => {
     const started = new Date();
-    const t0 = performance.now();
     await storage.upload(names.container, names.input, payload);
+    // From here the blob exists and Event Grid (or the scan) can see it.
+    const t0 = performance.now();
     for (;;) {
       const out = await storage.download(names.outputContainer, names.output);
       if (out !== undefined) {
@@ -596,11 +611,11 @@ async function checkBlob(
           ...base,
           ok: false,
           latencyMs: Math.round(performance.now() - t0),
-          detail: `no output blob ${outputPath} within ${budget.seconds} s after uploading ${inputPath} (the polling blob trigger can take up to 10 minutes on an idle app)`,
+          detail: `no output blob ${outputPath} within ${budget.seconds} s after uploading ${inputPath} (${waitHint})`,
           look: look(fn, started),
         };
       }
-      await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
+      await sleep(Math.min(every, Math.max(0, timeoutMs - (performance.now() - t0))));
     }
   };
   const cleanup = async () => {
@@ -836,18 +851,26 @@ export function invokeLocally(
   }
 }
 
+function latencyText(ms: number | undefined): string {
+  if (ms === undefined) return "-";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}
+
 export function formatReport(report: SmokeReport): string {
   const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${visible(report.health.url)}, ${report.health.seconds} s)`];
   if (!report.health.ok) rows.push(`  ${report.health.detail}`);
   const width = Math.max(...report.functions.map((f) => f.name.length), 8);
+  const kind = (f: FunctionResult) => (f.source === undefined ? f.trigger : `${f.trigger}/${f.source}`);
+  const kindWidth = Math.max(...report.functions.map((f) => kind(f).length), 10);
   for (const f of report.functions) {
-    const latency = f.latencyMs === undefined ? "-" : f.latencyMs >= 10_000 ? `${(f.latencyMs / 1000).toFixed(1)} s` : `${f.latencyMs} ms`;
-    rows.push(`${f.ok ? "ok    " : "FAILED"}  ${f.name.padEnd(width)}  ${f.trigger.padEnd(10)}  ${latency.padStart(8)}  ${f.detail}`);
+    rows.push(`${f.ok ? "ok    " : "FAILED"}  ${f.name.padEnd(width)}  ${kind(f).padEnd(kindWidth)}  ${latencyText(f.latencyMs).padStart(8)}  ${f.detail}`);
     if (!f.ok && f.status !== undefined) rows.push(`        status: HTTP ${f.status}`);
     if (!f.ok && f.body !== undefined) rows.push(`        body: ${f.body}`);
     if (f.leftover !== undefined) rows.push(`        not cleaned up: ${f.leftover}`);
     if (!f.ok && f.look !== undefined) rows.push(`        look: ${f.look}`);
   }
+  const blobs = report.functions.filter((f) => f.trigger === "blob" && f.ok && f.latencyMs !== undefined);
+  if (blobs.length > 0) rows.push(`blob latency, upload to output blob: ${blobs.map((f) => `${f.name} ${latencyText(f.latencyMs)} (${f.source ?? "polling"})`).join(", ")}`);
   const failed = report.functions.filter((f) => !f.ok).length;
   rows.push(failed === 0 && report.health.ok ? `all ${report.functions.length} functions ok` : `${failed} of ${report.functions.length} functions failed`);
   return `${rows.join("\n")}\n`;
