@@ -124,11 +124,12 @@ describe("review --base for an app kept in its own repository", () => {
     expect(file.code).toBe(0);
     // Entries the base lacks are this change approving itself: first thing in the report, and in the verdict.
     const lines = file.stdout.split("\n");
-    expect(lines[0]).toMatch(/^\*\*mlfunc review: ⚠️ .*, 18 deletes allowed by entries this change adds, /);
+    expect(lines[0]).toMatch(/^\*\*mlfunc review: ⚠️ .*, 21 deletes allowed by entries this change adds, /);
     expect(lines.slice(2, 5)).toEqual([
       "> ⚠️ **This change adds 2 review.allowDelete entries** (absent from the base's deployment file); each lets a delete through that the gate would block:",
-      // Per stack (dev, prod, canary): the account or namespace, and its two containers or queues.
-      `> - \`azurerm_storage_*\`: ${reason} (9 deletes and replacements allowed)`,
+      // Per stack (dev, prod, canary): the data account with its input, output and Event Grid dead-letter
+      // containers; the namespace with its two queues.
+      `> - \`azurerm_storage_*\`: ${reason} (12 deletes and replacements allowed)`,
       `> - \`azurerm_servicebus_*\`: ${reason} (9 deletes and replacements allowed)`,
     ]);
     expect(file.stdout).toContain(`in the deployment file (**an entry this change adds**): ${reason}`);
