@@ -4,8 +4,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "./config/problems";
-import { loadDeployment, projectPaths } from "./config/load";
-import { scriptWarnings } from "./config/rules";
+import { deploymentFile, loadDeployment, projectPaths } from "./config/load";
+import { type ModelFetchOptions, prepareModel } from "./build-context/registered-model";
+import { environmentMessages, scriptWarnings } from "./config/rules";
+import { mlflowInfo } from "./config/mlflow";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -68,7 +70,10 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
-  const scriptProblems = scriptWarnings(deployment.model.scoringScript, deployment.model.requirements);
+  const { scoringScript, requirements, warnings } = deployment.model;
+  const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, deployment.model.environment?.path))];
+  const environment = environmentMessages(deployment.model);
+  const mlflow = mlflowInfo(deployment.model);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -90,7 +95,9 @@ export function buildApp(options: SynthOptions = {}): App {
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
       );
     }
-    for (const warning of scriptProblems) Annotations.of(stack).addWarning(warning);
+    for (const warning of [...scriptProblems, ...environment.warnings]) Annotations.of(stack).addWarning(warning);
+    for (const info of environment.info) Annotations.of(stack).addInfo(info);
+    if (mlflow !== undefined) Annotations.of(stack).addInfo(mlflow);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),
@@ -137,21 +144,25 @@ export function formatAnnotation(a: Annotation): string {
 
 export interface CliArgs {
   readonly validate: boolean;
+  /** --offline: use only downloaded registered models; nothing contacts Azure. */
+  readonly offline: boolean;
   readonly outdir?: string;
   readonly contextsDir?: string;
 }
 
-const USAGE = "usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--quiet]  |  npm run validate";
+const USAGE = "usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--offline] [--quiet]  |  npm run validate [-- --offline]";
 
 export class UsageError extends Error {}
 
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   let validate = false;
+  let offline = false;
   let outdir: string | undefined;
   let contextsDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--validate") validate = true;
+    else if (arg === "--offline") offline = true;
     else if (arg === "--quiet") process.env.MLFUNC_QUIET = "1";
     else if (arg === "--output" || arg === "--contexts") {
       const value = argv[++i];
@@ -160,7 +171,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       else contextsDir = resolve(value);
     } else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
   }
-  return { validate, outdir, contextsDir };
+  return { validate, offline, outdir, contextsDir };
 }
 
 /**
@@ -233,10 +244,35 @@ export function cli(argv: readonly string[]): number {
   }
 }
 
+/**
+ * `cli`, after downloading the registered model the deployment file names (unless it is cached, or
+ * --offline / MLFUNC_OFFLINE=1). `fetchOptions` lets tests point the download at local stand-ins.
+ */
+export async function cliWithModels(argv: readonly string[], fetchOptions: ModelFetchOptions = {}): Promise<number> {
+  let offline = false;
+  try {
+    offline = parseCliArgs(argv).offline;
+  } catch (e) {
+    // cli reports the usage error.
+    if (!(e instanceof UsageError)) throw e;
+    return cli(argv);
+  }
+  try {
+    await prepareModel(deploymentFile(), { ...fetchOptions, offline });
+  } catch (e) {
+    if (!(e instanceof DeploymentError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
+  return cli(argv);
+}
+
 /** What `node scripts/mlfunc.js synth|validate|app` runs, in the launcher's own process. */
-export const run = cli;
+export const run = (argv: readonly string[]): Promise<number> => cliWithModels(argv);
 
 // `review --base` runs a ref's own code as `node dist/main.js`, transpiled file by file, not bundled.
 if (require.main === module) {
-  process.exitCode = cli(process.argv.slice(2));
+  void cliWithModels(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

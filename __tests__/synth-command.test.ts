@@ -146,7 +146,7 @@ describe("npm run validate", () => {
   test("bad arguments: exit 2", () => {
     expect(inProcess(["--validate", "--frobnicate"], {})).toEqual({
       code: 2,
-      stderr: 'synth: unknown argument "--frobnicate"; usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--quiet]  |  npm run validate\n',
+      stderr: 'synth: unknown argument "--frobnicate"; usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--offline] [--quiet]  |  npm run validate [-- --offline]\n',
     });
   });
 

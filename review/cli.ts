@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DeploymentError } from "../config/problems";
 import { deploymentFile, loadDeployment } from "../config/load";
+import { modelCacheRoot } from "../config/model-reference";
+import { type ModelFetchOptions, prepareModel } from "../build-context/registered-model";
 import { evaluateOutdir } from "../policy/engine";
 import { ReviewInputError } from "./errors";
 import { diffSynthTrees, loadSynthTree } from "./diff";
@@ -34,10 +36,12 @@ export interface ReviewArgs {
   readonly allowDelete: readonly string[];
   readonly failOnDelete: boolean;
   readonly failOnReplace: boolean;
+  /** --offline: use only downloaded registered models; nothing contacts Azure. */
+  readonly offline?: boolean;
 }
 
 const USAGE =
-  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>]";
+  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>] [--offline]";
 
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   let base: string | undefined;
@@ -49,6 +53,7 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   const allowDelete: string[] = [];
   let failOnDelete = false;
   let failOnReplace = false;
+  let offline = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? "";
     const value = (): string => {
@@ -93,13 +98,16 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
       case "--fail-on-replace":
         failOnReplace = true;
         break;
+      case "--offline":
+        offline = true;
+        break;
       default:
         throw new ReviewInputError(flag, `unknown argument; ${USAGE}`);
     }
   }
   if (base !== undefined && baseOut !== undefined) throw new ReviewInputError("--base", "give --base or --base-out, not both");
   if (out !== undefined) checkOutFile(out);
-  return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace };
+  return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace, ...(offline ? { offline } : {}) };
 }
 
 /** The report file must be writable as a file: checked before the (slow) synth, not after. */
@@ -115,11 +123,17 @@ function checkOutFile(out: string): void {
 }
 
 /** Builds the review: synthesizes the working tree (and the base), reads plans, applies policy and gate. */
-export async function runReview(args: ReviewArgs, options: { readonly codeRoot?: string } = {}): Promise<Review> {
+export async function runReview(args: ReviewArgs, options: { readonly codeRoot?: string; readonly fetchOptions?: ModelFetchOptions } = {}): Promise<Review> {
   const scratch = mkdtempSync(join(tmpdir(), "mlfunc-review-"));
+  // The base revision reads registered models from the working tree's cache (its own checkout has
+  // none), and an offline review keeps the base's synth offline too.
+  const saved = { cache: process.env.MLFUNC_MODEL_CACHE, offline: process.env.MLFUNC_OFFLINE };
   try {
     const config = deploymentFile();
+    await prepareModel(config, { ...options.fetchOptions, offline: args.offline });
     const deployment = loadDeployment(config);
+    process.env.MLFUNC_MODEL_CACHE = modelCacheRoot(dirname(resolve(config)));
+    if (args.offline) process.env.MLFUNC_OFFLINE = "1";
     const head = join(scratch, "head");
     const notes: string[] = [];
     // Plans first: a bad plan file is reported before any synth.
@@ -176,8 +190,15 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     }
     return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images, ...(newAllows.length > 0 ? { newAllows } : {}) };
   } finally {
+    restoreEnv("MLFUNC_MODEL_CACHE", saved.cache);
+    restoreEnv("MLFUNC_OFFLINE", saved.offline);
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
