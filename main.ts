@@ -86,6 +86,7 @@ export function buildApp(options: SynthOptions = {}): App {
     buildContext: { dir: contextDir, hash: context.hash },
     state: deployment.state,
     tags: image.tags,
+    allowDelete: deployment.review.allowDelete.map((a) => a.address),
   });
   if (!image.baseImagePinned) {
     Annotations.of(imageStack).addWarning(
@@ -96,12 +97,17 @@ export function buildApp(options: SynthOptions = {}): App {
     const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
     Annotations.of(imageStack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
   }
+  // One line a file: a key or state shipped on purpose stays visible in every synth, not only when allowed.
+  for (const a of context.allowedNeverShip) {
+    Annotations.of(imageStack).addWarning(`${a.path} ships in the image although it is ${a.why}, because ship.allow names it; anyone who can pull the image can read it`);
+  }
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
       functions: deployment.functions,
       image: imageStack,
       state: deployment.state,
+      allowDelete: deployment.review.allowDelete.map((a) => a.address),
     });
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(
@@ -206,7 +212,16 @@ export function cli(argv: readonly string[]): number {
   try {
     const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
     if (underCdktf && !args.validate) {
-      withOutputLock(outdir, () => app.synth());
+      // The cdktf CLI reads the manifest and prunes stack folders after the app exits, outside any lock:
+      // a second synth into the same folder is refused rather than queued, and each synth prunes its own.
+      withOutputLock(
+        outdir,
+        () => {
+          app.synth();
+          removeOrphanStacks(outdir);
+        },
+        { waitMs: 0 },
+      );
       return 0;
     }
     const annotations = checkApp(app);
@@ -235,6 +250,8 @@ export function cli(argv: readonly string[]): number {
     // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
     if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
     process.stderr.write(`${e.message}\n`);
+    // Another synth's output stays as it is: its manifest is not this run's to remove.
+    if (e instanceof OutputLockedError) return 1;
     if (underCdktf && !args.validate) {
       // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
       // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.

@@ -16,6 +16,7 @@ runModules("constructs", {
   "image-stack": () => require("./constructs/image-stack"),
   "mlfunc-stack": () => require("./constructs/mlfunc-stack"),
   "mlfunc-stack-parts": () => require("./constructs/mlfunc-stack-parts"),
+  "protection": () => require("./constructs/protection"),
   "monitoring": () => require("./constructs/monitoring"),
   "network": () => require("./constructs/network"),
   "registry": () => require("./constructs/registry"),

@@ -7,6 +7,7 @@ import { ResourceGroup } from "./resource-group";
 import { Registry } from "./registry";
 import { FunctionImage } from "./function-image";
 import { useStateBackend } from "./state-backend";
+import { protectData } from "./protection";
 
 /** The image stack's outputs that environment stacks read from its state. */
 export const IMAGE_OUTPUTS = {
@@ -32,6 +33,8 @@ export interface ImageStackProps {
   /** Environment stacks read this stack's outputs from the same backend. @default local state in the project folder */
   readonly state?: StateConfig;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Address patterns (`review.allowDelete`) whose resources may be destroyed; the registry otherwise carries prevent_destroy. @default none */
+  readonly allowDelete?: readonly string[];
 }
 
 /**
@@ -65,6 +68,8 @@ export class ImageStack extends TerraformStack {
     new TerraformOutput(this, IMAGE_OUTPUTS.repository, { value: this.image.repository });
     new TerraformOutput(this, IMAGE_OUTPUTS.tag, { value: this.image.tag });
     new TerraformOutput(this, IMAGE_OUTPUTS.reference, { value: `${this.registry.loginServer}/${this.image.repository}@${this.image.digest}` });
+    // The registry holds every digest an environment may still run.
+    protectData(this, props.allowDelete);
   }
 
   /** This stack's state as a `terraform_remote_state` data source in `scope`'s stack, read from the same backend. */

@@ -20,6 +20,7 @@ test("the shared registry is the image stack's, with the admin user off, Basic",
     sku: "Basic",
     admin_enabled: false,
     tags: { app: "diabetes", environment: "image", "managed-by": "mlfunc", owner: "ml-platform" },
+    lifecycle: { prevent_destroy: true },
   });
 });
 
@@ -59,6 +60,7 @@ test("an own registry (registry: own) has the admin user off and no push token: 
     sku: "Basic",
     admin_enabled: false,
     tags: { app: "diabetes", environment: "prod", "managed-by": "mlfunc", owner: "ml-platform", criticality: "high" },
+    lifecycle: { prevent_destroy: true },
   });
   expect(r.resources(PROD, "azurerm_container_registry_scope_map")).toEqual({});
   expect(r.resources(PROD, "azurerm_container_registry_token")).toEqual({});
