@@ -2,16 +2,13 @@ import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, T
 import type { IConstruct } from "constructs";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { DeploymentError } from "./config/problems";
+import { join, resolve } from "node:path";
 import { loadDeployment, projectPaths } from "./config/load";
 import { scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
-import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./commands/synth-output";
-import { progress } from "./commands/progress";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
@@ -128,99 +125,4 @@ export function checkApp(app: App): Annotation[] {
 /** The line the cdktf CLI prints for an annotation, so both ways of running the app read the same. */
 export function formatAnnotation(a: Annotation): string {
   return `${a.level} [${a.path}]: ${a.message}`;
-}
-
-export interface CliArgs {
-  readonly validate: boolean;
-  readonly outdir?: string;
-  readonly contextsDir?: string;
-}
-
-const USAGE = "usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--quiet]  |  npm run validate";
-
-export class UsageError extends Error {}
-
-export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let validate = false;
-  let outdir: string | undefined;
-  let contextsDir: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--validate") validate = true;
-    else if (arg === "--quiet") process.env.MLFUNC_QUIET = "1";
-    else if (arg === "--output" || arg === "--contexts") {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith("--")) throw new UsageError(`${arg} needs a folder; ${USAGE}`);
-      if (arg === "--output") outdir = resolve(value);
-      else contextsDir = resolve(value);
-    } else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
-  }
-  return { validate, outdir, contextsDir };
-}
-
-/**
- * `npm run synth` / `npm run validate` / cdktf.json's app. Returns the exit code: 0 ok, 1 an invalid
- * deployment file or a policy error, 2 bad arguments.
- */
-export function cli(argv: readonly string[]): number {
-  // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
-  const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
-  let args: CliArgs;
-  try {
-    args = parseCliArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`synth: ${e.message}\n`);
-    return 2;
-  }
-  const outdir = args.outdir ?? process.env.CDKTF_OUTDIR ?? projectPaths().outdir;
-  try {
-    const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
-    if (underCdktf && !args.validate) {
-      withOutputLock(outdir, () => app.synth());
-      return 0;
-    }
-    const annotations = checkApp(app);
-    for (const a of annotations) process.stderr.write(`${formatAnnotation(a)}\n`);
-    const errors = annotations.filter((a) => a.level === "ERROR").length;
-    if (errors > 0) {
-      process.stderr.write(`${errors} policy error${errors === 1 ? "" : "s"}: nothing written (MLFUNC_POLICY_ERROR_AT and MLFUNC_POLICY_ERRORS set which findings fail)\n`);
-      return 1;
-    }
-    const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c)).map((s) => s.node.id);
-    if (args.validate) {
-      progress(`valid: ${stacks.join(", ")} (policy checked; nothing written)`);
-      return 0;
-    }
-    withOutputLock(
-      outdir,
-      () => {
-        app.synth();
-        removeOrphanStacks(outdir);
-      },
-      { onWait: (pid) => progress(`waiting for another synth into ${outdir} (process ${pid})`) },
-    );
-    progress(`synthesized ${stacks.join(", ")} into ${relative(process.cwd(), outdir) || "."}`);
-    return 0;
-  } catch (e) {
-    // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
-    if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    if (underCdktf && !args.validate) {
-      // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
-      // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.
-      rmSync(join(outdir, "manifest.json"), { force: true });
-      process.stderr.write("synth stopped: no manifest.json written\n");
-      return 0;
-    }
-    return 1;
-  }
-}
-
-/** What `node scripts/mlfunc.js synth|validate|app` runs, in the launcher's own process. */
-export const run = cli;
-
-// `review --base` runs a ref's own code as `node dist/main.js`, transpiled file by file, not bundled.
-if (require.main === module) {
-  process.exitCode = cli(process.argv.slice(2));
 }

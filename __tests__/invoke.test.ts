@@ -16,7 +16,7 @@ import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth
 import { PYTHON, invokePreamble as preamble } from "./support/python";
 
 const SAMPLE = join(EXAMPLE, "sample.json");
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
+const USAGE = "usage: mlfunc invoke <function> [<input-file>] [--env <env>] [--out <dir>] [--method GET|POST] [--swagger] [--version 2|3|3.1]";
 
 const work = scratch();
 let config: string;

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { cli } from "../main";
+import { cli } from "../commands/synth";
 import { LOCK_FILE, OutputLockedError, manifestStacks, withOutputLock } from "../commands/synth-output";
 import { ROOT, defaultConfig, devOnly, scratch, type Json } from "./support/synth";
 
@@ -146,7 +146,7 @@ describe("npm run validate", () => {
   test("bad arguments: exit 2", () => {
     expect(inProcess(["--validate", "--frobnicate"], {})).toEqual({
       code: 2,
-      stderr: 'synth: unknown argument "--frobnicate"; usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--quiet]  |  npm run validate\n',
+      stderr: 'validate: unknown option "--frobnicate"; usage: mlfunc validate [--quiet]\n',
     });
   });
 

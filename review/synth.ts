@@ -10,13 +10,13 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Message } from "esbuild";
 import { PROJECT_ROOT } from "../build-context/generate";
 import { DeploymentError } from "../config/problems";
-import { buildApp } from "../main";
+import { synthForReview } from "../commands/synth";
 import { ReviewInputError } from "./errors";
 
 /** Synthesizes the working tree's deployment file into `outdir`. */
 export function synthWorkingTree(config: string, outdir: string): void {
   // The review reports policy findings itself; synth must not stop at them.
-  buildApp({ config, outdir, policyErrorAt: "none", policyErrorRules: [] }).synth();
+  synthForReview(config, outdir);
 }
 
 function git(args: readonly string[], cwd: string): { ok: boolean; out: string; err: string } {
@@ -116,7 +116,7 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
       return notes;
     }
     try {
-      buildApp({ config: baseConfig, outdir, contextsDir: join(options.scratch, "base-contexts"), policyErrorAt: "none", policyErrorRules: [] }).synth();
+      synthForReview(baseConfig, outdir, join(options.scratch, "base-contexts"));
     } catch (e) {
       if (e instanceof DeploymentError) throw new ReviewInputError("--base", `the deployment file as "${ref}" has it does not synthesize:\n${e.message}`);
       throw e;
@@ -167,7 +167,9 @@ function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outd
     throw new ReviewInputError("--base", `"${ref}" does not compile:\n${text}`);
   }
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(codeDir, "node_modules"), "dir");
-  const run = spawnSync(process.execPath, [join(codeDir, "dist", "main.js")], {
+  // The synth command's file since commands/ exists; main.ts ran it before.
+  const entry = existsSync(join(codeDir, "commands", "synth.ts")) ? join(codeDir, "dist", "commands", "synth.js") : join(codeDir, "dist", "main.js");
+  const run = spawnSync(process.execPath, [entry], {
     cwd: codeDir,
     encoding: "utf8",
     env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
