@@ -102,7 +102,8 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
   // Not a refusal: the model, the script or mlfunc's code may have changed. But say so.
   const notes = git(["diff", "--quiet", base.out, "--", rel], repo).ok ? [`${rel} itself is the same at "${ref}" as in the working tree.`] : [];
   const codeRoot = realpathSync(options.codeRoot ?? PROJECT_ROOT);
-  const ownCode = gitRoot(codeRoot) === repo;
+  // An installed mlfunc (node_modules of the app's repository) has no sources: the app is built with it.
+  const ownCode = existsSync(join(codeRoot, "main.ts")) && gitRoot(codeRoot) === repo;
   const worktree = mkdtempSync(join(tmpdir(), "mlfunc-base-"));
   const added = git(["worktree", "add", "--detach", "--quiet", worktree, base.out], repo);
   if (!added.ok) {
