@@ -40,9 +40,9 @@ describe("declarations", () => {
     for (const c of COMMANDS) expect(overviewText()).toMatch(new RegExp(`\\n  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n`));
   });
 
-  test("the README's command table has one row per command, with its summary", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const rows = readme.split("\n").filter((l) => /^\| `mlfunc [a-z-]+/.test(l));
+  test.each(["README.md", "docs/commands.md"])("%s's command table has one row per command, with its summary", (file) => {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    const rows = text.split("\n").filter((l) => /^\| `mlfunc [a-z-]+/.test(l));
     expect(rows).toEqual(COMMANDS.map((c) => `| \`mlfunc ${c.name}${c.args ? ` ${c.args}` : ""}\` | ${c.summary.replace(/\|/g, "\\|")} |`));
   });
 });

@@ -1,5 +1,5 @@
 /**
- * README examples run as written: every `npm run …` line of the README's shell blocks either runs
+ * README and docs/ examples run as written: every `npm run …` line of their shell blocks either runs
  * here, unchanged, or is listed below with the reason it cannot (Azure, Terraform plans, another
  * checkout, a git base build that review-cli.test.ts covers).
  *
@@ -10,7 +10,7 @@
  * environment, the version probe, the private copy of the context, error cases, other scripts).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadDeployment } from "../config/load";
 import { PYTHON, expectSamePredictions, invokePreamble, referencePredictions, requireTestPackages } from "./support/python";
@@ -33,10 +33,16 @@ const NOT_HERE: Readonly<Record<string, string>> = {
   "npm run smoke -- diabetes-prod --input request.json --json": "needs a deployed stack in Azure; smoke.test.ts covers --input and --json",
 };
 
-/** The command part of each line of the README's sh blocks that runs an npm script. */
+/** The README and every page under docs/, wherever a command's documentation lives. */
+function documentation(): string[] {
+  const docs = readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => join("docs", f));
+  return ["README.md", ...docs];
+}
+
+/** The command part of each line of the documentation's sh blocks that runs an npm script. */
 function readmeCommands(): string[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  const text = documentation().map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+  const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
   return blocks
     .flatMap((b) => b.split("\n"))
     .map((line) => line.replace(/\s+#.*$/, "").trim())
@@ -129,6 +135,7 @@ const INVOKE_CHECKS: Readonly<Record<string, { log: string; output: (stdout: str
 
 test("every README npm line is either run below or listed with its reason", () => {
   expect(commands.length).toBeGreaterThan(10);
+  expect(documentation()).toEqual(expect.arrayContaining(["README.md", "docs/commands.md", "docs/smoke.md", "docs/review-and-gates.md"]));
   expect(Object.keys(NOT_HERE).filter((c) => !commands.includes(c))).toEqual([]);
   expect(runnable).toEqual([
     "npm ci && npm run synth",

@@ -576,7 +576,7 @@ describe("Service Bus (test double)", () => {
     expect(report.functions[0]).toMatchObject({
       ok: false,
       detail:
-        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in the README (smoke.testers grants them)",
+        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in docs/smoke.md (smoke.testers grants them)",
     });
     expect(report.exitCode).toBe(1);
   });

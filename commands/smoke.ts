@@ -476,7 +476,7 @@ async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<
   } catch (e) {
     const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
     const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
-    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in the README (smoke.testers grants them)' : "";
+    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in docs/smoke.md (smoke.testers grants them)' : "";
     result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
   }
   let leftovers: string[];

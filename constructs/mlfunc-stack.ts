@@ -35,6 +35,15 @@ export interface MlfuncStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The app that serves the functions, whichever hosting runs it: what a platform team's code needs
+ * (name, hostname, Azure resource id, the construct to attach things to) without checking the hosting
+ * first. `hosting` tells the two apart, and narrows `construct` to FunctionApp or ContainerApp.
+ */
+export type HostedApp =
+  | { readonly hosting: "appService"; readonly name: string; readonly hostname: string; readonly id: string; readonly construct: FunctionApp }
+  | { readonly hosting: "containerApps"; readonly name: string; readonly hostname: string; readonly id: string; readonly construct: ContainerApp };
+
 /** One environment of a model-serving function app. Composes constructs; holds no settings of its own. */
 export class MlfuncStack extends TerraformStack {
   readonly resourceGroup: ResourceGroup;
@@ -54,7 +63,12 @@ export class MlfuncStack extends TerraformStack {
   readonly plan?: ServicePlan;
   /** The app on Azure Container Apps (hosting: containerApps). */
   readonly containerApp?: ContainerApp;
-  private readonly appServiceApp?: FunctionApp;
+  /** The Container Apps environment the app runs in (hosting: containerApps). */
+  readonly containerAppsEnvironment?: ContainerAppsEnvironment;
+  /** The app on an App Service plan (hosting: appService). */
+  readonly functionApp?: FunctionApp;
+  /** The app under either hosting. */
+  readonly hostedApp: HostedApp;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
     super(scope, id);
@@ -126,21 +140,20 @@ export class MlfuncStack extends TerraformStack {
     this.connections = connections;
     // What either hosting's app takes: the same image, identity, storage, monitoring and settings.
     const hosted = { resourceGroup, identity, registry, image, hostStorage, monitoring, appSettings, tags };
-    let appName: string;
-    let hostname: string;
+    let hostedApp: HostedApp;
     if (onContainerApps && env.containerApps) {
       const aca = env.containerApps;
       new AzapiProvider(this, "azapi");
-      const environment = new ContainerAppsEnvironment(this, "container-apps-environment", {
+      const environment = (this.containerAppsEnvironment = new ContainerAppsEnvironment(this, "container-apps-environment", {
         name: names.containerAppsEnvironment,
         resourceGroup,
         monitoring,
         workloadProfiles: [aca.workloadProfile],
         tags,
-      });
+      }));
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
-      this.containerApp = new ContainerApp(this, "container-app", {
+      const containerApp = new ContainerApp(this, "container-app", {
         ...hosted,
         name: names.containerApp,
         environment,
@@ -155,9 +168,9 @@ export class MlfuncStack extends TerraformStack {
         readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
       });
       for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
-      appName = this.containerApp.name;
-      hostname = this.containerApp.fqdn;
-      new TerraformOutput(this, "latest_revision", { value: this.containerApp.latestRevisionName });
+      this.containerApp = containerApp;
+      hostedApp = { hosting: "containerApps", name: containerApp.name, hostname: containerApp.fqdn, id: containerApp.resource.id, construct: containerApp };
+      new TerraformOutput(this, "latest_revision", { value: containerApp.latestRevisionName });
     } else {
       const plan = new ServicePlan(this, "service-plan", {
         name: names.servicePlan,
@@ -173,14 +186,15 @@ export class MlfuncStack extends TerraformStack {
         name: names.functionApp,
         plan,
       });
-      this.appServiceApp = functionApp;
-      appName = functionApp.name;
-      hostname = functionApp.defaultHostname;
+      this.functionApp = functionApp;
+      hostedApp = { hosting: "appService", name: functionApp.name, hostname: functionApp.defaultHostname, id: functionApp.resource.id, construct: functionApp };
     }
+    this.hostedApp = hostedApp;
+    const { name: appName, hostname } = hostedApp;
 
     if (env.smokeTesters.length > 0) {
       // On Container Apps keys are not listed through Resource Manager: npm run smoke takes MLFUNC_FUNCTION_KEY there.
-      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.appServiceApp?.resource.id });
+      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.functionApp?.resource.id });
     }
 
     const httpEndpoints = Object.fromEntries(
@@ -199,11 +213,5 @@ export class MlfuncStack extends TerraformStack {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });
       new TerraformOutput(this, "service_bus_queues", { value: [...serviceBus.queues.keys()] });
     }
-  }
-
-  /** The app on an App Service plan (hosting: appService). */
-  get functionApp(): FunctionApp {
-    if (!this.appServiceApp) throw new Error(`stack ${this.node.id} hosts its app on Container Apps (hosting: containerApps); use containerApp`);
-    return this.appServiceApp;
   }
 }
