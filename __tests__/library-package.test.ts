@@ -4,37 +4,13 @@
  * packed declarations and synthesized. Offline: nothing is fetched from a registry.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { ROOT, defaultConfig, scratch, type Json } from "./support/synth";
+import { buildLibrary } from "./support/package";
 
 const APP = join(ROOT, "examples", "library-app");
-const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "commands", "scripts"];
-
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return path.endsWith(".ts") ? s.mtimeMs : 0;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-/** `npm run prepare` (tsc -p tsconfig.lib.json: JavaScript and declarations), skipped when dist is newer than every source. */
-function buildLibrary(): void {
-  let built = 0;
-  try {
-    built = statSync(join(ROOT, "dist", "index.d.ts")).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (built > Math.max(...SOURCES.map((s) => newest(join(ROOT, s))))) return;
-  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.lib.json"], { cwd: ROOT, encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.lib.json failed:\n${tsc.stdout}${tsc.stderr}`);
-  // An incremental build leaves outputs whose text did not change alone, index.d.ts too; without a new
-  // mtime every later run would see a stale build and compile again.
-  const now = new Date();
-  utimesSync(join(ROOT, "dist", "index.d.ts"), now, now);
-}
-
 function run(cmd: string, args: readonly string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_offline: "true", CHECKPOINT_DISABLE: "1" } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);

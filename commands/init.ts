@@ -173,6 +173,10 @@ function packageJsonText(dir: string, name: string, force: boolean): { text: str
 export function planInit(args: InitArgs): Planned[] {
   const dir = args.dir;
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InitError(`"${dir}" is not a folder`);
+  // An existing file first: a second init is refused before anything else is looked at.
+  const targets = ["mlfunc.yaml", "cdktf.json", ".gitignore", join(".github", "workflows", "review.yml"), join(".github", "workflows", "deploy.yml")].map((f) => join(dir, f));
+  const existing = args.force ? undefined : targets.find((f) => existsSync(f));
+  if (existing !== undefined) throw new InitError(`${relative(process.cwd(), existing) || existing} exists; nothing written (rerun with --force to overwrite)`);
   const name = args.name ?? appName(basename(dir));
   const ref = AZUREML_MODEL.exec(args.model ?? "");
   const model = ref ? "model" : inside(dir, "--model", args.model ?? join(dir, "model.pkl"));
@@ -202,11 +206,7 @@ export function planInit(args: InitArgs): Planned[] {
     { file: join(dir, ".github", "workflows", "review.yml"), text: adaptWorkflow(readFileSync(join(workflows, "review.yml"), "utf8"), name) },
     { file: join(dir, ".github", "workflows", "deploy.yml"), text: adaptWorkflow(readFileSync(join(workflows, "deploy.yml"), "utf8"), name) },
   ];
-  if (!args.force) {
-    if (pkg.conflict !== undefined) throw new InitError(`${pkg.conflict} exists with other content; rerun with --force to overwrite`);
-    const existing = planned.find((p) => p.file !== join(dir, "package.json") && existsSync(p.file));
-    if (existing !== undefined) throw new InitError(`${relative(process.cwd(), existing.file) || existing.file} exists; nothing written (rerun with --force to overwrite)`);
-  }
+  if (pkg.conflict !== undefined) throw new InitError(`${pkg.conflict} exists with other content; rerun with --force to overwrite`);
   return planned;
 }
 

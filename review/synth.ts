@@ -122,7 +122,7 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
       if (e instanceof DeploymentError) throw new ReviewInputError("--base", `the deployment file as "${ref}" has it does not synthesize:\n${e.message}`);
       throw e;
     }
-    return [...notes, `The base is "${ref}" of ${repo}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`];
+    return [...notes, `The base is "${ref}" of ${repo}, synthesized with the mlfunc code running this review (that repository holds the app, not mlfunc's sources).`];
   } finally {
     git(["worktree", "remove", "--force", worktree], repo);
     rmSync(worktree, { recursive: true, force: true });
