@@ -142,7 +142,8 @@ export function runInContext(deployment: Deployment, args: InvokeArgs, shared: s
     cpSync(shared, contextDir, { recursive: true });
     // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
     const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-    return spawnSync(choosePython().command, runtimeArgs(deployment, args, contextDir), {
+    // The shared context's requirements.txt outlives this private copy: a hint may name it in a command.
+    return spawnSync(choosePython().command, [...runtimeArgs(deployment, args, contextDir), "--requirements", join(shared, "requirements.txt")], {
       stdio,
       encoding: "utf8",
       env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir },
