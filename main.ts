@@ -2,7 +2,7 @@ import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, T
 import type { IConstruct } from "constructs";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { loadDeployment, projectPaths } from "./config/load";
 import { scriptWarnings } from "./config/rules";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
@@ -65,7 +65,8 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
-  const scriptProblems = scriptWarnings(deployment.model.scoringScript, deployment.model.requirements);
+  const { scoringScript, requirements, sourceDir } = deployment.model;
+  const scriptProblems = scriptWarnings(scoringScript, requirements, sourceDir === undefined ? [dirname(scoringScript)] : [dirname(scoringScript), sourceDir]);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,

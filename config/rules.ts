@@ -10,6 +10,7 @@ import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceName
 import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
 import type { Problem } from "./problems";
+import { unprovidedImports } from "./imports";
 
 export interface Parts {
   readonly dir: string;
@@ -451,32 +452,23 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
   }
 }
 
-/**
- * Packages a scoring script imports at top level that pip will not install unless the requirements
- * name them: the runtime provides azureml.contrib.services and azureml_inference_server_http, nothing else.
- */
-const IMPORTED_PACKAGES: Readonly<Record<string, string>> = {
-  inference_schema: "inference-schema",
-  "azureml.core": "azureml-core",
-};
-
 /** PEP 503 normalised project name of a requirement line ("" for options). */
 function requirementName(line: string): string {
   return (line.trim().split(/[<>=!~;[\s@]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
 }
 
 /**
- * Synth-time warnings about the scoring script: a top-level import of a package that the
- * requirements lack fails every call with ScriptLoadFailed in the image.
+ * Synth-time warnings about the scoring script: a top-level import that neither the standard library,
+ * the base image, mlfunc's runtime, a module shipped beside the script nor the requirements (with what
+ * pip installs along with them) provide fails every call with ScriptLoadFailed in the image.
+ * `localDirs`: where modules of the app's own sit (the script's folder, model.sourceDir).
  */
-export function scriptWarnings(scoringScript: string, requirements: readonly string[]): string[] {
+export function scriptWarnings(scoringScript: string, requirements: readonly string[], localDirs: readonly string[] = [dirname(scoringScript)]): string[] {
   const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
-  const listed = new Set(requirements.map(requirementName));
-  const imported = [...readFileSync(scoringScript, "utf8").matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
-  const warnings: string[] = [];
-  for (const [module, project] of Object.entries(IMPORTED_PACKAGES)) {
-    if (listed.has(project) || !imported.some((name) => name === module || name.startsWith(`${module}.`))) continue;
-    warnings.push(`model.scoringScript: ${shown} imports ${module} at top level, but model.requirements does not list ${project}; every call would fail with ScriptLoadFailed. Add "${project}" to the requirements`);
-  }
-  return warnings;
+  const listed = requirements.map(requirementName).filter((n) => n !== "");
+  const isLocal = (top: string): boolean => localDirs.some((d) => existsSync(join(d, `${top}.py`)) || existsSync(join(d, top, "__init__.py")) || (existsSync(join(d, top)) && statSync(join(d, top)).isDirectory()));
+  return unprovidedImports(readFileSync(scoringScript, "utf8"), listed, isLocal).map(
+    ({ module, distribution }) =>
+      `model.scoringScript: ${shown} imports ${module} at top level, but model.requirements does not list ${distribution}; every call would fail with ScriptLoadFailed. Add "${distribution}" to the requirements`,
+  );
 }
