@@ -11,9 +11,11 @@ import { COMMANDS, helpText } from "../commands/spec";
 import { EXAMPLE, ROOT, scratch } from "./support/synth";
 import { buildLibrary } from "./support/package";
 
-const ENV = { ...process.env, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", CHECKPOINT_DISABLE: "1", MLFUNC_CONFIG: "" };
-delete (ENV as Record<string, string | undefined>).MLFUNC_CONFIG;
-delete (ENV as Record<string, string | undefined>).MLFUNC_QUIET;
+const work = scratch();
+const CACHE = join(work.dir, "cache");
+// The app's own mlfunc.yaml, found from its folder, and every progress line.
+const { MLFUNC_CONFIG: _config, MLFUNC_QUIET: _quiet, ...inherited } = process.env;
+const ENV = { ...inherited, XDG_CACHE_HOME: CACHE, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", CHECKPOINT_DISABLE: "1" };
 
 function sh(cmd: string, args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: ENV });
@@ -46,7 +48,6 @@ function snapshot(dir: string): Record<string, string> {
 const git = (app: string, ...args: string[]): string => ok("git", ["-c", "user.name=app", "-c", "user.email=app@example.invalid", "-c", "commit.gpgsign=false", ...args], app);
 
 describe("an app repository with mlfunc installed from the packed package", () => {
-  const work = scratch();
   const app = join(work.dir, "scoring");
   const installed = join(app, "node_modules", "mlfunc");
   let before: Record<string, string>;
@@ -129,6 +130,8 @@ describe("an app repository with mlfunc installed from the packed package", () =
     // Every run above, --help included, has finished: the package's files are the ones npm installed.
     sh(join(app, "node_modules", ".bin", "mlfunc"), ["--help"], app);
     expect(snapshot(installed)).toEqual(before);
+    // The code cache of the installed bundles went to the user's cache folder instead.
+    expect(readdirSync(join(CACHE, "mlfunc")).filter((f) => f.endsWith(".cache")).length).toBeGreaterThan(0);
     expect(ok("git", ["status", "--porcelain"], ROOT)).toBe(checkoutStatus);
     expect(existsSync(join(ROOT, "cdktf.out", "stacks", "scoring-dev"))).toBe(false);
     // The app's git status shows only the change made on purpose.

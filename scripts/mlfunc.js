@@ -13,7 +13,7 @@ const { spawn } = require("node:child_process");
 const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { createHash } = require("node:crypto");
-const { tmpdir } = require("node:os");
+const { homedir } = require("node:os");
 const { dirname, join, relative, resolve, sep } = require("node:path");
 const vm = require("node:vm");
 
@@ -201,14 +201,21 @@ function cheapTokenTraces() {
   };
 }
 
+/** $XDG_CACHE_HOME/mlfunc, else ~/.cache/mlfunc (created on first use). */
+function userCache() {
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "mlfunc");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /**
  * Loads a bundle as a CommonJS module, compiled with V8's code cache kept next to it, so a warm run skips
  * most of the parse and compile of its few MB of JavaScript. The cache is written at exit, so the functions
  * the run compiled lazily are in it too; a cache older than its bundle belongs to another build.
  */
 function loadBundle(file) {
-  // An installed package's folder is not ours to write: its cache goes to the temp folder.
-  const cacheFile = CHECKOUT ? `${file}.cache` : join(tmpdir(), `mlfunc-${createHash("sha256").update(file).digest("hex").slice(0, 16)}.cache`);
+  // An installed package's folder is not ours to write: its cache goes to the user's cache folder.
+  const cacheFile = CHECKOUT ? `${file}.cache` : join(userCache(), `${createHash("sha256").update(file).digest("hex").slice(0, 16)}.cache`);
   let cachedData;
   try {
     if (statSync(cacheFile).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(cacheFile);
