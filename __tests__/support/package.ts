@@ -4,7 +4,7 @@ import { readdirSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./synth";
 
-const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "commands", "scripts"];
+const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "commands"];
 
 function newest(path: string): number {
   const s = statSync(path);
