@@ -184,6 +184,21 @@ describe("a deployment file outside this checkout", () => {
     expect(existsSync(join(ROOT, "terraform.outside-dev.tfstate"))).toBe(false);
   });
 
+  test("the cdktf CLI pass-through (diff) runs for it from its folder: cdktf.out there, this checkout's untouched", () => {
+    const app = join(work.dir, "passthrough");
+    const doc = devOnly(defaultConfig());
+    doc.name = "passthrough";
+    const file = writeYaml(app, "mlfunc.yaml", doc);
+    // An unknown stack: the CLI synthesizes the app, then stops before Terraform.
+    const r = mlfunc(["diff", "no-such-stack"], { MLFUNC_CONFIG: file, CHECKPOINT_DISABLE: "1", CI: "1" });
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain("Could not find stack: no-such-stack");
+    expect(manifestStacks(join(app, "cdktf.out"))).toEqual(["passthrough-dev"]);
+    // Without a cdktf.json beside the file, the CLI's project is one mlfunc writes under .mlfunc/.
+    expect(JSON.parse(readFileSync(join(app, ".mlfunc", "cdktf", "cdktf.json"), "utf8")).app).toBe(`"${process.execPath}" "${LAUNCHER}" app`);
+    expect(existsSync(join(ROOT, "cdktf.out", "stacks", "passthrough-dev"))).toBe(false);
+  });
+
   test("--output and --contexts move them", () => {
     const app = join(work.dir, "flags");
     const file = writeYaml(app, "mlfunc.yaml", devOnly(defaultConfig()));
