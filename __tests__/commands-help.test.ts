@@ -3,7 +3,8 @@
  * the README's command table come from or are checked against the same declarations.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COMMANDS, INVOKE, SMOKE, helpText, overviewText, parseOptions, usageLine } from "../commands/spec";
 import { ROOT } from "./support/synth";
@@ -84,6 +85,20 @@ describe("--help through the launcher", () => {
   test("-h after other arguments also asks for help, and nothing runs", () => {
     const r = mlfunc("invoke", "predict", "missing.json", "-h");
     expect(r).toEqual({ status: 0, stdout: helpText(INVOKE), stderr: "" });
+  });
+
+  test("npm --prefix <checkout> run from another folder says which deployment file it reads", () => {
+    const { MLFUNC_CONFIG: _config, MLFUNC_QUIET: _quiet, ...env } = process.env;
+    const elsewhere = mkdtempSync(join(tmpdir(), "mlfunc-prefix-"));
+    try {
+      const r = spawnSync("npm", ["--prefix", ROOT, "run", "--silent", "validate"], { cwd: elsewhere, encoding: "utf8", env });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain(
+        `mlfunc: npm runs this script from ${ROOT}, so it reads ${join(ROOT, "mlfunc.yaml")}, not a file in ${realpathSync(elsewhere)}; set MLFUNC_CONFIG, or install mlfunc in the app and run npx mlfunc validate\n`,
+      );
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test("an unknown command: exit 2, pointing at --help", () => {

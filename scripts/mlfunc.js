@@ -299,6 +299,10 @@ async function main(argv) {
     runCli(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...project.args, ...args], project.cwd);
     return;
   }
+  // `npm --prefix <mlfunc> run <command>` from an app's folder runs here, in mlfunc's folder: say which file that reads.
+  if (process.env.npm_lifecycle_event === command && process.env.MLFUNC_CONFIG === undefined && process.env.INIT_CWD && resolve(process.env.INIT_CWD) !== process.cwd()) {
+    say(`mlfunc: npm runs this script from ${process.cwd()}, so it reads ${join(process.cwd(), "mlfunc.yaml")}, not a file in ${resolve(process.env.INIT_CWD)}; set MLFUNC_CONFIG, or install mlfunc in the app and run npx mlfunc ${command}`);
+  }
   const spec = COMMANDS[command];
   if (!spec) {
     process.stderr.write(`mlfunc: unknown command "${command}"; ${usage()}\n`);
