@@ -19,12 +19,17 @@ export { CustomRole, type CustomRoleProps } from "./constructs/role-definition";
 export { SmokeTesters, type SmokeTestersProps } from "./constructs/smoke-testers";
 export { AzapiProvider, AzapiResource, type AzapiResourceProps, type AzapiBody } from "./constructs/azapi";
 export { TerraformData, type TerraformDataProps } from "./constructs/terraform-data";
+export { PrivateNetwork, type PrivateNetworkProps, type ConnectProps } from "./constructs/private-network";
+export { VirtualNetwork, DELEGATION_ACTIONS, type VirtualNetworkProps, type SubnetDelegation } from "./constructs/virtual-network";
+export { PrivateEndpoint, type PrivateEndpointProps } from "./constructs/private-endpoint";
+export { PrivateDnsZone, type PrivateDnsZoneProps } from "./constructs/private-dns-zone";
 export { StateStorage, type StateStorageProps } from "./constructs/state-storage";
 export { StateStack, type StateStackProps } from "./constructs/state-stack";
 export { useStateBackend } from "./constructs/state-backend";
 export { idPart } from "./constructs/construct-id";
 
-export { loadDeployment, parseDeployment, projectPaths, deploymentFile, type Deployment, type EnvironmentDeployment } from "./config/load";
+export { loadDeployment, parseDeployment, projectPaths, deploymentFile, type Deployment, type EnvironmentDeployment, type NetworkDeployment } from "./config/load";
+export { PRIVATE_DNS_ZONES, type Inbound, type ZoneKey } from "./config/network";
 export { DeploymentError, type Problem } from "./config/problems";
 export { resourceNames, stateStorageNames, type ResourceNames, type NameOverrides } from "./config/naming";
 export type { DeploymentFile, DeploymentInput, FunctionConfig, TriggerConfig, EnvironmentConfig, PlanConfig, StateConfig } from "./config/schema";

@@ -11,6 +11,7 @@ runModules("config", {
   "edge-cases": () => require("./config/edge-cases"),
   "hostile-deployment-file": () => require("./config/hostile-deployment-file"),
   "naming": () => require("./config/naming"),
+  "network": () => require("./config/network"),
   "script-warnings": () => require("./config/script-warnings"),
   "validation": () => require("./config/validation"),
 });

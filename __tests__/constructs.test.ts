@@ -14,6 +14,7 @@ runModules("constructs", {
   "mlfunc-stack": () => require("./constructs/mlfunc-stack"),
   "mlfunc-stack-parts": () => require("./constructs/mlfunc-stack-parts"),
   "monitoring": () => require("./constructs/monitoring"),
+  "network": () => require("./constructs/network"),
   "registry": () => require("./constructs/registry"),
   "resource-group": () => require("./constructs/resource-group"),
   "service-bus": () => require("./constructs/service-bus"),

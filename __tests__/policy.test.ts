@@ -7,6 +7,7 @@ import { runModules } from "./support/groups";
 runModules("policy", {
   "aspect": () => require("./policy/aspect"),
   "container-apps": () => require("./policy/container-apps"),
+  "network": () => require("./policy/network"),
   "rules": () => require("./policy/rules"),
   "suppress": () => require("./policy/suppress"),
 });

@@ -144,6 +144,7 @@ test("every README npm line is either run below or listed with its reason", () =
     "npm run invoke -- predict-queue examples/diabetes/sample.json",
     "npm run invoke -- predict --method GET",
     "npm run --silent invoke -- predict --swagger > swagger.json",
+    "MLFUNC_CONFIG=examples/private/mlfunc.yaml npm run synth",
   ]);
   expect(Object.keys(INVOKE_CHECKS)).toEqual(invokeLines);
 });
@@ -180,6 +181,19 @@ describe("README lines, run as written", () => {
       `${preamble}INFO mlfunc.invocation: ${check.log} duration_ms=…\n`,
     );
     check.output(r.stdout);
+  });
+
+  test("MLFUNC_CONFIG=examples/private/mlfunc.yaml npm run synth (docs/networking.md): its stacks next to that file", () => {
+    const example = join(ROOT, "examples", "private");
+    const written = [join(example, "cdktf.out"), join(example, ".mlfunc")];
+    try {
+      const r = sh(`MLFUNC_CONFIG=examples/private/mlfunc.yaml ${withoutNpm("npm run synth")}`);
+      expect(r.code).toBe(0);
+      const stacks = loadDeployment(join(example, "mlfunc.yaml")).environments.map((e) => e.stackName);
+      expect(r.stderr).toContain(`synthesized ${stacks.join(", ")} into examples/private/cdktf.out\n`);
+    } finally {
+      written.forEach((f) => rmSync(f, { recursive: true, force: true }));
+    }
   });
 
   test("npm run help prints help", () => {

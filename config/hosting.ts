@@ -86,6 +86,8 @@ export const WORKLOAD_PROFILES: Readonly<Record<string, WorkloadProfileSpec>> = 
 export const WORKLOAD_PROFILE_TYPES: readonly string[] = Object.keys(WORKLOAD_PROFILES);
 /** Functions on Container Apps scale out to at most 1,000 replicas per app. */
 export const CONTAINER_APPS_MAX_REPLICAS = 1000;
+/** The platform\'s default scale-out ceiling, and mlfunc\'s. */
+export const DEFAULT_MAX_REPLICAS = 10;
 
 /** "2Gi" or "0.5Gi" as GiB; undefined when the text is not a GiB amount. */
 export function memoryGi(memory: string): number | undefined {

@@ -12,6 +12,7 @@ import {
   DeploymentFile,
   EnvironmentConfig,
   FunctionConfig,
+  NetworkConfig,
   SmokeTester,
   StateConfig,
   containerAppsSchema,
@@ -21,12 +22,14 @@ import {
   functionSchema,
   jsonSchema,
   modelSchema,
+  networkSchema,
   shipSchema,
   stateSchema,
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
 import { ShipRules, shipRules } from "./ship";
-import { Hosting, PlanKind, defaultReplicaSize, planKind } from "./hosting";
+import { Hosting, PlanKind, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances as tierMaxInstances, planKind } from "./hosting";
+import { Inbound, ZoneKey, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, subnetLayout } from "./network";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -38,15 +41,43 @@ export interface EnvironmentDeployment {
   readonly location: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly plan: { readonly sku: string; readonly kind: PlanKind; readonly minInstances: number; readonly maxInstances: number };
-  readonly registrySku: EnvironmentConfig["registrySku"];
-  readonly serviceBusSku: EnvironmentConfig["serviceBusSku"];
+  readonly registrySku: Sku;
+  readonly serviceBusSku: Sku;
   readonly names: ResourceNames;
   /** appService: `plan` applies; containerApps: `containerApps` does (and `plan` keeps its defaults, unused). */
   readonly hosting: Hosting;
   readonly containerApps?: ContainerAppsDeployment;
   /** Principals granted what `npm run smoke` needs. */
   readonly smokeTesters: readonly SmokeTester[];
+  /** Present when the environment sits behind a virtual network; `network.inbound` says whether the app answers publicly. */
+  readonly network?: NetworkDeployment;
 }
+
+export type Sku = "Basic" | "Standard" | "Premium";
+
+/** A networked environment: the network mlfunc creates, or subnets (and zones) brought from elsewhere. */
+export type NetworkDeployment = {
+  readonly inbound: Inbound;
+  /** Private DNS zones the environment's endpoints register in. */
+  readonly zones: readonly ZoneKey[];
+  /** SKUs the file left unset that the network raised to Premium, for the cost note. */
+  readonly premiumByDefault: readonly ("registrySku" | "serviceBusSku")[];
+} & (
+  | {
+      readonly kind: "created";
+      readonly addressSpace: string;
+      /** The app's subnet (App Service integration or the Container Apps environment), sized for scale-out. */
+      readonly appSubnet: string;
+      readonly privateEndpointSubnet: string;
+    }
+  | {
+      readonly kind: "existing";
+      readonly appSubnetId: string;
+      readonly privateEndpointSubnetId: string;
+      /** Zones managed elsewhere: none is created or linked. Without them mlfunc creates the zones and links them to the subnets' network. */
+      readonly privateDnsZoneIds?: Readonly<Partial<Record<ZoneKey, string>>>;
+    }
+);
 
 /** Container Apps hosting of one environment, defaults applied. */
 export interface ContainerAppsDeployment {
@@ -147,6 +178,13 @@ function partsOf(raw: unknown, dir: string): Parts {
   const functions = Array.isArray(obj.functions) ? obj.functions.map((f, i) => [i, validFields(functionSchema, f)] as const) : [];
   const environments = isRecord(obj.environments) ? Object.entries(obj.environments).map(([k, v]) => [k, validFields(environmentSchema, v ?? {})] as const) : [];
   const state = stateSchema.safeParse(obj.state ?? { backend: "local" });
+  const networks = new Map(
+    isRecord(obj.environments)
+      ? Object.entries(obj.environments).flatMap(([k, v]) =>
+          isRecord(v) && isRecord(v.network) ? [[k, { keys: Object.keys(v.network), valid: validFields(networkSchema, v.network) }] as const] : [],
+        )
+      : [],
+  );
   const containerApps = new Map(
     isRecord(obj.environments)
       ? Object.entries(obj.environments).flatMap(([k, v]) =>
@@ -156,6 +194,7 @@ function partsOf(raw: unknown, dir: string): Parts {
   );
   return {
     containerApps,
+    networks,
     dir,
     name: typeof obj.name === "string" ? obj.name : undefined,
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
@@ -196,18 +235,32 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
     const minInstances = plan.minInstances ?? 1;
+    const maxPlanInstances = kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances;
+    const containerApps = cfg.hosting === "containerApps" ? containerAppsDeployment(cfg.containerApps) : undefined;
+    const serviceBus = file.functions.some((f) => f.trigger.type === "serviceBus");
+    // Private endpoints need Premium registries and namespaces; the rules refuse a lower SKU that is set.
+    const appPrefix = containerApps
+      ? containerAppsSubnetPrefix(containerApps.maxReplicas, WORKLOAD_PROFILES[containerApps.workloadProfile]?.gpu !== undefined)
+      : // A Dedicated plan's count can be raised up to its tier's ceiling without resizing a subnet in use.
+        appServiceSubnetPrefix(kind === "premium" ? maxPlanInstances : tierMaxInstances(plan.sku));
+    const premiumByDefault = [
+      ...(cfg.registrySku === undefined ? ["registrySku" as const] : []),
+      ...(cfg.serviceBusSku === undefined && serviceBus ? ["serviceBusSku" as const] : []),
+    ];
+    const network = cfg.network && networkDeployment(cfg.network, cfg.hosting, serviceBus, appPrefix, premiumByDefault);
     return {
       name: env,
       stackName: `${file.name}-${env}`,
       location: cfg.location ?? file.location,
       tags: { ...file.tags, ...cfg.tags, app: file.name, environment: env, "managed-by": "mlfunc" },
-      plan: { sku: plan.sku, kind, minInstances, maxInstances: kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances },
-      registrySku: cfg.registrySku,
-      serviceBusSku: cfg.serviceBusSku,
+      plan: { sku: plan.sku, kind, minInstances, maxInstances: maxPlanInstances },
+      registrySku: cfg.registrySku ?? (network ? "Premium" : "Basic"),
+      serviceBusSku: cfg.serviceBusSku ?? (network ? "Premium" : "Standard"),
       names: resourceNames(file.name, env, cfg.names, file.nameSeed),
       hosting: cfg.hosting,
-      ...(cfg.hosting === "containerApps" ? { containerApps: containerAppsDeployment(cfg.containerApps) } : {}),
+      ...(containerApps ? { containerApps } : {}),
       smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
+      ...(network ? { network } : {}),
     };
   });
   return {
@@ -228,6 +281,24 @@ function normalize(file: DeploymentFile, path: string): Deployment {
     ship: shipRules(dir, file.ship?.allow),
     review: { allowDelete: file.review?.allowDelete ?? [] },
     smokeRequest: file.smoke?.request === undefined ? undefined : resolve(dir, file.smoke.request),
+  };
+}
+
+function networkDeployment(cfg: NetworkConfig, hosting: Hosting, serviceBus: boolean, appPrefix: number, premiumByDefault: NetworkDeployment["premiumByDefault"]): NetworkDeployment {
+  const common = { inbound: cfg.inbound, zones: neededZones(hosting, cfg.inbound, serviceBus), premiumByDefault };
+  if (cfg.addressSpace !== undefined) {
+    const space = parseCidr(cfg.addressSpace);
+    const layout = "base" in space ? subnetLayout(space, appPrefix) : undefined;
+    if (!layout || "needsPrefix" in layout) throw new Error(`internal: network.addressSpace ${cfg.addressSpace} passed the rules without room for its subnets`);
+    return { ...common, kind: "created", addressSpace: cfg.addressSpace, appSubnet: layout.app, privateEndpointSubnet: layout.privateEndpoints };
+  }
+  if (cfg.appSubnetId === undefined || cfg.privateEndpointSubnetId === undefined) throw new Error("internal: network without addressSpace or subnets passed the rules");
+  return {
+    ...common,
+    kind: "existing",
+    appSubnetId: cfg.appSubnetId,
+    privateEndpointSubnetId: cfg.privateEndpointSubnetId,
+    ...(cfg.privateDnsZoneIds ? { privateDnsZoneIds: cfg.privateDnsZoneIds } : {}),
   };
 }
 

@@ -38,6 +38,7 @@ export const NAME_RULES = {
   identity: { label: "managed identity name", min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter or digit" },
   containerApp: { label: "container app name", min: 2, max: 32, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
   containerAppsEnvironment: { label: "Container Apps environment name", min: 2, max: 60, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
+  virtualNetwork: { label: "virtual network name", min: 2, max: 64, pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, chars: "letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore" },
   tfcWorkspace: { label: "HCP Terraform workspace name", min: 1, max: 90, pattern: /^[A-Za-z0-9_-]+$/, chars: "letters, digits, hyphens and underscores" },
 } as const satisfies Record<string, NameRule>;
 
@@ -101,6 +102,8 @@ export interface ResourceNames {
   /** Container Apps hosting: the app (its FQDN carries the environment's unique domain, so no hash). */
   readonly containerApp: string;
   readonly containerAppsEnvironment: string;
+  /** The virtual network mlfunc creates for `network.addressSpace`. */
+  readonly virtualNetwork: string;
 }
 
 /** Which kind of rule each overridable name follows. */
@@ -117,6 +120,7 @@ export const OVERRIDABLE_NAMES = {
   serviceBusNamespace: "serviceBusNamespace",
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
+  virtualNetwork: "virtualNetwork",
 } as const satisfies Partial<Record<keyof ResourceNames, NameKind>>;
 
 export type NameOverrides = Partial<Record<keyof typeof OVERRIDABLE_NAMES, string>>;
@@ -144,7 +148,7 @@ function deriveName(kind: NameKind, prefix: string, app: string, env: string, se
   return name;
 }
 
-/** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-); overrides win. */
+/** Conventional abbreviations (rg-, log-, appi-, id-, cr, st, asp-, func-, sb-, vnet-); overrides win. */
 export function resourceNames(app: string, env: string, overrides: NameOverrides = {}, seed?: string): ResourceNames {
   const compactApp = app.replace(/-/g, "");
   const derive = (kind: NameKind, prefix: string, a: string, e: string, sep: string, suffix = ""): string => deriveName(kind, prefix, a, e, sep, suffix, app, seed);
@@ -163,6 +167,7 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     serviceBusNamespace: overrides.serviceBusNamespace ?? derive("serviceBusNamespace", "sb-", app, env, "-"),
     containerApp: overrides.containerApp ?? derive("containerApp", "ca-", app, env, "-"),
     containerAppsEnvironment: overrides.containerAppsEnvironment ?? derive("containerAppsEnvironment", "cae-", app, env, "-"),
+    virtualNetwork: overrides.virtualNetwork ?? derive("virtualNetwork", "vnet-", app, env, "-"),
   };
 }
 

@@ -7,8 +7,9 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
-import { WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
-import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, ShipConfig, StateConfig } from "./schema";
+import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
+import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, NetworkConfig, ShipConfig, StateConfig } from "./schema";
+import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
 import { unprovidedImports } from "./imports";
 
@@ -22,6 +23,8 @@ export interface Parts {
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   /** Each environment's `containerApps` block, when the file has one: its valid fields, defaults applied. */
   readonly containerApps?: ReadonlyMap<string, ContainerAppsParts>;
+  /** Each environment's `network` block, when the file has one: the keys it sets and its valid fields. */
+  readonly networks?: ReadonlyMap<string, NetworkParts>;
   readonly state?: StateConfig;
   readonly ship?: Partial<ShipConfig>;
   /** `smoke.request`, when it is a string. */
@@ -30,6 +33,12 @@ export interface Parts {
 
 /** A `containerApps` block's valid fields; its revisions' valid fields too. */
 export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & { readonly revisions?: Partial<ContainerAppsConfig["revisions"]> };
+
+/** A `network` block: which keys the file sets (valid or not) and the fields that are valid. */
+export interface NetworkParts {
+  readonly keys: readonly string[];
+  readonly valid: Partial<NetworkConfig>;
+}
 
 type Report = (path: string, value: unknown, message: string) => void;
 
@@ -372,6 +381,9 @@ function checkEnvironments(parts: Parts, report: Report): void {
       report(`${at}.containerApps`, "(settings)", 'containerApps settings need hosting: containerApps; add "hosting: containerApps" or remove the containerApps block');
     }
 
+    const network = parts.networks?.get(env);
+    if (network) checkNetwork(at, cfg, network, containerApps, parts, report);
+
     const { sku, minInstances, maxInstances: max } = cfg.plan ?? { sku: undefined };
     if (sku === undefined) {
       // The plan failed the schema; its problem is already listed.
@@ -414,6 +426,91 @@ function checkEnvironments(parts: Parts, report: Report): void {
       const problem = nameProblem("tfcWorkspace", workspace);
       if (problem) report("state.workspaces", parts.state.workspaces, `gives "${workspace}" for environment ${env}: ${problem}`);
     }
+  }
+}
+
+const ZONE_ENDPOINTS: Readonly<Record<string, string>> = {
+  blob: "storage accounts' blob",
+  queue: "storage accounts' queue",
+  table: "host storage's table",
+  registry: "registry's",
+  serviceBus: "Service Bus namespace's",
+  sites: "app's (inbound: private)",
+};
+
+/** A network block: created or brought, never both; a created one big enough; a zone map that covers every endpoint. */
+function checkNetwork(at: string, cfg: Partial<EnvironmentConfig>, network: NetworkParts, containerApps: ContainerAppsParts | undefined, parts: Parts, report: Report): void {
+  const net = `${at}.network`;
+  const has = (key: string) => network.keys.includes(key);
+  const { valid } = network;
+  const serviceBus = parts.functions.some(([, f]) => f.trigger?.type === "serviceBus");
+  if (!has("addressSpace") && !has("appSubnetId") && !has("privateEndpointSubnetId")) {
+    report(net, "(settings)", "set addressSpace (mlfunc creates the network, e.g. 10.20.0.0/16), or appSubnetId and privateEndpointSubnetId (subnets you bring)");
+  }
+  if (has("addressSpace")) {
+    for (const key of ["appSubnetId", "privateEndpointSubnetId", "privateDnsZoneIds"]) {
+      if (has(key)) report(`${net}.${key}`, key === "privateDnsZoneIds" ? "(settings)" : "(subnet id)", `addressSpace creates the network, its subnets and zones; ${key} belongs to a network you bring: remove one of the two`);
+    }
+  } else {
+    if (has("appSubnetId") && !has("privateEndpointSubnetId")) {
+      report(`${net}.privateEndpointSubnetId`, undefined, "required with appSubnetId: add the id of a subnet without delegation for the private endpoints (not the app subnet)");
+    }
+    if (has("privateEndpointSubnetId") && !has("appSubnetId")) {
+      const hosting = cfg.hosting === "containerApps" ? "delegated to Microsoft.App/environments, /27 or larger" : "delegated to Microsoft.Web/serverFarms";
+      report(`${net}.appSubnetId`, undefined, `required with privateEndpointSubnetId: add the id of the app's subnet (${hosting})`);
+    }
+    if (valid.appSubnetId !== undefined && valid.privateEndpointSubnetId !== undefined && valid.appSubnetId.toLowerCase() === valid.privateEndpointSubnetId.toLowerCase()) {
+      report(`${net}.privateEndpointSubnetId`, valid.privateEndpointSubnetId, "must differ from appSubnetId: a delegated subnet cannot hold private endpoints; give the endpoints their own subnet");
+    }
+  }
+  if (valid.privateDnsZoneIds !== undefined && !has("addressSpace") && cfg.hosting !== undefined) {
+    const inbound = valid.inbound ?? (has("inbound") ? undefined : "public");
+    const needed = neededZones(cfg.hosting, inbound ?? "public", serviceBus).filter((k) => inbound !== undefined || k !== "sites");
+    for (const key of needed) {
+      if (valid.privateDnsZoneIds[key] !== undefined) continue;
+      report(
+        `${net}.privateDnsZoneIds.${key}`,
+        undefined,
+        `the ${ZONE_ENDPOINTS[key]} private endpoint registers in ${PRIVATE_DNS_ZONES[key]}: add that zone's id, or remove privateDnsZoneIds so mlfunc creates and links the zones`,
+      );
+    }
+  }
+  for (const [field, label] of [["registrySku", "registry"], ["serviceBusSku", "Service Bus namespace"]] as const) {
+    const value = cfg[field];
+    if (value === undefined || value === "Premium" || (field === "serviceBusSku" && !serviceBus)) continue;
+    report(`${at}.${field}`, value, `private endpoints need a Premium ${label}; set ${field}: Premium, or remove it (a networked environment defaults to Premium)`);
+  }
+
+  const space = valid.addressSpace === undefined ? undefined : parseCidr(valid.addressSpace);
+  if (space === undefined || !("base" in space)) return;
+  if (cfg.hosting === "containerApps") {
+    const reserved = reservedOverlap(space);
+    if (reserved) report(`${net}.addressSpace`, valid.addressSpace, `overlaps ${reserved}, which Container Apps reserves for itself; pick another block, e.g. 10.20.0.0/16`);
+  }
+  let appPrefix: number;
+  let why: string;
+  if (cfg.hosting === "containerApps") {
+    // Without a containerApps block every default applies; with one, only its valid fields count.
+    const c = containerApps ?? { maxReplicas: DEFAULT_MAX_REPLICAS, workloadProfile: "Consumption" };
+    const profile = c.workloadProfile === undefined ? undefined : WORKLOAD_PROFILES[c.workloadProfile];
+    if (c.maxReplicas === undefined || !profile) return;
+    appPrefix = containerAppsSubnetPrefix(c.maxReplicas, profile.gpu !== undefined);
+    why = `for maxReplicas ${c.maxReplicas}`;
+  } else {
+    const sku = cfg.plan?.sku ?? (cfg.plan === undefined ? "B1" : undefined);
+    if (sku === undefined) return;
+    const premium = planKind(sku) === "premium";
+    const instances = premium ? (cfg.plan?.maxInstances ?? Math.max(3, cfg.plan?.minInstances ?? 1)) : maxInstances(sku);
+    appPrefix = appServiceSubnetPrefix(instances);
+    why = premium ? `for maxInstances ${instances}, twice that while scaling` : `for ${sku}'s ${instances} instances, twice that while scaling`;
+  }
+  const layout = subnetLayout(space, appPrefix);
+  if ("needsPrefix" in layout) {
+    report(
+      `${net}.addressSpace`,
+      valid.addressSpace,
+      `a /${space.prefix} holds ${2 ** (32 - space.prefix)} addresses; this environment needs a /${appPrefix} app subnet (${why}) and a /${PRIVATE_ENDPOINT_SUBNET_PREFIX} private-endpoint subnet: use a /${layout.needsPrefix} or larger`,
+    );
   }
 }
 

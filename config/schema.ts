@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
 import { withSuggestion } from "./rules";
-import { CONTAINER_APPS_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
+import { CONTAINER_APPS_MAX_REPLICAS, DEFAULT_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
+import { INBOUND, PRIVATE_DNS_ZONE_ID, SUBNET_ID, SUBNET_ID_EXAMPLE, ZONE_ID_EXAMPLE, ZONE_KEYS, type ZoneKey, parseCidr } from "./network";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
 function azureName(kind: NameKind, description: string) {
@@ -137,6 +138,7 @@ const nameOverrides = z
     containerApp: azureName("containerApp", "Container app name (hosting: containerApps).").optional(),
     containerAppsEnvironment: azureName("containerAppsEnvironment", "Container Apps environment name (hosting: containerApps).").optional(),
     serviceBusNamespace: azureName("serviceBusNamespace", "Service Bus namespace name (globally unique).").optional(),
+    virtualNetwork: azureName("virtualNetwork", "Virtual network name (network.addressSpace).").optional(),
   })
   .meta({ description: "Names to use instead of the derived ones (rg-<app>-<env>, st<app><env>h<hash>, ...)." });
 
@@ -185,7 +187,7 @@ export const revisionsSchema = z
 export const containerAppsSchema = z
   .strictObject({
     minReplicas: replicas(0, "Replicas kept running; 0 scales to zero when idle (a cold start on the next event). Default 0.").default(0),
-    maxReplicas: replicas(1, "Most replicas the platform scales out to from the triggers. Default 10.").default(10),
+    maxReplicas: replicas(1, `Most replicas the platform scales out to from the triggers. Default ${DEFAULT_MAX_REPLICAS}.`).default(DEFAULT_MAX_REPLICAS),
     cpu: z
       .number({ error: "must be a number of vCPUs, e.g. 1 or 0.5" })
       .positive({ error: "must be more than 0" })
@@ -221,6 +223,39 @@ export const containerAppsSchema = z
   })
   .meta({ description: "Container Apps hosting: replicas, size, workload profile, ingress and revisions." });
 
+const subnetId = (description: string) =>
+  z.string().regex(SUBNET_ID, { error: `must be a subnet's Azure resource id, ${SUBNET_ID_EXAMPLE}` }).meta({ description });
+
+const zoneId = (key: ZoneKey) =>
+  z
+    .string()
+    .regex(PRIVATE_DNS_ZONE_ID, { error: `must be a private DNS zone's Azure resource id, ${ZONE_ID_EXAMPLE}` })
+    .optional()
+    .meta({ description: `Private DNS zone for the ${key} private endpoints.` });
+
+export const networkSchema = z
+  .strictObject({
+    addressSpace: z
+      .string()
+      .superRefine((value, ctx) => {
+        const cidr = parseCidr(value);
+        if ("problem" in cidr) ctx.addIssue({ code: "custom", message: cidr.problem });
+      })
+      .optional()
+      .meta({ description: "mlfunc creates a virtual network with this IPv4 block, an app subnet sized for the plan's scale-out and a private-endpoint subnet, e.g. 10.20.0.0/16." }),
+    appSubnetId: subnetId("A subnet you bring for the app's outbound traffic (App Service: delegated to Microsoft.Web/serverFarms; Container Apps: to Microsoft.App/environments, /27 or larger).").optional(),
+    privateEndpointSubnetId: subnetId("A subnet you bring for the private endpoints (no delegation).").optional(),
+    privateDnsZoneIds: z
+      .strictObject(Object.fromEntries(ZONE_KEYS.map((k) => [k, zoneId(k)])) as Record<ZoneKey, ReturnType<typeof zoneId>>)
+      .optional()
+      .meta({ description: "With a network you bring: zones managed elsewhere (e.g. centrally, already linked to your network). None is created or linked; the private endpoints register in these." }),
+    inbound: z
+      .enum(INBOUND, { error: 'must be "public" or "private"' })
+      .default("public")
+      .meta({ description: "public: the app answers on its public address. private: only from inside the network (App Service: a private endpoint; Container Apps: an internal environment)." }),
+  })
+  .meta({ description: "Puts the environment behind a virtual network: storage, registry and Service Bus reached only through private endpoints, public access off." });
+
 /** Principals that `npm run smoke` runs as: each gets the data-plane roles the smoke test needs. */
 export const smokeTestersSchema = z
   .array(
@@ -248,8 +283,15 @@ export const environmentSchema = z.strictObject({
   containerApps: containerAppsSchema.optional(),
   location: z.string().optional().meta({ description: "Azure region for this environment; defaults to the app's location." }),
   tags: tags.optional(),
-  registrySku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Basic"),
-  serviceBusSku: z.enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' }).default("Standard"),
+  registrySku: z
+    .enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' })
+    .optional()
+    .meta({ description: "Container registry SKU. Default Basic; Premium with network (private endpoints need it)." }),
+  serviceBusSku: z
+    .enum(["Basic", "Standard", "Premium"], { error: 'must be "Basic", "Standard" or "Premium"' })
+    .optional()
+    .meta({ description: "Service Bus SKU. Default Standard; Premium with network (private endpoints need it)." }),
+  network: networkSchema.optional(),
   names: nameOverrides.optional(),
   smoke: z
     .strictObject({ testers: smokeTestersSchema.optional() })
@@ -366,6 +408,7 @@ export type ServiceBusTriggerConfig = Extract<TriggerConfig, { type: "serviceBus
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type PlanConfig = z.output<typeof planSchema>;
 export type ContainerAppsConfig = z.output<typeof containerAppsSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
 export type StateConfig = z.output<typeof stateSchema>;
 export type ShipConfig = z.output<typeof shipSchema>;
 export type SmokeTester = z.output<typeof smokeTestersSchema>[number];

@@ -58,6 +58,9 @@ export interface ContainerAppProps {
   /** Longest run of one invocation, as hh:mm:ss.
    * @default "02:00:00", as on Dedicated plans: Container Apps sets no ceiling, so a stuck run still frees its worker */
   readonly functionTimeout?: string;
+  /** Resources the app waits for besides its roles and image: the private endpoints and zone links of a networked environment.
+   * @default none */
+  readonly waitsFor?: readonly ITerraformDependable[];
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -73,7 +76,7 @@ export class ContainerApp extends Construct {
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
     const { identity } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push, ...(props.waitsFor ?? [])];
     const revisions = props.revisions ?? { mode: "single" };
     const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
     const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];

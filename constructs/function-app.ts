@@ -8,6 +8,7 @@ import type { FunctionImage } from "./function-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import type { Registry } from "./registry";
+import type { PrivateNetwork } from "./private-network";
 
 /** App settings FunctionApp sets itself, which extra settings may not replace. */
 export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
@@ -29,6 +30,10 @@ export interface FunctionAppProps {
   readonly functionTimeout?: string;
   /** Extra app settings, such as the trigger connections. */
   readonly appSettings?: Readonly<Record<string, string>>;
+  /** Sends all outbound traffic, the image pull included, through the network's app subnet, waits
+   * for its private endpoints, and with inbound private turns the public address off.
+   * @default none: public outbound and inbound */
+  readonly network?: PrivateNetwork;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -42,7 +47,9 @@ export class FunctionApp extends Construct {
   constructor(scope: Construct, id: string, props: FunctionAppProps) {
     super(scope, id);
     const { identity, plan } = props;
-    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push];
+    const { network } = props;
+    // Storage, registry and Service Bus answer only through their endpoints: the host must not start before they resolve.
+    const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push, ...(network?.ready ?? [])];
     const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,
@@ -59,6 +66,14 @@ export class FunctionApp extends Construct {
       webdeployPublishBasicAuthenticationEnabled: false,
       identity: { type: "UserAssigned", identityIds: [identity.id] },
       keyVaultReferenceIdentityId: identity.id,
+      ...(network
+        ? {
+            virtualNetworkSubnetId: network.appSubnetId,
+            // The registry is private: the pull must leave through the subnet too.
+            vnetImagePullEnabled: true,
+            ...(network.inbound === "private" ? { publicNetworkAccessEnabled: false } : {}),
+          }
+        : {}),
       appSettings: {
         // The image holds the code; mounting the shared /home storage would hide it.
         WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
@@ -81,6 +96,13 @@ export class FunctionApp extends Construct {
         ftpsState: "Disabled",
         http2Enabled: true,
         remoteDebuggingEnabled: false,
+        ...(network
+          ? {
+              vnetRouteAllEnabled: true,
+              // Elastic Premium's scale controller cannot see private trigger sources; the runtime reports their load instead.
+              ...(plan.isElasticPremium ? { runtimeScaleMonitoringEnabled: true } : {}),
+            }
+          : {}),
       },
       tags: { ...props.tags },
       // The first image pull and host start need every role in place (AcrPull above all) and the image pushed.

@@ -21,6 +21,8 @@ import { ContainerAppsEnvironment } from "./container-apps-environment";
 import { ContainerApp } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
+import { PrivateNetwork } from "./private-network";
+import { premiumCostNote } from "../config/network";
 
 export interface MlfuncStackProps {
   readonly environment: EnvironmentDeployment;
@@ -69,6 +71,8 @@ export class MlfuncStack extends TerraformStack {
   readonly functionApp?: FunctionApp;
   /** The app under either hosting. */
   readonly hostedApp: HostedApp;
+  /** The virtual network, zones and private endpoints of a networked environment. */
+  readonly network?: PrivateNetwork;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
     super(scope, id);
@@ -77,8 +81,10 @@ export class MlfuncStack extends TerraformStack {
     const tags = { ...env.tags, ...props.tags };
     useStateBackend(this, props.state ?? { backend: "local" }, env.stackName);
 
-    // Storage data-plane calls use Entra ID, since the accounts have shared keys off.
-    new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
+    // Storage data-plane calls use Entra ID, since the accounts have shared keys off. Behind a network
+    // the runner may not reach the data plane at all: the provider then manages storage through Resource Manager only.
+    const features = env.network ? { storage: [{ dataPlaneAvailable: false }] } : {};
+    new AzurermProvider(this, "azurerm", { features: [features], storageUseAzuread: true });
     new DockerProvider(this, "docker", {});
 
     const resourceGroup = new ResourceGroup(this, "resource-group", { name: names.resourceGroup, location: env.location, tags });
@@ -97,25 +103,53 @@ export class MlfuncStack extends TerraformStack {
       repository: names.repository,
       pushTokenName: names.registryToken,
       sku: env.registrySku,
+      publicNetworkAccess: env.network === undefined,
       tags,
     });
     registry.grantPull(identity);
     const image = new FunctionImage(this, "image", { contextDir: props.buildContext.dir, contentHash: props.buildContext.hash, registry });
 
-    const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, tags });
+    const publicNetworkAccess = env.network === undefined;
+    const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, publicNetworkAccess, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
     const containers = blobTriggers.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]);
     const dataStorage =
-      blobTriggers.length > 0 ? new StorageAccount(this, "data-storage", { name: names.dataStorageAccount, resourceGroup, containers, tags }) : undefined;
+      blobTriggers.length > 0 ? new StorageAccount(this, "data-storage", { name: names.dataStorageAccount, resourceGroup, containers, publicNetworkAccess, tags }) : undefined;
 
     const busTriggers = functions.flatMap((f) => (f.trigger.type === "serviceBus" ? [f.trigger] : []));
     const queues = busTriggers.flatMap((t) => (t.outputQueue === undefined ? [t.queue] : [t.queue, t.outputQueue]));
     const serviceBus =
       busTriggers.length > 0
-        ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, tags })
+        ? new ServiceBus(this, "service-bus", { name: names.serviceBusNamespace, resourceGroup, queues, sku: env.serviceBusSku, publicNetworkAccess, tags })
         : undefined;
 
     const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
+    let network: PrivateNetwork | undefined;
+    if (env.network) {
+      network = new PrivateNetwork(this, "network", {
+        network: env.network,
+        resourceGroup,
+        virtualNetworkName: names.virtualNetwork,
+        delegation: onContainerApps ? "Microsoft.App/environments" : "Microsoft.Web/serverFarms",
+        tags,
+      });
+      // Host storage: blob (keys, leases), queue (blob-trigger dispatch), table (diagnostic events). No
+      // file endpoint: an identity-based container app has no content share.
+      for (const sub of ["blob", "queue", "table"] as const) {
+        network.connect(`host-storage-${sub}`, { targetName: names.hostStorageAccount, targetId: hostStorage.id, subresource: sub, zone: sub });
+      }
+      if (dataStorage) {
+        // The trigger connection names both service URIs: blobs, and the poison-blob queue.
+        for (const sub of ["blob", "queue"] as const) {
+          network.connect(`data-storage-${sub}`, { targetName: names.dataStorageAccount, targetId: dataStorage.id, subresource: sub, zone: sub });
+        }
+      }
+      network.connect("registry", { targetName: names.registry, targetId: registry.resource.id, subresource: "registry", zone: "registry" });
+      if (serviceBus) network.connect("service-bus", { targetName: names.serviceBusNamespace, targetId: serviceBus.namespace.id, subresource: "namespace", zone: "serviceBus" });
+      const cost = premiumCostNote(env.name, env.network.premiumByDefault);
+      if (cost) Annotations.of(this).addWarning(cost);
+      this.network = network;
+    }
     const connections = new IdentityConnections(this, "connections", {
       identity,
       functions,
@@ -149,8 +183,13 @@ export class MlfuncStack extends TerraformStack {
         resourceGroup,
         monitoring,
         workloadProfiles: [aca.workloadProfile],
+        network: network && { infrastructureSubnetId: network.appSubnetId, internal: network.inbound === "private" },
         tags,
       }));
+      if (network?.inbound === "private" && network.managesZones) {
+        // Apps of an internal environment are <app>.<default domain>, answered by its private address.
+        network.addZone("zone-environment", environment.defaultDomain, [{ name: "*", addresses: [environment.staticIp] }]);
+      }
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
       const containerApp = new ContainerApp(this, "container-app", {
@@ -166,6 +205,7 @@ export class MlfuncStack extends TerraformStack {
         ingress: aca.ingress,
         revisions: aca.revisions,
         readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
+        waitsFor: network?.ready,
       });
       for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
       this.containerApp = containerApp;
@@ -185,7 +225,11 @@ export class MlfuncStack extends TerraformStack {
         ...hosted,
         name: names.functionApp,
         plan,
+        network,
       });
+      if (network?.inbound === "private") {
+        network.connect("function-app-sites", { targetName: names.functionApp, targetId: functionApp.resource.id, subresource: "sites", zone: "sites" });
+      }
       this.functionApp = functionApp;
       hostedApp = { hosting: "appService", name: functionApp.name, hostname: functionApp.defaultHostname, id: functionApp.resource.id, construct: functionApp };
     }

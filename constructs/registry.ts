@@ -16,6 +16,9 @@ export interface RegistryProps {
   readonly pushTokenName: string;
   /** @default "Basic" */
   readonly sku?: "Basic" | "Standard" | "Premium";
+  /** Reachable from the internet, or only through private endpoints (Premium only).
+   * @default true */
+  readonly publicNetworkAccess?: boolean;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -38,6 +41,7 @@ export class Registry extends Construct {
       location: props.resourceGroup.location,
       sku: props.sku ?? "Basic",
       adminEnabled: false,
+      ...(props.publicNetworkAccess === false ? { publicNetworkAccessEnabled: false } : {}),
       tags: { ...props.tags },
     });
     const scopeMap = new ContainerRegistryScopeMap(this, "push-scope", {

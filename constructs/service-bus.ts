@@ -13,6 +13,9 @@ export interface ServiceBusProps {
   /** Deliveries before a message is dead-lettered.
    * @default 10 */
   readonly maxDeliveryCount?: number;
+  /** Reachable from the internet, or only through private endpoints (Premium only).
+   * @default true */
+  readonly publicNetworkAccess?: boolean;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -33,6 +36,7 @@ export class ServiceBus extends Construct {
       ...(sku === "Premium" ? { capacity: 1, premiumMessagingPartitions: 1 } : {}),
       localAuthEnabled: false,
       minimumTlsVersion: "1.2",
+      ...(props.publicNetworkAccess === false ? { publicNetworkAccessEnabled: false } : {}),
       tags: { ...props.tags },
     });
     const queues = new Map<string, ServicebusQueue>();

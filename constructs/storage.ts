@@ -14,6 +14,9 @@ export interface StorageAccountProps {
   /** Days deleted blobs and containers can be restored.
    * @default 7 */
   readonly softDeleteDays?: number;
+  /** Reachable from the internet, or only through private endpoints.
+   * @default true */
+  readonly publicNetworkAccess?: boolean;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -41,6 +44,7 @@ export class StorageAccount extends Construct {
       sharedAccessKeyEnabled: false,
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
+      ...(props.publicNetworkAccess === false ? { publicNetworkAccessEnabled: false } : {}),
       blobProperties: {
         versioningEnabled: props.versioning ?? false,
         deleteRetentionPolicy: { days: softDeleteDays },

@@ -165,6 +165,9 @@ const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   azurerm_container_registry_token: ["container_registry_name"],
   azurerm_container_registry_token_password: ["container_registry_token_id"],
   azurerm_role_definition: ["scope", "role_definition_id"],
+  azurerm_subnet: ["virtual_network_name"],
+  azurerm_private_endpoint: ["subnet_id", "private_service_connection", "custom_network_interface_name"],
+  azurerm_private_dns_zone_virtual_network_link: ["private_dns_zone_name", "virtual_network_id"],
   // No update in the provider: any change replaces the assignment.
   azurerm_role_assignment: ["scope", "role_definition_id", "role_definition_name", "principal_id", "principal_type", "condition", "condition_version", "description"],
 };
@@ -180,9 +183,18 @@ function bodyValue(body: JsonValue | undefined, path: string): JsonValue | undef
 }
 
 /**
+ * Body paths the service accepts only at creation, per ARM type (lowercase), whether or not the
+ * resource lists them in `replace_triggers_refs`: putting an environment into a network, taking it
+ * out, or moving it to another subnet replaces it (x-ms-mutability create, read in Microsoft.App).
+ */
+const AZAPI_CREATE_ONLY: Readonly<Record<string, readonly string[]>> = {
+  "microsoft.app/managedenvironments": ["properties.vnetConfiguration.infrastructureSubnetId", "properties.vnetConfiguration.internal"],
+};
+
+/**
  * azapi_resource is replaced when its ARM type (not the API version), name, parent or location
- * changes, or a body path listed in `replace_triggers_refs` (create-only properties such as a
- * container app's `kind`).
+ * changes, or a body path listed in `replace_triggers_refs` or known to be create-only (a container
+ * app's `kind`, an environment's network).
  */
 function azapiForceNew(before: JsonObject, after: JsonObject): string[] {
   const armType = (v: JsonValue | undefined) => (typeof v === "string" ? v.split("@")[0]?.toLowerCase() : v);
@@ -190,7 +202,9 @@ function azapiForceNew(before: JsonObject, after: JsonObject): string[] {
   const out: string[] = [];
   if (set("type") && armType(before.type) !== armType(after.type)) out.push("type");
   for (const key of AZAPI_FORCE_NEW) if (set(key) && JSON.stringify(before[key]) !== JSON.stringify(after[key])) out.push(key);
-  const refs = Array.isArray(after.replace_triggers_refs) ? after.replace_triggers_refs.filter((r): r is string => typeof r === "string") : [];
+  const listed = Array.isArray(after.replace_triggers_refs) ? after.replace_triggers_refs.filter((r): r is string => typeof r === "string") : [];
+  const createOnly = typeof after.type === "string" ? (AZAPI_CREATE_ONLY[after.type.split("@")[0]?.toLowerCase() ?? ""] ?? []) : [];
+  const refs = [...new Set([...listed, ...createOnly])];
   for (const ref of refs) {
     if (JSON.stringify(bodyValue(before.body, ref) ?? null) !== JSON.stringify(bodyValue(after.body, ref) ?? null)) out.push(`body.${ref}`);
   }

@@ -16,6 +16,7 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
+  virtualNetwork: "virtualNetwork",
 };
 
 /** A valid app name of exactly `length` characters, with hyphens and digits mixed in. */
@@ -46,6 +47,7 @@ describe("derived names", () => {
       serviceBusNamespace: "sb-diabetes-dev-0128c0",
       containerApp: "ca-diabetes-dev",
       containerAppsEnvironment: "cae-diabetes-dev",
+      virtualNetwork: "vnet-diabetes-dev",
     });
   });
 
@@ -67,7 +69,7 @@ describe("derived names", () => {
 
   test("every overridable name has a rule", () => {
     expect(Object.keys(OVERRIDABLE_NAMES).sort()).toEqual(
-      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan"],
+      ["appInsights", "containerApp", "containerAppsEnvironment", "dataStorageAccount", "functionApp", "hostStorageAccount", "identity", "logAnalytics", "registry", "resourceGroup", "serviceBusNamespace", "servicePlan", "virtualNetwork"],
     );
   });
 

@@ -170,3 +170,84 @@ describe("switching an environment between hostings", () => {
     expect((dev?.resources ?? []).filter((r) => r.replace && r.type !== "terraform_data")).toEqual([]);
   });
 });
+
+describe("a Container Apps environment's network in the offline diff", () => {
+  const ENV_TYPE = "Microsoft.App/managedEnvironments@2025-02-02-preview";
+  const SUBNET_A = "${azurerm_subnet.network_virtual-network_app-subnet_34AB6A89.id}";
+  const envStack = (network?: { subnet: string; internal: boolean }, access?: string): JsonObject => ({
+    resource: {
+      azapi_resource: {
+        env: {
+          type: ENV_TYPE,
+          name: "cae-diabetes-dev",
+          parent_id: "${azurerm_resource_group.rg.id}",
+          location: "westeurope",
+          body: {
+            properties: {
+              workloadProfiles: [{ name: "Consumption", workloadProfileType: "Consumption" }],
+              ...(network ? { vnetConfiguration: { infrastructureSubnetId: network.subnet, internal: network.internal }, publicNetworkAccess: access ?? "Disabled" } : {}),
+            },
+          },
+          replace_triggers_refs: network ? ["properties.vnetConfiguration.infrastructureSubnetId", "properties.vnetConfiguration.internal"] : [],
+        },
+      },
+    },
+  });
+  const diff = (before: JsonObject, after: JsonObject) => diffStack("s", before, after).resources[0];
+
+  test("a change of internal replaces the environment (it holds no data, but its apps go with it)", () => {
+    expect(diff(envStack({ subnet: SUBNET_A, internal: true }), envStack({ subnet: SUBNET_A, internal: false }, "Enabled"))).toMatchObject({
+      address: "azapi_resource.env",
+      replace: true,
+      replaceReasons: ["body.properties.vnetConfiguration.internal"],
+    });
+  });
+
+  test("another subnet replaces it", () => {
+    expect(diff(envStack({ subnet: SUBNET_A, internal: true }), envStack({ subnet: "/subscriptions/x/subnets/other", internal: true }))).toMatchObject({
+      replace: true,
+      replaceReasons: ["body.properties.vnetConfiguration.infrastructureSubnetId"],
+    });
+  });
+
+  test("putting an environment into a network, or taking it out, replaces it too: the paths are create-only whatever the refs say", () => {
+    expect(diff(envStack(), envStack({ subnet: SUBNET_A, internal: true }))).toMatchObject({
+      replace: true,
+      replaceReasons: ["body.properties.vnetConfiguration.infrastructureSubnetId", "body.properties.vnetConfiguration.internal"],
+    });
+    expect(diff(envStack({ subnet: SUBNET_A, internal: false }, "Enabled"), envStack())).toMatchObject({
+      replace: true,
+      replaceReasons: ["body.properties.vnetConfiguration.infrastructureSubnetId", "body.properties.vnetConfiguration.internal"],
+    });
+  });
+
+  test("public network access alone is updated in place", () => {
+    expect(diff(envStack({ subnet: SUBNET_A, internal: false }, "Enabled"), envStack({ subnet: SUBNET_A, internal: false }, "Disabled"))).toMatchObject({ replace: false, replaceReasons: [] });
+  });
+});
+
+describe("network resources in the offline diff", () => {
+  const pe = (subnet: string, target: string): JsonObject => ({
+    resource: {
+      azurerm_private_endpoint: {
+        pe: {
+          name: "pe-st-blob",
+          subnet_id: subnet,
+          private_service_connection: { name: "pe-st-blob", private_connection_resource_id: target, subresource_names: ["blob"], is_manual_connection: false },
+          private_dns_zone_group: { name: "default", private_dns_zone_ids: ["${azurerm_private_dns_zone.z.id}"] },
+        },
+      },
+    },
+  });
+
+  test("an endpoint moved to another subnet, or pointed at another resource, is replaced; a new zone is an update", () => {
+    expect(diffStack("s", pe("${azurerm_subnet.a.id}", "${azurerm_storage_account.h.id}"), pe("${azurerm_subnet.b.id}", "${azurerm_storage_account.h.id}")).resources[0]).toMatchObject({ replace: true, replaceReasons: ["subnet_id"] });
+    expect(diffStack("s", pe("${azurerm_subnet.a.id}", "${azurerm_storage_account.h.id}"), pe("${azurerm_subnet.a.id}", "${azurerm_storage_account.d.id}")).resources[0]).toMatchObject({
+      replace: true,
+      replaceReasons: ["private_service_connection"],
+    });
+    const zoned = pe("${azurerm_subnet.a.id}", "${azurerm_storage_account.h.id}");
+    ((((zoned.resource as JsonObject).azurerm_private_endpoint as JsonObject).pe as JsonObject).private_dns_zone_group as JsonObject).private_dns_zone_ids = ["${azurerm_private_dns_zone.other.id}"];
+    expect(diffStack("s", pe("${azurerm_subnet.a.id}", "${azurerm_storage_account.h.id}"), zoned).resources[0]).toMatchObject({ replace: false });
+  });
+});

@@ -24,6 +24,16 @@ export function defaultConfig(): Json {
   return doc;
 }
 
+/** examples/private/mlfunc.yaml (a networked App Service and Container Apps environment), paths made absolute likewise. */
+export function privateExampleConfig(): Json {
+  const dir = join(ROOT, "examples", "private");
+  const doc = parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")) as Json;
+  const model = doc.model as Json;
+  for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(dir, String(model[key]));
+  doc.ship = { allow: [{ path: EXAMPLE, reason: "tests read the example from the repository" }] };
+  return doc;
+}
+
 /** Lets the file ship files from `paths` outside its folder, as fixtures in scratch folders are. */
 export function allowing(c: Json, ...paths: string[]): Json {
   const ship = (c.ship as { allow?: Json[] } | undefined) ?? {};
