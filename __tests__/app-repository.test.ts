@@ -10,12 +10,13 @@ import { join, relative } from "node:path";
 import { COMMANDS, helpText } from "../commands/spec";
 import { EXAMPLE, ROOT, scratch } from "./support/synth";
 import { buildLibrary } from "./support/package";
+import { PYTHON, expectSamePredictions, referencePredictions, requireTestPackages } from "./support/python";
 
 const work = scratch();
 const CACHE = join(work.dir, "cache");
 // The app's own mlfunc.yaml, found from its folder, and every progress line.
 const { MLFUNC_CONFIG: _config, MLFUNC_QUIET: _quiet, ...inherited } = process.env;
-const ENV = { ...inherited, XDG_CACHE_HOME: CACHE, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", CHECKPOINT_DISABLE: "1" };
+const ENV = { ...inherited, MLFUNC_PYTHON: PYTHON, XDG_CACHE_HOME: CACHE, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", CHECKPOINT_DISABLE: "1" };
 
 function sh(cmd: string, args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: ENV });
@@ -55,6 +56,7 @@ describe("an app repository with mlfunc installed from the packed package", () =
   const steps: Record<string, { status: number | null; stdout: string; stderr: string }> = {};
 
   beforeAll(() => {
+    requireTestPackages("the app's invoke");
     checkoutStatus = ok("git", ["status", "--porcelain"], ROOT);
     buildLibrary();
     // The bundles the package ships, brought up to date as `npm pack`'s prepack step does.
@@ -77,6 +79,7 @@ describe("an app repository with mlfunc installed from the packed package", () =
     steps.init = sh("npx", ["mlfunc", "init", "--model", "sklearn_regression_model.pkl", "--script", "score.py", "--requirements", "requirements.txt"], app);
     steps.validate = sh("npx", ["mlfunc", "validate"], app);
     steps.synth = sh("npx", ["mlfunc", "synth"], app);
+    steps.invoke = sh("npx", ["mlfunc", "invoke", "predict", "sample.json"], app);
     git(app, "add", "-A");
     git(app, "commit", "--quiet", "-m", "scoring app");
     steps.statusAfterCommit = { status: 0, stdout: git(app, "status", "--porcelain", "--untracked-files=all"), stderr: "" };
@@ -99,6 +102,13 @@ describe("an app repository with mlfunc installed from the packed package", () =
     const pkg = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.scripts.synth).toBe("mlfunc synth");
     expect(pkg.devDependencies.mlfunc).toMatch(/^file:.*mlfunc-.*\.tgz$/);
+  });
+
+  test("invoke runs the function locally with the installed runtime", () => {
+    expect(steps.invoke?.status).toBe(0);
+    const [head, body = ""] = (steps.invoke?.stdout ?? "").split("\n");
+    expect(head).toBe("HTTP 200");
+    expectSamePredictions(body, referencePredictions(join(EXAMPLE, "sklearn_regression_model.pkl"), join(EXAMPLE, "sample.json")));
   });
 
   test("the commit holds no generated file, and git status is clean after it", () => {

@@ -1,7 +1,5 @@
 /**
- * `npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...]
- *   [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...]
- *   [--fail-on-delete] [--fail-on-replace] [--out <file>]`
+ * `mlfunc review` (options: commands/spec.ts).
  * One report per pull request: the offline diff against the base, plan summaries, policy findings,
  * the delete gate. Exit codes: 0 ok, 1 a policy finding at or above --fail-on or a blocked delete,
  * 2 bad input, 3 an internal error.
