@@ -19,6 +19,8 @@ export { CustomRole, type CustomRoleProps } from "./constructs/role-definition";
 export { SmokeTesters, type SmokeTestersProps } from "./constructs/smoke-testers";
 export { AzapiProvider, AzapiResource, type AzapiResourceProps, type AzapiBody } from "./constructs/azapi";
 export { TerraformData, type TerraformDataProps } from "./constructs/terraform-data";
+export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
+export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
 export { PrivateNetwork, type PrivateNetworkProps, type ConnectProps } from "./constructs/private-network";
 export { VirtualNetwork, DELEGATION_ACTIONS, type VirtualNetworkProps, type SubnetDelegation } from "./constructs/virtual-network";
 export { PrivateEndpoint, type PrivateEndpointProps } from "./constructs/private-endpoint";

@@ -7,6 +7,7 @@ import { runModules } from "./support/groups";
 runModules("constructs", {
   "azapi": () => require("./constructs/azapi"),
   "connections": () => require("./constructs/connections"),
+  "event-grid": () => require("./constructs/event-grid"),
   "container-apps": () => require("./constructs/container-apps"),
   "function-app": () => require("./constructs/function-app"),
   "function-image": () => require("./constructs/function-image"),

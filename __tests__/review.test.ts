@@ -10,6 +10,7 @@ runModules("review", {
   "container-apps": () => require("./review/container-apps"),
   "deployment-diff": () => require("./review/deployment-diff"),
   "diff": () => require("./review/diff"),
+  "event-grid": () => require("./review/event-grid"),
   "hostile": () => require("./review/hostile"),
   "images": () => require("./review/images"),
   "plan-summary": () => require("./review/plan-summary"),

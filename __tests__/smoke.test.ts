@@ -431,50 +431,87 @@ describe("blob (Azurite)", () => {
     return out;
   }
 
-  test("uploads smoke-<unique>.json, waits for the output the paths imply, compares, cleans up", async () => {
-    // Plays the blob trigger: input/<name>.json -> output/<name>_out.json.
-    let stop = false;
+  /** Plays the blob trigger: input/<name>.json -> output/<name>_out.json, `delayMs` after it sees the input. */
+  function playTrigger(delayMs = 0): { seen: string[]; stop: () => Promise<void> } {
+    let stopped = false;
     const seen: string[] = [];
-    const trigger = (async () => {
-      while (!stop) {
+    const loop = (async () => {
+      while (!stopped) {
         for (const name of await names("input")) {
           if (seen.includes(name)) continue;
           seen.push(name);
-          const body = ANSWER;
-          await storage.getContainerClient("output").getBlockBlobClient(name.replace(/\.json$/, "_out.json")).upload(body, body.length);
+          await new Promise((r) => setTimeout(r, delayMs));
+          await storage.getContainerClient("output").getBlockBlobClient(name.replace(/\.json$/, "_out.json")).upload(ANSWER, ANSWER.length);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
+    return {
+      seen,
+      stop: async () => {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+
+  test("uploads smoke-<unique>.json, waits for the output the paths imply, compares, cleans up", async () => {
+    const trigger = playTrigger();
     try {
       const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 30 }), deployment, options(root));
-      expect(report.functions).toEqual([expect.objectContaining({ name: "predict-blob", trigger: "blob", ok: true })]);
-      expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatch(/^smoke-[a-z0-9]+-[0-9a-f]{8}\.json$/);
-      expect(report.functions[0]?.detail).toBe(`output/${seen[0]?.replace(/\.json$/, "_out.json")} equal to the local answer`);
+      expect(report.functions).toEqual([expect.objectContaining({ name: "predict-blob", trigger: "blob", source: "eventGrid", ok: true })]);
+      expect(trigger.seen).toHaveLength(1);
+      expect(trigger.seen[0]).toMatch(/^smoke-[a-z0-9]+-[0-9a-f]{8}\.json$/);
+      expect(report.functions[0]?.detail).toBe(`output/${trigger.seen[0]?.replace(/\.json$/, "_out.json")} equal to the local answer`);
       expect(report.exitCode).toBe(0);
     } finally {
-      stop = true;
-      await trigger;
+      await trigger.stop();
     }
     expect(await names("input")).toEqual([]);
     expect(await names("output")).toEqual([]);
   }, 60_000);
 
-  test("no output in time: the exact message, and the input blob is removed", async () => {
+  test("the latency runs from the upload to the output blob, and the report prints it per blob function with its source", async () => {
+    const trigger = playTrigger(400);
+    try {
+      const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 30 }), deployment, options(root));
+      const [result] = report.functions;
+      expect(result?.ok).toBe(true);
+      // The output cannot appear before the trigger writes it, 400 ms after it saw the input.
+      expect(result?.latencyMs).toBeGreaterThanOrEqual(400);
+      const lines = formatReport(report).split("\n");
+      expect(lines[1]).toMatch(/^ok {6}predict-blob {2}blob\/eventGrid {2} +\d+ ms {2}output\/smoke-[a-z0-9]+-[0-9a-f]{8}_out\.json equal to the local answer$/);
+      expect(lines[2]).toBe(`blob latency, upload to output blob: predict-blob ${result?.latencyMs} ms (eventGrid)`);
+    } finally {
+      await trigger.stop();
+    }
+  }, 60_000);
+
+  test("no output in time: the exact message, pointing at Event Grid's delivery and dead letters, and the input blob is removed", async () => {
     const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 0.3 }), deployment, options(root));
     const [result] = report.functions;
     expect(result?.ok).toBe(false);
     expect(result?.detail).toMatch(
-      /^no output blob output\/smoke-[a-z0-9]+-[0-9a-f]{8}_out\.json within 0\.3 s after uploading input\/smoke-[a-z0-9]+-[0-9a-f]{8}\.json \(the polling blob trigger can take up to 10 minutes on an idle app\)$/,
+      /^no output blob output\/smoke-[a-z0-9]+-[0-9a-f]{8}_out\.json within 0\.3 s after uploading input\/smoke-[a-z0-9]+-[0-9a-f]{8}\.json \(Event Grid delivers within seconds: look at the subscription's delivery failures and the eventgrid-deadletter container\)$/,
     );
     expect(result?.look).toContain('operation_Name == "predict-blob"');
     expect(report.exitCode).toBe(1);
     expect(await names("input")).toEqual([]);
   }, 30_000);
 
+  test("a polling blob function that times out says the polling trigger can take minutes", async () => {
+    const c = defaultConfig();
+    for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
+    const polling = writeDeployment("polling", c);
+    const report = await runSmoke(args({ functions: ["predict-blob"], timeoutSeconds: 0.3 }), polling, options(root));
+    const [result] = report.functions;
+    expect(result).toEqual(expect.objectContaining({ ok: false, source: "polling" }));
+    expect(result?.detail).toMatch(/ \(the polling blob trigger can take up to 10 minutes on an idle app\)$/);
+    expect(await names("input")).toEqual([]);
+  }, 30_000);
+
   test("blob names fill every token of the input path", () => {
-    const t = { type: "blob" as const, inputPath: "in/{name}.{ext}", outputPath: "out/{ext}/{name}-result.json", dataType: "text" as const };
+    const t = { type: "blob" as const, inputPath: "in/{name}.{ext}", outputPath: "out/{ext}/{name}-result.json", dataType: "text" as const, source: "polling" as const };
     expect(blobNames(t, "smoke-x", "/tmp/req.json")).toEqual({ container: "in", input: "smoke-x.json", outputContainer: "out", output: "json/smoke-x-result.json", inputFile: "smoke-x.json" });
   });
 });

@@ -89,7 +89,16 @@ export function functionJson(fn: FunctionConfig): object {
       return {
         scriptFile: "__init__.py",
         bindings: [
-          { type: "blobTrigger", direction: "in", name: "inputblob", path: t.inputPath, connection: CONNECTIONS.triggerStorage, dataType: t.dataType === "binary" ? "binary" : "string" },
+          {
+            type: "blobTrigger",
+            direction: "in",
+            name: "inputblob",
+            path: t.inputPath,
+            connection: CONNECTIONS.triggerStorage,
+            dataType: t.dataType === "binary" ? "binary" : "string",
+            // The host's default source (LogsAndContainerScan) is polling; only EventGrid is written.
+            ...(t.source === "eventGrid" ? { source: "EventGrid" } : {}),
+          },
           { type: "blob", direction: "out", name: "outputblob", path: t.outputPath, connection: CONNECTIONS.triggerStorage },
         ],
       };

@@ -13,6 +13,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { Deployment, EnvironmentDeployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { parseBlobPath } from "../config/rules";
+import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
 import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
@@ -110,7 +111,11 @@ export interface SmokeOptions {
 export interface FunctionResult {
   readonly name: string;
   readonly trigger: FunctionConfig["trigger"]["type"];
+  /** Blob functions: how new blobs reach the function. */
+  readonly source?: BlobTriggerConfig["source"];
   readonly ok: boolean;
+  /** HTTP: request to answer. Blob: from the upload's completion to the output blob's appearance.
+   * Service Bus: from the send to the result. */
   readonly latencyMs?: number;
   /** What was checked, or what went wrong. */
   readonly detail: string;
@@ -130,6 +135,8 @@ export interface SmokeReport {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Poll period for an Event Grid blob function's output: its latency is a few seconds. */
+export const EVENT_GRID_POLL_MS = 250;
 
 /** Runs the smoke test. Throws SmokeInputError (exit 2) for bad input or an undeployed stack. */
 export async function runSmoke(args: SmokeArgs, deployment: Deployment, options: SmokeOptions = {}): Promise<SmokeReport> {
@@ -498,13 +505,21 @@ async function checkBlob(
   pollMs: number,
   look: Look,
 ): Promise<FunctionResult> {
-  const base = { name: fn.name, trigger: "blob" as const };
+  const source = (fn.trigger as BlobTriggerConfig).source;
+  const base = { name: fn.name, trigger: "blob" as const, source };
   const inputPath = `${names.container}/${names.input}`;
   const outputPath = `${names.outputContainer}/${names.output}`;
+  // Event Grid answers in seconds: poll often enough that the latency is measured, not the poll period.
+  const every = source === "eventGrid" ? Math.min(pollMs, EVENT_GRID_POLL_MS) : pollMs;
+  const waitHint =
+    source === "eventGrid"
+      ? `Event Grid delivers within seconds: look at the subscription's delivery failures and the ${DEAD_LETTER_CONTAINER} container`
+      : "the polling blob trigger can take up to 10 minutes on an idle app";
   const check = async (): Promise<FunctionResult> => {
     const started = new Date();
-    const t0 = performance.now();
     await storage.upload(names.container, names.input, payload);
+    // From here the blob exists and Event Grid (or the scan) can see it.
+    const t0 = performance.now();
     for (;;) {
       const out = await storage.download(names.outputContainer, names.output);
       if (out !== undefined) {
@@ -520,11 +535,11 @@ async function checkBlob(
           ...base,
           ok: false,
           latencyMs: Math.round(performance.now() - t0),
-          detail: `no output blob ${outputPath} within ${timeoutMs / 1000} s after uploading ${inputPath} (the polling blob trigger can take up to 10 minutes on an idle app)`,
+          detail: `no output blob ${outputPath} within ${timeoutMs / 1000} s after uploading ${inputPath} (${waitHint})`,
           look: look(fn, started),
         };
       }
-      await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
+      await sleep(Math.min(every, Math.max(0, timeoutMs - (performance.now() - t0))));
     }
   };
   const cleanup = async () => {
@@ -749,18 +764,26 @@ export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputF
   }
 }
 
+function latencyText(ms: number | undefined): string {
+  if (ms === undefined) return "-";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}
+
 export function formatReport(report: SmokeReport): string {
   const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${report.health.url}, ${report.health.seconds} s)`];
   if (!report.health.ok) rows.push(`  ${report.health.detail}`);
   const width = Math.max(...report.functions.map((f) => f.name.length), 8);
+  const kind = (f: FunctionResult) => (f.source === undefined ? f.trigger : `${f.trigger}/${f.source}`);
+  const kindWidth = Math.max(...report.functions.map((f) => kind(f).length), 10);
   for (const f of report.functions) {
-    const latency = f.latencyMs === undefined ? "-" : f.latencyMs >= 10_000 ? `${(f.latencyMs / 1000).toFixed(1)} s` : `${f.latencyMs} ms`;
-    rows.push(`${f.ok ? "ok    " : "FAILED"}  ${f.name.padEnd(width)}  ${f.trigger.padEnd(10)}  ${latency.padStart(8)}  ${f.detail}`);
+    rows.push(`${f.ok ? "ok    " : "FAILED"}  ${f.name.padEnd(width)}  ${kind(f).padEnd(kindWidth)}  ${latencyText(f.latencyMs).padStart(8)}  ${f.detail}`);
     if (!f.ok && f.status !== undefined) rows.push(`        status: HTTP ${f.status}`);
     if (!f.ok && f.body !== undefined) rows.push(`        body: ${f.body}`);
     if (f.leftover !== undefined) rows.push(`        not cleaned up: ${f.leftover}`);
     if (!f.ok && f.look !== undefined) rows.push(`        look: ${f.look}`);
   }
+  const blobs = report.functions.filter((f) => f.trigger === "blob" && f.ok && f.latencyMs !== undefined);
+  if (blobs.length > 0) rows.push(`blob latency, upload to output blob: ${blobs.map((f) => `${f.name} ${latencyText(f.latencyMs)} (${f.source ?? "polling"})`).join(", ")}`);
   const failed = report.functions.filter((f) => !f.ok).length;
   rows.push(failed === 0 && report.health.ok ? `all ${report.functions.length} functions ok` : `${failed} of ${report.functions.length} functions failed`);
   return `${rows.join("\n")}\n`;

@@ -126,23 +126,30 @@ export function replicaSizeProblem(profileType: string, cpu: number, memory: str
   return undefined;
 }
 
+/** A function's trigger as the hosting warnings see it: its type and, for blobs, its source. */
+export interface TriggerKind {
+  readonly type: string;
+  readonly source?: string;
+}
+
 /**
  * Settings that deploy but behave other than a user would expect, as warnings: scale to zero with a
- * polling blob trigger (blob autoscaling on Container Apps needs the Event Grid source), and several
- * active revisions that share one host storage account and so both run the queue and blob triggers.
+ * polling blob trigger (blob autoscaling on Container Apps needs the Event Grid source; an Event
+ * Grid blob trigger wakes the app by its webhook call), and several active revisions that share one
+ * host storage account and so both run the queue and blob triggers.
  */
 export function containerAppsWarnings(
   env: string,
   c: { readonly minReplicas: number; readonly revisions: { readonly mode: string } },
-  triggerTypes: readonly string[],
+  triggers: readonly TriggerKind[],
 ): string[] {
   const warnings: string[] = [];
-  if (c.minReplicas === 0 && triggerTypes.includes("blob")) {
+  if (c.minReplicas === 0 && triggers.some((t) => t.type === "blob" && t.source !== "eventGrid")) {
     warnings.push(
-      `environments.${env}.containerApps.minReplicas is 0 with a blob trigger: Container Apps wakes blob triggers only through Event Grid, not the polling trigger this app uses, so new blobs wait until an HTTP or Service Bus event starts a replica; set minReplicas: 1 to keep one replica polling`,
+      `environments.${env}.containerApps.minReplicas is 0 with a polling blob trigger: Container Apps wakes blob triggers only through Event Grid, so new blobs wait until an HTTP or Service Bus event starts a replica; set the function's trigger.source: eventGrid (see docs/event-grid.md), or minReplicas: 1 to keep one replica polling`,
     );
   }
-  if (c.revisions.mode === "multiple" && triggerTypes.some((t) => t !== "http")) {
+  if (c.revisions.mode === "multiple" && triggers.some((t) => t.type !== "http")) {
     warnings.push(
       `environments.${env}.containerApps.revisions.mode is multiple with blob or Service Bus triggers: every active revision shares the host storage and runs those triggers, so the traffic split applies to HTTP only`,
     );

@@ -36,6 +36,8 @@ export const NAME_RULES = {
   logAnalytics: { label: "Log Analytics workspace name", min: 4, max: 63, pattern: /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/, chars: "letters, digits and hyphens, starting and ending with a letter or digit" },
   appInsights: { label: "Application Insights name", min: 1, max: 260, pattern: /^[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f. ]$/, chars: "free of %, &, \\, ?, / and control characters, not ending with a space or period" },
   identity: { label: "managed identity name", min: 3, max: 128, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, chars: "letters, digits, hyphens and underscores, starting with a letter or digit" },
+  eventGridTopic: { label: "Event Grid system topic name", min: 3, max: 128, pattern: /^[a-zA-Z0-9-]+$/, chars: "letters, digits and hyphens" },
+  eventSubscription: { label: "Event Grid subscription name", min: 3, max: 64, pattern: /^[a-zA-Z0-9-]+$/, chars: "letters, digits and hyphens" },
   containerApp: { label: "container app name", min: 2, max: 32, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
   containerAppsEnvironment: { label: "Container Apps environment name", min: 2, max: 60, pattern: /^[a-z][a-z0-9-]*[a-z0-9]$/, chars: "lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", extra: noDoubleHyphen },
   virtualNetwork: { label: "virtual network name", min: 2, max: 64, pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, chars: "letters, digits, underscores, periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore" },
@@ -104,6 +106,22 @@ export interface ResourceNames {
   readonly containerAppsEnvironment: string;
   /** The virtual network mlfunc creates for `network.addressSpace`. */
   readonly virtualNetwork: string;
+  /** The trigger account's Event Grid system topic (blob triggers with source: eventGrid). */
+  readonly eventGridTopic: string;
+}
+
+/** The trigger account's container for events Event Grid could not deliver; no trigger may use it. */
+export const DEAD_LETTER_CONTAINER = "eventgrid-deadletter";
+
+/** A function's Event Grid subscription: `blob-<function>`, hyphens for underscores, cut with a hash when long. */
+export function eventSubscriptionName(functionName: string): string {
+  const lower = functionName.toLowerCase();
+  const plain = `blob-${lower.replace(/_/g, "-")}`;
+  const rule: NameRule = NAME_RULES.eventSubscription;
+  // Function names are unique case-insensitively, so lowercasing keeps them apart; "a_b" and "a-b"
+  // would meet, so a rewritten or cut name carries a hash of the real one.
+  if (plain.length <= rule.max && !lower.includes("_")) return plain;
+  return `${plain.slice(0, rule.max - 7).replace(/-+$/, "")}-${shortHash(lower)}`;
 }
 
 /** Which kind of rule each overridable name follows. */
@@ -168,6 +186,7 @@ export function resourceNames(app: string, env: string, overrides: NameOverrides
     containerApp: overrides.containerApp ?? derive("containerApp", "ca-", app, env, "-"),
     containerAppsEnvironment: overrides.containerAppsEnvironment ?? derive("containerAppsEnvironment", "cae-", app, env, "-"),
     virtualNetwork: overrides.virtualNetwork ?? derive("virtualNetwork", "vnet-", app, env, "-"),
+    eventGridTopic: derive("eventGridTopic", "evgt-", app, env, "-"),
   };
 }
 

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
-import { NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
+import { DEAD_LETTER_CONTAINER, NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, NetworkConfig, ShipConfig, StateConfig } from "./schema";
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
@@ -268,6 +268,11 @@ function checkFunctions(functions: Parts["functions"], report: Report): void {
       const output = parseBlobPath(t.outputPath);
       if (input.problem) report(`${at}.trigger.inputPath`, t.inputPath, input.problem);
       if (output.problem) report(`${at}.trigger.outputPath`, t.outputPath, output.problem);
+      for (const [field, parsed, path] of [["inputPath", input, t.inputPath], ["outputPath", output, t.outputPath]] as const) {
+        if (!parsed.problem && parsed.container === DEAD_LETTER_CONTAINER) {
+          report(`${at}.trigger.${field}`, path, `"${DEAD_LETTER_CONTAINER}" holds the events Event Grid could not deliver; use another container`);
+        }
+      }
       if (!input.problem && !output.problem) {
         if (t.inputPath === t.outputPath) {
           report(`${at}.trigger.outputPath`, t.outputPath, 'input and output paths must differ; write results elsewhere, e.g. "output/{blobname}_out.json"');
@@ -377,12 +382,34 @@ function checkEnvironments(parts: Parts, report: Report): void {
     if (cfg.hosting === "containerApps") {
       if (cfg.plan !== undefined) report(`${at}.plan`, cfg.plan, "plan is for hosting: appService; on Container Apps set containerApps.minReplicas, maxReplicas, cpu and memory instead, and remove plan");
       checkContainerApps(at, containerApps ?? {}, cfg.location ?? parts.location, report);
+      if ((containerApps?.ingress ?? "external") === "internal") {
+        for (const [i, fn] of parts.functions) {
+          if (fn.trigger?.type === "blob" && fn.trigger.source === "eventGrid") {
+            report(
+              `functions[${i}].trigger.source`,
+              "eventGrid",
+              `environments.${env} has containerApps.ingress: internal, and Event Grid delivers only to a public HTTPS endpoint, so new blobs would never reach this function; use source: polling (with minReplicas: 1) or set ingress: external`,
+            );
+          }
+        }
+      }
     } else if (cfg.hosting === "appService" && containerApps !== undefined) {
       report(`${at}.containerApps`, "(settings)", 'containerApps settings need hosting: containerApps; add "hosting: containerApps" or remove the containerApps block');
     }
 
     const network = parts.networks?.get(env);
-    if (network) checkNetwork(at, cfg, network, containerApps, parts, report);
+    if (network) {
+      checkNetwork(at, cfg, network, containerApps, parts, report);
+      const reason =
+        network.valid.inbound === "private"
+          ? `environments.${env}.network.inbound is private, and Event Grid delivers only to a public HTTPS endpoint (never through a private endpoint or into an internal environment), so new blobs would never reach this function`
+          : `environments.${env} has a network, so the trigger storage account takes no public traffic, and Event Grid cannot write the events it fails to deliver (dead letters) there with the app's user-assigned identity`;
+      for (const [i, fn] of parts.functions) {
+        if (fn.trigger?.type === "blob" && fn.trigger.source === "eventGrid") {
+          report(`functions[${i}].trigger.source`, "eventGrid", `${reason}; use source: polling in a networked environment (docs/event-grid.md)`);
+        }
+      }
+    }
 
     const { sku, minInstances, maxInstances: max } = cfg.plan ?? { sku: undefined };
     if (sku === undefined) {

@@ -95,6 +95,9 @@ const httpTrigger = z.strictObject({
     .meta({ description: "Who may call the endpoint: `function` needs a function key (the default)." }),
 });
 
+/** Where a blob trigger learns of new blobs: the host's own scan, or Event Grid's push. */
+export const BLOB_SOURCES = ["polling", "eventGrid"] as const;
+
 const blobTrigger = z.strictObject({
   type: z.literal("blob"),
   inputPath: z.string().meta({ description: "Blob path pattern that triggers the function, e.g. input/{blobname}.json (first part is the container)." }),
@@ -103,6 +106,13 @@ const blobTrigger = z.strictObject({
     .enum(["text", "binary"], { error: 'must be "text" or "binary"' })
     .default("text")
     .meta({ description: "text: run() gets the blob as a UTF-8 string (JSON); binary: run() gets bytes." }),
+  source: z
+    .enum(BLOB_SOURCES, { error: 'must be "polling" or "eventGrid"' })
+    .default("polling")
+    .meta({
+      description:
+        "How new blobs reach the function. polling: the host scans the container and its logs (no extra resources; up to minutes on an idle app; Container Apps cannot scale it from zero). eventGrid: an Event Grid subscription calls the app within seconds of the upload and wakes a Container Apps app from zero; needs the app reachable from the internet. See docs/event-grid.md.",
+    }),
 });
 
 const serviceBusTrigger = z.strictObject({

@@ -1,7 +1,8 @@
 /**
- * A small typed binding for the azapi provider: its provider block and `azapi_resource`. cdktf has no
- * prebuilt azapi binding, and only these two are needed for resources azurerm cannot express (a
- * container app of `kind: functionapp`). Arguments as documented for azapi 2.x
+ * A small typed binding for the azapi provider: its provider block, `azapi_resource` and
+ * `azapi_resource_action`. cdktf has no prebuilt azapi binding, and only these are needed for what
+ * azurerm cannot express (a container app of `kind: functionapp`, a Functions host key, an Event
+ * Grid subscription that retries its webhook handshake). Arguments as documented for azapi 2.x
  * (registry.terraform.io/providers/Azure/azapi/latest/docs/resources/resource).
  */
 import { Construct } from "constructs";
@@ -52,8 +53,33 @@ export interface AzapiResourceProps {
   /** Validation of `type` and `body` against the provider's embedded schema.
    * @default true */
   readonly schemaValidationEnabled?: boolean;
+  /** Retry a failed create, update or read whose error matches one of these. @default no retry beyond azapi's own for throttling */
+  readonly retry?: AzapiRetry;
+  /** Longest create, update, read or delete, e.g. "30m". @default azapi's (30 minutes) */
+  readonly timeouts?: AzapiTimeouts;
   readonly dependsOn?: ITerraformDependable[];
   readonly provider?: TerraformProvider;
+}
+
+/** azapi's `retry` argument: regular expressions of error messages to retry on, and the pace. */
+export interface AzapiRetry {
+  readonly errorMessageRegex: readonly string[];
+  /** @default 10 */
+  readonly intervalSeconds?: number;
+  /** @default 180 */
+  readonly maxIntervalSeconds?: number;
+}
+
+export interface AzapiTimeouts {
+  readonly create?: string;
+  readonly update?: string;
+  readonly read?: string;
+  readonly delete?: string;
+}
+
+function retryAttribute(r: AzapiRetry | undefined): unknown {
+  if (r === undefined) return undefined;
+  return { error_message_regex: r.errorMessageRegex, interval_seconds: r.intervalSeconds, max_interval_seconds: r.maxIntervalSeconds };
 }
 
 /** `azapi_resource`: any ARM resource by type, API version and body. */
@@ -98,6 +124,58 @@ export class AzapiResource extends TerraformResource {
       replace_triggers_refs: p.replaceTriggersRefs,
       response_export_values: p.responseExportValues,
       schema_validation_enabled: p.schemaValidationEnabled,
+      retry: retryAttribute(p.retry),
+      timeouts: p.timeouts,
+    };
+  }
+}
+
+export interface AzapiResourceActionProps {
+  /** `<resource type>@<api version>` of `resourceId`. */
+  readonly type: string;
+  readonly resourceId: string;
+  /** Path appended to the resource id, e.g. `host/default/systemkeys/<name>`. */
+  readonly action: string;
+  /** @default "POST" */
+  readonly method?: "POST" | "PUT" | "PATCH" | "GET" | "DELETE" | "HEAD";
+  readonly body?: AzapiBody;
+  /** Write-only body parts: sent with the request, never stored in state or shown in plans. */
+  readonly sensitiveBody?: AzapiBody;
+  readonly retry?: AzapiRetry;
+  readonly timeouts?: AzapiTimeouts;
+  readonly dependsOn?: ITerraformDependable[];
+  /** Addresses (`<type>.<name>`) of resources whose replacement makes the request again (Terraform
+   * cannot see a write-only body change). Plain addresses: in JSON, `replace_triggered_by` items are
+   * expressions, and a `${...}` string is rejected. */
+  readonly replaceTriggeredBy?: readonly string[];
+}
+
+/** `azapi_resource_action`: one ARM request on an existing resource, made at apply. */
+export class AzapiResourceAction extends TerraformResource {
+  static readonly tfResourceType = "azapi_resource_action";
+  private readonly props: AzapiResourceActionProps;
+
+  constructor(scope: Construct, id: string, props: AzapiResourceActionProps) {
+    super(scope, id, {
+      terraformResourceType: AzapiResourceAction.tfResourceType,
+      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      dependsOn: props.dependsOn,
+      lifecycle: props.replaceTriggeredBy === undefined ? undefined : { replaceTriggeredBy: [...props.replaceTriggeredBy] },
+    });
+    this.props = props;
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    const p = this.props;
+    return {
+      type: p.type,
+      resource_id: p.resourceId,
+      action: p.action,
+      method: p.method,
+      body: p.body,
+      sensitive_body: p.sensitiveBody,
+      retry: retryAttribute(p.retry),
+      timeouts: p.timeouts,
     };
   }
 }

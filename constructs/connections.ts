@@ -6,6 +6,8 @@ import type { StorageAccount } from "./storage";
 import type { ServiceBus } from "./service-bus";
 import { CustomRole } from "./role-definition";
 import { idPart } from "./construct-id";
+import { parseBlobPath } from "../config/rules";
+import { DEAD_LETTER_CONTAINER } from "../config/naming";
 
 /**
  * What the blob trigger needs beyond Storage Blob Data Owner: at startup it reads the account's blob
@@ -72,24 +74,39 @@ export class IdentityConnections extends Construct {
 
     if (blobFunctions.length > 0) {
       const data = required(props.dataStorage, "dataStorage", "a blob trigger");
-      const resourceGroup = required(props.resourceGroup, "resourceGroup", "a blob trigger");
-      // Blob triggers dispatch through a queue in the host account.
+      // Both sources dispatch through a queue in the host account: the polling scan and the Event
+      // Grid webhook each enqueue the blob there, and every instance takes it from there.
       grant("host-queue-contributor", "Storage Queue Data Contributor", props.hostStorage.id);
-      const blobService = new CustomRole(this, "blob-service-properties", {
-        // Unique in the tenant, as Azure requires: storage account names are unique worldwide.
-        name: `mlfunc blob service properties (${props.hostStorage.resource.nameInput ?? props.hostStorage.name})`,
-        description: "Read and write a storage account's blob service properties, which the Functions blob trigger reads and updates (analytics logging) at startup.",
-        resourceGroup,
-        actions: BLOB_SERVICE_PROPERTIES_ACTIONS,
-      });
-      // Both accounts, so every extension version starts: older ones use the host account, newer
-      // ones the trigger's account first and the host account as fallback.
-      grant("host-blob-service-properties", blobService, props.hostStorage.id);
-      grant("data-blob-service-properties", blobService, data.id);
-      // Account scope: the polling blob trigger lists the account's $logs container as well as the
-      // input and output containers. The account holds trigger data only.
-      grant("data-blob-owner", "Storage Blob Data Owner", data.id);
-      // Poison blobs are reported through a queue in the trigger's own account.
+      const polling = blobFunctions.filter((t) => t.source !== "eventGrid");
+      if (polling.length > 0) {
+        const resourceGroup = required(props.resourceGroup, "resourceGroup", "a polling blob trigger");
+        const blobService = new CustomRole(this, "blob-service-properties", {
+          // Unique in the tenant, as Azure requires: storage account names are unique worldwide.
+          name: `mlfunc blob service properties (${props.hostStorage.resource.nameInput ?? props.hostStorage.name})`,
+          description: "Read and write a storage account's blob service properties, which the Functions blob trigger reads and updates (analytics logging) at startup.",
+          resourceGroup,
+          actions: BLOB_SERVICE_PROPERTIES_ACTIONS,
+        });
+        // Both accounts, so every extension version starts: older ones use the host account, newer
+        // ones the trigger's account first and the host account as fallback.
+        grant("host-blob-service-properties", blobService, props.hostStorage.id);
+        grant("data-blob-service-properties", blobService, data.id);
+        // Account scope: the polling blob trigger lists the account's $logs container as well as the
+        // input and output containers. The account holds trigger data only.
+        grant("data-blob-owner", "Storage Blob Data Owner", data.id);
+      } else {
+        // The Event Grid source neither scans containers nor reads logs (the extension creates no
+        // scanning listener for it), so the blob role narrows to the containers the functions read
+        // and write, and the blob service properties role is not needed.
+        const containers = new Set(blobFunctions.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]));
+        for (const c of [...containers].sort()) grant(`data-blob-owner-${idPart(c)}`, "Storage Blob Data Owner", data.containerId(c));
+      }
+      if (blobFunctions.some((t) => t.source === "eventGrid")) {
+        // Event Grid writes events it could not deliver there, as this identity (the system topic's).
+        grant("deadletter-blob-contributor", "Storage Blob Data Contributor", data.containerId(DEAD_LETTER_CONTAINER));
+      }
+      // Poison blobs are reported through a queue in the trigger's own account, which the trigger
+      // creates on first use (account scope).
       grant("data-queue-contributor", "Storage Queue Data Contributor", data.id);
       settings = {
         ...settings,

@@ -58,10 +58,25 @@ export interface ContainerAppProps {
   /** Longest run of one invocation, as hh:mm:ss.
    * @default "02:00:00", as on Dedicated plans: Container Apps sets no ceiling, so a stuck run still frees its worker */
   readonly functionTimeout?: string;
+  /** Functions host system keys by name (e.g. `blobs_extension`), each a sensitive value: given to
+   * the host as Container Apps secrets mounted where it reads keys (`AzureWebJobsSecretStorageType`
+   * `containerapp`, which never generates keys itself).
+   * @default none: the host's key store stays as the platform sets it up */
+  readonly systemKeys?: Readonly<Record<string, string>>;
   /** Resources the app waits for besides its roles and image: the private endpoints and zone links of a networked environment.
    * @default none */
   readonly waitsFor?: readonly ITerraformDependable[];
   readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Where the Functions host reads keys from with `AzureWebJobsSecretStorageType=containerapp`. */
+export const FUNCTIONS_KEYS_PATH = "/run/secrets/functions-keys";
+const KEYS_VOLUME = "functions-keys";
+
+/** A system key's Container Apps secret name and file name: `host-systemkey-<name>` (lowercase
+ * letters, digits and hyphens only) mounted as `host.systemKey.<name>`. */
+export function systemKeySecret(name: string): { secretRef: string; path: string } {
+  return { secretRef: `host-systemkey-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`, path: `host.systemKey.${name}` };
 }
 
 /**
@@ -90,6 +105,9 @@ export class ContainerApp extends Construct {
       AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
       ...props.appSettings,
     };
+    const systemKeys = Object.entries(props.systemKeys ?? {}).map(([name, value]) => ({ ...systemKeySecret(name), value }));
+    // The platform's default store, stated so that the mounted keys are what the host reads.
+    if (systemKeys.length > 0) settings.AzureWebJobsSecretStorageType = "containerapp";
     const probe = (type: "Liveness" | "Readiness", path: string, failureThreshold: number) => ({
       type,
       httpGet: { path, port: FUNCTIONS_PORT, scheme: "HTTP" },
@@ -122,6 +140,7 @@ export class ContainerApp extends Construct {
               traffic,
             },
             registries: [{ server: props.registry.loginServer, identity: identity.id }],
+            ...(systemKeys.length === 0 ? {} : { secrets: systemKeys.map((k) => ({ name: k.secretRef, value: k.value })) }),
           },
           template: {
             containers: [
@@ -131,8 +150,12 @@ export class ContainerApp extends Construct {
                 resources: { cpu: props.cpu ?? 1, memory: props.memory ?? "2Gi" },
                 env: Object.entries(settings).map(([name, value]) => ({ name, value })),
                 probes: [probe("Readiness", props.readinessPath ?? HOST_PING_PATH, 6), probe("Liveness", HOST_PING_PATH, 3)],
+                ...(systemKeys.length === 0 ? {} : { volumeMounts: [{ volumeName: KEYS_VOLUME, mountPath: FUNCTIONS_KEYS_PATH }] }),
               },
             ],
+            ...(systemKeys.length === 0
+              ? {}
+              : { volumes: [{ name: KEYS_VOLUME, storageType: "Secret", secrets: systemKeys.map((k) => ({ secretRef: k.secretRef, path: k.path })) }] }),
             scale: {
               minReplicas: props.minReplicas ?? 0,
               maxReplicas: props.maxReplicas ?? 10,

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, type ITerraformDependable, TerraformOutput, TerraformStack } from "cdktf";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { EnvironmentDeployment } from "../config/load";
@@ -21,6 +21,9 @@ import { ContainerAppsEnvironment } from "./container-apps-environment";
 import { ContainerApp } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
+import { BLOBS_EXTENSION_KEY_NAME, BlobsExtensionKey } from "./blobs-extension-key";
+import { BlobEvents } from "./event-grid";
+import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import { PrivateNetwork } from "./private-network";
 import { premiumCostNote } from "../config/network";
 
@@ -71,6 +74,8 @@ export class MlfuncStack extends TerraformStack {
   readonly functionApp?: FunctionApp;
   /** The app under either hosting. */
   readonly hostedApp: HostedApp;
+  /** Event Grid for blob triggers with source: eventGrid. */
+  readonly blobEvents?: BlobEvents;
   /** The virtual network, zones and private endpoints of a networked environment. */
   readonly network?: PrivateNetwork;
 
@@ -112,7 +117,11 @@ export class MlfuncStack extends TerraformStack {
     const publicNetworkAccess = env.network === undefined;
     const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, publicNetworkAccess, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
-    const containers = blobTriggers.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]);
+    const eventGridFunctions = functions.flatMap((f) => (f.trigger.type === "blob" && f.trigger.source === "eventGrid" ? [{ name: f.name, inputPath: f.trigger.inputPath }] : []));
+    const containers = [
+      ...blobTriggers.flatMap((t) => [parseBlobPath(t.inputPath).container, parseBlobPath(t.outputPath).container]),
+      ...(eventGridFunctions.length > 0 ? [DEAD_LETTER_CONTAINER] : []),
+    ];
     const dataStorage =
       blobTriggers.length > 0 ? new StorageAccount(this, "data-storage", { name: names.dataStorageAccount, resourceGroup, containers, publicNetworkAccess, tags }) : undefined;
 
@@ -174,10 +183,13 @@ export class MlfuncStack extends TerraformStack {
     this.connections = connections;
     // What either hosting's app takes: the same image, identity, storage, monitoring and settings.
     const hosted = { resourceGroup, identity, registry, image, hostStorage, monitoring, appSettings, tags };
+    if (onContainerApps || eventGridFunctions.length > 0) new AzapiProvider(this, "azapi");
+    const blobsExtensionKey = eventGridFunctions.length > 0 ? new BlobsExtensionKey(this, "blobs-extension-key") : undefined;
+    // What the Event Grid subscriptions wait for besides the app: the key in place on the host.
+    let keyReady: ITerraformDependable | undefined;
     let hostedApp: HostedApp;
     if (onContainerApps && env.containerApps) {
       const aca = env.containerApps;
-      new AzapiProvider(this, "azapi");
       const environment = (this.containerAppsEnvironment = new ContainerAppsEnvironment(this, "container-apps-environment", {
         name: names.containerAppsEnvironment,
         resourceGroup,
@@ -205,10 +217,13 @@ export class MlfuncStack extends TerraformStack {
         ingress: aca.ingress,
         revisions: aca.revisions,
         readinessPath: probeFunction ? `/api/${probeFunction.name}` : undefined,
+        systemKeys: blobsExtensionKey ? { [BLOBS_EXTENSION_KEY_NAME]: blobsExtensionKey.value } : undefined,
         waitsFor: network?.ready,
       });
-      for (const warning of containerAppsWarnings(env.name, aca, functions.map((f) => f.trigger.type))) Annotations.of(this).addWarning(warning);
+      const triggers = functions.map((f) => ({ type: f.trigger.type, source: f.trigger.type === "blob" ? f.trigger.source : undefined }));
+      for (const warning of containerAppsWarnings(env.name, aca, triggers)) Annotations.of(this).addWarning(warning);
       this.containerApp = containerApp;
+      keyReady = containerApp.resource;
       hostedApp = { hosting: "containerApps", name: containerApp.name, hostname: containerApp.fqdn, id: containerApp.resource.id, construct: containerApp };
       new TerraformOutput(this, "latest_revision", { value: containerApp.latestRevisionName });
     } else {
@@ -231,10 +246,25 @@ export class MlfuncStack extends TerraformStack {
         network.connect("function-app-sites", { targetName: names.functionApp, targetId: functionApp.resource.id, subresource: "sites", zone: "sites" });
       }
       this.functionApp = functionApp;
+      keyReady = blobsExtensionKey?.setOn(functionApp);
       hostedApp = { hosting: "appService", name: functionApp.name, hostname: functionApp.defaultHostname, id: functionApp.resource.id, construct: functionApp };
     }
     this.hostedApp = hostedApp;
     const { name: appName, hostname } = hostedApp;
+
+    if (blobsExtensionKey && dataStorage) {
+      this.blobEvents = new BlobEvents(this, "blob-events", {
+        name: names.eventGridTopic,
+        resourceGroup,
+        storage: dataStorage,
+        identity,
+        appHostname: hostname,
+        key: blobsExtensionKey.value,
+        functions: eventGridFunctions,
+        dependsOn: [...identity.grantsReady, ...(keyReady ? [keyReady] : [])],
+        tags,
+      });
+    }
 
     if (env.smokeTesters.length > 0) {
       // On Container Apps keys are not listed through Resource Manager: npm run smoke takes MLFUNC_FUNCTION_KEY there.
@@ -251,7 +281,12 @@ export class MlfuncStack extends TerraformStack {
     new TerraformOutput(this, "image_reference", { value: image.reference });
     if (dataStorage) {
       new TerraformOutput(this, "trigger_storage_account", { value: dataStorage.name });
-      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()] });
+      new TerraformOutput(this, "trigger_containers", { value: [...dataStorage.containers.keys()].filter((c) => c !== DEAD_LETTER_CONTAINER) });
+    }
+    if (this.blobEvents) {
+      // Names only: the webhook URLs carry the key.
+      new TerraformOutput(this, "event_grid_topic", { value: this.blobEvents.topic.name });
+      new TerraformOutput(this, "event_grid_dead_letter_container", { value: DEAD_LETTER_CONTAINER });
     }
     if (serviceBus) {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });

@@ -6,14 +6,17 @@
 import { Construct } from "constructs";
 import { TerraformResource, type TerraformResourceConfig } from "cdktf";
 
-export interface TerraformDataProps extends Pick<TerraformResourceConfig, "provisioners" | "dependsOn"> {
+export interface TerraformDataProps extends Pick<TerraformResourceConfig, "provisioners" | "dependsOn" | "lifecycle"> {
   /** A value whose change replaces the resource, running its provisioners again. */
   readonly triggersReplace?: { readonly [key: string]: unknown };
+  /** A value stored in state and returned as `output`. */
+  readonly input?: unknown;
 }
 
 export class TerraformData extends TerraformResource {
   static readonly tfResourceType = "terraform_data";
   private readonly triggersReplace?: { readonly [key: string]: unknown };
+  private readonly input?: unknown;
 
   constructor(scope: Construct, id: string, props: TerraformDataProps) {
     super(scope, id, {
@@ -21,11 +24,18 @@ export class TerraformData extends TerraformResource {
       terraformGeneratorMetadata: { providerName: "terraform" },
       provisioners: props.provisioners,
       dependsOn: props.dependsOn,
+      lifecycle: props.lifecycle,
     });
     this.triggersReplace = props.triggersReplace;
+    this.input = props.input;
+  }
+
+  /** The stored `input`. */
+  get output(): string {
+    return this.getStringAttribute("output");
   }
 
   protected synthesizeAttributes(): { [name: string]: unknown } {
-    return { triggers_replace: this.triggersReplace };
+    return { triggers_replace: this.triggersReplace, input: this.input };
   }
 }

@@ -118,6 +118,8 @@ function functionJsonProblems(doc: unknown): string[] {
       }
     }
     if (b.dataType !== undefined && !["string", "binary", "stream"].includes(String(b.dataType))) problems.push(`bindings[${i}].dataType is invalid`);
+    // The storage extension's BlobTriggerSource names; anything else fails the host's binding.
+    if (b.source !== undefined && (type !== "blobTrigger" || !["LogsAndContainerScan", "EventGrid"].includes(String(b.source)))) problems.push(`bindings[${i}].source is invalid`);
   });
   if (triggers !== 1) problems.push(`expected exactly one trigger binding, found ${triggers}`);
   return problems;
@@ -143,7 +145,7 @@ function dockerEnv(dockerfile: string): Record<string, string> {
   return env;
 }
 
-/** Six functions covering every trigger, data type and entry point. */
+/** Seven functions covering every trigger, data type, blob source and entry point. */
 function allTriggersConfig(): Json {
   const c = defaultConfig();
   c.functions = [
@@ -151,6 +153,7 @@ function allTriggersConfig(): Json {
     { name: "predict-anon", trigger: { type: "http", authLevel: "anonymous" } },
     { name: "predict-blob", trigger: { type: "blob", inputPath: "input/{blobname}.json", outputPath: "output/{blobname}_out.json" } },
     { name: "predict-blob-bin", trigger: { type: "blob", inputPath: "raw/{name}.bin", outputPath: "scored/{name}.json", dataType: "binary" } },
+    { name: "predict-blob-events", trigger: { type: "blob", inputPath: "events/{name}.json", outputPath: "events-out/{name}.json", source: "eventGrid" } },
     { name: "predict-queue", trigger: { type: "serviceBus", queue: "inqueue", outputQueue: "outqueue" } },
     { name: "drain-queue", trigger: { type: "serviceBus", queue: "jobs" } },
   ];
@@ -183,6 +186,14 @@ const EXPECTED_FUNCTION_JSON: Record<string, Json> = {
       { type: "blob", direction: "out", name: "outputblob", path: "scored/{name}.json", connection: CONNECTIONS.triggerStorage },
     ],
   },
+  // The Event Grid source is one more field of the blob trigger binding (Functions docs, blob trigger "source").
+  "predict-blob-events": {
+    scriptFile: "__init__.py",
+    bindings: [
+      { type: "blobTrigger", direction: "in", name: "inputblob", path: "events/{name}.json", connection: CONNECTIONS.triggerStorage, dataType: "string", source: "EventGrid" },
+      { type: "blob", direction: "out", name: "outputblob", path: "events-out/{name}.json", connection: CONNECTIONS.triggerStorage },
+    ],
+  },
   "predict-queue": {
     scriptFile: "__init__.py",
     bindings: [
@@ -200,6 +211,7 @@ const EXPECTED_ENTRY: Record<string, string> = {
   "predict-anon": "http_main",
   "predict-blob": "blob_main",
   "predict-blob-bin": "blob_main",
+  "predict-blob-events": "blob_main",
   "predict-queue": "servicebus_to_queue_main",
   "drain-queue": "servicebus_main",
 };
@@ -228,7 +240,9 @@ describe("function folders", () => {
 
   test("the default deployment's function.json files match mlfunc.yaml", () => {
     expect(json(baseCtx, "predict/function.json")).toEqual(EXPECTED_FUNCTION_JSON.predict);
-    expect(json(baseCtx, "predict-blob/function.json")).toEqual(EXPECTED_FUNCTION_JSON["predict-blob"]);
+    // The default example's blob function takes the Event Grid source.
+    const blob = EXPECTED_FUNCTION_JSON["predict-blob"] as { scriptFile: string; bindings: Json[] };
+    expect(json(baseCtx, "predict-blob/function.json")).toEqual({ ...blob, bindings: [{ ...blob.bindings[0], source: "EventGrid" }, blob.bindings[1]] });
     expect(json(baseCtx, "predict-queue/function.json")).toEqual(EXPECTED_FUNCTION_JSON["predict-queue"]);
   });
 
@@ -246,6 +260,7 @@ describe("function folders", () => {
       "bindings[1]: $return must be an out binding",
     ]);
     expect(functionJsonProblems({ bindings: [] })).toEqual(["bindings is not a non-empty list"]);
+    expect(functionJsonProblems({ bindings: [{ name: "b", type: "blobTrigger", direction: "in", source: "eventGrid" }] })).toEqual(["bindings[0].source is invalid"]);
   });
 
   test.each(Object.keys(EXPECTED_ENTRY))("%s/__init__.py hands over to the matching runtime entry", (name) => {
@@ -538,7 +553,7 @@ describe("the generated context runs under real Python", () => {
   });
 
   test("blob functions (text and binary) write the model's predictions to outputblob", () => {
-    for (const name of ["predict-blob", "predict-blob-bin"]) {
+    for (const name of ["predict-blob", "predict-blob-bin", "predict-blob-events"]) {
       expect(report.functions[name]).toEqual({ entry: "blob_main", outputs: { outputblob: expect.any(String) }, returned: null });
       expectSamePredictions(String(report.functions[name]?.outputs.outputblob), report.expected);
     }

@@ -16,6 +16,7 @@ const KIND_OF: Record<Exclude<keyof ResourceNames, "repository">, NameKind> = {
   containerApp: "containerApp",
   containerAppsEnvironment: "containerAppsEnvironment",
   serviceBusNamespace: "serviceBusNamespace",
+  eventGridTopic: "eventGridTopic",
   virtualNetwork: "virtualNetwork",
 };
 
@@ -47,6 +48,7 @@ describe("derived names", () => {
       serviceBusNamespace: "sb-diabetes-dev-0128c0",
       containerApp: "ca-diabetes-dev",
       containerAppsEnvironment: "cae-diabetes-dev",
+      eventGridTopic: "evgt-diabetes-dev",
       virtualNetwork: "vnet-diabetes-dev",
     });
   });

@@ -19,9 +19,11 @@ const ALL_ZONES = {
   sites: zone("privatelink.azurewebsites.net"),
 };
 
-/** The default app (http, blob and Service Bus functions) with its environments replaced by `envs`. */
+/** The default app (http, blob and Service Bus functions) with its environments replaced by `envs`;
+ * its blob function polls, as Event Grid cannot serve a networked environment (tested at the end). */
 function withEnvs(envs: Json): Json {
   const c = defaultConfig();
+  for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
   c.environments = envs;
   return c;
 }
@@ -264,5 +266,32 @@ describe("a bad network block: every problem at once, each field named", () => {
     expect(problems(withEnvs({ aca: { hosting: "containerApps", ...PREMIUM, network: { addressSpace: "172.30.0.0/16" } } }))).toEqual([
       '  environments.aca.network.addressSpace: "172.30.0.0/16" — overlaps 172.30.0.0/16, which Container Apps reserves for itself; pick another block, e.g. 10.20.0.0/16',
     ]);
+  });
+});
+
+describe("the Event Grid blob source in a networked environment", () => {
+  const eventGrid = (envs: Json): Json => {
+    const c = withEnvs(envs);
+    for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "eventGrid";
+    return c;
+  };
+
+  test("inbound private: refused, because Event Grid cannot deliver to a private app", () => {
+    expect(problems(eventGrid({ prod: { plan: { sku: "EP1" }, network: { addressSpace: "10.20.0.0/16", inbound: "private" } } }))).toEqual([
+      '  functions[1].trigger.source: "eventGrid" — environments.prod.network.inbound is private, and Event Grid delivers only to a public HTTPS endpoint (never through a private endpoint or into an internal environment), so new blobs would never reach this function; use source: polling in a networked environment (docs/event-grid.md)',
+    ]);
+  });
+
+  test("inbound public: refused too, because Event Grid cannot write its dead letters into the closed trigger account", () => {
+    expect(problems(eventGrid({ prod: { plan: { sku: "EP1" }, network: { addressSpace: "10.20.0.0/16" } } }))).toEqual([
+      '  functions[1].trigger.source: "eventGrid" — environments.prod has a network, so the trigger storage account takes no public traffic, and Event Grid cannot write the events it fails to deliver (dead letters) there with the app\'s user-assigned identity; use source: polling in a networked environment (docs/event-grid.md)',
+    ]);
+  });
+
+  test("one networked environment refuses it, once per function, while an environment without network keeps it", () => {
+    const c = eventGrid({ dev: { plan: { sku: "B1" } }, prod: { plan: { sku: "EP1" }, network: { addressSpace: "10.20.0.0/16", inbound: "private" } } });
+    expect(problems(c)).toHaveLength(1);
+    delete ((c.environments as Json).prod as Json).network;
+    expect(deployment(c).environments.map((e) => e.name)).toEqual(["dev", "prod"]);
   });
 });

@@ -226,7 +226,7 @@ describe("functions and triggers", () => {
         t.inputpath = t.inputPath;
         delete t.inputPath;
       },
-      '  functions[1].trigger.inputpath (line 20): "input/{blobname}.json" — unknown key; did you mean "inputPath"? (allowed here: type, inputPath, outputPath, dataType)',
+      '  functions[1].trigger.inputpath (line 20): "input/{blobname}.json" — unknown key; did you mean "inputPath"? (allowed here: type, inputPath, outputPath, dataType, source)',
     ],
     [
       "bad authLevel",

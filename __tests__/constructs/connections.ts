@@ -9,8 +9,13 @@ const DEV = "diabetes-dev";
 const PROD = "diabetes-prod";
 
 let r: SynthResult;
+/** The default file with its blob function on the polling source. */
+let polling: SynthResult;
 beforeAll(() => {
   r = synth();
+  const c = defaultConfig();
+  for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
+  polling = synth(c);
 });
 
 /** The role an assignment grants: its built-in name, or `custom "<name>"` for a role definition of this stack. */
@@ -47,6 +52,7 @@ const withFunctions = (functions: Json[], sku = "B1"): SynthResult => {
 
 const HTTP = { name: "predict", trigger: { type: "http" } };
 const BLOB = { name: "predict-blob", trigger: { type: "blob", inputPath: "input/{blobname}.json", outputPath: "output/{blobname}_out.json" } };
+const EVENT_BLOB = { name: "predict-blob", trigger: { ...BLOB.trigger, source: "eventGrid" } };
 const BUS = { name: "predict-queue", trigger: { type: "serviceBus", queue: "inqueue", outputQueue: "outqueue" } };
 
 const HOST = "azurerm_storage_account:stdiabetesdevh0128c0";
@@ -69,13 +75,27 @@ const BLOB_GRANTS = [
   `Storage Blob Data Owner -> ${DATA}`,
   `Storage Queue Data Contributor -> ${DATA}`,
 ];
+// Event Grid blob triggers: the same dispatch queue and poison queue; blob data on the containers the
+// function reads and writes only (no container scan, no $logs, no blob service properties); Event
+// Grid's dead letters written as the same identity.
+const EVENT_GRID_GRANTS = [
+  `Storage Queue Data Contributor -> ${HOST}`,
+  "Storage Blob Data Owner -> azurerm_storage_container:input",
+  "Storage Blob Data Owner -> azurerm_storage_container:output",
+  "Storage Blob Data Contributor -> azurerm_storage_container:eventgrid-deadletter",
+  `Storage Queue Data Contributor -> ${DATA}`,
+];
 const BUS_DEDICATED = ["Azure Service Bus Data Receiver -> azurerm_servicebus_queue:inqueue", "Azure Service Bus Data Sender -> azurerm_servicebus_queue:outqueue"];
 // Elastic Premium's target-based scaling reads the trigger queue's message count: the Manage right.
 const BUS_PREMIUM = ["Azure Service Bus Data Owner -> azurerm_servicebus_queue:inqueue", "Azure Service Bus Data Sender -> azurerm_servicebus_queue:outqueue"];
 
 test("the default dev app (B1) gets exactly eleven roles, each scoped to what it touches", () => {
-  expect(grants(r)).toEqual([...BASE, ...BLOB_GRANTS, ...BUS_DEDICATED].sort());
+  expect(grants(r)).toEqual([...BASE, ...EVENT_GRID_GRANTS, ...BUS_DEDICATED].sort());
   expect(grants(r)).toHaveLength(11);
+});
+
+test("the default dev app with a polling blob function gets the polling roles instead", () => {
+  expect(grants(polling)).toEqual([...BASE, ...BLOB_GRANTS, ...BUS_DEDICATED].sort());
 });
 
 test("prod (EP1) gets the same roles on its own resources, with Data Owner on the trigger queue for scaling", () => {
@@ -92,6 +112,14 @@ test.each<[string, Json[], string, string[]]>([
   ["http only, Elastic Premium", [HTTP], "EP1", BASE],
   ["blob only, Dedicated", [BLOB], "S1", [...BASE, ...BLOB_GRANTS]],
   ["blob only, Elastic Premium", [BLOB], "EP2", [...BASE, ...BLOB_GRANTS]],
+  ["Event Grid blob only, Dedicated", [EVENT_BLOB], "B1", [...BASE, ...EVENT_GRID_GRANTS]],
+  // One polling function brings back the account-wide role and the blob service properties role, which also cover the Event Grid one.
+  [
+    "polling and Event Grid blob functions",
+    [BLOB, { name: "events", trigger: { type: "blob", inputPath: "events/{n}", outputPath: "results/{n}", source: "eventGrid" } }],
+    "B1",
+    [...BASE, ...BLOB_GRANTS, "Storage Blob Data Contributor -> azurerm_storage_container:eventgrid-deadletter"],
+  ],
   ["Service Bus only, Dedicated", [BUS], "P1v3", [...BASE, ...BUS_DEDICATED]],
   ["Service Bus only, Elastic Premium", [BUS], "EP1", [...BASE, ...BUS_PREMIUM]],
   ["Service Bus without an output queue, Dedicated", [{ name: "q", trigger: { type: "serviceBus", queue: "jobs" } }], "B1", [...BASE, "Azure Service Bus Data Receiver -> azurerm_servicebus_queue:jobs"]],
@@ -112,8 +140,8 @@ test("no broad role anywhere: nothing that can list storage keys, re-enable shar
 
 describe("the blob service properties role", () => {
   test("holds exactly the Blob service read and write actions, defined and assignable in the resource group only", () => {
-    const rg = r.ref(DEV, "azurerm_resource_group", "id");
-    expect(r.only(DEV, "azurerm_role_definition")).toEqual({
+    const rg = polling.ref(DEV, "azurerm_resource_group", "id");
+    expect(polling.only(DEV, "azurerm_role_definition")).toEqual({
       name: "mlfunc blob service properties (stdiabetesdevh0128c0)",
       description:
         "Read and write a storage account's blob service properties, which the Functions blob trigger reads and updates (analytics logging) at startup.",
@@ -124,16 +152,16 @@ describe("the blob service properties role", () => {
   });
 
   test("is assigned by its role definition resource id (what Azure expects), not its Terraform id", () => {
-    const custom = Object.values(r.resources(DEV, "azurerm_role_assignment")).filter((a) => a.role_definition_id !== undefined);
+    const custom = Object.values(polling.resources(DEV, "azurerm_role_assignment")).filter((a) => a.role_definition_id !== undefined);
     expect(custom).toHaveLength(2);
     for (const a of custom) {
-      expect(a.role_definition_id).toBe(r.ref(DEV, "azurerm_role_definition", "role_definition_resource_id"));
+      expect(a.role_definition_id).toBe(polling.ref(DEV, "azurerm_role_definition", "role_definition_resource_id"));
       expect(a.role_definition_name).toBeUndefined();
     }
   });
 
   test("has a name unique to the environment (Azure wants role names unique in the tenant)", () => {
-    expect(r.only(PROD, "azurerm_role_definition").name).toBe("mlfunc blob service properties (stdiabetesprodh86a5f1)");
+    expect(polling.only(PROD, "azurerm_role_definition").name).toBe("mlfunc blob service properties (stdiabetesprodh86a5f1)");
   });
 
   test("is one definition however many blob functions there are, and none without a blob trigger", () => {
@@ -206,12 +234,12 @@ test("an http-only app has no data account, no Service Bus and no trigger settin
   expect(keys.filter((k) => k.startsWith("MLFUNC_TRIGGER_"))).toEqual([]);
 });
 
-test("a blob trigger without the resource group for its role is a construct error that says so", () => {
+test("a polling blob trigger without the resource group for its role is a construct error that says so", () => {
   const stack = new TerraformStack(new App({ stackTraces: false }), "s");
   const resourceGroup = new ResourceGroup(stack, "rg", { name: "rg-x", location: "westeurope" });
   const identity = new ManagedIdentity(stack, "id", { name: "id-x", resourceGroup });
   const hostStorage = new StorageAccount(stack, "host", { name: "sthost", resourceGroup });
   const dataStorage = new StorageAccount(stack, "data", { name: "stdata", resourceGroup, containers: ["input", "output"] });
-  const functions = [{ name: "b", trigger: { type: "blob" as const, inputPath: "input/{n}", outputPath: "output/{n}", dataType: "text" as const } }];
-  expect(() => new IdentityConnections(stack, "c", { identity, functions, hostStorage, dataStorage })).toThrow("IdentityConnections: resourceGroup is required for a blob trigger");
+  const functions = [{ name: "b", trigger: { type: "blob" as const, inputPath: "input/{n}", outputPath: "output/{n}", dataType: "text" as const, source: "polling" as const } }];
+  expect(() => new IdentityConnections(stack, "c", { identity, functions, hostStorage, dataStorage })).toThrow("IdentityConnections: resourceGroup is required for a polling blob trigger");
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { AnnotationMetadataEntryType, TerraformStack } from "cdktf";
 import { stringify } from "yaml";
 import { buildApp } from "../../main";
-import { Json, SynthResult, defaultConfig, scratch, synth } from "../support/synth";
+import { Json, SynthResult, defaultConfig, devOnly, scratch, synth } from "../support/synth";
 
 const STACK = "diabetes-aca";
 const DEV = "diabetes-dev";
@@ -18,6 +18,12 @@ const API = "2025-02-02-preview";
 function withAca(containerApps: Json = {}, extra: Json = {}): Json {
   const c = defaultConfig();
   c.environments = { dev: (c.environments as Json).dev, aca: { hosting: "containerApps", containerApps, ...extra } };
+  return c;
+}
+
+/** The file's blob functions switched to the polling source. */
+function polling(c: Json): Json {
+  for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
   return c;
 }
 
@@ -53,10 +59,18 @@ describe("the default Container Apps environment", () => {
     expect(Object.keys(r.stack(STACK).provider as Json).sort()).toEqual(["azapi", "azurerm", "docker"]);
   });
 
-  test("App Service stacks are untouched: no azapi, no azapi provider", () => {
-    expect(r.resources(DEV, "azapi_resource")).toEqual({});
-    expect(Object.keys(r.stack(DEV).provider as Json).sort()).toEqual(["azurerm", "docker"]);
-    expect(((r.stack(DEV).terraform as Json).required_providers as Json).azapi).toBeUndefined();
+  test("App Service stacks make no container app: azapi serves only the Event Grid blob trigger there", () => {
+    expect(Object.values(r.resources(DEV, "azapi_resource")).map((a) => a.type)).toEqual(["Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15"]);
+    expect(Object.values(r.resources(DEV, "azapi_resource_action")).map((a) => a.type)).toEqual(["Microsoft.Web/sites@2024-11-01"]);
+  });
+
+  test("an App Service stack without Event Grid blob triggers has no azapi at all", () => {
+    const c = devOnly(defaultConfig());
+    for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
+    const o = synth(c);
+    expect(o.resources(DEV, "azapi_resource")).toEqual({});
+    expect(Object.keys(o.stack(DEV).provider as Json).sort()).toEqual(["azurerm", "docker"]);
+    expect(((o.stack(DEV).terraform as Json).required_providers as Json).azapi).toBeUndefined();
   });
 
   test("the app replaces the plan and the function app; the data stores stay the same", () => {
@@ -161,9 +175,25 @@ describe("the default Container Apps environment", () => {
     expect(env.AzureFunctionsJobHost__functionTimeout).toBe("02:00:00");
   });
 
-  test("no secret: no configuration.secrets, every env var a value or a reference", () => {
-    expect((props(app).configuration as Json).secrets).toBeUndefined();
+  test("the only secret is the blobs_extension host key: a sensitive generated value, mounted where the host reads keys", () => {
+    const key = `\${sensitive(terraform_data.${Object.keys(r.resources(STACK, "terraform_data")).find((id) => id.startsWith("blobs-extension-key_value"))}.output)}`;
+    expect((props(app).configuration as Json).secrets).toEqual([{ name: "host-systemkey-blobs-extension", value: key }]);
+    expect((props(app).template as Json).volumes).toEqual([
+      { name: "functions-keys", storageType: "Secret", secrets: [{ secretRef: "host-systemkey-blobs-extension", path: "host.systemKey.blobs_extension" }] },
+    ]);
+    expect(container(app).volumeMounts).toEqual([{ volumeName: "functions-keys", mountPath: "/run/secrets/functions-keys" }]);
+    expect(container(app).env).toContainEqual({ name: "AzureWebJobsSecretStorageType", value: "containerapp" });
     for (const e of container(app).env as Json[]) expect(Object.keys(e).sort()).toEqual(["name", "value"]);
+  });
+
+  test("without Event Grid blob triggers: no secret, no key volume, the platform's key store untouched", () => {
+    const o = synth(polling(withAca()));
+    const a = azapi(o, STACK, "Microsoft.App/containerApps");
+    expect((props(a).configuration as Json).secrets).toBeUndefined();
+    expect((props(a).template as Json).volumes).toBeUndefined();
+    expect(container(a).volumeMounts).toBeUndefined();
+    expect((container(a).env as Json[]).map((e) => e.name)).not.toContain("AzureWebJobsSecretStorageType");
+    expect(o.resources(STACK, "terraform_data")["blobs-extension-key_value_BE39F8D7"]).toBeUndefined();
   });
 
   test("readiness and liveness probe the host's anonymous ping when every HTTP function needs a key", () => {
@@ -210,7 +240,8 @@ describe("Container Apps options", () => {
   });
 
   test("internal ingress, a cooldown, a smaller replica; an anonymous HTTP function's health route becomes the readiness probe", () => {
-    const c = withAca({ ingress: "internal", cooldownPeriod: 600, cpu: 0.5, memory: "1Gi" });
+    // Event Grid cannot reach internal ingress, so the blob function polls.
+    const c = polling(withAca({ ingress: "internal", cooldownPeriod: 600, cpu: 0.5, memory: "1Gi" }));
     c.functions = [...(c.functions as Json[]), { name: "health", trigger: { type: "http", authLevel: "anonymous" } }];
     const r = synth(c);
     const app = azapi(r, STACK, "Microsoft.App/containerApps");
@@ -245,9 +276,20 @@ describe("warnings", () => {
   }
 
   test("scale to zero with a polling blob trigger warns that new blobs will not wake the app", () => {
-    expect(warnings(withAca())).toEqual([
-      "environments.aca.containerApps.minReplicas is 0 with a blob trigger: Container Apps wakes blob triggers only through Event Grid, not the polling trigger this app uses, so new blobs wait until an HTTP or Service Bus event starts a replica; set minReplicas: 1 to keep one replica polling",
+    expect(warnings(polling(withAca()))).toEqual([
+      "environments.aca.containerApps.minReplicas is 0 with a polling blob trigger: Container Apps wakes blob triggers only through Event Grid, so new blobs wait until an HTTP or Service Bus event starts a replica; set the function's trigger.source: eventGrid (see docs/event-grid.md), or minReplicas: 1 to keep one replica polling",
     ]);
+  });
+
+  test("scale to zero with an Event Grid blob trigger: no warning, its webhook call wakes the app", () => {
+    expect(warnings(withAca())).toEqual([]);
+  });
+
+  test("an Event Grid and a polling blob function: the polling one still warns", () => {
+    const c = withAca();
+    c.functions = [...(c.functions as Json[]), { name: "slow", trigger: { type: "blob", inputPath: "slow/{n}", outputPath: "done/{n}" } }];
+    expect(warnings(c)).toHaveLength(1);
+    expect(warnings(c)[0]).toMatch(/^environments\.aca\.containerApps\.minReplicas is 0 with a polling blob trigger/);
   });
 
   test("one replica kept running: no warning", () => {

@@ -45,7 +45,8 @@ test("every part is a typed property", () => {
     "FunctionApp",
   ]);
   expect(s.plan?.sku).toBe("B1");
-  expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["input", "output"]);
+  expect([...(s.dataStorage?.containers.keys() ?? [])]).toEqual(["eventgrid-deadletter", "input", "output"]);
+  expect(s.blobEvents?.subscriptions.size).toBe(1);
   expect([...(s.serviceBus?.queues.keys() ?? [])]).toEqual(["inqueue", "outqueue"]);
   expect(s.registry.repository).toBe("diabetes");
   expect(s.image.tag).toBe("0".repeat(16));

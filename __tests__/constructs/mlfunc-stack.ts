@@ -31,6 +31,8 @@ describe("outputs", () => {
       http_endpoints: { value: { predict: `https://\${${fa}.default_hostname}/api/predict` } },
       trigger_storage_account: { value: `\${azurerm_storage_account.${Object.entries(r.resources(DEV, "azurerm_storage_account")).find(([, a]) => a.name === "stdiabetesdevd0128c0")?.[0]}.name}` },
       trigger_containers: { value: ["input", "output"] },
+      event_grid_topic: { value: `\${azurerm_eventgrid_system_topic.${idOnly(r, "azurerm_eventgrid_system_topic")}.name}` },
+      event_grid_dead_letter_container: { value: "eventgrid-deadletter" },
       service_bus_namespace: { value: `\${azurerm_servicebus_namespace.${idOnly(r, "azurerm_servicebus_namespace")}.name}` },
       service_bus_queues: { value: ["inqueue", "outqueue"] },
       registry_login_server: { value: `\${azurerm_container_registry.${idOnly(r, "azurerm_container_registry")}.login_server}` },
@@ -74,6 +76,49 @@ describe("construct ids are an API", () => {
   // A rename here makes Terraform destroy and recreate the resource; change this list only on purpose.
   test("the default dev stack's resource addresses", () => {
     expect(addresses(r, DEV)).toEqual([
+      "azapi_resource.blob-events_subscription-predict-blob_E93E0107",
+      "azapi_resource_action.blobs-extension-key_function-app_8CBDEDD2",
+      "azurerm_application_insights.monitoring_app-insights_05830A8D",
+      "azurerm_container_registry.registry_71CE07F6",
+      "azurerm_container_registry_scope_map.registry_push-scope_9F7C9EAF",
+      "azurerm_container_registry_token.registry_push-token_9A5D0463",
+      "azurerm_container_registry_token_password.registry_push-token-password_2B883972",
+      "azurerm_eventgrid_system_topic.blob-events_topic_A700D42E",
+      "azurerm_linux_function_app.function-app_513347A9",
+      "azurerm_log_analytics_workspace.monitoring_workspace_4A3C9399",
+      "azurerm_resource_group.resource-group_F5C22916",
+      "azurerm_role_assignment.connections_data-blob-owner-input_EE59636C",
+      "azurerm_role_assignment.connections_data-blob-owner-output_32C12048",
+      "azurerm_role_assignment.connections_data-queue-contributor_E65EC74B",
+      "azurerm_role_assignment.connections_deadletter-blob-contributor_64472F4A",
+      "azurerm_role_assignment.connections_host-blob-owner_D0904A3B",
+      "azurerm_role_assignment.connections_host-queue-contributor_13C034CF",
+      "azurerm_role_assignment.connections_host-table-contributor_4EBBD911",
+      "azurerm_role_assignment.connections_receiver-inqueue_CE2032FC",
+      "azurerm_role_assignment.connections_sender-outqueue_741A9B14",
+      "azurerm_role_assignment.monitoring_metrics-publisher_E19384BF",
+      "azurerm_role_assignment.registry_acr-pull_0BABB91F",
+      "azurerm_service_plan.service-plan_E3BB03BC",
+      "azurerm_servicebus_namespace.service-bus_namespace_C3192716",
+      "azurerm_servicebus_queue.service-bus_queue-inqueue_09347D19",
+      "azurerm_servicebus_queue.service-bus_queue-outqueue_4463780C",
+      "azurerm_storage_account.data-storage_account_C0340594",
+      "azurerm_storage_account.host-storage_account_A2758C84",
+      "azurerm_storage_container.data-storage_container-eventgrid-deadletter_23FC3579",
+      "azurerm_storage_container.data-storage_container-input_7CCED156",
+      "azurerm_storage_container.data-storage_container-output_943B9818",
+      "azurerm_user_assigned_identity.identity_F3F6CF43",
+      "docker_image.image_3F1CC214",
+      "docker_registry_image.image_push_5C9521CF",
+      "terraform_data.blobs-extension-key_value_BE39F8D7",
+      "terraform_data.identity_role-propagation_C664A1BA",
+    ]);
+  });
+
+  test("with its blob function on the polling source, the dev stack keeps the addresses the polling trigger always had", () => {
+    const c = devOnly(defaultConfig());
+    for (const f of c.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
+    expect(addresses(synth(c), DEV)).toEqual([
       "azurerm_application_insights.monitoring_app-insights_05830A8D",
       "azurerm_container_registry.registry_71CE07F6",
       "azurerm_container_registry_scope_map.registry_push-scope_9F7C9EAF",
@@ -133,7 +178,8 @@ describe("no secrets", () => {
     if (Array.isArray(value)) return value.flatMap((v, i) => secrets(v, `${path}[${i}]`));
     if (value !== null && typeof value === "object") {
       return Object.entries(value).flatMap(([k, v]) => {
-        const literalPassword = /password|secret/i.test(k) && typeof v === "string" && !/^\$\{[^{}]+\}$/.test(v);
+        // secretRef names a Container Apps secret; it holds no value.
+        const literalPassword = /password|secret/i.test(k) && k !== "secretRef" && typeof v === "string" && !/^\$\{[^{}]+\}$/.test(v);
         return [...(literalPassword ? [`${path}.${k}: literal value`] : []), ...secrets(v, `${path}.${k}`)];
       });
     }

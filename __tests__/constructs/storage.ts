@@ -40,8 +40,9 @@ test("host and data storage: HTTPS only, TLS 1.2, no public blobs, no shared key
   for (const a of accounts) expect(a).toEqual(secureAccount(String(a.name)));
 });
 
-test("the data account holds private containers named by the blob paths, created through ARM", () => {
+test("the data account holds private containers named by the blob paths, and Event Grid's dead letters, created through ARM", () => {
   expect(Object.values(r.resources(DEV, "azurerm_storage_container"))).toEqual([
+    { name: "eventgrid-deadletter", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
     { name: "input", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
     { name: "output", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
   ]);
@@ -64,7 +65,7 @@ test("two blob functions sharing a container create it once", () => {
   const c = defaultConfig();
   (c.functions as Json[]).push({ name: "predict-csv", trigger: { type: "blob", inputPath: "input/{name}.csv", outputPath: "results/{name}.json" } });
   const o = synth(devOnly(c));
-  expect(Object.values(o.resources(DEV, "azurerm_storage_container")).map((x) => x.name)).toEqual(["input", "output", "results"]);
+  expect(Object.values(o.resources(DEV, "azurerm_storage_container")).map((x) => x.name)).toEqual(["eventgrid-deadletter", "input", "output", "results"]);
   expect(Object.keys(o.resources(DEV, "azurerm_storage_account"))).toHaveLength(2);
 });
 

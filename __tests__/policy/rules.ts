@@ -76,7 +76,45 @@ interface Case {
   readonly expected: (tf: JsonObject) => Pick<PolicyFinding, "id" | "severity" | "address" | "message">;
 }
 
+const SUBSCRIPTION_SUFFIX = "/blob-events/subscription-predict-blob";
+const webhook = (tf: JsonObject) => obj(obj(obj(obj(res(tf, "azapi_resource", SUBSCRIPTION_SUFFIX).body).properties).destination).properties);
+const subscriptionAddr = (tf: JsonObject) => `azapi_resource.${idOf(tf, "azapi_resource", SUBSCRIPTION_SUFFIX)}`;
+const HOOK = "https://${azurerm_linux_function_app.a.default_hostname}/runtime/webhooks/blobs?functionName=Host.Functions.predict-blob";
+
 const cases: Case[] = [
+  {
+    name: "Event Grid webhook with a literal key",
+    weaken: (tf) => void (webhook(tf).endpointUrl = `\${sensitive("${HOOK}&code=abc123")}`),
+    expected: (tf) => ({ id: "MLF-EG-001", severity: "high", address: subscriptionAddr(tf), message: "properties.destination.properties.endpointUrl holds a literal key in code=" }),
+  },
+  {
+    name: "Event Grid webhook URL not marked sensitive",
+    weaken: (tf) => void (webhook(tf).endpointUrl = `${HOOK}&code=\${terraform_data.k.output}`),
+    expected: (tf) => ({
+      id: "MLF-EG-001",
+      severity: "high",
+      address: subscriptionAddr(tf),
+      message: "properties.destination.properties.endpointUrl carries a key but is not wrapped in sensitive(...), so plans print it",
+    }),
+  },
+  {
+    name: "Event Grid webhook over plain HTTP",
+    weaken: (tf) => void (webhook(tf).endpointUrl = `\${sensitive("${HOOK.replace("https://", "http://")}&code=\${terraform_data.k.output}")}`),
+    expected: (tf) => ({ id: "MLF-EG-001", severity: "high", address: subscriptionAddr(tf), message: "properties.destination.properties.endpointUrl is not an https:// URL" }),
+  },
+  {
+    name: "azurerm Event Grid subscription with the key in a plain URL",
+    weaken: (tf) =>
+      void (obj(tf.resource).azurerm_eventgrid_system_topic_event_subscription = {
+        s: { name: "s", system_topic: "t", resource_group_name: "rg", webhook_endpoint: [{ url: `${HOOK}&code=abc123` }] },
+      }),
+    expected: () => ({
+      id: "MLF-EG-001",
+      severity: "high",
+      address: "azurerm_eventgrid_system_topic_event_subscription.s",
+      message: "webhook_endpoint.url holds a literal key in code=; webhook_endpoint.url carries a key but is not wrapped in sensitive(...), so plans print it",
+    }),
+  },
   {
     name: "https_only false",
     weaken: (tf) => void (app(tf).https_only = false),

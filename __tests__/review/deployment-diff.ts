@@ -276,7 +276,7 @@ describe("the offline diff on pairs of deployment files", () => {
       const addresses = Object.entries(stackJson(base, `diabetes-${env}`).resource as Record<string, Json>)
         .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
         .sort();
-      expect(addresses).toHaveLength(32);
+      expect(addresses).toHaveLength(36);
       expect(shape(stackOf(diff, `diabetes-${env}`))).toEqual({ status: "removed", added: [], removed: addresses, changed: [], renamed: [] });
       // Construct ids do not carry the app name: the new stack has the same addresses, all new.
       expect(shape(stackOf(diff, `diabetes2-${env}`))).toEqual({ status: "added", added: addresses, removed: [], changed: [], renamed: [] });

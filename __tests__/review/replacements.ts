@@ -87,7 +87,8 @@ describe("review/diff.ts: a replacement does not reach the resources that refere
       .filter(([, body]) => body.location !== undefined)
       .map(([address]) => address)
       .sort();
-    expect(located).toHaveLength(10);
+    // Ten, and the Event Grid system topic of the Event Grid blob trigger.
+    expect(located).toHaveLength(11);
     const flagged = prod.resources.filter((r) => r.replace && r.replaceReasons.includes("location")).map((r) => r.address).sort();
     expect(flagged).toEqual(located);
   });
@@ -103,15 +104,27 @@ describe("review/diff.ts: a replacement does not reach the resources that refere
       .sort();
     expect(scoped).toEqual([
       "azurerm_role_assignment.connections_host-blob-owner_D0904A3B",
-      "azurerm_role_assignment.connections_host-blob-service-properties_960922D6",
       "azurerm_role_assignment.connections_host-queue-contributor_13C034CF",
       "azurerm_role_assignment.connections_host-table-contributor_4EBBD911",
     ]);
     const flagged = dev.resources.filter((r) => r.replace).map((r) => r.address).sort();
     expect(flagged).toEqual(["azurerm_storage_account.host-storage_account_A2758C84", ...scoped].sort());
+  });
+
+  test("with a polling blob function, the blob service properties role follows the host account: its assignment is replaced, its definition renamed in place", async () => {
+    const polling = () => {
+      const doc = appServiceOnly(defaultConfig());
+      for (const f of doc.functions as Json[]) if ((f.trigger as Json).type === "blob") (f.trigger as Json).source = "polling";
+      return doc;
+    };
+    const renamed = polling();
+    environment(renamed, "dev").names = { hostStorageAccount: "stmyhostdev01" };
+    const diff = await diffSynthDirs(synthConfig(polling()).outdir, synthConfig(renamed).outdir);
+    const dev = stackOf(diff, "diabetes-dev");
+    expect(dev.resources.filter((r) => r.replace).map((r) => r.address)).toContain("azurerm_role_assignment.connections_host-blob-service-properties_960922D6");
     // The blob service properties role carries the account's name; a role definition's name is updated in place.
     const definition = dev.resources.find((r) => r.type === "azurerm_role_definition");
     expect(definition).toMatchObject({ kind: "changed", replace: false, replaceReasons: [] });
     expect(definition?.changes.map((c) => c.path)).toEqual(["name"]);
-  });
+  }, 120_000);
 });

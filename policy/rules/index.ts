@@ -24,6 +24,7 @@ import { rule as aca002 } from "./MLF-ACA-002";
 import { rule as aca003 } from "./MLF-ACA-003";
 import { rule as aca004 } from "./MLF-ACA-004";
 import { rule as aca005 } from "./MLF-ACA-005";
+import { rule as eg001 } from "./MLF-EG-001";
 import { rule as net001 } from "./MLF-NET-001";
 import { rule as net002 } from "./MLF-NET-002";
 import { rule as net003 } from "./MLF-NET-003";
@@ -33,5 +34,6 @@ export const RULES: readonly PolicyRule[] = [
   st001, st002, st003, st004, st005,
   acr001, sb001, sb002, sec001, sup001,
   aca001, aca002, aca003, aca004, aca005,
+  eg001,
   net001, net002, net003,
 ];
