@@ -17,7 +17,7 @@ export { ContainerAppsEnvironment, type ContainerAppsEnvironmentProps } from "./
 export { ContainerApp, type ContainerAppProps } from "./constructs/container-app";
 export { CustomRole, type CustomRoleProps } from "./constructs/role-definition";
 export { SmokeTesters, type SmokeTestersProps } from "./constructs/smoke-testers";
-export { AzapiProvider, AzapiResource, type AzapiResourceProps, type AzapiBody } from "./constructs/azapi";
+export { AzapiProvider, AzapiResource, AzapiResourceAction, type AzapiResourceProps, type AzapiResourceActionProps, type AzapiBody } from "./constructs/azapi";
 export { TerraformData, type TerraformDataProps } from "./constructs/terraform-data";
 export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
 export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
