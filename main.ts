@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { loadDeployment, projectPaths } from "./config/load";
-import { scriptWarnings } from "./config/rules";
+import { environmentMessages, scriptWarnings } from "./config/rules";
+import { mlflowInfo } from "./config/mlflow";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
 import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
@@ -65,8 +66,14 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
-  const { scoringScript, requirements, sourceDir } = deployment.model;
-  const scriptProblems = scriptWarnings(scoringScript, requirements, sourceDir === undefined ? [dirname(scoringScript)] : [dirname(scoringScript), sourceDir]);
+  const { scoringScript, requirements, warnings, sourceDir } = deployment.model;
+  const localDirs = (script: string): string[] => (sourceDir === undefined ? [dirname(script)] : [dirname(script), sourceDir]);
+  const scriptProblems = [
+    ...warnings,
+    ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, { fromEnvironment: deployment.model.environment?.path, localDirs: localDirs(scoringScript) })),
+  ];
+  const environment = environmentMessages(deployment.model);
+  const mlflow = mlflowInfo(deployment.model);
   for (const env of deployment.environments) {
     const stack = new MlfuncStack(app, env.stackName, {
       environment: env,
@@ -83,7 +90,9 @@ export function buildApp(options: SynthOptions = {}): App {
         `nameSeed is not set: the registry, storage, function app and Service Bus names of "${deployment.name}" are the same for anyone who deploys an app of that name; set nameSeed in ${deployment.file.split("/").pop()} before the first deploy`,
       );
     }
-    for (const warning of scriptProblems) Annotations.of(stack).addWarning(warning);
+    for (const warning of [...scriptProblems, ...environment.warnings]) Annotations.of(stack).addWarning(warning);
+    for (const info of environment.info) Annotations.of(stack).addInfo(info);
+    if (mlflow !== undefined) Annotations.of(stack).addInfo(mlflow);
   }
   enforcePolicy(app, {
     errorAt: options.policyErrorAt ?? policyLevel(process.env.MLFUNC_POLICY_ERROR_AT),

@@ -169,7 +169,7 @@ describe("invoke starts the runtime", () => {
     expect({ code: o.code, status: r.status, stdout: r.stdout }).toEqual({
       code: 0,
       status: 0,
-      stdout: `HTTP 200\n{"script": ${JSON.stringify(join(copy, scoringScriptPath(d)))}}\n`,
+      stdout: `HTTP 200\n{"script": ${JSON.stringify(join(copy, scoringScriptPath(d) ?? ""))}}\n`,
     });
     // The shared context's requirements.txt, which outlives the copy, is what a missing-package hint names.
     expect(r.args).toEqual([...runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, copy), "--requirements", join(shared, "requirements.txt")]);
@@ -257,7 +257,8 @@ describe("invoke exits 1 when the invocation fails", () => {
   test("a package requirements.txt lists but the chosen Python lacks: names that Python and the two fixes, not requirements.txt", () => {
     const cfg = scriptConfig("listed-module", "import mlfunc_listed_pkg\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n");
     const c = loadDeployment(cfg);
-    const doc = allowing({ ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: c.model.scoringScript, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } }, dirname(c.model.scoringScript));
+    const script = c.model.scoringScript ?? "";
+    const doc = allowing({ ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: script, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } }, dirname(script));
     (doc as Json).functions = [{ name: "predict", trigger: { type: "http" } }];
     const listedConfig = writeConfig("listed-module-list", doc);
     const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: listedConfig });

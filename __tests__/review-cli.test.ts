@@ -47,7 +47,7 @@ jest.mock("../review/synth", () => {
 });
 
 const USAGE =
-  "usage: mlfunc review [--base <git-ref>] [--base-out <cdktf.out dir>] [--plan <plan.json>]... [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern>]... [--fail-on-delete] [--fail-on-replace] [--out <file>]";
+  "usage: mlfunc review [--base <git-ref>] [--base-out <cdktf.out dir>] [--plan <plan.json>]... [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern>]... [--fail-on-delete] [--fail-on-replace] [--out <file>] [--offline]";
 const PLANS = join(__dirname, "fixtures", "plans");
 
 function argError(argv: readonly string[]): ReviewInputError {

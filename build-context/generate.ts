@@ -7,6 +7,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Deployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
+import { requirementName } from "../config/conda";
 import { isSecret, listShipped } from "../config/ship";
 import type { FunctionConfig } from "../config/schema";
 import { CONNECTIONS } from "../constructs/connections";
@@ -48,16 +49,35 @@ export interface BuildContext {
   readonly withheld: ReadonlyArray<{ readonly path: string; readonly why: string }>;
 }
 
+/** The image label naming the registered model version inside. */
+export const MODEL_REFERENCE_LABEL = "mlfunc.model.reference";
+
 /** Where the project's own files (templates, Python runtime) are, in source and compiled form alike. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
 
 const TEXT_FILE = /(\.(py|txt|json|cfg|toml|ini|md)|Dockerfile|\.dockerignore)$/;
 
-/** Where the scoring script sits in the context: `scoring/` plus its path inside sourceDir. */
-export function scoringScriptPath(deployment: Deployment): string {
+/** Where the scoring script sits in the context: `scoring/` plus its path inside sourceDir; undefined without one. */
+export function scoringScriptPath(deployment: Deployment): string | undefined {
   const { sourceDir, scoringScript } = deployment.model;
+  if (scoringScript === undefined) return undefined;
   const inside = sourceDir === undefined ? basename(scoringScript) : relative(sourceDir, scoringScript).split("\\").join("/");
   return `scoring/${inside}`;
+}
+
+/** Where the MLflow folder that mlfunc serves sits in the context; undefined when a scoring script serves the model. */
+export function mlflowModelPath(deployment: Deployment): string | undefined {
+  const { scoringScript, mlflow } = deployment.model;
+  return scoringScript === undefined && mlflow !== undefined ? `${modelDir(deployment)}/${mlflow.name}` : undefined;
+}
+
+/** The runtime's one setting: the scoring script to serve, else the MLflow folder. */
+function serving(deployment: Deployment): { SERVE_VAR: string; SERVE_PATH: string } {
+  const script = scoringScriptPath(deployment);
+  if (script !== undefined) return { SERVE_VAR: "MLFUNC_SCORING_SCRIPT", SERVE_PATH: script };
+  const folder = mlflowModelPath(deployment);
+  if (folder === undefined) throw new Error("internal: a deployment without a scoring script must have an MLflow model folder");
+  return { SERVE_VAR: "MLFUNC_MLFLOW_MODEL", SERVE_PATH: folder };
 }
 
 /**
@@ -133,10 +153,14 @@ export function buildContext(deployment: Deployment): BuildContext {
     const ownText = TEXT_FILE.test(path) && (!path.startsWith("scoring/") || path.endsWith(".py"));
     files.set(path, inMemory(path, ownText ? toLf(bytes) : bytes));
   };
-  add("Dockerfile", fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, SCORING_SCRIPT: scoringScriptPath(deployment), MODEL_DIR: modelDir(deployment) }));
+  const dockerfile = fill(template("Dockerfile"), { PYTHON_VERSION: deployment.model.pythonVersion, ...serving(deployment), MODEL_DIR: modelDir(deployment) });
+  // Which registered model version the image holds, for whoever inspects it and for the review. JSON
+  // quoting is Dockerfile quoting for these characters; validation keeps references to [A-Za-z0-9:/._()-].
+  const reference = deployment.model.reference;
+  add("Dockerfile", reference === undefined ? dockerfile : `${dockerfile}LABEL ${MODEL_REFERENCE_LABEL}=${JSON.stringify(reference)}\n`);
   add(".dockerignore", template("dockerignore"));
   add("host.json", template("host.json"));
-  add("requirements.txt", requirements(deployment.model.requirements));
+  add("requirements.txt", requirements(deployment));
   for (const fn of deployment.functions) {
     add(`${fn.name}/function.json`, `${JSON.stringify(functionJson(fn), null, 2)}\n`);
     add(`${fn.name}/__init__.py`, entryModule(fn));
@@ -152,7 +176,8 @@ export function buildContext(deployment: Deployment): BuildContext {
     withheld.push(...listing.omitted.filter((o) => isSecret(o.why)).map((o) => ({ path: `${into}${o.path}`, why: o.why })));
     return listing.files;
   };
-  for (const f of shipped(sourceDir ?? scoringScript, "scoring/")) {
+  const scoring = sourceDir ?? scoringScript;
+  for (const f of scoring === undefined ? [] : shipped(scoring, "scoring/")) {
     const path = `scoring/${f.path}`;
     if (f.path.endsWith(".py")) add(path, readFileSync(f.source));
     else files.set(path, onDisk(path, f.source, f.size));
@@ -269,11 +294,14 @@ export function pruneBuildContexts(root: string, maxAgeDays = 7, now: number = D
   return removed;
 }
 
-function requirements(lines: readonly string[]): string {
-  // PEP 503: names differing only in case, "-", "_" or "." are the same project.
-  const name = (l: string) => l.split(/[<>=!~;\[ @]/)[0]?.toLowerCase().replace(/[-_.]+/g, "-");
-  const all = lines.some((l) => name(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
-  return `${all.join("\n")}\n`;
+function requirements(deployment: Deployment): string {
+  const lines = deployment.model.requirements;
+  const env = deployment.model.environment;
+  const all = lines.some((l) => requirementName(l) === "azure-functions") ? lines : [...lines, "azure-functions"];
+  // Says where the translated lines come from, for whoever reads the context or the missing-module hint.
+  // JSON-quoted: a path with a line break must not become a requirement line.
+  const head = env === undefined ? [] : [`# the first ${env.requirements.length} line(s): model.environment ${JSON.stringify(env.condaFile ?? env.path)}, translated from conda (docs/azureml-inputs.md)`];
+  return `${[...head, ...all].join("\n")}\n`;
 }
 
 function template(name: string): string {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { buildContext, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
+import { buildContext, mlflowModelPath, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { choosePython, describePython } from "./python";
 import { INVOKE, parseOptions, printedHelp, usageLine } from "./spec";
 
@@ -69,7 +69,7 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
     "-m", "mlfunc_runtime.local",
     "--function", fn.name,
     "--trigger", t.type,
-    "--script", join(contextDir, scoringScriptPath(deployment)),
+    ...serveArgs(deployment, contextDir),
     "--model-dir", join(contextDir, modelDir(deployment)),
     ...(args.input === undefined ? [] : ["--input", args.input]),
     "--out", args.out,
@@ -83,6 +83,13 @@ export function runtimeArgs(deployment: Deployment, args: InvokeArgs, contextDir
     case "serviceBus":
       return [...common, "--data-type", t.dataType, ...(t.outputQueue === undefined ? [] : ["--output-queue", t.outputQueue])];
   }
+}
+
+/** The scoring script, else the MLflow folder served without one, inside the build context. */
+function serveArgs(deployment: Deployment, contextDir: string): string[] {
+  const script = scoringScriptPath(deployment);
+  if (script !== undefined) return ["--script", join(contextDir, script)];
+  return ["--mlflow-model", join(contextDir, mlflowModelPath(deployment) ?? modelDir(deployment))];
 }
 
 /** Writes the build context (the same for every environment; `--env` must name one) and returns its folder. */

@@ -224,10 +224,11 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   return { stack: args.stack, health, functions: results, exitCode: health.ok && results.every((r) => r.ok) ? 0 : 1 };
 }
 
-/** The example request shipped with the model: sample.json beside the scoring script. */
+/** The example request shipped with the model: sample.json beside the scoring script (an MLflow folder served without one has none). */
 function shippedSample(deployment: Deployment): string | undefined {
-  const file = join(dirname(deployment.model.scoringScript), "sample.json");
-  return existsSync(file) ? file : undefined;
+  const script = deployment.model.scoringScript;
+  const file = script === undefined ? undefined : join(dirname(script), "sample.json");
+  return file !== undefined && existsSync(file) ? file : undefined;
 }
 
 interface Outputs {

@@ -35,6 +35,7 @@ export const SYNTH: CommandSpec = {
   options: {
     output: { type: "string", value: "<dir>", help: "write the stacks there (default cdktf.out next to the deployment file)" },
     contexts: { type: "string", value: "<dir>", help: "keep build contexts there (default .mlfunc/contexts next to the deployment file)" },
+    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
     quiet: QUIET,
   },
   notes: ["exit 0 ok, 1 an invalid deployment file or a policy error, 2 bad arguments; one synth per output folder at a time"],
@@ -44,7 +45,7 @@ export const VALIDATE: CommandSpec = {
   name: "validate",
   args: "",
   summary: "validation and policy only, nothing written",
-  options: { quiet: QUIET },
+  options: { offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" }, quiet: QUIET },
   notes: ["exit 0 ok, 1 problems (every one listed), 2 bad arguments"],
 };
 
@@ -103,6 +104,7 @@ export const REVIEW: CommandSpec = {
     "fail-on-delete": { type: "boolean", help: "fail on every delete" },
     "fail-on-replace": { type: "boolean", help: "fail on every replacement" },
     out: { type: "string", value: "<file>", help: "write the report there instead of stdout" },
+    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
   },
   notes: ["exit 0 ok, 1 a finding at or above --fail-on or a blocked delete, 2 bad input, 3 internal error"],
 };

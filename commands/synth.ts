@@ -5,7 +5,8 @@ import { TerraformStack } from "cdktf";
 import { rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { DeploymentError } from "../config/problems";
-import { projectPaths } from "../config/load";
+import { deploymentFile, projectPaths } from "../config/load";
+import { type ModelFetchOptions, prepareModel } from "../build-context/registered-model";
 import { buildApp, checkApp, formatAnnotation } from "../main";
 import { PolicyConfigError } from "../policy/aspect";
 import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./synth-output";
@@ -19,6 +20,8 @@ export function synthForReview(config: string, outdir: string, contextsDir?: str
 
 export interface CliArgs {
   readonly validate: boolean;
+  /** --offline: use only downloaded registered models; nothing contacts Azure. */
+  readonly offline: boolean;
   readonly outdir?: string;
   readonly contextsDir?: string;
 }
@@ -32,7 +35,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (positionals.length > 0) throw new UsageError(`unknown argument "${positionals[0]}"; takes no arguments`);
   if (values.quiet === true) process.env.MLFUNC_QUIET = "1";
   const path = (v: unknown): string | undefined => (typeof v === "string" ? resolve(v) : undefined);
-  return { validate, outdir: path(values.output), contextsDir: path(values.contexts) };
+  return { validate, offline: values.offline === true, outdir: path(values.output), contextsDir: path(values.contexts) };
 }
 
 /**
@@ -95,10 +98,37 @@ export function cli(argv: readonly string[]): number {
   }
 }
 
+/**
+ * `cli`, after downloading the registered model the deployment file names (unless it is cached, or
+ * --offline / MLFUNC_OFFLINE=1). `fetchOptions` lets tests point the download at local stand-ins.
+ */
+export async function cliWithModels(argv: readonly string[], fetchOptions: ModelFetchOptions = {}): Promise<number> {
+  const name = argv[0] === "--validate" ? "validate" : "synth";
+  if (printedHelp(name === "validate" ? VALIDATE : SYNTH, argv)) return 0;
+  let offline = false;
+  try {
+    offline = parseCliArgs(argv).offline;
+  } catch (e) {
+    // cli reports the usage error.
+    if (!(e instanceof UsageError)) throw e;
+    return cli(argv);
+  }
+  try {
+    await prepareModel(deploymentFile(), { ...fetchOptions, offline });
+  } catch (e) {
+    if (!(e instanceof DeploymentError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
+  return cli(argv);
+}
+
 /** What `mlfunc synth|validate` and cdktf.json's app run, in the launcher's own process. */
-export const run = cli;
+export const run = (argv: readonly string[]): Promise<number> => cliWithModels(argv);
 
 // `review --base` runs a ref's own code as `node dist/commands/synth.js`, transpiled file by file, not bundled.
 if (require.main === module) {
-  process.exitCode = cli(process.argv.slice(2));
+  void cliWithModels(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -3,13 +3,18 @@
  * everything downstream receives a `Deployment` that needs no further checks.
  */
 import { readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, requirementLines } from "./rules";
+import { Parts, checkRules, modelSource, requirementLines, shipRulesFor } from "./rules";
+import { canonicalReference } from "./model-reference";
+import { EnvironmentTranslation, PythonPin, fitPython, loadEnvironment, requirementName } from "./conda";
 import {
+  DEFAULT_PYTHON_VERSION,
   DeploymentFile,
+  PYTHON_VERSIONS,
+  PythonVersion,
   EnvironmentConfig,
   FunctionConfig,
   NetworkConfig,
@@ -27,9 +32,10 @@ import {
   stateSchema,
 } from "./schema";
 import { ResourceNames, resourceNames } from "./naming";
-import { ShipRules, shipRules } from "./ship";
+import { ShipRules } from "./ship";
 import { Hosting, PlanKind, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances as tierMaxInstances, planKind } from "./hosting";
 import { Inbound, ZoneKey, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, subnetLayout } from "./network";
+import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing } from "./mlflow";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -100,15 +106,23 @@ export interface Deployment {
   readonly model: {
     /** Absolute path of the model file or folder. */
     readonly path: string;
-    /** Absolute path of the scoring script. */
-    readonly scoringScript: string;
+    /** Absolute path of the scoring script; without one, the MLflow folder `mlflow` is served. */
+    readonly scoringScript?: string;
+    /** What the MLflow model folder `path` gives the image, when it is one. */
+    readonly mlflow?: MlflowFolder;
     /** Absolute path of the folder copied with the script, when the file names one. */
     readonly sourceDir?: string;
-    readonly pythonVersion: DeploymentFile["model"]["pythonVersion"];
+    readonly pythonVersion: PythonVersion;
     /** Azure ML registered-model identity, when the file names one: the image reproduces its folder layout. */
     readonly registered?: { readonly name: string; readonly version: number };
-    /** pip requirement lines, in the file's order. */
+    /** The registered model version model.path names (its full azureml:// form), when it names one. */
+    readonly reference?: string;
+    /** pip requirement lines of the image: an MLflow model's own (unless model.environment replaces them), model.environment's translation, then model.requirements, each in its file's order. */
     readonly requirements: readonly string[];
+    /** model.environment, translated, when the file names one. */
+    readonly environment?: EnvironmentInput;
+    /** Notes for the synth output: a pythonVersion that overrides an MLflow model's. */
+    readonly warnings: readonly string[];
   };
   readonly functions: readonly FunctionConfig[];
   readonly environments: readonly EnvironmentDeployment[];
@@ -168,8 +182,32 @@ export function parseDeployment(text: string, path: string, shown: string = path
   const known = parsed.success ? raw : withoutUnknownKeys(raw, parsed.error.issues);
   const rules = checkRules(partsOf(known, dir));
   problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  const model = validFields(modelSchema, isRecord(known) ? known.model : undefined);
+  const serving = mlflowServing(dir, model, model.pythonVersion, model.environment === undefined);
+  problems.push(...serving.problems.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  if (serving.folder && parsed.success) problems.push(...duplicateRequirements(serving.folder, parsed.data.model.requirements, dir).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
-  return normalize(parsed.data, path);
+  return normalize(parsed.data, path, serving.folder, serving.warnings);
+}
+
+/** The file's requirement lines, as the image gets them. */
+function fileRequirements(requirements: DeploymentFile["model"]["requirements"], dir: string): string[] {
+  if (requirements === undefined) return [];
+  if (typeof requirements === "string") return requirementLines(readFileSync(resolve(dir, requirements), "utf8")).map((l) => l.text);
+  return requirements.map((l) => l.trim());
+}
+
+/** A package both the MLflow model and model.requirements name: pip refuses double requirements. */
+function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFile["model"]["requirements"], dir: string): Problem[] {
+  const own = new Map(folder.requirements.map((l) => [requirementName(l), l] as const));
+  own.delete("");
+  return fileRequirements(requirements, dir)
+    .filter((l) => requirementName(l) !== "" && own.has(requirementName(l)))
+    .map((l) => ({
+      path: "model.requirements",
+      value: l,
+      message: `the MLflow model's ${folder.requirementsFrom ?? "requirements"} already has "${own.get(requirementName(l)) ?? ""}"; list each package once: remove it here, or change the model's own pin`,
+    }));
 }
 
 /** The fields of a possibly invalid file that pass the schema on their own, so the rules can check them. */
@@ -223,14 +261,41 @@ function validFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<
   return out as Partial<z.output<S>>;
 }
 
-function normalize(file: DeploymentFile, path: string): Deployment {
+/** model.environment as the build sees it. */
+export interface EnvironmentInput {
+  /** As the deployment file names it. */
+  readonly path: string;
+  /** The conda file translated, relative to the deployment file's folder (`/`-separated); absent for an inline conda_file. */
+  readonly condaFile?: string;
+  readonly requirements: readonly string[];
+  readonly dropped: EnvironmentTranslation["dropped"];
+  readonly notes: readonly string[];
+  readonly python?: PythonPin;
+}
+
+function environmentInput(dir: string, path: string): EnvironmentInput {
+  const t = loadEnvironment(resolve(dir, path));
+  return {
+    path,
+    condaFile: t.condaFile === undefined ? undefined : relative(dir, t.condaFile).split(sep).join("/"),
+    requirements: t.requirements.map((r) => r.text),
+    dropped: t.dropped,
+    notes: t.notes,
+    python: t.python,
+  };
+}
+
+function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | undefined, warnings: readonly string[]): Deployment {
   const dir = dirname(path);
-  const requirements =
-    file.model.requirements === undefined
-      ? []
-      : typeof file.model.requirements === "string"
-        ? requirementLines(readFileSync(resolve(dir, file.model.requirements), "utf8")).map((l) => l.text)
-        : file.model.requirements.map((l) => l.trim());
+  const environment = file.model.environment === undefined ? undefined : environmentInput(dir, file.model.environment);
+  const pin = environment?.python;
+  // model.environment, when there is one, replaces an MLflow model's own environment.
+  const modelOwn = environment === undefined ? mlflow : undefined;
+  const pythonVersion =
+    file.model.pythonVersion ?? (pin === undefined ? undefined : (fitPython(pin, PYTHON_VERSIONS) as PythonVersion | undefined)) ?? PYTHON_VERSIONS.find((v) => v === modelOwn?.python?.version) ?? DEFAULT_PYTHON_VERSION;
+  const listed = [...(modelOwn?.requirements ?? []), ...(environment?.requirements ?? []), ...fileRequirements(file.model.requirements, dir)];
+  // The model needs mlflow to load; its own requirements normally pin it.
+  const requirements = mlflow !== undefined && !listed.some((l) => MLFLOW_PACKAGES.includes(requirementName(l))) ? [...listed, mlflow.mlflowPin] : listed;
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
@@ -263,22 +328,31 @@ function normalize(file: DeploymentFile, path: string): Deployment {
       ...(network ? { network } : {}),
     };
   });
+  const source = modelSource(dir, file.model);
+  // Validation reported a reference that is not downloaded; this is only reached with a usable one.
+  if ("problem" in source) throw new DeploymentError(path, [{ path: "model.path", value: file.model.path, message: source.problem }]);
+  const ref = source.reference;
+  const name = file.model.name ?? ref?.name;
   return {
     name: file.name,
     nameSeed: file.nameSeed,
     file: path,
     model: {
-      path: resolve(dir, file.model.path),
-      scoringScript: resolve(dir, file.model.scoringScript),
+      path: source.path,
+      reference: ref === undefined ? undefined : canonicalReference(ref),
+      scoringScript: file.model.scoringScript === undefined ? undefined : resolve(dir, file.model.scoringScript),
+      ...(mlflow === undefined ? {} : { mlflow }),
       sourceDir: file.model.sourceDir === undefined ? undefined : resolve(dir, file.model.sourceDir),
-      pythonVersion: file.model.pythonVersion,
-      registered: file.model.name === undefined ? undefined : { name: file.model.name, version: file.model.version ?? 1 },
+      pythonVersion,
+      registered: name === undefined ? undefined : { name, version: file.model.version ?? (ref === undefined ? 1 : Number(ref.version)) },
       requirements,
+      environment,
+      warnings,
     },
     functions: file.functions,
     environments,
     state: file.state,
-    ship: shipRules(dir, file.ship?.allow),
+    ship: shipRulesFor(dir, file.ship?.allow, file.model.path),
     review: { allowDelete: file.review?.allowDelete ?? [] },
     smokeRequest: file.smoke?.request === undefined ? undefined : resolve(dir, file.smoke.request),
   };

@@ -12,6 +12,9 @@ import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfi
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
 import { unprovidedImports } from "./imports";
+import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
+import { type ModelReference, NOT_DOWNLOADED, cachedModel, isModelReference, modelCacheRoot, parseModelReference, parseWorkspaceId } from "./model-reference";
+import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 
 export interface Parts {
   readonly dir: string;
@@ -40,7 +43,7 @@ export interface NetworkParts {
   readonly valid: Partial<NetworkConfig>;
 }
 
-type Report = (path: string, value: unknown, message: string) => void;
+export type Report = (path: string, value: unknown, message: string) => void;
 
 export function withSuggestion(problem: string, suggestion: string | undefined): string {
   return suggestion === undefined ? problem : `${problem}; try "${suggestion}"`;
@@ -50,7 +53,7 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
-  if (parts.model) checkModel(parts.dir, parts.model, shipRules(parts.dir, parts.ship?.allow), report);
+  if (parts.model) checkModel(parts.dir, parts.model, shipRulesFor(parts.dir, parts.ship?.allow, parts.model.path), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
   if (parts.smokeRequest !== undefined && !existsSync(resolve(parts.dir, parts.smokeRequest))) {
@@ -66,8 +69,39 @@ function checkLocation(path: string, location: string, report: Report): void {
   report(path, location, `not an Azure region name; ${fix}`);
 }
 
+/** The model a deployment file names: its path on disk (a downloaded registered model's in the cache), or a problem. */
+export function modelSource(dir: string, model: { readonly path: string; readonly workspace?: string }): { path: string; reference?: ModelReference } | { problem: string } {
+  if (!isModelReference(model.path)) return { path: resolve(dir, model.path) };
+  const ref = parseModelReference(model.path, model.workspace);
+  if ("problem" in ref) return ref;
+  const cached = cachedModel(modelCacheRoot(dir), ref);
+  return cached === undefined ? { problem: NOT_DOWNLOADED } : { path: cached, reference: ref };
+}
+
+/** The ship rules, with the model cache allowed when it lies outside the project (a review's base revision). */
+export function shipRulesFor(dir: string, allow: ReadonlyArray<{ path: string; reason: string }> | undefined, modelPath: string | undefined): ShipRules {
+  const cache = modelCacheRoot(dir);
+  const extra = modelPath !== undefined && isModelReference(modelPath) ? [{ path: cache, reason: "registered models downloaded by synth" }] : [];
+  return shipRules(dir, [...(allow ?? []), ...extra]);
+}
+
 function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, report: Report): void {
-  if (model.path !== undefined) {
+  const isReference = model.path !== undefined && isModelReference(model.path);
+  if (model.workspace !== undefined && !(model.path !== undefined && /^azureml:[^/]/.test(model.path))) {
+    report("model.workspace", model.workspace, "belongs to a short model reference, model.path: azureml:<name>:<version>; remove it, or use that form");
+  } else if (model.workspace !== undefined && "problem" in parseWorkspaceId(model.workspace)) {
+    const w = parseWorkspaceId(model.workspace);
+    if ("problem" in w) report("model.workspace", model.workspace, w.problem);
+  }
+  if (model.path !== undefined && isReference) {
+    const source = modelSource(dir, { path: model.path, workspace: model.workspace });
+    // A bad workspace id is model.workspace's problem, listed above.
+    if ("problem" in source) {
+      if (!source.problem.startsWith("model.workspace ")) report("model.path", model.path, source.problem);
+    } else {
+      for (const p of listShipped(source.path, ship).problems) report("model.path", model.path, p);
+    }
+  } else if (model.path !== undefined) {
     const modelPath = resolve(dir, model.path);
     if (!lexists(modelPath)) {
       report("model.path", model.path, "no such file or folder (paths are relative to the deployment file); fix the path or train the model first");
@@ -79,20 +113,66 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
       }
     }
   }
-  if (model.version !== undefined && model.name === undefined) {
+  if (model.version !== undefined && model.name === undefined && !isReference) {
     report("model.version", model.version, "a version belongs to a registered model name; set model.name too, or remove model.version");
   }
   if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
+  const fromEnvironment = model.environment === undefined ? new Map<string, string>() : checkEnvironment(dir, model.environment, model.pythonVersion, report);
+  // Environment first, then requirements: a project in both would be two pins pip must reconcile.
+  const duplicate = (path: string, line: string) => {
+    const spec = fromEnvironment.get(requirementName(line));
+    if (spec !== undefined) report(path, maskRequirement(line), `${requirementName(line)} is also in model.environment (${spec}); keep one of the two`);
+  };
   if (typeof model.requirements === "string") {
     const req = resolve(dir, model.requirements);
     if (!existsSync(req) || !statSync(req).isFile()) {
       report("model.requirements", model.requirements, "no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline");
+    } else if (isEnvironmentFile(req)) {
+      report("model.requirements", model.requirements, `is a conda or Azure ML environment file, which pip cannot read; name it as model.environment: ${JSON.stringify(model.requirements)} (translated to pip requirements) and remove model.requirements`);
     } else {
-      for (const { line, text } of requirementLines(readFileSync(req, "utf8"))) checkRequirement(`model.requirements (line ${line} of ${model.requirements})`, text, report);
+      for (const { line, text } of requirementLines(readFileSync(req, "utf8"))) {
+        const path = `model.requirements (line ${line} of ${model.requirements})`;
+        checkRequirement(path, text, report);
+        duplicate(path, text);
+      }
     }
   } else if (model.requirements !== undefined) {
-    model.requirements.forEach((line, i) => checkRequirement(`model.requirements[${i}]`, line, report));
+    model.requirements.forEach((line, i) => {
+      checkRequirement(`model.requirements[${i}]`, line, report);
+      duplicate(`model.requirements[${i}]`, line);
+    });
   }
+}
+
+/** A .yml/.yaml file, or one whose top-level keys are a conda file's. */
+function isEnvironmentFile(path: string): boolean {
+  if (/\.ya?ml$/i.test(path)) return true;
+  const head = readFileSync(path, "utf8").slice(0, 64 * 1024);
+  return /^(dependencies|channels|conda_file)\s*:/m.test(head);
+}
+
+/**
+ * model.environment: the translation's problems, each line through the requirement rules, the python
+ * pin against the supported versions. Returns the translated projects by name, with their conda spec.
+ */
+function checkEnvironment(dir: string, environment: string, pythonVersion: string | undefined, report: Report): Map<string, string> {
+  const t = loadEnvironment(resolve(dir, environment));
+  for (const p of t.problems) report("model.environment", environment, p);
+  const shown = t.condaFile === undefined ? environment : relative(dir, t.condaFile).split(sep).join("/");
+  const names = new Map<string, string>();
+  for (const r of t.requirements) {
+    checkRequirement(`model.environment (line ${r.line ?? "?"} of ${shown})`, r.text, report);
+    const name = requirementName(r.text);
+    if (name !== "") names.set(name, r.spec);
+  }
+  if (pythonVersion === undefined && t.python !== undefined && fitPython(t.python, PYTHON_VERSIONS) === undefined) {
+    report(
+      "model.environment",
+      environment,
+      `${shown} pins ${t.python.spec}, and Azure Functions runs Python ${PYTHON_VERSIONS.join(", ")}; set model.pythonVersion: "${DEFAULT_PYTHON_VERSION}" (it wins over the pin; check that the packages install on it) or change the pin`,
+    );
+  }
+  return names;
 }
 
 function lexists(path: string): boolean {
@@ -186,7 +266,7 @@ const LOCATIONS = ["-f", "--find-links", "-i", "--index-url", "--extra-index-url
 const isLocal = (value: string) => /^(file:|\.{0,2}\/|~|[A-Za-z]:[\\/])/.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 
 /** Lines pip would resolve against files that the image does not have, or that carry a credential. */
-function checkRequirement(path: string, line: string, report: Report): void {
+export function checkRequirement(path: string, line: string, report: Report): void {
   const l = line.trim();
   const shown = maskRequirement(l);
   const option = pipOption(l);
@@ -576,23 +656,54 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
   }
 }
 
-/** PEP 503 normalised project name of a requirement line ("" for options). */
-function requirementName(line: string): string {
-  return (line.trim().split(/[<>=!~;[\s@]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
-}
-
 /**
  * Synth-time warnings about the scoring script: a top-level import that neither the standard library,
  * the base image, mlfunc's runtime, a module shipped beside the script nor the requirements (with what
  * pip installs along with them) provide fails every call with ScriptLoadFailed in the image.
  * `localDirs`: where modules of the app's own sit (the script's folder, model.sourceDir).
  */
-export function scriptWarnings(scoringScript: string, requirements: readonly string[], localDirs: readonly string[] = [dirname(scoringScript)]): string[] {
+export function scriptWarnings(
+  scoringScript: string,
+  requirements: readonly string[],
+  options: { readonly fromEnvironment?: string; readonly localDirs?: readonly string[] } = {},
+): string[] {
   const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
   const listed = requirements.map(requirementName).filter((n) => n !== "");
+  const localDirs = options.localDirs ?? [dirname(scoringScript)];
   const isLocal = (top: string): boolean => localDirs.some((d) => existsSync(join(d, `${top}.py`)) || existsSync(join(d, top, "__init__.py")) || (existsSync(join(d, top)) && statSync(join(d, top)).isDirectory()));
+  const lists = options.fromEnvironment === undefined ? "model.requirements does not list" : `neither model.requirements nor model.environment (${options.fromEnvironment}, as translated) lists`;
   return unprovidedImports(readFileSync(scoringScript, "utf8"), listed, isLocal).map(
     ({ module, distribution }) =>
-      `model.scoringScript: ${shown} imports ${module} at top level, but model.requirements does not list ${distribution}; every call would fail with ScriptLoadFailed. Add "${distribution}" to the requirements`,
+      `model.scoringScript: ${shown} imports ${module} at top level, but ${lists} ${distribution}; every call would fail with ScriptLoadFailed. Add "${distribution}" to the requirements`,
   );
+}
+
+/**
+ * What synth and validate say about model.environment: the translated lines, what was dropped, the
+ * notes, and a python pin that pythonVersion overrides.
+ */
+export function environmentMessages(model: {
+  readonly pythonVersion: string;
+  readonly environment?: {
+    readonly path: string;
+    readonly condaFile?: string;
+    readonly requirements: readonly string[];
+    readonly dropped: ReadonlyArray<{ readonly spec: string; readonly why: string }>;
+    readonly notes: readonly string[];
+    readonly python?: { readonly spec: string; readonly pip: string };
+  };
+}): { info: string[]; warnings: string[] } {
+  const env = model.environment;
+  if (env === undefined) return { info: [], warnings: [] };
+  const from = env.condaFile === undefined || env.condaFile === env.path ? env.path : `${env.path} (conda_file ${env.condaFile})`;
+  const lines = env.requirements.map(maskRequirement);
+  const info = [`model.environment ${from} gives the image ${lines.length} requirement${lines.length === 1 ? "" : "s"}: ${lines.length === 0 ? "none" : lines.join(", ")}`, ...env.notes.map((n) => `model.environment: ${n}`)];
+  const warnings: string[] = [];
+  const dropped = droppedWarning(env);
+  if (dropped !== undefined) warnings.push(`model.environment: ${dropped}`);
+  const pin = env.python;
+  if (pin !== undefined && fitPython(pin, [model.pythonVersion]) === undefined) {
+    warnings.push(`model.environment pins ${pin.spec}, model.pythonVersion is "${model.pythonVersion}": the image uses Python ${model.pythonVersion}; check that the packages install on it`);
+  }
+  return { info, warnings };
 }

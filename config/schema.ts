@@ -41,6 +41,7 @@ const tags = z
 /** Python versions of Azure Functions 4.x that are still supported (3.10 left support in October 2026). */
 export const PYTHON_VERSIONS = ["3.11", "3.12", "3.13"] as const;
 export const DEFAULT_PYTHON_VERSION = "3.12";
+export type PythonVersion = (typeof PYTHON_VERSIONS)[number];
 const RETIRED_PYTHON: Record<string, string> = { "3.10": "October 2026", "3.9": "October 2025", "3.8": "October 2024", "3.7": "June 2023" };
 
 function pythonVersionError(input: unknown): string {
@@ -55,15 +56,27 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 export const modelSchema = z
   .strictObject({
-    path: relativePath("The trained model: a file or a folder. It is copied into the image under AZUREML_MODEL_DIR, as Azure ML did."),
-    scoringScript: relativePath("The Azure ML scoring script (defines init() and run(data))."),
+    path: relativePath(
+      "The trained model: a file or a folder, copied into the image under AZUREML_MODEL_DIR, as Azure ML did. Or an Azure ML registered model version: azureml://registries/<registry>/models/<name>/versions/<version>, azureml://subscriptions/<sub>/resourceGroups/<rg>/workspaces/<ws>/models/<name>/versions/<version>, or azureml:<name>:<version> with model.workspace; downloaded once into .mlfunc/models (docs/azureml-inputs.md). An MLflow model folder (one holding MLmodel) needs no scoring script, and gives the image its Python and requirements (docs/mlflow.md).",
+    ),
+    workspace: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Resource id of the Azure ML workspace that holds an azureml:<name>:<version> model.path: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/workspaces/<name>." }),
+    scoringScript: relativePath(
+      "The Azure ML scoring script (defines init() and run(data)). Required unless path is an MLflow model folder, which mlfunc then serves itself, as Azure ML's no-code deployment does.",
+    ).optional(),
     sourceDir: relativePath(
       "Folder holding the scoring script and the modules it imports (Azure ML's source_directory); copied whole into the image. Without it only the script is copied.",
     ).optional(),
     pythonVersion: z
       .enum(PYTHON_VERSIONS, { error: (issue) => pythonVersionError(issue.input) })
-      .default(DEFAULT_PYTHON_VERSION)
-      .meta({ description: "Python version of the Functions base image (3.10 left support in October 2026)." }),
+      .optional()
+      .meta({
+        description: "Python version of the Functions base image (3.10 left support in October 2026). Without it, model.environment's python pin picks it, else an MLflow model's own (python_env.yaml), else 3.12.",
+        default: DEFAULT_PYTHON_VERSION,
+      }),
     name: z
       .string()
       .regex(MODEL_NAME_PATTERN, { error: "must start with a letter or digit and hold only letters, digits, '-', '_' or '.' (at most 255), like an Azure ML model name" })
@@ -78,12 +91,15 @@ export const modelSchema = z
       .min(1, { error: "must be 1 or more (the registered model's version)" })
       .optional()
       .meta({ description: "Registered model version, with model.name. @default 1" }),
+    environment: relativePath(
+      "An Azure ML environment: a conda file (name/channels/dependencies with a pip: list) or an Azure ML environment YAML with conda_file. It is translated to pip requirements for the Functions base image (docs/azureml-inputs.md); its python pin picks pythonVersion when that is not set.",
+    ).optional(),
     requirements: z
       .union([relativePath("A pip requirements file."), z.array(z.string().min(1)).meta({ description: "pip requirement lines." })], {
         error: "must be a path to a requirements file or a list of pip requirement lines",
       })
       .optional()
-      .meta({ description: "The scoring script's Python dependencies: a requirements file path, or a list of requirement lines." }),
+      .meta({ description: "The scoring script's Python dependencies: a requirements file path, or a list of requirement lines. With an MLflow model folder they are added to the model's own." }),
   })
   .meta({ description: "The model and the code that serves it." });
 

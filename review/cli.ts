@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DeploymentError } from "../config/problems";
 import { deploymentFile, loadDeployment } from "../config/load";
+import { modelCacheRoot } from "../config/model-reference";
+import { type ModelFetchOptions, prepareModel } from "../build-context/registered-model";
 import { evaluateOutdir } from "../policy/engine";
 import { ReviewInputError } from "./errors";
 import { diffSynthTrees, loadSynthTree } from "./diff";
@@ -32,6 +34,8 @@ export interface ReviewArgs {
   readonly allowDelete: readonly string[];
   readonly failOnDelete: boolean;
   readonly failOnReplace: boolean;
+  /** --offline: use only downloaded registered models; nothing contacts Azure. */
+  readonly offline?: boolean;
 }
 
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
@@ -48,9 +52,10 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   const allowDelete = (values["allow-delete"] as string[] | undefined) ?? [];
   const failOnDelete = values["fail-on-delete"] === true;
   const failOnReplace = values["fail-on-replace"] === true;
+  const offline = values.offline === true;
   if (base !== undefined && baseOut !== undefined) throw new ReviewInputError("--base", "give --base or --base-out, not both");
   if (out !== undefined) checkOutFile(out);
-  return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace };
+  return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace, ...(offline ? { offline } : {}) };
 }
 
 /** The report file must be writable as a file: checked before the (slow) synth, not after. */
@@ -66,11 +71,17 @@ function checkOutFile(out: string): void {
 }
 
 /** Builds the review: synthesizes the working tree (and the base), reads plans, applies policy and gate. */
-export async function runReview(args: ReviewArgs, options: { readonly codeRoot?: string } = {}): Promise<Review> {
+export async function runReview(args: ReviewArgs, options: { readonly codeRoot?: string; readonly fetchOptions?: ModelFetchOptions } = {}): Promise<Review> {
   const scratch = mkdtempSync(join(tmpdir(), "mlfunc-review-"));
+  // The base revision reads registered models from the working tree's cache (its own checkout has
+  // none), and an offline review keeps the base's synth offline too.
+  const saved = { cache: process.env.MLFUNC_MODEL_CACHE, offline: process.env.MLFUNC_OFFLINE };
   try {
     const config = deploymentFile();
+    await prepareModel(config, { ...options.fetchOptions, offline: args.offline });
     const deployment = loadDeployment(config);
+    process.env.MLFUNC_MODEL_CACHE = modelCacheRoot(dirname(resolve(config)));
+    if (args.offline) process.env.MLFUNC_OFFLINE = "1";
     const head = join(scratch, "head");
     const notes: string[] = [];
     // Plans first: a bad plan file is reported before any synth.
@@ -123,8 +134,15 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     }
     return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images };
   } finally {
+    restoreEnv("MLFUNC_MODEL_CACHE", saved.cache);
+    restoreEnv("MLFUNC_OFFLINE", saved.offline);
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

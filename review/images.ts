@@ -4,10 +4,12 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
+import { MODEL_REFERENCE_LABEL } from "../build-context/generate";
 import { manifestStacks, type SynthTree } from "./diff";
 import { isJsonObject, type JsonObject } from "./json-text";
+import { mlflowModelChanges } from "./mlflow-models";
 import type { ContextFileChange, ImageChange } from "./types";
 
 const ASSET_PREFIX = "${path.module}/";
@@ -66,6 +68,10 @@ function fileHash(file: string): Promise<string> {
 export async function compareContexts(baseDir: string, headDir: string): Promise<ContextFileChange[] | undefined> {
   const [before, after] = await Promise.all([listFiles(baseDir), listFiles(headDir)]);
   if (before === undefined || after === undefined) return undefined;
+  return compareListings(before, after);
+}
+
+async function compareListings(before: ReadonlyMap<string, FileInfo>, after: ReadonlyMap<string, FileInfo>): Promise<ContextFileChange[]> {
   const out: ContextFileChange[] = [];
   for (const p of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const b = before.get(p);
@@ -100,10 +106,38 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
   }
   const out: ImageChange[] = [];
   for (const g of groups.values()) {
-    const files = await compareContexts(g.beforeDir, g.afterDir);
-    out.push({ stacks: g.stacks, beforeHash: path.basename(g.before), afterHash: path.basename(g.after), ...(files === undefined ? {} : { files }) });
+    const [before, after] = await Promise.all([listFiles(g.beforeDir), listFiles(g.afterDir)]);
+    const files = before === undefined || after === undefined ? undefined : await compareListings(before, after);
+    const models = files === undefined || before === undefined || after === undefined ? [] : await mlflowModelChanges(g.beforeDir, g.afterDir, files, new Set([...before.keys(), ...after.keys()]));
+    const [beforeRef, afterRef] = await Promise.all([modelReference(g.beforeDir), modelReference(g.afterDir)]);
+    out.push({
+      stacks: g.stacks,
+      beforeHash: path.basename(g.before),
+      afterHash: path.basename(g.after),
+      ...(files === undefined ? {} : { files }),
+      ...(models.length === 0 ? {} : { mlflowModels: models }),
+      ...(beforeRef === afterRef ? {} : { modelReference: { ...(beforeRef === undefined ? {} : { before: beforeRef }), ...(afterRef === undefined ? {} : { after: afterRef }) } }),
+    });
   }
   return out;
+}
+
+/** The registered model version a build context's Dockerfile labels, if any. */
+async function modelReference(contextDir: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const m = new RegExp(`^LABEL ${MODEL_REFERENCE_LABEL.replace(/\./g, "\\.")}=("(?:[^"\\\\]|\\\\.)*")$`, "m").exec(text);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[1] ?? "") as unknown;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `1.2 MB`: decimal units, one decimal from kB on. */

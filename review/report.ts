@@ -488,17 +488,28 @@ function imageSection(image: ImageChange): Section {
   const stacks = image.stacks.map((s) => `<code>${htmlText(s)}</code>`).join(", ");
   const tag = image.afterHash ? ` <code>${htmlText(image.afterHash.slice(0, 16))}</code>` : "";
   const count = image.files === undefined ? "build context of the base not available" : plural(files.length, "build-context file") + " changed";
+  const ref = image.modelReference;
+  const model = ref === undefined ? "" : `Registered model: ${ref.before === undefined ? "(none)" : code(ref.before)} → ${ref.after === undefined ? "(none)" : code(ref.after)}\n`;
   const intro =
-    image.files === undefined
+    model +
+    (image.files === undefined
       ? "The base's synthesized build context is missing (a --base-out folder without its assets/), so the files cannot be compared.\n"
       : files.length === 0
         ? "No file differs; the context moved to another asset folder.\n"
-        : "";
+        : "");
   return {
     summary: `🚀 New image${tag} for ${stacks}: ${count}`,
     open: true,
     intro,
-    items: files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    items: [
+      ...(image.mlflowModels ?? []).map((m) => ({
+        text: `- MLflow model ${code(m.path)} ${m.kind}`,
+        priority: P.replaceEntry,
+        children: m.details.map((d) => ({ text: `  - ${code(d)}`, priority: P.attribute, children: [], entry: false })),
+        entry: true,
+      })),
+      ...files.map((f) => ({ text: `- ${code(f.path)} ${describeFileChange(f)}`, priority: P.replaceEntry, children: [], entry: true })),
+    ],
   };
 }
 

@@ -159,6 +159,15 @@ export interface ContextFileChange {
   readonly afterBytes?: number;
 }
 
+/** An MLflow model folder of the image (one holding MLmodel) under which a file changed. */
+export interface MlflowModelChange {
+  /** The folder, relative to the build context. */
+  readonly path: string;
+  readonly kind: "added" | "removed" | "changed";
+  /** What changed: flavors, MLflow and Python versions, signature, a newly saved model, each pin. */
+  readonly details: readonly string[];
+}
+
 /** A new image tag and the build-context files behind it. */
 export interface ImageChange {
   /** Stacks whose image changes this way (every environment shares one image). */
@@ -167,6 +176,10 @@ export interface ImageChange {
   readonly afterHash?: string;
   /** Undefined when the base's build context was not available to compare. */
   readonly files?: readonly ContextFileChange[];
+  /** The MLflow models among those files, when there are any. */
+  readonly mlflowModels?: readonly MlflowModelChange[];
+  /** The registered model version each image holds (its Dockerfile label), when it differs. */
+  readonly modelReference?: { readonly before?: string; readonly after?: string };
 }
 
 export interface Review {

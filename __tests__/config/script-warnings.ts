@@ -59,9 +59,8 @@ describe("scriptWarnings", () => {
     mkdirSync(join(work.dir, "src", "features"), { recursive: true });
     writeFileSync(join(work.dir, "src", "features", "__init__.py"), "");
     expect(scriptWarnings(ml, [])).toEqual([warn("features", "features")]);
-    expect(scriptWarnings(ml, [], [work.dir, join(work.dir, "src")])).toEqual([]);
+    expect(scriptWarnings(ml, [], { localDirs: [work.dir, join(work.dir, "src")] })).toEqual([]);
   });
-
 
   const path = script("score.py", DECORATED);
 

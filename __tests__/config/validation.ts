@@ -283,10 +283,10 @@ describe("model", () => {
     expectProblems(text, ['  model.pythonVersion (line 8): 3.1 — must be one of "3.11", "3.12" or "3.13" (as a quoted string: YAML reads 3.10 as 3.1)']);
   });
 
-  test("missing required model field", () => {
+  test("a model file without a scoring script: the script is required, or an MLflow folder", () => {
     expectProblems(
       mutated((c) => void delete model(c).scoringScript),
-      ['  model.scoringScript: (missing) — required; add "scoringScript" (a string)'],
+      ['  model.scoringScript: (missing) — required, as model.path is not an MLflow model folder (a folder holding an MLmodel file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved'],
     );
   });
 });

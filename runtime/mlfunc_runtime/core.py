@@ -80,6 +80,8 @@ GENERIC_MESSAGES = {
     "RunFailed": "run() of the scoring script failed; " + _LOGS_HINT,
     "ResultNotSerializable": "run() of the scoring script returned a value that is not "
                              "JSON-serializable; " + _LOGS_HINT,
+    "ModelLoadFailed": "the MLflow model could not be loaded; " + _LOGS_HINT,
+    "PredictFailed": "predict() of the MLflow model failed; " + _LOGS_HINT,
 }
 _GENERIC_FALLBACK = "the scoring function failed; " + _LOGS_HINT
 
@@ -721,6 +723,9 @@ class ScoringScript:
             routed = self._http_route(req)
             if routed is not None:
                 return routed
+        return self._score(req, invocation_id)
+
+    def _score(self, req, invocation_id):
         value = self._call_run(self._arguments(req))
         return self._to_result(value, req, invocation_id)
 
@@ -779,14 +784,22 @@ _scripts_lock = threading.Lock()
 
 
 def script_from_env():
-    """The process-wide ScoringScript named by MLFUNC_SCORING_SCRIPT (cached)."""
+    """The process-wide server of this image (cached): the scoring script MLFUNC_SCORING_SCRIPT
+    names, else the MLflow model folder MLFUNC_MLFLOW_MODEL names, served without a script."""
     path = os.environ.get("MLFUNC_SCORING_SCRIPT", "")
-    script = _scripts.get(path)
+    key = ("script", path) if path or not os.environ.get("MLFUNC_MLFLOW_MODEL") \
+        else ("mlflow", os.environ["MLFUNC_MLFLOW_MODEL"])
+    script = _scripts.get(key)
     if script is None:
         with _scripts_lock:
-            script = _scripts.get(path)
+            script = _scripts.get(key)
             if script is None:
-                script = _scripts[path] = ScoringScript(path)
+                if key[0] == "mlflow":
+                    from .mlflow_model import MlflowModel
+                    script = MlflowModel(key[1])
+                else:
+                    script = ScoringScript(path)
+                _scripts[key] = script
     return script
 
 

@@ -1,10 +1,13 @@
 """Invoke a scoring script locally through the same core path the container uses.
 
     python3 -m mlfunc_runtime.local --function NAME --trigger http|blob|serviceBus \\
-        --script score.py --model-dir DIR --input FILE [--data-type text|binary] \\
+        (--script score.py | --mlflow-model FOLDER) --model-dir DIR --input FILE [--data-type text|binary] \\
         [--method GET|POST] [--input-path input/{blobname}.json] \\
         [--output-path output/{blobname}_out.json] [--output-queue NAME] [--out ./out]
         [--requirements FILE]
+
+--mlflow-model serves an MLflow model folder (one holding MLmodel) without a
+scoring script, through mlflow.pyfunc, as Azure ML's no-code deployment does.
 
 --method (HTTP only, default POST): GET tries the health route (or run() of a
 @rawhttp script) and is the only case where --input may be omitted.
@@ -29,6 +32,7 @@ usage or inputs.
 """
 import argparse
 import contextlib
+import json
 import logging
 import os
 import re
@@ -115,7 +119,9 @@ def _parser():
         description="Invoke an Azure ML style scoring script like the deployed function would.")
     parser.add_argument("--function", required=True, help="function name (used in logs)")
     parser.add_argument("--trigger", required=True, choices=["http", "blob", "serviceBus"])
-    parser.add_argument("--script", required=True, help="scoring script with init() and run()")
+    serve = parser.add_mutually_exclusive_group(required=True)
+    serve.add_argument("--script", help="scoring script with init() and run()")
+    serve.add_argument("--mlflow-model", help="MLflow model folder served without a scoring script")
     parser.add_argument("--model-dir", required=True,
                         help="directory containing the model file/folder (AZUREML_MODEL_DIR)")
     parser.add_argument("--input", help="payload file (may be omitted only for --trigger http "
@@ -211,27 +217,47 @@ def venv_route(python, requirements_file):
             % (python, shlex.quote(python), VENV, VENV, req, VENV))
 
 
+# The build context's requirements.txt starts with this line when model.environment was translated into it.
+_ENVIRONMENT_HEAD = re.compile(r'# the first \d+ line\(s\): model\.environment ("(?:[^"\\]|\\.)*")')
+
+
+def _environment_of(requirements_file):
+    """The conda file that model.environment translated into the requirements file, or None."""
+    try:
+        with open(requirements_file, encoding="utf-8") as fh:
+            match = _ENVIRONMENT_HEAD.match(fh.readline())
+    except OSError:
+        return None
+    return json.loads(match.group(1)) if match else None
+
+
 def missing_module_message(script_name, module, requirements_file, python=None, version=None, managed=None):
     """The summary for a module the script imports and this Python lacks."""
     python = python or sys.executable
     version = version or "%d.%d.%d" % sys.version_info[:3]
     managed = externally_managed(python) if managed is None else managed
     listed = _requirement_for(module, requirements_file)
+    environment = _environment_of(requirements_file)
+    source = ("requirements.txt" if environment is None else
+              "requirements.txt (model.environment %s as translated, then model.requirements)"
+              % json.dumps(environment))
+    add_to = ("requirements.txt" if environment is None else
+              "model.requirements or the pip: list of %s" % json.dumps(environment))
     head = ("could not import scoring script %s: module '%s' is not installed in %s (Python %s), "
             "the Python running it" % (script_name, module, python, version))
     if listed:
         if managed:
-            return ("%s; requirements.txt lists it (%s), so the image will have it. %s"
-                    % (head, listed, venv_route(python, requirements_file)))
-        return ("%s; requirements.txt lists it (%s), so the image will have it: install it into that "
+            return ("%s; %s lists it (%s), so the image will have it. %s"
+                    % (head, source, listed, venv_route(python, requirements_file)))
+        return ("%s; %s lists it (%s), so the image will have it: install it into that "
                 "Python (%s -m pip install %s), or set MLFUNC_PYTHON to a Python that has the model's "
-                "requirements" % (head, listed, python, shlex.quote(listed)))
+                "requirements" % (head, source, listed, python, shlex.quote(listed)))
     fix = (venv_route(python, requirements_file) if managed else
            "install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
            "Python that has it" % python)
     if listed == "":
-        return ("%s, and requirements.txt lists no package that provides it, so the image would lack "
-                "it too: add that package to requirements.txt, then %s" % (head, fix))
+        return ("%s, and %s lists no package that provides it, so the image would lack "
+                "it too: add that package to %s, then %s" % (head, source, add_to, fix))
     return "%s: %s; the image installs only what requirements.txt lists" % (head, fix)
 
 
@@ -259,10 +285,12 @@ def _configure_logging():
 
 
 def run_cli(args):
-    script = os.path.abspath(args.script)
+    script = os.path.abspath(args.script or args.mlflow_model)
     model_dir = os.path.abspath(args.model_dir)
-    if not os.path.isfile(script):
+    if args.script and not os.path.isfile(script):
         raise UsageError("scoring script not found: %s" % args.script)
+    if args.mlflow_model and not os.path.isfile(os.path.join(script, "MLmodel")):
+        raise UsageError("not an MLflow model folder (no MLmodel file): %s" % args.mlflow_model)
     if not os.path.isdir(model_dir):
         raise UsageError("model directory not found: %s" % args.model_dir)
     if args.method and args.trigger != "http":
@@ -307,8 +335,15 @@ def run_cli(args):
             request.body = fh.read()
 
     os.environ["AZUREML_MODEL_DIR"] = model_dir
-    os.environ["MLFUNC_SCORING_SCRIPT"] = script
-    scoring = core.ScoringScript(script, model_dir)
+    if args.mlflow_model:
+        from .mlflow_model import MlflowModel
+
+        os.environ.pop("MLFUNC_SCORING_SCRIPT", None)
+        os.environ["MLFUNC_MLFLOW_MODEL"] = script
+        scoring = MlflowModel(script, model_dir)
+    else:
+        os.environ["MLFUNC_SCORING_SCRIPT"] = script
+        scoring = core.ScoringScript(script, model_dir)
     # Keep stdout for the result only; the script's prints would corrupt it.
     with contextlib.redirect_stdout(sys.stderr):
         result = scoring.invoke(request)

@@ -58,7 +58,8 @@ def _error_schema():
         "invocationId": {"type": "string"}}}}}
 
 
-def generated_document(function_name, version, input_schema, output_schema):
+def generated_document(function_name, version, input_schema, output_schema,
+                       score_description="Run the scoring script's run() on the payload"):
     route = "/api/" + function_name
     v2 = version == "2"
 
@@ -76,7 +77,7 @@ def generated_document(function_name, version, input_schema, output_schema):
     else:
         error["content"] = {"application/json": {"schema": ref("ErrorResponse")}}
     score = {"operationId": "RunMLService",
-             "description": "Run the scoring script's run() on the payload",
+             "description": score_description,
              "responses": {"200": body("ServiceOutput"), "default": error}}
     if v2:
         score["parameters"] = [{"name": "serviceInputPayload", "in": "body", "required": True,
@@ -85,7 +86,7 @@ def generated_document(function_name, version, input_schema, output_schema):
         score["requestBody"] = {"required": True,
                                 "content": {"application/json": {"schema": ref("ServiceInput")}}}
     health = {"operationId": "ServiceHealthCheck",
-              "description": "Health route: 200 once init() has run, 503 while it fails",
+              "description": "Health route: 200 once the model is ready, 503 while it fails",
               "responses": {"200": {"description": "Ready"}, "default": error}}
     paths = {route: {"get": health, "post": score},
              route + "/" + core.SWAGGER_PATH: {"get": {
@@ -113,3 +114,76 @@ def swagger_document(script, function_name, requested):
         return document
     input_schema, output_schema = _schemas(script, version)
     return generated_document(function_name or "score", version, input_schema, output_schema)
+
+
+# MLflow's DataType names and numpy dtype kinds -> JSON Schema types.
+_MLFLOW_JSON_TYPES = {"double": "number", "float": "number", "long": "integer", "integer": "integer",
+                      "boolean": "boolean", "string": "string", "binary": "string",
+                      "datetime": "string"}
+_DTYPE_JSON_TYPES = {"f": "number", "i": "integer", "u": "integer", "b": "boolean"}
+
+
+def _dtype_type(dtype):
+    text = str(dtype or "")
+    kind = "b" if text.startswith("bool") else "u" if text.startswith("uint") else \
+        "i" if text.startswith("int") else "f" if text.startswith("float") else ""
+    return _DTYPE_JSON_TYPES.get(kind, "string")
+
+
+def _tensor_schema(spec):
+    tensor = spec.get("tensor-spec") or {}
+    schema = {"type": _dtype_type(tensor.get("dtype"))}
+    for size in reversed(list(tensor.get("shape") or [])):
+        schema = {"type": "array", "items": schema}
+        if size != -1:
+            schema["minItems"] = schema["maxItems"] = size
+    return schema
+
+
+def _column_type(spec):
+    schema = {"type": _MLFLOW_JSON_TYPES.get(spec.get("type"), "string")}
+    if spec.get("type") == "datetime":
+        schema["format"] = "date-time"
+    return schema
+
+
+def _signature_schema(specs, orient):
+    """JSON Schema of a signature: a split or records frame for columns, arrays for tensors."""
+    if not specs:
+        return {"description": "Any JSON: the model has no signature"}
+    if all(s.get("type") == "tensor" for s in specs):
+        if len(specs) == 1 and specs[0].get("name") is None:
+            return _tensor_schema(specs[0])
+        return {"type": "object", "required": [s["name"] for s in specs],
+                "properties": {s["name"]: _tensor_schema(s) for s in specs}}
+    described = ", ".join("%s (%s)" % (s.get("name", "#%d" % i), s.get("type")) for i, s in enumerate(specs))
+    if orient == "records":
+        named = [s for s in specs if s.get("name") is not None]
+        return {"type": "array", "description": "One object per row: " + described,
+                "items": {"type": "object", "properties": {s["name"]: _column_type(s) for s in named},
+                          "required": [s["name"] for s in named if s.get("required", True)]}}
+    return {"type": "object", "required": ["columns", "data"],
+            "description": "A frame in split orientation; columns: " + described,
+            "properties": {"columns": {"type": "array", "items": {"type": "string"}},
+                           "index": {"type": "array", "items": {"type": "integer"}},
+                           "data": {"type": "array", "items": {"type": "array"}}}}
+
+
+def mlflow_schemas(signature, example):
+    """ServiceInput and ServiceOutput of an MLflow model, from its signature and input example."""
+    service_input = {
+        "type": "object", "required": ["input_data"],
+        "description": "Azure ML's payload. mlflow models serve's payloads (dataframe_split, "
+                       "dataframe_records, instances or inputs instead of input_data) are answered "
+                       "{\"predictions\": ...}.",
+        "properties": {"input_data": _signature_schema(signature.inputs, "split"),
+                       "params": {"type": "object", "description": "Passed to predict() as params"}}}
+    if example is not None:
+        service_input["example"] = {"input_data": example}
+    outputs = signature.outputs
+    if outputs and all(s.get("type") == "tensor" for s in outputs) and len(outputs) == 1 \
+            and outputs[0].get("name") is None:
+        service_output = _tensor_schema(outputs[0])
+    else:
+        service_output = _signature_schema(outputs, "records")
+    return service_input, service_output
