@@ -146,7 +146,7 @@ describe("npm run validate", () => {
   test("bad arguments: exit 2", () => {
     expect(inProcess(["--validate", "--frobnicate"], {})).toEqual({
       code: 2,
-      stderr: 'validate: unknown option "--frobnicate"; usage: mlfunc validate [--offline] [--quiet]\n',
+      stderr: 'validate: unknown option "--frobnicate"; usage: mlfunc validate [--offline] [--contexts <dir>] [--output <dir>] [--quiet]\n',
     });
   });
 

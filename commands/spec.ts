@@ -45,7 +45,12 @@ export const VALIDATE: CommandSpec = {
   name: "validate",
   args: "",
   summary: "validation and policy only, nothing written",
-  options: { offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" }, quiet: QUIET },
+  options: {
+    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
+    contexts: { type: "string", value: "<dir>", help: "accepted as synth takes it; validate writes nothing" },
+    output: { type: "string", value: "<dir>", help: "accepted as synth takes it; validate writes nothing" },
+    quiet: QUIET,
+  },
   notes: ["exit 0 ok, 1 problems (every one listed), 2 bad arguments"],
 };
 

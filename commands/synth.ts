@@ -28,10 +28,10 @@ export interface CliArgs {
 
 export class UsageError extends Error {}
 
-/** `argv` of synth, or of validate when its first element is the launcher's "--validate". */
+/** `argv` of synth, or of validate when it holds the launcher's "--validate". */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const validate = argv[0] === "--validate";
-  const { values, positionals } = parseOptions(validate ? VALIDATE : SYNTH, validate ? argv.slice(1) : argv, (_option, message) => new UsageError(message));
+  const validate = argv.includes("--validate");
+  const { values, positionals } = parseOptions(validate ? VALIDATE : SYNTH, argv.filter((a) => a !== "--validate"), (_option, message) => new UsageError(message));
   if (positionals.length > 0) throw new UsageError(`unknown argument "${positionals[0]}"; takes no arguments`);
   if (values.quiet === true) process.env.MLFUNC_QUIET = "1";
   const path = (v: unknown): string | undefined => (typeof v === "string" ? resolve(v) : undefined);
@@ -42,7 +42,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
  * Returns the exit code: 0 ok, 1 an invalid deployment file or a policy error, 2 bad arguments.
  */
 export function cli(argv: readonly string[]): number {
-  const name = argv[0] === "--validate" ? "validate" : "synth";
+  const name = argv.includes("--validate") ? "validate" : "synth";
   if (printedHelp(name === "validate" ? VALIDATE : SYNTH, argv)) return 0;
   // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
   const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
@@ -103,7 +103,7 @@ export function cli(argv: readonly string[]): number {
  * --offline / MLFUNC_OFFLINE=1). `fetchOptions` lets tests point the download at local stand-ins.
  */
 export async function cliWithModels(argv: readonly string[], fetchOptions: ModelFetchOptions = {}): Promise<number> {
-  const name = argv[0] === "--validate" ? "validate" : "synth";
+  const name = argv.includes("--validate") ? "validate" : "synth";
   if (printedHelp(name === "validate" ? VALIDATE : SYNTH, argv)) return 0;
   let offline = false;
   try {

@@ -337,14 +337,16 @@ class MissingModuleTest(unittest.TestCase):
             '(docs/azureml-inputs.md)\nnumpy==2.3.1.*\nazure-functions\n'))
         python, version = self.python_version()
         self.assertEqual(proc.returncode, 1)
-        self.assertIn(
-            "error: could not import scoring script missing_module_score.py: module "
-            "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
-            "requirements.txt (model.environment \"env/conda.yaml\" as translated, then model.requirements) "
-            "lists no package that provides it, so the image would lack it too: add that package to "
-            "model.requirements or the pip: list of \"env/conda.yaml\", then install it into that Python "
-            "(%s -m pip install <package>), or set MLFUNC_PYTHON to a Python that has it\n"
-            % (python, version, python), proc.stderr)
+        head = ("error: could not import scoring script missing_module_score.py: module "
+                "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
+                "requirements.txt (model.environment \"env/conda.yaml\" as translated, then model.requirements) "
+                "lists no package that provides it, so the image would lack it too: add that package to "
+                "model.requirements or the pip: list of \"env/conda.yaml\", then " % (python, version))
+        if self.managed():
+            self.assertIn(head + "%s is externally managed (PEP 668)" % python, proc.stderr)
+            return
+        self.assertIn(head + "install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON "
+                      "to a Python that has it\n" % python, proc.stderr)
 
     def test_without_a_requirements_file(self):
         proc = self.run_cli(os.path.join(self.tmp, "absent.txt"))
