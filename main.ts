@@ -80,10 +80,15 @@ export function buildApp(options: SynthOptions = {}): App {
       functions: deployment.functions,
       buildContext: { dir: contextDir, hash: context.hash },
       state: deployment.state,
+      allowDelete: deployment.review.allowDelete.map((a) => a.address),
     });
     if (context.withheld.length > 0) {
       const list = context.withheld.map((w) => `${w.path} (${w.why})`).join(", ");
       Annotations.of(stack).addWarning(`left out of the image, as such files never ship: ${list}; to ship one on purpose, add it to ship.allow with a reason`);
+    }
+    // One line a file: a key or state shipped on purpose stays visible in every synth, not only when allowed.
+    for (const a of context.allowedNeverShip) {
+      Annotations.of(stack).addWarning(`${a.path} ships in the image although it is ${a.why}, because ship.allow names it; anyone who can pull the image can read it`);
     }
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(

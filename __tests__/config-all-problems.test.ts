@@ -74,8 +74,8 @@ test("a file with eight different mistakes reports all of them in one error, top
     '  functions[2].trigger.outputQueue (line 25): "inqueue" — results sent to the trigger\'s own queue would trigger the function again; use another queue, e.g. "outqueue"',
     '  environments.dev.plan.sku (line 29): "Y1" — Consumption (Y1) plans cannot run custom containers (Linux Consumption is retired); use EP1-EP3 (Elastic Premium) or a Dedicated Linux SKU such as B1, S1 or P1v3',
     '  environments.prod.names.registry (line 38): "cr-prod" — a container registry name must be letters and digits only; try "crprod"',
-    '  extra (line 50): true — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)',
-    '  state.workspaces (line 54): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
+    '  extra (line 52): true — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)',
+    '  state.workspaces (line 56): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
   ]);
   expect((error as DeploymentError).problems).toHaveLength(8);
 });

@@ -14,6 +14,7 @@ runModules("constructs", {
   "identity": () => require("./constructs/identity"),
   "mlfunc-stack": () => require("./constructs/mlfunc-stack"),
   "mlfunc-stack-parts": () => require("./constructs/mlfunc-stack-parts"),
+  "protection": () => require("./constructs/protection"),
   "monitoring": () => require("./constructs/monitoring"),
   "network": () => require("./constructs/network"),
   "registry": () => require("./constructs/registry"),

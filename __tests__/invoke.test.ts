@@ -16,7 +16,7 @@ import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth
 import { PYTHON, invokePreamble as preamble } from "./support/python";
 
 const SAMPLE = join(EXAMPLE, "sample.json");
-const USAGE = "usage: mlfunc invoke <function> [<input-file>] [--env <env>] [--out <dir>] [--method GET|POST] [--swagger] [--version 2|3|3.1]";
+const USAGE = "usage: mlfunc invoke <function> [<input-file>] [--env <env>] [--out <dir>] [--method GET|POST] [--swagger] [--version 2|3|3.1] [--timeout <seconds>]";
 
 const work = scratch();
 let config: string;
@@ -107,8 +107,14 @@ function runtimeRun(o: Outcome): ChildRun {
 
 describe("parseInvokeArgs", () => {
   test("positional function and input, --env and --out, default out", () => {
-    expect(parseInvokeArgs(["predict", "in.json"])).toEqual({ functionName: "predict", input: "in.json", env: undefined, out: "out" });
-    expect(parseInvokeArgs(["--env", "prod", "predict", "in.json", "--out", "o"])).toEqual({ functionName: "predict", input: "in.json", env: "prod", out: "o" });
+    expect(parseInvokeArgs(["predict", "in.json"])).toEqual({ functionName: "predict", input: "in.json", env: undefined, out: "out", timeoutSeconds: 300 });
+    expect(parseInvokeArgs(["--env", "prod", "predict", "in.json", "--out", "o"])).toEqual({ functionName: "predict", input: "in.json", env: "prod", out: "o", timeoutSeconds: 300 });
+  });
+
+  test("--timeout in seconds, 5 minutes by default as Azure ML's scoring timeout", () => {
+    expect(parseInvokeArgs(["predict", "in.json", "--timeout", "2.5"]).timeoutSeconds).toBe(2.5);
+    expect(() => parseInvokeArgs(["predict", "in.json", "--timeout", "0"])).toThrow(new UsageError('--timeout must be a positive number of seconds, not "0"'));
+    expect(() => parseInvokeArgs(["predict", "in.json", "--timeout", "\u001b[2J"])).toThrow(new UsageError('--timeout must be a positive number of seconds, not "\\u001b[2J"'));
   });
 
   test.each<[string[], string]>([
@@ -235,6 +241,14 @@ function externallyManaged(): boolean {
 }
 
 describe("invoke exits 1 when the invocation fails", () => {
+  test("a run() that hangs is stopped at --timeout with a message naming it", () => {
+    const cfg = scriptConfig("hangs", "import time\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    time.sleep(3600)\n");
+    const o = run(["predict", SAMPLE, "--timeout", "2"], { MLFUNC_CONFIG: cfg });
+    expect(runtimeRun(o).status).toBeNull();
+    expect(o.code).toBe(1);
+    expect(o.message).toContain("invoke: predict did not finish within 2 s and was stopped; raise --timeout if the model needs longer\n");
+  }, 60_000);
+
   test("a scoring script importing a missing module", () => {
     const cfg = scriptConfig("missing-module", "import not_a_real_module_xyz\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    return data\n");
     const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: cfg });
@@ -290,7 +304,7 @@ describe("invoke exits 1 when the invocation fails", () => {
 
 describe("--method", () => {
   test("GET needs no input file and maps to the runtime's --method", () => {
-    expect(parseInvokeArgs(["predict", "--method", "get"])).toEqual({ functionName: "predict", input: undefined, env: undefined, out: "out", method: "GET" });
+    expect(parseInvokeArgs(["predict", "--method", "get"])).toEqual({ functionName: "predict", input: undefined, env: undefined, out: "out", method: "GET", timeoutSeconds: 300 });
     const d = loadDeployment(config);
     expect(runtimeArgs(d, { functionName: "predict", out: "out", method: "GET" }, "/ctx")).toEqual([
       "-m", "mlfunc_runtime.local", "--function", "predict", "--trigger", "http",
@@ -312,7 +326,7 @@ describe("--method", () => {
 
 describe("--swagger", () => {
   test("parses to the function name alone, with an optional OpenAPI version", () => {
-    expect(parseInvokeArgs(["predict", "--swagger"])).toEqual({ functionName: "predict", env: undefined, out: "out", swagger: true, swaggerVersion: undefined });
+    expect(parseInvokeArgs(["predict", "--swagger"])).toEqual({ functionName: "predict", env: undefined, out: "out", swagger: true, swaggerVersion: undefined, timeoutSeconds: 300 });
     expect(parseInvokeArgs(["predict", "--swagger", "--version", "3"])).toMatchObject({ swagger: true, swaggerVersion: "3" });
     expect(() => parseInvokeArgs(["predict", "in.json", "--swagger"])).toThrow(`--swagger takes the function name only; ${USAGE}`);
     expect(() => parseInvokeArgs(["predict", "--swagger", "--version", "4"])).toThrow('--version must be 2, 3 or 3.1, not "4"');

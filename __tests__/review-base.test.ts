@@ -107,27 +107,62 @@ describe("review --base for an app kept in its own repository", () => {
     expect(flags.code).toBe(0);
     expect(flags.stdout.split("\n")[0]).toMatch(/^\*\*mlfunc review: ⚠️ /);
 
-    const partly = await run(["--base", "HEAD", "--allow-delete", "diabetes-dev/*", "--allow-delete", "nothing.matches*"]);
+    const partly = await run(["--base", "HEAD", "--allow-delete", "diabetes-dev/azurerm_*", "--allow-delete", "nothing.matches*"]);
     expect(partly.code).toBe(1);
     expect(partly.stderr).not.toContain("diabetes-dev/");
     expect(partly.stderr).toContain("review: blocked delete of diabetes-prod/azurerm_storage_container.");
     expect(partly.stdout).toContain('> --allow-delete "nothing.matches\\*" matches no gated delete or replacement.');
 
-    app.write({
-      ...withoutQueuesAndContainers(app.doc()),
-      review: { allowDelete: [{ address: "*", reason: "blob and queue triggers retired; containers drained in CHG-1234" }] },
-    });
+    const reason = "blob and queue triggers retired; containers drained in CHG-1234";
+    const entries = [
+      { address: "azurerm_storage_*", reason },
+      { address: "azurerm_servicebus_*", reason },
+    ];
+    app.write({ ...withoutQueuesAndContainers(app.doc()), review: { allowDelete: entries } });
     const file = await run(["--base", "HEAD"]);
+    expect(file.stderr).toBe("");
     expect(file.code).toBe(0);
-    expect(file.stdout).toContain("in the deployment file: blob and queue triggers retired; containers drained in CHG-1234");
+    // Entries the base lacks are this change approving itself: first thing in the report, and in the verdict.
+    const lines = file.stdout.split("\n");
+    expect(lines[0]).toMatch(/^\*\*mlfunc review: ⚠️ .*, 21 deletes allowed by entries this change adds, /);
+    expect(lines.slice(2, 5)).toEqual([
+      "> ⚠️ **This change adds 2 review.allowDelete entries** (absent from the base's deployment file); each lets a delete through that the gate would block:",
+      // Per stack (dev, prod, canary): the data account with its input, output and Event Grid dead-letter
+      // containers; the namespace with its two queues.
+      `> - \`azurerm_storage_*\`: ${reason} (12 deletes and replacements allowed)`,
+      `> - \`azurerm_servicebus_*\`: ${reason} (9 deletes and replacements allowed)`,
+    ]);
+    expect(file.stdout).toContain(`in the deployment file (**an entry this change adds**): ${reason}`);
+
+    // Once the entries are in the base, the same review no longer flags them.
+    git(app.dir, "commit", "--quiet", "-am", "allow the deletes");
+    app.write({ ...app.doc(), tags: { team: "ml" } });
+    const committed = await run(["--base", "HEAD", "--format", "json"]);
+    const report = JSON.parse(committed.stdout) as JsonReport;
+    expect(report.newAllows).toEqual([]);
+    expect(report.verdict).not.toContain("this change adds");
+    git(app.dir, "reset", "--quiet", "--hard", "HEAD~1");
   });
 
-  test("a reason too short to say anything is refused in the deployment file", async () => {
-    app.write({ ...app.doc(), review: { allowDelete: [{ address: "*", reason: "ok" }] } });
+  test("a catch-all allow entry is refused, in the file and on the command line", async () => {
+    const message = "matches every resource address, which would turn the delete gate off for every stack; name the resources, e.g. azurerm_storage_container.data-storage_container-input_*";
+    for (const address of ["*", "**", "?*", "*.*", "diabetes-dev/*"]) {
+      app.write({ ...app.doc(), review: { allowDelete: [{ address, reason: "delete whatever this change deletes" }] } });
+      const r = await run(["--base", "HEAD"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`review.allowDelete[0].address (line`);
+      expect(r.stderr).toContain(`${JSON.stringify(address)} — ${message}`);
+    }
+    const flag = await run(["--base", "HEAD", "--allow-delete", "?*"]);
+    expect({ code: flag.code, stderr: flag.stderr }).toEqual({ code: 2, stderr: `review: --allow-delete: "?*" ${message}\n` });
+  });
+
+  test.each([["ok"], ["\u200b".repeat(10)], ["\u00a0\u2003\u202e\u2066 a b c d \u0007\u00ad\ufeff\u2060"]])("a reason too short to say anything (%j) is refused in the deployment file", async (reason) => {
+    app.write({ ...app.doc(), review: { allowDelete: [{ address: "azurerm_storage_container.*", reason }] } });
     const r = await run(["--base", "HEAD"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('review.allowDelete[0].reason (line');
-    expect(r.stderr).toContain('say why the delete is intended, in at least 10 characters, e.g. "queue replaced by a topic; drained in CHG-1234"');
+    expect(r.stderr).toContain('say why the delete is intended, in at least 10 visible characters (spaces, control and invisible characters do not count), e.g. "queue replaced by a topic; drained in CHG-1234"');
   });
 
   test("setting nameSeed replaces the worldwide-unique resources: blocked by default, all listed", async () => {
@@ -205,6 +240,21 @@ describe("review --base for an app kept in its own repository", () => {
       stdout: "",
       stderr: `review: --base: unknown git ref "nosuchref" in ${realpathSync(app.dir)}; fetch it first (git fetch origin main) or name a branch, tag or commit that exists\n`,
     });
+  });
+
+  test("a --base ref with terminal escapes is written out in the progress line and the error", async () => {
+    process.env.MLFUNC_QUIET = "0";
+    let r: Run;
+    try {
+      r = await run(["--base", "nosuchref\u001b[31m\u009b2J"]);
+    } finally {
+      process.env.MLFUNC_QUIET = "1";
+    }
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "review: building and synthesizing nosuchref\\u001b[31m\\u009b2J in a temporary worktree\n" +
+        `review: --base: unknown git ref "nosuchref\\u001b[31m\\u009b2J" in ${realpathSync(app.dir)}; fetch it first (git fetch origin main) or name a branch, tag or commit that exists\n`,
+    );
   });
 
   test("a deployment file the ref does not have yet: every stack is new", async () => {

@@ -81,7 +81,7 @@ describe("parseReviewArgs", () => {
     expect(
       parseReviewArgs([
         "--base", "origin/main", "--plan", "a.json", "--plan", "b.json", "--format", "json", "--fail-on", "low", "--out", "r.md",
-        "--allow-delete", "azurerm_storage_container.*", "--allow-delete", "diabetes-dev/*", "--fail-on-delete", "--fail-on-replace",
+        "--allow-delete", "azurerm_storage_container.*", "--allow-delete", "diabetes-dev/azurerm_storage_*", "--fail-on-delete", "--fail-on-replace",
       ]),
     ).toStrictEqual({
       base: "origin/main",
@@ -90,7 +90,7 @@ describe("parseReviewArgs", () => {
       format: "json",
       failOn: "low",
       out: "r.md",
-      allowDelete: ["azurerm_storage_container.*", "diabetes-dev/*"],
+      allowDelete: ["azurerm_storage_container.*", "diabetes-dev/azurerm_storage_*"],
       failOnDelete: true,
       failOnReplace: true,
     });

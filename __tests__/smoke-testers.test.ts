@@ -56,7 +56,7 @@ describe("smoke testers", () => {
     const c = defaultConfig();
     c.smoke = { testers: [{ principalId: "ci-bot" }] };
     expect(synthError(c)).toContain(
-      'smoke.testers[0].principalId (line 50): "ci-bot" — must be an Entra ID object id (a GUID); e.g. az ad signed-in-user show --query id -o tsv',
+      'smoke.testers[0].principalId (line 52): "ci-bot" — must be an Entra ID object id (a GUID); e.g. az ad signed-in-user show --query id -o tsv',
     );
   });
 });

@@ -3,8 +3,10 @@
  * the health wait and HTTP check against a local server answering like the function, the blob path
  * against Azurite with the real storage SDK, and the Service Bus path through a test double.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { generate } from "selfsigned";
 import { join } from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { stringify } from "yaml";
@@ -27,21 +29,29 @@ import {
   runSmoke,
   smoke,
 } from "../commands/smoke";
-import { listHostKeys } from "../commands/smoke-azure";
+import { azureServices, listHostKeys } from "../commands/smoke-azure";
+import { ARM_ENDPOINT, type Transport, parseAppId } from "../commands/smoke-https";
 import { storageOptions } from "../commands/smoke-state";
 import { Azurite, TestCredential, startAzurite } from "./support/azurite";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
 
 const STACK = "diabetes-dev";
 const APP_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-diabetes-dev/providers/Microsoft.Web/sites/func-diabetes-dev-abc123";
+const APP_HOST = "func-diabetes-dev-abc123.azurewebsites.net";
+const BASE = `https://${APP_HOST}`;
+/** Host names the loopback servers answer for: the app, Resource Manager and the addresses a hostile state names. */
+const TLS_NAMES = [APP_HOST, "management.azure.com", "management.azure.com.attacker.example", "attacker.example"];
 const KEY = "test-function-key";
 const ANSWER = "[207.9, 182.7]";
 const work = scratch();
 let azurite: Azurite;
 let deployment: Deployment;
+let tls: { cert: string; key: string };
 const credential = new TestCredential();
 
 beforeAll(async () => {
+  const pems = await generate(undefined, { keyType: "ec", curve: "P-256", extensions: [{ name: "subjectAltName", altNames: TLS_NAMES.map((value) => ({ type: 2, value })) }] });
+  tls = { cert: pems.cert, key: pems.private };
   azurite = await startAzurite();
   deployment = writeDeployment("default", defaultConfig());
 }, 90_000);
@@ -65,10 +75,10 @@ function writeState(root: string, outputs: Json, resources: Json[] = [{ type: "a
   writeFileSync(join(root, `terraform.${STACK}.tfstate`), JSON.stringify(state));
 }
 
-function outputs(base: string): Json {
+function outputs(base = BASE): Json {
   return {
     function_app_name: "func-diabetes-dev-abc123",
-    function_app_hostname: "func-diabetes-dev-abc123.azurewebsites.net",
+    function_app_hostname: APP_HOST,
     http_endpoints: { predict: `${base}/api/predict` },
     trigger_storage_account: "stdiabetesdevdabc123",
     trigger_containers: ["input", "output"],
@@ -79,9 +89,65 @@ function outputs(base: string): Json {
 
 const args = (over: Partial<SmokeArgs> = {}): SmokeArgs => ({ stack: STACK, functions: [], timeoutSeconds: 5, json: false, ...over });
 
+/** What a loopback server received: enough to tell whether a token or key reached it. */
+interface Received {
+  host: string;
+  method: string;
+  url: string;
+  key?: string;
+  authorization?: string;
+  body: string;
+}
+
+/** An HTTPS server on loopback for the test names, logging every request before `answer` handles it. */
+class LoggingServer {
+  server: Server;
+  requests: Received[] = [];
+  answer: (req: Received, res: ServerResponse) => void = (_req, res) => void res.writeHead(404).end();
+
+  constructor() {
+    this.server = createServer(tls, (req: IncomingMessage, res: ServerResponse) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        const key = req.headers["x-functions-key"];
+        const received: Received = {
+          host: req.headers.host ?? "",
+          method: req.method ?? "",
+          url: req.url ?? "",
+          key: typeof key === "string" ? key : undefined,
+          authorization: req.headers.authorization,
+          body,
+        };
+        this.requests.push(received);
+        this.answer(received, res);
+      });
+    });
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((r) => this.server.close(r));
+  }
+
+  /** Requests that carried a credential. */
+  credentialed(): Received[] {
+    return this.requests.filter((r) => r.key !== undefined || r.authorization !== undefined);
+  }
+}
+
+/** Every host name to `port` on loopback, trusting the test CA: a request to any name lands on a logging server. */
+const routeAll = (port: number): Transport => ({ ca: tls.cert, route: () => ({ host: "127.0.0.1", port }) });
+
 /** Answers like the deployed HTTP function: health on GET, the answer on POST, 401 without the key. */
 class FakeFunction {
-  server: Server;
+  logging = new LoggingServer();
+  server = this.logging.server;
   requests: { method: string; url: string; key?: string; body: string }[] = [];
   unhealthyGets = 0;
   answer = ANSWER;
@@ -89,30 +155,25 @@ class FakeFunction {
   healthy = true;
 
   constructor() {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        const key = req.headers["x-functions-key"];
-        this.requests.push({ method: req.method ?? "", url: req.url ?? "", key: typeof key === "string" ? key : undefined, body });
-        if (key !== KEY) return void res.writeHead(401).end();
-        if (req.method === "GET") {
-          if (!this.healthy || this.unhealthyGets-- > 0) return void res.writeHead(503, { "Content-Type": "text/html" }).end("<h1>Service Unavailable</h1>\n");
-          return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok", function: "predict", scoringScript: "score.py" }));
-        }
-        res.writeHead(this.status, { "Content-Type": "application/json" }).end(this.answer);
-      });
-    });
+    this.logging.answer = ({ method, url, key, body }, res) => {
+      this.requests.push({ method, url, key, body });
+      if (key !== KEY) return void res.writeHead(401).end();
+      if (method === "GET") {
+        if (!this.healthy || this.unhealthyGets-- > 0) return void res.writeHead(503, { "Content-Type": "text/html" }).end("<h1>Service Unavailable</h1>\n");
+        return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok", function: "predict", scoringScript: "score.py" }));
+      }
+      res.writeHead(this.status, { "Content-Type": "application/json" }).end(this.answer);
+    };
   }
 
+  /** Starts the server and routes every host name to it for the next runs (options()). Returns the app's base URL. */
   async start(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    transport = routeAll(await this.logging.start());
+    return BASE;
   }
 
   async stop(): Promise<void> {
-    await new Promise((r) => this.server.close(r));
+    await this.logging.stop();
   }
 }
 
@@ -173,7 +234,7 @@ function services(bus: FakeBus = new FakeBus()): SmokeServices {
     credential: async () => credential,
     serviceBus: async () => bus,
     hostKeys: async (appId) => {
-      if (appId !== APP_ID) throw new Error(`unexpected app ${appId}`);
+      if (JSON.stringify(appId) !== JSON.stringify(parseAppId(APP_ID))) throw new Error(`unexpected app ${JSON.stringify(appId)}`);
       return { functionKey: KEY, masterKey: "master" };
     },
   };
@@ -181,8 +242,10 @@ function services(bus: FakeBus = new FakeBus()): SmokeServices {
 
 const fixedLocal = (body = ANSWER) => (_d: Deployment, fn: FunctionConfig): LocalAnswer => (fn.trigger.type === "http" ? { status: 200, body } : { body });
 
+let transport: Transport = {};
+
 function options(root: string, over: Partial<SmokeOptions> = {}): SmokeOptions {
-  return { root, services: services(), pollMs: 20, localAnswer: fixedLocal(), stderr: () => undefined, blobEndpoint: azurite.endpoint, tlsCa: azurite.ca, ...over };
+  return { root, services: services(), pollMs: 20, localAnswer: fixedLocal(), stderr: () => undefined, blobEndpoint: azurite.endpoint, tlsCa: azurite.ca, transport, ...over };
 }
 
 describe("arguments", () => {
@@ -235,7 +298,7 @@ describe("stack state", () => {
 
   test("a missing output names the output, the function that needs it and the fix", async () => {
     const root = join(work.dir, "missing-output");
-    const o = outputs("http://127.0.0.1:9");
+    const o = outputs();
     delete o.trigger_storage_account;
     writeState(root, o);
     await expect(runSmoke(args({ functions: ["predict-blob"] }), deployment, options(root))).rejects.toThrow(
@@ -254,7 +317,7 @@ describe("stack state", () => {
     await expect(runSmoke(args(), remote, options(root))).rejects.toThrow(
       new SmokeInputError("stack diabetes-dev is not deployed: no state blob ml/diabetes-dev.tfstate in container tfstate of storage account stdiabetesstate; deploy it with npm run deploy -- diabetes-dev"),
     );
-    const o = outputs("http://127.0.0.1:9");
+    const o = outputs();
     delete o.service_bus_queues;
     const state = { version: 4, outputs: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { value: v }])), resources: [] };
     const body = JSON.stringify(state);
@@ -350,20 +413,22 @@ describe("health and HTTP", () => {
     expect(result?.look).toContain('where tostring(customDimensions.InvocationId) == "1b4e28ba-2fa1-11d2-883f-0016d3cca427"');
   });
 
-  test("the key is listed through Resource Manager with the caller's token", async () => {
-    const arm = createServer((req, res) => {
-      const ok = req.method === "POST" && req.url === `${APP_ID}/host/default/listkeys?api-version=2023-12-01` && /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(req.headers.authorization ?? "");
+  test("the key is listed through Resource Manager with the caller's token, on a URL built from the parsed id", async () => {
+    const arm = new LoggingServer();
+    arm.answer = (req, res) => {
+      const ok = req.method === "POST" && req.host === "management.azure.com" && req.url === `${APP_ID}/host/default/listkeys?api-version=2023-12-01` && /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(req.authorization ?? "");
       res.writeHead(ok ? 200 : 403, { "Content-Type": "application/json" }).end(ok ? JSON.stringify({ masterKey: "m", functionKeys: { default: "f" } }) : JSON.stringify({ error: { code: "AuthorizationFailed", message: "no" } }));
-    });
-    await new Promise<void>((r) => arm.listen(0, "127.0.0.1", r));
-    const address = arm.address();
-    const endpoint = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    };
+    const route = routeAll(await arm.start());
     try {
-      await expect(listHostKeys(endpoint, APP_ID, credential)).resolves.toEqual({ functionKey: "f", masterKey: "m" });
-      expect(credential.scopes).toContain(`${endpoint}/.default`);
-      await expect(listHostKeys(endpoint, `${APP_ID}x`, credential)).rejects.toMatchObject({ message: "AuthorizationFailed no", statusCode: 403 });
+      const id = parseAppId(APP_ID);
+      if (id === undefined) throw new Error("APP_ID does not parse");
+      await expect(listHostKeys(ARM_ENDPOINT, id, credential, route)).resolves.toEqual({ functionKey: "f", masterKey: "m" });
+      expect(credential.scopes).toContain(`${ARM_ENDPOINT}/.default`);
+      await expect(listHostKeys(ARM_ENDPOINT, { ...id, name: `${id.name}x` }, credential, route)).rejects.toMatchObject({ message: "AuthorizationFailed no", statusCode: 403 });
+      expect(arm.requests.map((r) => r.host)).toEqual(["management.azure.com", "management.azure.com"]);
     } finally {
-      await new Promise((r) => arm.close(r));
+      await arm.stop();
     }
   });
 
@@ -405,6 +470,200 @@ describe("health and HTTP", () => {
       ),
     );
   });
+});
+
+describe("a hostile state gets no token and no key", () => {
+  const GUID = "00000000-0000-0000-0000-000000000000";
+  const SITE = "func-diabetes-dev-abc123";
+  let app: LoggingServer;
+  let attacker: LoggingServer;
+  let route: Transport;
+
+  beforeEach(async () => {
+    app = new LoggingServer();
+    app.answer = (req, res) => {
+      if (req.method === "GET") return void res.writeHead(200).end("{}");
+      res.writeHead(200, { "Content-Type": "application/json" }).end(ANSWER);
+    };
+    attacker = new LoggingServer();
+    const appPort = await app.start();
+    const attackerPort = await attacker.start();
+    // The app's own host name and Resource Manager reach `app`; every other name reaches `attacker`.
+    route = { ca: tls.cert, route: (host) => ({ host: "127.0.0.1", port: host === APP_HOST || host === "management.azure.com" ? appPort : attackerPort }) };
+  });
+  afterEach(async () => {
+    await app.stop();
+    await attacker.stop();
+  });
+
+  /** Real Resource Manager client (listkeys over the routed transport) with the test credential. */
+  const armServices = (): SmokeServices => ({ ...azureServices(ARM_ENDPOINT, route), credential: async () => credential });
+
+  test.each([
+    [`.attacker.example/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Web/sites/${SITE}`],
+    [`//attacker.example/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Web/sites/${SITE}`],
+    [`@attacker.example/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Web/sites/${SITE}`],
+    [`/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Web/sites/${SITE}`],
+    [`/subscriptions/${GUID}/resourceGroups/rg/../../x/providers/Microsoft.Web/sites/${SITE}`],
+    [`/subscriptions/${GUID}/resourceGroups/rg?a=/providers/Microsoft.Web/sites/${SITE}`],
+    [`/subscriptions/${GUID}/resourceGroups/rg./providers/Microsoft.Web/sites/${SITE}`],
+    [`/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${SITE}`],
+  ])("%s is not a function app id", (id) => {
+    expect(parseAppId(id)).toBeUndefined();
+  });
+
+  test("ids of both hostings parse into their parts", () => {
+    expect(parseAppId(APP_ID)).toEqual({ subscription: GUID, resourceGroup: "rg-diabetes-dev", kind: "Microsoft.Web/sites", name: SITE });
+    expect(parseAppId(`/subscriptions/${GUID}/resourcegroups/rg_(x).y/providers/microsoft.app/containerapps/${SITE}`)).toEqual({
+      subscription: GUID,
+      resourceGroup: "rg_(x).y",
+      kind: "Microsoft.App/containerApps",
+      name: SITE,
+    });
+  });
+
+  test("a crafted function app id: refused before any token is asked for or sent", async () => {
+    const root = join(work.dir, `crafted-${Math.random().toString(36).slice(2)}`);
+    const crafted = `.attacker.example/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Web/sites/${SITE}`;
+    writeState(root, outputs(), [{ type: "azurerm_linux_function_app", name: "app", instances: [{ attributes: { id: crafted } }] }]);
+    const asked = credential.scopes.length;
+    await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route }))).rejects.toThrow(
+      new SmokeInputError(
+        `the state's resource id "${crafted}" for the function app ${SITE} is not a Resource Manager id (/subscriptions/<id>/resourceGroups/<group>/providers/…/<name>); smoke sends no token for it: check who wrote the state, or set MLFUNC_FUNCTION_KEY`,
+      ),
+    );
+    expect(credential.scopes.slice(asked)).toEqual([]);
+    expect(attacker.requests).toEqual([]);
+    expect(app.requests).toEqual([]);
+  });
+
+  test("a valid id: listkeys reaches Resource Manager only, and the key reaches the app only", async () => {
+    const root = join(work.dir, `valid-${Math.random().toString(36).slice(2)}`);
+    writeState(root, outputs());
+    app.answer = (req, res) => {
+      if (req.url.includes("/listkeys?")) return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ masterKey: "m", functionKeys: { default: KEY } }));
+      if (req.method === "GET") return void res.writeHead(200).end("{}");
+      res.writeHead(200, { "Content-Type": "application/json" }).end(ANSWER);
+    };
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route }));
+    expect(report.exitCode).toBe(0);
+    expect(app.requests.map((r) => [r.host, r.method, r.url.split("?")[0], r.authorization === undefined ? "no token" : "token", r.key ?? "no key"])).toEqual([
+      ["management.azure.com", "POST", `${APP_ID}/host/default/listkeys`, "token", "no key"],
+      [APP_HOST, "GET", "/api/predict", "no token", KEY],
+      [APP_HOST, "POST", "/api/predict", "no token", KEY],
+    ]);
+    expect(attacker.requests).toEqual([]);
+  });
+
+  test.each([
+    ["http_endpoints over http", { http_endpoints: { predict: `http://${APP_HOST}/api/predict` } }, `output "http_endpoints" of diabetes-dev for predict "http://${APP_HOST}/api/predict" is not https: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
+    ["http_endpoints on another host", { http_endpoints: { predict: "https://attacker.example/api/predict" } }, `output "http_endpoints" of diabetes-dev for predict "https://attacker.example/api/predict" is not on the app's host name ${APP_HOST}: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
+    ["http_endpoints with a port and user", { http_endpoints: { predict: `https://u:p@${APP_HOST}:8443/api/predict` } }, `output "http_endpoints" of diabetes-dev for predict "https://u:p@${APP_HOST}:8443/api/predict" names a port, carries a user name or password: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
+    ["a foreign host name", { function_app_hostname: "attacker.example", http_endpoints: { predict: "https://attacker.example/api/predict" } }, 'output "function_app_hostname" of diabetes-dev ("attacker.example") is not an App Service (*.azurewebsites.net) or Container Apps (*.azurecontainerapps.io) host name; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
+    ["a host name that only ends like Azure's", { function_app_hostname: "evil.com/.azurewebsites.net" }, 'output "function_app_hostname" of diabetes-dev ("evil.com/.azurewebsites.net") is not a valid host name; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
+    ["terminal escapes in the app name", { function_app_name: "func\u001b[2J\u001b[31m" }, 'output "function_app_name" of diabetes-dev ("func\\u001b[2J\\u001b[31m") is not a function app name (2-60 letters, digits and hyphens); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
+    ["a namespace that is a host", { service_bus_namespace: "attacker.example/x" }, 'output "service_bus_namespace" of diabetes-dev ("attacker.example/x") is not a Service Bus namespace name (6-50 letters, digits and hyphens); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
+  ])("%s: refused, nothing sent", async (_name, over, message) => {
+    const root = join(work.dir, `hostile-${Math.random().toString(36).slice(2)}`);
+    writeState(root, { ...outputs(), ...over });
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      await expect(runSmoke(args(), deployment, options(root, { services: armServices(), transport: route }))).rejects.toThrow(new SmokeInputError(message));
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+    expect(message).not.toMatch(/\u001b/);
+    expect(app.requests).toEqual([]);
+    expect(attacker.requests).toEqual([]);
+  });
+
+  test("a redirect from the health route is not followed: the key stays with the app", async () => {
+    const root = join(work.dir, `redirect-${Math.random().toString(36).slice(2)}`);
+    writeState(root, outputs());
+    app.answer = (_req, res) => void res.writeHead(307, { Location: "https://attacker.example/steal" }).end();
+    const progress: string[] = [];
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route, stderr: (l) => progress.push(l) }));
+      const message = `${BASE}/api/predict answered HTTP 307, a redirect to https://attacker.example/steal; smoke does not follow redirects, so no key or token goes to another address: point the output at the app itself`;
+      expect(report.health).toMatchObject({ ok: false, detail: message });
+      expect(progress).toContain(`smoke: ${message}`);
+      expect(report.exitCode).toBe(1);
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+    expect(app.requests.map((r) => [r.method, r.key])).toEqual([["GET", KEY]]);
+    expect(attacker.requests).toEqual([]);
+  });
+
+  test("a redirect from the function is not followed: the result says so and the payload stays", async () => {
+    const root = join(work.dir, `redirect-post-${Math.random().toString(36).slice(2)}`);
+    writeState(root, outputs());
+    app.answer = (req, res) => (req.method === "GET" ? void res.writeHead(200).end("{}") : void res.writeHead(308, { Location: "https://attacker.example/steal" }).end());
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route }));
+      expect(report.functions[0]).toMatchObject({
+        ok: false,
+        detail: `${BASE}/api/predict answered HTTP 308, a redirect to https://attacker.example/steal; smoke does not follow redirects, so no key or token goes to another address: point the output at the app itself`,
+      });
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+    expect(attacker.requests).toEqual([]);
+  });
+
+  test("terminal escapes in a redirect target and a body are written out", async () => {
+    const root = join(work.dir, `escapes-${Math.random().toString(36).slice(2)}`);
+    writeState(root, outputs());
+    app.answer = (_req, res) => void res.writeHead(302, { Location: "https://x/\u009b2J\u0085" }).end();
+    process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route }));
+      expect(report.health.detail).toContain("a redirect to https://x/\\u009b2J\\u0085;");
+      expect(formatReport(report)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+  });
+});
+
+/** A deployment whose scoring script is `script` (the example's model and requirements). */
+function scriptDeployment(name: string, script: string): Deployment {
+  const dir = join(work.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "score.py"), script);
+  const c = defaultConfig();
+  (c.model as Json).scoringScript = join(dir, "score.py");
+  return writeDeployment(name, c);
+}
+
+describe("the local answer", () => {
+  beforeAll(() => {
+    process.env.MLFUNC_PYTHON ??= "/usr/bin/python3";
+  });
+
+  test("a run() that hangs is stopped at --timeout: exit 1 naming the local run", async () => {
+    const hang = scriptDeployment("hang", "import time\n\ndef init():\n    pass\n\ndef run(raw):\n    time.sleep(3600)\n");
+    const root = join(work.dir, "hang-root");
+    writeState(root, outputs());
+    process.env.MLFUNC_CONFIG = hang.file;
+    const err: string[] = [];
+    const spy = jest.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+    try {
+      expect(await smoke(["diabetes-dev", "--function", "predict", "--timeout", "3", "--input", join(EXAMPLE, "sample.json")], options(root, { localAnswer: undefined }))).toBe(1);
+    } finally {
+      spy.mockRestore();
+      delete process.env.MLFUNC_CONFIG;
+    }
+    expect(err.join("")).toBe(`smoke: the local run of predict was stopped at the --timeout deadline (3 s); try npm run invoke -- predict ${join(EXAMPLE, "sample.json")}\n`);
+  }, 60_000);
+
+  test("a run() that prints more than 1 MiB still gives its answer", () => {
+    const loud = scriptDeployment("loud", 'import sys\n\ndef init():\n    pass\n\ndef run(raw):\n    print("x" * (3 * 1024 * 1024))\n    sys.stdout.write("y" * (2 * 1024 * 1024))\n    return [1, 2]\n');
+    const answer = invokeLocally(loud, loud.functions[0] as FunctionConfig, join(EXAMPLE, "sample.json"));
+    expect(answer).toEqual({ status: 200, body: "[1, 2]" });
+  }, 60_000);
 });
 
 function readSample(): string {
@@ -563,7 +822,7 @@ describe("Service Bus (test double)", () => {
     const bus = new FakeBus();
     bus.onSend = (queue, m) => setTimeout(() => bus.take(queue, m.messageId ?? ""), 30);
     const r = join(work.dir, "bus-no-output");
-    writeState(r, { ...outputs((await fakeBase(fake)) ?? ""), service_bus_queues: ["inqueue"] });
+    writeState(r, { ...outputs(), service_bus_queues: ["inqueue"] });
     const report = await runSmoke(args({ functions: ["score-queue"] }), d, options(r, { services: services(bus) }));
     expect(report.functions[0]).toMatchObject({ ok: true, detail: "consumed from inqueue (no output queue to compare)" });
   });
@@ -627,11 +886,6 @@ describe("Service Bus (test double)", () => {
     expect(bus.abandoned).toEqual([]);
   });
 });
-
-async function fakeBase(fake: FakeFunction): Promise<string | undefined> {
-  const address = fake.server.address();
-  return typeof address === "object" && address ? `http://127.0.0.1:${address.port}` : undefined;
-}
 
 describe("answers", () => {
   test.each([
@@ -706,6 +960,6 @@ describe("the command", () => {
       delete process.env.MLFUNC_CONFIG;
       await fake.stop();
     }
-    expect(io.out()).toMatch(/^smoke diabetes-dev: health ok \(http:\/\/127\.0\.0\.1:\d+\/api\/predict, [\d.]+ s\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/);
+    expect(io.out()).toMatch(/^smoke diabetes-dev: health ok \(https:\/\/func-diabetes-dev-abc123\.azurewebsites\.net\/api\/predict, [\d.]+ s\)\nok {6}predict {3}http +\d+ ms  HTTP 200, equal to the local answer\nall 1 functions ok\n$/);
   });
 });

@@ -236,6 +236,29 @@ describe("one output folder, two deployment files", () => {
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
   }, 60_000);
 
+  test("under the cdktf CLI a second synth into a folder another synth holds is refused, and that synth's output is left alone", () => {
+    const out = join(work.dir, "cdktf-busy");
+    mkdirSync(join(out, "stacks", "alpha-dev"), { recursive: true });
+    writeFileSync(join(out, "manifest.json"), JSON.stringify({ stacks: { "alpha-dev": {} } }));
+    writeFileSync(join(out, LOCK_FILE), String(process.pid));
+    const file = writeYaml(join(work.dir, "cdktf-busy-app"), "mlfunc.yaml", devOnly(defaultConfig()));
+    const r = inProcess([], { MLFUNC_CONFIG: file, CDKTF_OUTDIR: out, CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+    expect(r).toEqual({ code: 1, stderr: `${out} is locked by another synth (process ${process.pid}); wait for it to finish, or synthesize into another folder with --output <dir>\n` });
+    expect(manifestStacks(out)).toEqual(["alpha-dev"]);
+    expect(readdirSync(join(out, "stacks"))).toEqual(["alpha-dev"]);
+  });
+
+  test("under the cdktf CLI a synth removes the stack folders its manifest does not list", () => {
+    const out = join(work.dir, "cdktf-orphan");
+    mkdirSync(join(out, "stacks", "beta-prod"), { recursive: true });
+    const file = writeYaml(join(work.dir, "cdktf-orphan-app"), "mlfunc.yaml", devOnly(defaultConfig()));
+    const r = inProcess([], { MLFUNC_CONFIG: file, CDKTF_OUTDIR: out, CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+    expect(r.code).toBe(0);
+    expect(manifestStacks(out)).toEqual(["diabetes-dev"]);
+    expect(readdirSync(join(out, "stacks"))).toEqual(["diabetes-dev"]);
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+  });
+
   test("the lock: a live holder makes a synth wait and then give up with a message; a dead one's lock is taken over", () => {
     const out = join(work.dir, "locked");
     mkdirSync(out);

@@ -47,6 +47,8 @@ export interface BuildContext {
   readonly hash: string;
   /** The user's files left out because they never ship (keys, state, .env*, ...), by context path. */
   readonly withheld: ReadonlyArray<{ readonly path: string; readonly why: string }>;
+  /** Files that ship although such names never do, because ship.allow names them, by context path. */
+  readonly allowedNeverShip: ReadonlyArray<{ readonly path: string; readonly why: string }>;
 }
 
 /** The image label naming the registered model version inside. */
@@ -170,10 +172,12 @@ export function buildContext(deployment: Deployment): BuildContext {
   // What ships from the user's disk is decided in one place, the same one validation asked.
   const { sourceDir, scoringScript } = deployment.model;
   const withheld: Array<{ path: string; why: string }> = [];
+  const allowedNeverShip: Array<{ path: string; why: string }> = [];
   const shipped = (root: string, into: string) => {
     const listing = listShipped(root, deployment.ship);
     if (listing.problems.length > 0) throw new DeploymentError(deployment.file, listing.problems.map((message) => ({ path: "model", value: root, message })));
     withheld.push(...listing.omitted.filter((o) => isSecret(o.why)).map((o) => ({ path: `${into}${o.path}`, why: o.why })));
+    allowedNeverShip.push(...listing.allowedNeverShip.map((a) => ({ path: `${into}${a.path}`, why: a.why })));
     return listing.files;
   };
   const scoring = sourceDir ?? scoringScript;
@@ -187,7 +191,7 @@ export function buildContext(deployment: Deployment): BuildContext {
   const into = statSync(model).isDirectory() ? `${modelRoot}/${basename(model)}/` : `${modelRoot}/`;
   for (const f of shipped(model, into)) files.set(`${into}${f.path}`, onDisk(`${into}${f.path}`, f.source, f.size));
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files: sorted, hash: hashFiles(sorted), withheld };
+  return { files: sorted, hash: hashFiles(sorted), withheld, allowedNeverShip };
 }
 
 /** sha256 over each path and content in order: exactly the bytes that ship, files read in chunks. */

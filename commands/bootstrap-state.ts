@@ -33,6 +33,7 @@ export function buildStateApp(deployment: Deployment, principalId: string, outdi
     location: first?.location ?? "westeurope",
     principalId,
     tags: { app: deployment.name, "managed-by": "mlfunc", purpose: "terraform-state" },
+    allowDelete: deployment.review.allowDelete.map((a) => a.address),
   });
   return app;
 }

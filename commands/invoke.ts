@@ -4,13 +4,14 @@
  * locally with the Python that ./python.ts picks, from the environment's generated build context: the same runtime,
  * script, model and files that the image gets, so what works here works there.
  */
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { Deployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { buildContext, mlflowModelPath, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
+import { visible } from "../review/escape";
 import { choosePython, describePython } from "./python";
 import { INVOKE, parseOptions, printedHelp, usageLine } from "./spec";
 
@@ -26,7 +27,11 @@ export interface InvokeArgs {
   readonly swagger?: boolean;
   /** OpenAPI version for --swagger. @default "2" */
   readonly swaggerVersion?: string;
+  /** Seconds the run may take before it is stopped. @default 300, as Azure ML's scoring timeout */
+  readonly timeoutSeconds?: number;
 }
+
+export const DEFAULT_INVOKE_TIMEOUT_SECONDS = 300;
 
 export class UsageError extends Error {}
 
@@ -37,22 +42,27 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const out = (values.out as string | undefined) ?? "out";
   const swagger = values.swagger === true;
   const swaggerVersion = values.version as string | undefined;
-  if (swaggerVersion !== undefined && !["2", "3", "3.1"].includes(swaggerVersion)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${swaggerVersion}"`);
+  if (swaggerVersion !== undefined && !["2", "3", "3.1"].includes(swaggerVersion)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${visible(swaggerVersion)}"`);
+  let timeoutSeconds = DEFAULT_INVOKE_TIMEOUT_SECONDS;
+  if (typeof values.timeout === "string") {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
+  }
   let method: InvokeArgs["method"];
   if (typeof values.method === "string") {
     const m = values.method.toUpperCase();
-    if (m !== "GET" && m !== "POST") throw new UsageError(`--method must be GET or POST, not "${values.method}"`);
+    if (m !== "GET" && m !== "POST") throw new UsageError(`--method must be GET or POST, not "${visible(values.method)}"`);
     method = m;
   }
   if (swaggerVersion !== undefined && !swagger) throw new UsageError(`--version applies to --swagger; ${USAGE}`);
   if (swagger) {
     if (positional.length !== 1 || method !== undefined) throw new UsageError(`--swagger takes the function name only; ${USAGE}`);
-    return { functionName: positional[0] ?? "", env, out, swagger, swaggerVersion };
+    return { functionName: positional[0] ?? "", env, out, swagger, swaggerVersion, timeoutSeconds };
   }
   // A GET is the health route: it needs no payload.
   if (positional.length !== 2 && !(method === "GET" && positional.length === 1)) throw new UsageError(USAGE);
   const [functionName = "", input] = positional;
-  return { functionName, input, env, out, method };
+  return { functionName, input, env, out, method, timeoutSeconds };
 }
 
 /** The `python -m mlfunc_runtime.local` arguments for one function, run from the build context `contextDir`. */
@@ -135,7 +145,24 @@ export function invoke(argv: readonly string[]): number {
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }
-  return runInContext(deployment, args, shared, "inherit").status ?? 1;
+  const run = runInContext(deployment, args, shared, "inherit");
+  if (run.timedOut) {
+    process.stderr.write(`invoke: ${args.functionName} did not finish within ${run.timeoutSeconds} s and was stopped; raise --timeout if the model needs longer\n`);
+    return 1;
+  }
+  return run.status ?? 1;
+}
+
+export interface ContextRun {
+  /** Exit code; null when the run was stopped (timeout) or could not start. */
+  readonly status: number | null;
+  /** Output when captured (`pipe`), whatever its size; empty otherwise. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The interpreter could not be started. */
+  readonly error?: Error;
+  readonly timedOut: boolean;
+  readonly timeoutSeconds: number;
 }
 
 /**
@@ -143,20 +170,34 @@ export function invoke(argv: readonly string[]): number {
  * next to itself or its model must not reach the shared context, which is the docker build context
  * of the next synth. `stdio: "pipe"` captures the result (the smoke test compares it).
  */
-export function runInContext(deployment: Deployment, args: InvokeArgs, shared: string, stdio: "inherit" | "pipe"): SpawnSyncReturns<string> {
+export function runInContext(deployment: Deployment, args: InvokeArgs, shared: string, stdio: "inherit" | "pipe"): ContextRun {
   const contextDir = mkdtempSync(join(tmpdir(), "mlfunc-invoke-"));
+  // Captured output goes to files, not a pipe buffer: a script may print any amount.
+  const outDir = stdio === "pipe" ? mkdtempSync(join(tmpdir(), "mlfunc-invoke-out-")) : undefined;
+  const timeoutSeconds = args.timeoutSeconds ?? DEFAULT_INVOKE_TIMEOUT_SECONDS;
   try {
     cpSync(shared, contextDir, { recursive: true });
     // The context's own runtime, as /home/site/wwwroot is on the worker's path in the image.
     const pythonPath = [contextDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
-    // The shared context's requirements.txt outlives this private copy: a hint may name it in a command.
-    return spawnSync(choosePython().command, [...runtimeArgs(deployment, args, contextDir), "--requirements", join(shared, "requirements.txt")], {
-      stdio,
-      encoding: "utf8",
-      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir },
-    });
+    const fds = outDir === undefined ? undefined : [openSync(join(outDir, "stdout"), "w"), openSync(join(outDir, "stderr"), "w")];
+    let run: ReturnType<typeof spawnSync>;
+    try {
+      // The shared context's requirements.txt outlives this private copy: a hint may name it in a command.
+      run = spawnSync(choosePython().command, [...runtimeArgs(deployment, args, contextDir), "--requirements", join(shared, "requirements.txt")], {
+        stdio: fds === undefined ? "inherit" : ["ignore", fds[0] ?? "ignore", fds[1] ?? "ignore"],
+        timeout: Math.ceil(timeoutSeconds * 1000),
+        killSignal: "SIGKILL",
+        env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1", AML_APP_ROOT: contextDir },
+      });
+    } finally {
+      for (const fd of fds ?? []) closeSync(fd);
+    }
+    const timedOut = (run.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+    const read = (name: string) => (outDir === undefined ? "" : readFileSync(join(outDir, name), "utf8"));
+    return { status: run.status, stdout: read("stdout"), stderr: read("stderr"), error: timedOut ? undefined : run.error, timedOut, timeoutSeconds };
   } finally {
     rmSync(contextDir, { recursive: true, force: true });
+    if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
   }
 }
 

@@ -4,12 +4,13 @@
  */
 import type { ServiceBusClient, ServiceBusReceivedMessage } from "@azure/service-bus";
 import type { QueueMessage, ServiceBusPort, SmokeServices } from "./smoke";
+import { ARM_ENDPOINT, type ArmAppId, RedirectRefused, type Transport, armUrl, httpsRequest } from "./smoke-https";
 import type { TokenCredential } from "./smoke-state";
 
-export const ARM_ENDPOINT = "https://management.azure.com";
 const WEB_API_VERSION = "2023-12-01";
 
-export function azureServices(armEndpoint: string = ARM_ENDPOINT): SmokeServices {
+/** The Azure services; `armEndpoint` and `transport` are for tests (a loopback Resource Manager). */
+export function azureServices(armEndpoint: string = ARM_ENDPOINT, transport: Transport = {}): SmokeServices {
   return {
     credential: async () => {
       // Typed by the one constructor used, so the type check skips @azure/identity's MSAL declarations.
@@ -20,7 +21,7 @@ export function azureServices(armEndpoint: string = ARM_ENDPOINT): SmokeServices
       const { ServiceBusClient } = await import("@azure/service-bus");
       return new SdkServiceBus(new ServiceBusClient(namespace, credential));
     },
-    hostKeys: (appId, credential) => listHostKeys(armEndpoint, appId, credential),
+    hostKeys: (appId, credential) => listHostKeys(armEndpoint, appId, credential, transport),
   };
 }
 
@@ -33,17 +34,26 @@ export class HttpStatusError extends Error {
   }
 }
 
-/** POST <app>/host/default/listkeys: the host's function and master keys. */
-export async function listHostKeys(armEndpoint: string, appId: string, credential: TokenCredential): Promise<{ functionKey?: string; masterKey?: string }> {
+/** POST <app>/host/default/listkeys: the host's function and master keys. The URL is built from the parsed id. */
+export async function listHostKeys(
+  armEndpoint: string,
+  appId: ArmAppId,
+  credential: TokenCredential,
+  transport: Transport = {},
+): Promise<{ functionKey?: string; masterKey?: string }> {
+  if (appId.kind !== "Microsoft.Web/sites") throw new Error(`${appId.kind} has no listkeys operation`);
+  const url = armUrl(armEndpoint, appId, ["host", "default", "listkeys"], WEB_API_VERSION);
   const token = await credential.getToken(`${armEndpoint}/.default`);
   if (!token) throw new Error("the credential returned no token for Azure Resource Manager");
-  const res = await fetch(`${armEndpoint}${appId}/host/default/listkeys?api-version=${WEB_API_VERSION}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token.token}` },
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  if (!res.ok) {
+  let res: { status: number; body: string };
+  try {
+    res = await httpsRequest(url, { method: "POST", headers: { Authorization: `Bearer ${token.token}` }, timeoutMs: 60_000 }, transport);
+  } catch (e) {
+    if (e instanceof RedirectRefused) throw new HttpStatusError(e.message, e.statusCode);
+    throw e;
+  }
+  const text = res.body;
+  if (res.status < 200 || res.status >= 300) {
     let message = text.slice(0, 300);
     try {
       const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };

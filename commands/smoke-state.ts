@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
 import type { StateConfig } from "../config/schema";
+import { visible } from "../review/escape";
+import { type ArmAppId, parseAppId } from "./smoke-https";
 
 /**
  * The part of the Azure SDK's TokenCredential that the smoke test uses; every SDK client accepts it.
@@ -65,7 +67,7 @@ export async function readStackState(stack: string, state: StateConfig, access: 
         if (status === 401 || status === 403) {
           throw new SmokeInputError(`cannot read the state ${shown} (HTTP ${status}): the caller needs Storage Blob Data Reader on that container`);
         }
-        throw new SmokeInputError(`cannot read the state ${shown}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+        throw new SmokeInputError(`cannot read the state ${shown}: ${visible(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e))}`);
       }
       return fromStateFile(text, shown, stack);
     }
@@ -77,7 +79,7 @@ export async function readStackState(stack: string, state: StateConfig, access: 
       if (run.error) throw new SmokeInputError(`cannot run ${terraform} to read the remote state of ${stack}: ${run.error.message}; install Terraform 1.5+`);
       if (run.status !== 0) {
         const first = (run.stderr || run.stdout).split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("╷")) ?? "";
-        throw new SmokeInputError(`terraform show failed for ${stack}: ${first}; run terraform init in ${shortPath(dir)}`);
+        throw new SmokeInputError(`terraform show failed for ${stack}: ${visible(first)}; run terraform init in ${shortPath(dir)}`);
       }
       return fromShowJson(run.stdout, `workspace of ${stack} (${state.organization})`, stack);
     }
@@ -143,10 +145,24 @@ export const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v
 export const isStringMap = (v: unknown): v is Record<string, string> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 
-/** The ARM id of the function app named `name`: an App Service site or a container app. */
-export function functionAppId(state: StackState, name: string): string | undefined {
+/**
+ * The parsed resource id of the function app named `name` (an App Service site or a container app).
+ * An id that names the app but is not exactly a Resource Manager id is refused: it would steer the
+ * caller's token elsewhere.
+ */
+export function functionAppId(state: StackState, name: string): ArmAppId | undefined {
   const suffix = `/${name.toLowerCase()}`;
-  return state.resourceIds.find((id) => /\/providers\/(microsoft\.web\/sites|microsoft\.app\/containerapps)\/[^/]+$/i.test(id) && id.toLowerCase().endsWith(suffix));
+  const candidates = state.resourceIds.filter((id) => /\/providers\/(microsoft\.web\/sites|microsoft\.app\/containerapps)\//i.test(id) && id.toLowerCase().endsWith(suffix));
+  for (const id of candidates) {
+    const parsed = parseAppId(id);
+    if (parsed === undefined) {
+      throw new SmokeInputError(
+        `the state's resource id "${visible(id)}" for the function app ${visible(name)} is not a Resource Manager id (/subscriptions/<id>/resourceGroups/<group>/providers/…/<name>); smoke sends no token for it: check who wrote the state, or set MLFUNC_FUNCTION_KEY`,
+      );
+    }
+    if (parsed.name.toLowerCase() === name.toLowerCase()) return parsed;
+  }
+  return undefined;
 }
 
 export function statusOf(e: unknown): number | undefined {

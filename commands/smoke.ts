@@ -15,9 +15,11 @@ import { DeploymentError } from "../config/problems";
 import { parseBlobPath } from "../config/rules";
 import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
+import { jsonForTerminal, visible } from "../review/escape";
 import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
 import { SMOKE, parseOptions, printedHelp, usageLine } from "./spec";
+import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
 import {
   SmokeInputError,
   StackState,
@@ -42,7 +44,7 @@ export interface SmokeArgs {
   readonly input?: string;
   /** Functions to test. @default every function of the deployment file */
   readonly functions: readonly string[];
-  /** Seconds to wait for the app to become healthy, then for each function's answer. */
+  /** Seconds the whole run may take: the local answers, the health wait and every function's answer. */
   readonly timeoutSeconds: number;
   readonly json: boolean;
 }
@@ -52,7 +54,7 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
   if (typeof values.timeout === "string") {
     timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
   }
   if (positionals.length !== 1) throw new SmokeInputError(usageLine(SMOKE));
   return { stack: positionals[0] ?? "", input: values.input as string | undefined, functions: (values.function as string[] | undefined) ?? [], timeoutSeconds, json: values.json === true };
@@ -83,7 +85,7 @@ export interface SmokeServices {
   credential(): Promise<TokenCredential>;
   serviceBus(fullyQualifiedNamespace: string, credential: TokenCredential): Promise<ServiceBusPort>;
   /** The app's host keys, listed through Azure Resource Manager with the caller's identity. */
-  hostKeys(appId: string, credential: TokenCredential): Promise<{ functionKey?: string; masterKey?: string }>;
+  hostKeys(appId: ArmAppId, credential: TokenCredential): Promise<{ functionKey?: string; masterKey?: string }>;
 }
 
 /** The local answer of one function for the smoke input, from `npm run invoke`'s code path. */
@@ -104,9 +106,15 @@ export interface SmokeOptions {
   readonly terraform?: string;
   /** Pause between polls. @default 5000 */
   readonly pollMs?: number;
-  readonly localAnswer?: (deployment: Deployment, fn: FunctionConfig, inputFile: string, blobName?: string) => LocalAnswer;
+  /** The local answer, within `timeoutMs`. @default invokeLocally */
+  readonly localAnswer?: (deployment: Deployment, fn: FunctionConfig, inputFile: string, blobName: string | undefined, timeoutMs: number, timeoutSeconds: number) => LocalAnswer;
   readonly stderr?: (line: string) => void;
+  /** How HTTPS requests to the app reach it; tests route the app's host name to a loopback server. */
+  readonly transport?: Transport;
 }
+
+/** The run went past --timeout before it could check the functions. Exit 1, as a failed check. */
+export class SmokeTimeoutError extends Error {}
 
 export interface FunctionResult {
   readonly name: string;
@@ -140,6 +148,16 @@ export const EVENT_GRID_POLL_MS = 250;
 
 /** Runs the smoke test. Throws SmokeInputError (exit 2) for bad input or an undeployed stack. */
 export async function runSmoke(args: SmokeArgs, deployment: Deployment, options: SmokeOptions = {}): Promise<SmokeReport> {
+  const deadline = Date.now() + args.timeoutSeconds * 1000;
+  const remaining = () => Math.max(0, deadline - Date.now());
+  /** A step that must end before the deadline. */
+  const within = <T>(what: string, step: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SmokeTimeoutError(`${what} did not finish within the ${args.timeoutSeconds} s of --timeout`)), remaining());
+    });
+    return Promise.race([step, late]).finally(() => clearTimeout(timer));
+  };
   const log = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   const pollMs = options.pollMs ?? 5000;
   const env = deployment.environments.find((e) => e.stackName === args.stack);
@@ -160,13 +178,16 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   let credential: TokenCredential | undefined;
   const getCredential = async () => (credential ??= await services.credential());
   const root = options.root ?? projectPaths(deployment.file).dir;
-  const state = await readStackState(args.stack, deployment.state, {
-    root,
-    credential: getCredential,
-    blobEndpoint: options.blobEndpoint,
-    tlsCa: options.tlsCa,
-    terraform: options.terraform,
-  });
+  const state = await within(
+    "reading the state",
+    readStackState(args.stack, deployment.state, {
+      root,
+      credential: getCredential,
+      blobEndpoint: options.blobEndpoint,
+      tlsCa: options.tlsCa,
+      terraform: options.terraform,
+    }),
+  );
   const outputs = stackOutputs(state, args.stack, deployment.functions, selected);
 
   // Local answers first: a script that fails here would fail there, and nothing is created yet.
@@ -174,7 +195,9 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   const uniqueId = `smoke-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const plans = selected.map((fn) => {
     const blobName = fn.trigger.type === "blob" ? blobNames(fn.trigger, uniqueId, input) : undefined;
-    return { fn, blobName, expected: localAnswer(deployment, fn, input, blobName?.inputFile) };
+    if (remaining() === 0) throw new SmokeTimeoutError(`the local answers did not finish within the ${args.timeoutSeconds} s of --timeout`);
+    const expected = localAnswer(deployment, fn, input, blobName?.inputFile, remaining(), args.timeoutSeconds);
+    return { fn, blobName, expected };
   });
 
   // Tokens before the wait: a sign-in problem shows now, and a short-lived federated token (CI) is
@@ -185,16 +208,17 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   ];
   for (const scope of scopes) {
     try {
-      await (await getCredential()).getToken(scope);
+      await within("signing in", getCredential().then((c) => c.getToken(scope)));
     } catch (e) {
+      if (e instanceof SmokeTimeoutError) throw e;
       throw new SmokeInputError(
         `cannot get a token for ${scope}: ${printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
       );
     }
   }
-  const keys = await functionKeys(deployment.functions, outputs, state, args.stack, services, getCredential);
-  const timeoutMs = args.timeoutSeconds * 1000;
-  const health = await waitHealthy(outputs, deployment.functions, keys, timeoutMs, pollMs, log);
+  const keys = await within("listing the app's keys", functionKeys(deployment.functions, outputs, state, args.stack, services, getCredential));
+  const transport = options.transport ?? {};
+  const health = await waitHealthy(outputs, deployment.functions, keys, { ms: remaining(), seconds: args.timeoutSeconds }, pollMs, log, transport);
   const look = (fn: FunctionConfig, started: Date, invocationId?: string) => insightsQuery(env, fn, started, invocationId);
   const results: FunctionResult[] = [];
   if (!health.ok) {
@@ -206,12 +230,17 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
       const runs = plans.map(async ({ fn, blobName, expected }): Promise<FunctionResult> => {
         const t = fn.trigger;
         try {
-          if (t.type === "http") return await checkHttp(fn, outputs.httpEndpoints[fn.name] ?? "", keys.get(fn.name), payload, expected, timeoutMs, look);
+          const budget: Budget = { ms: Math.max(1, remaining()), seconds: args.timeoutSeconds };
+          if (t.type === "http") {
+            const url = outputs.httpEndpoints[fn.name];
+            if (url === undefined) throw new Error(`no endpoint for ${fn.name}`);
+            return await checkHttp(fn, url, keys.get(fn.name), payload, expected, budget, look, transport);
+          }
           if (t.type === "blob") {
             const container = await blobContainerClient(outputs.triggerStorageAccount ?? "", await getCredential(), options);
-            return await checkBlob(fn, container, blobName ?? blobNames(t, uniqueId, input), payload, expected, timeoutMs, pollMs, look);
+            return await checkBlob(fn, container, blobName ?? blobNames(t, uniqueId, input), payload, expected, budget, pollMs, look);
           }
-          return await checkServiceBus(fn, t, await getBus(), `${uniqueId}-${fn.name}`, payload, expected, timeoutMs, pollMs, look);
+          return await checkServiceBus(fn, t, await getBus(), `${uniqueId}-${fn.name}`, payload, expected, budget, pollMs, look);
         } catch (e) {
           return { name: fn.name, trigger: t.type, ok: false, detail: `error: ${printable(e instanceof Error ? e.message : String(e))}`, look: look(fn, new Date()) };
         }
@@ -233,7 +262,8 @@ function shippedSample(deployment: Deployment): string | undefined {
 
 interface Outputs {
   readonly hostname: string;
-  readonly httpEndpoints: Readonly<Record<string, string>>;
+  /** Checked: https on the app's own host name. */
+  readonly httpEndpoints: Readonly<Record<string, URL>>;
   readonly functionAppName: string;
   readonly triggerStorageAccount?: string;
   readonly serviceBusNamespace?: string;
@@ -242,14 +272,23 @@ interface Outputs {
 /** The outputs the selected functions need, by name (App Service and Container Apps stacks share them). */
 function stackOutputs(state: StackState, stack: string, all: readonly FunctionConfig[], selected: readonly FunctionConfig[]): Outputs {
   const out = (name: string, neededBy: string) => requireOutput(state, stack, name, neededBy, isString, "a string");
-  const hostname = out("function_app_hostname", "the health check");
-  const functionAppName = out("function_app_name", "the health check");
+  // Each value below reaches a URL, a host name or the terminal: checked against Azure's rules first.
+  const checked = (name: string, value: string, rule: RegExp | ((v: string) => string | undefined), ruleText: string): string => {
+    const problem = typeof rule === "function" ? rule(value) : rule.test(value) ? undefined : ruleText;
+    if (problem !== undefined) throw new SmokeInputError(`output "${name}" of ${stack} ("${visible(value)}") ${problem}; check who wrote the state, or redeploy: npm run deploy -- ${stack}`);
+    return value;
+  };
+  const hostname = checked("function_app_hostname", out("function_app_hostname", "the health check"), appHostProblem, "");
+  const functionAppName = checked("function_app_name", out("function_app_name", "the health check"), /^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$/, "is not a function app name (2-60 letters, digits and hyphens)");
   const httpAll = all.filter((f) => f.trigger.type === "http");
-  const httpEndpoints = httpAll.length > 0 ? requireOutput(state, stack, "http_endpoints", httpAll[0]?.name ?? "", isStringMap, "a map of URLs") : {};
+  const rawEndpoints = httpAll.length > 0 ? requireOutput(state, stack, "http_endpoints", httpAll[0]?.name ?? "", isStringMap, "a map of URLs") : {};
+  const httpEndpoints: Record<string, URL> = {};
   for (const f of httpAll) {
-    if (httpEndpoints[f.name] === undefined) {
+    const raw = rawEndpoints[f.name];
+    if (raw === undefined) {
       throw new SmokeInputError(`output "http_endpoints" of ${stack} has no URL for ${f.name}; deploy the current deployment file first: npm run deploy -- ${stack}`);
     }
+    httpEndpoints[f.name] = appEndpoint(raw, hostname, `output "http_endpoints" of ${stack} for ${f.name}`);
   }
   // The account or namespace of one trigger kind, checked to hold every container or queue the selected functions use.
   const deployedStore = (
@@ -273,12 +312,18 @@ function stackOutputs(state: StackState, stack: string, all: readonly FunctionCo
     }
     return store;
   };
-  const triggerStorageAccount = deployedStore("blob", "trigger_storage_account", "trigger_containers", "container", (f) =>
+  const storageRule = /^[a-z0-9]{3,24}$/;
+  const namespaceRule = /^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$/;
+  const triggerStorageAccountRaw = deployedStore("blob", "trigger_storage_account", "trigger_containers", "container", (f) =>
     f.trigger.type === "blob" ? [parseBlobPath(f.trigger.inputPath).container, parseBlobPath(f.trigger.outputPath).container] : [],
   );
-  const serviceBusNamespace = deployedStore("serviceBus", "service_bus_namespace", "service_bus_queues", "queue", (f) =>
+  const serviceBusNamespaceRaw = deployedStore("serviceBus", "service_bus_namespace", "service_bus_queues", "queue", (f) =>
     f.trigger.type === "serviceBus" ? [f.trigger.queue, f.trigger.outputQueue] : [],
   );
+  const triggerStorageAccount =
+    triggerStorageAccountRaw === undefined ? undefined : checked("trigger_storage_account", triggerStorageAccountRaw, storageRule, "is not a storage account name (3-24 lower-case letters and digits)");
+  const serviceBusNamespace =
+    serviceBusNamespaceRaw === undefined ? undefined : checked("service_bus_namespace", serviceBusNamespaceRaw, namespaceRule, "is not a Service Bus namespace name (6-50 letters, digits and hyphens)");
   return { hostname, httpEndpoints, functionAppName, triggerStorageAccount, serviceBusNamespace };
 }
 
@@ -301,7 +346,7 @@ async function functionKeys(
   }
   const appId = functionAppId(state, outputs.functionAppName);
   if (appId === undefined) throw new SmokeInputError(`the state of ${stack} holds no resource id for the function app ${outputs.functionAppName}; set MLFUNC_FUNCTION_KEY to a key of the app`);
-  if (/\/microsoft\.app\/containerapps\//i.test(appId)) {
+  if (appId.kind === "Microsoft.App/containerApps") {
     throw new SmokeInputError(
       `${keyed.map((f) => f.name).join(", ")} need${keyed.length === 1 ? "s" : ""} a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n ${outputs.functionAppName} --key-type hostKey)`,
     );
@@ -328,36 +373,43 @@ async function waitHealthy(
   outputs: Outputs,
   all: readonly FunctionConfig[],
   keys: ReadonlyMap<string, string>,
-  timeoutMs: number,
+  budget: Budget,
   pollMs: number,
   log: (line: string) => void,
+  transport: Transport,
 ): Promise<SmokeReport["health"]> {
+  const timeoutMs = budget.ms;
   // A GET on an HTTP function runs the script's init() (its health route); without one, the host's home page.
   const http = all.find((f) => f.trigger.type === "http");
-  const url = http ? (outputs.httpEndpoints[http.name] ?? "") : `https://${outputs.hostname}/`;
+  const target = (http ? outputs.httpEndpoints[http.name] : undefined) ?? new URL(`https://${outputs.hostname}/`);
+  const url = visible(target.href);
   const key = http ? keys.get(http.name) : undefined;
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 100) / 10;
-  log(`smoke: waiting for ${url} to answer (up to ${timeoutMs / 1000} s; the first start after a deploy pulls the image)`);
+  log(`smoke: waiting for ${url} to answer (up to ${budget.seconds} s; the first start after a deploy pulls the image)`);
   let last = "no answer yet";
   let lastLogged = "";
   for (;;) {
     const remaining = timeoutMs - (Date.now() - started);
     try {
       // At least 2 s a request, so a slow answer near the deadline still counts.
-      const res = await fetch(url, { headers: key === undefined ? {} : { "x-functions-key": key }, signal: AbortSignal.timeout(Math.max(2000, Math.min(30_000, remaining))) });
-      const body = await res.text();
+      const res = await httpsRequest(target, { method: "GET", headers: key === undefined ? {} : { "x-functions-key": key }, timeoutMs: Math.max(2000, Math.min(30_000, remaining)) }, transport);
+      const body = res.body;
       if (res.status === 200) {
         log(`smoke: healthy after ${seconds()} s`);
         return { ok: true, url, seconds: seconds(), detail: "HTTP 200" };
       }
       last = `HTTP ${res.status}${body.trim() === "" ? "" : `: ${printable(body, 200)}`}`;
     } catch (e) {
+      if (e instanceof RedirectRefused) {
+        log(`smoke: ${e.message}`);
+        return { ok: false, url, seconds: seconds(), detail: e.message };
+      }
       last = isTimeout(e) ? "no answer within the request timeout" : printable(causeOf(e), 200);
     }
     if (Date.now() - started >= timeoutMs) {
       log(`smoke: not healthy after ${seconds()} s (timeout); last answer: ${last}`);
-      return { ok: false, url, seconds: seconds(), detail: `not healthy within ${timeoutMs / 1000} s; last answer: ${last}` };
+      return { ok: false, url, seconds: seconds(), detail: `not healthy within ${budget.seconds} s; last answer: ${last}` };
     }
     if (last !== lastLogged) log(`smoke:   ${seconds()} s: ${last}`);
     lastLogged = last;
@@ -365,7 +417,7 @@ async function waitHealthy(
   }
 }
 
-/** AbortSignal.timeout() rejects with a DOMException named TimeoutError. */
+/** A request past its deadline (RequestTimeout) or a DOMException named TimeoutError. */
 function isTimeout(e: unknown): boolean {
   return typeof e === "object" && e !== null && "name" in e && e.name === "TimeoutError";
 }
@@ -375,33 +427,42 @@ function causeOf(e: unknown): string {
   return cause ?? (e instanceof Error ? e.message : String(e));
 }
 
+/** Milliseconds left for a step, and the --timeout to name in messages. */
+interface Budget {
+  readonly ms: number;
+  readonly seconds: number;
+}
+
 type Look = (fn: FunctionConfig, started: Date, invocationId?: string) => string;
 
 async function checkHttp(
   fn: FunctionConfig,
-  url: string,
+  url: URL,
   key: string | undefined,
   payload: Buffer,
   expected: LocalAnswer,
-  timeoutMs: number,
+  budget: Budget,
   look: Look,
+  transport: Transport,
 ): Promise<FunctionResult> {
+  const timeoutMs = budget.ms;
   const started = new Date();
   const t0 = performance.now();
   const base = { name: fn.name, trigger: "http" as const };
-  let res: Response;
+  const shown = visible(url.href);
+  let res: { status: number };
   let body: string;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...(key === undefined ? {} : { "x-functions-key": key }) },
-      body: payload,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    body = await res.text();
+    const answer = await httpsRequest(
+      url,
+      { method: "POST", headers: { "Content-Type": "application/json", ...(key === undefined ? {} : { "x-functions-key": key }) }, body: payload, timeoutMs },
+      transport,
+    );
+    res = answer;
+    body = answer.body;
   } catch (e) {
     const timedOut = isTimeout(e);
-    const detail = timedOut ? `no answer from ${url} within ${timeoutMs / 1000} s` : `POST ${url} failed: ${printable(causeOf(e))}`;
+    const detail = timedOut ? `no answer from ${shown} within ${budget.seconds} s` : e instanceof RedirectRefused ? e.message : `POST ${shown} failed: ${printable(causeOf(e))}`;
     return { ...base, ok: false, latencyMs: Math.round(performance.now() - t0), detail, look: look(fn, started) };
   }
   const latencyMs = Math.round(performance.now() - t0);
@@ -502,10 +563,11 @@ async function checkBlob(
   names: BlobNames,
   payload: Buffer,
   expected: LocalAnswer,
-  timeoutMs: number,
+  budget: Budget,
   pollMs: number,
   look: Look,
 ): Promise<FunctionResult> {
+  const timeoutMs = budget.ms;
   const source = (fn.trigger as BlobTriggerConfig).source;
   const base = { name: fn.name, trigger: "blob" as const, source };
   const inputPath = `${names.container}/${names.input}`;
@@ -536,7 +598,7 @@ async function checkBlob(
           ...base,
           ok: false,
           latencyMs: Math.round(performance.now() - t0),
-          detail: `no output blob ${outputPath} within ${timeoutMs / 1000} s after uploading ${inputPath} (${waitHint})`,
+          detail: `no output blob ${outputPath} within ${budget.seconds} s after uploading ${inputPath} (${waitHint})`,
           look: look(fn, started),
         };
       }
@@ -564,10 +626,11 @@ async function checkServiceBus(
   messageId: string,
   payload: Buffer,
   expected: LocalAnswer,
-  timeoutMs: number,
+  budget: Budget,
   pollMs: number,
   look: Look,
 ): Promise<FunctionResult> {
+  const timeoutMs = budget.ms;
   const base = { name: fn.name, trigger: "serviceBus" as const };
   const started = new Date();
   const t0 = performance.now();
@@ -629,8 +692,8 @@ async function checkServiceBus(
       }
       if (performance.now() - t0 >= timeoutMs) {
         const detail = consumed
-          ? `the message was consumed from ${t.queue} but no result reached ${t.outputQueue} within ${timeoutMs / 1000} s`
-          : `the message was not consumed from ${t.queue} within ${timeoutMs / 1000} s`;
+          ? `the message was consumed from ${t.queue} but no result reached ${t.outputQueue} within ${budget.seconds} s`
+          : `the message was not consumed from ${t.queue} within ${budget.seconds} s`;
         return { ...base, ok: false, latencyMs: elapsed(), detail, look: look(fn, started) };
       }
       await sleep(Math.min(pollMs, Math.max(0, timeoutMs - (performance.now() - t0))));
@@ -719,14 +782,21 @@ export function insightsQuery(env: EnvironmentDeployment, fn: FunctionConfig, st
   return `az monitor app-insights query --app ${env.names.appInsights} -g ${env.names.resourceGroup} --analytics-query '${kql}'`;
 }
 
-/** Remote text for a terminal: control characters escaped, long text cut. */
+/** Remote text for a terminal: control and invisible characters escaped, long text cut. */
 export function printable(text: string, max = 500): string {
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  const escaped = visible(text);
   return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length - max} more characters)` : escaped;
 }
 
 /** `npm run invoke`'s code path, with the output captured: the local answer to compare with. */
-export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputFile: string, blobFile?: string): LocalAnswer {
+export function invokeLocally(
+  deployment: Deployment,
+  fn: FunctionConfig,
+  inputFile: string,
+  blobFile?: string,
+  timeoutMs: number = DEFAULT_TIMEOUT_SECONDS * 1000,
+  timeoutSeconds: number = DEFAULT_TIMEOUT_SECONDS,
+): LocalAnswer {
   const work = mkdtempSync(join(tmpdir(), "mlfunc-smoke-"));
   try {
     let input = inputFile;
@@ -735,7 +805,7 @@ export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputF
       input = join(work, blobFile);
       copyFileSync(inputFile, input);
     }
-    const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out") };
+    const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out"), timeoutSeconds: timeoutMs / 1000 };
     let shared: string;
     try {
       shared = contextFor(deployment, undefined);
@@ -744,6 +814,9 @@ export function invokeLocally(deployment: Deployment, fn: FunctionConfig, inputF
       throw e;
     }
     const run = runInContext(deployment, args, shared, "pipe");
+    if (run.timedOut) {
+      throw new SmokeTimeoutError(`the local run of ${fn.name} was stopped at the --timeout deadline (${timeoutSeconds} s); try npm run invoke -- ${fn.name} ${inputFile}`);
+    }
     if (run.error) throw new SmokeInputError(`cannot run Python "${choosePython().command}" for the local answer: install it with the model's requirements or set MLFUNC_PYTHON`);
     const lines = run.stdout.split("\n");
     if (run.status !== 0) {
@@ -771,7 +844,7 @@ function latencyText(ms: number | undefined): string {
 }
 
 export function formatReport(report: SmokeReport): string {
-  const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${report.health.url}, ${report.health.seconds} s)`];
+  const rows: string[] = [`smoke ${report.stack}: health ${report.health.ok ? "ok" : "FAILED"} (${visible(report.health.url)}, ${report.health.seconds} s)`];
   if (!report.health.ok) rows.push(`  ${report.health.detail}`);
   const width = Math.max(...report.functions.map((f) => f.name.length), 8);
   const kind = (f: FunctionResult) => (f.source === undefined ? f.trigger : `${f.trigger}/${f.source}`);
@@ -796,12 +869,18 @@ export async function smoke(argv: readonly string[], options: SmokeOptions = {})
   try {
     args = parseSmokeArgs(argv);
     const report = await runSmoke(args, loadDeployment(), options);
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    process.stdout.write(args.json ? `${jsonForTerminal(JSON.stringify(report, null, 2))}\n` : formatReport(report));
     return report.exitCode;
   } catch (e) {
+    if (e instanceof SmokeTimeoutError) {
+      const message = `smoke: ${e.message}`;
+      if (args?.json) process.stdout.write(`${jsonForTerminal(JSON.stringify({ error: message, exitCode: 1 }, null, 2))}\n`);
+      process.stderr.write(`${message}\n`);
+      return 1;
+    }
     if (e instanceof SmokeInputError || e instanceof DeploymentError) {
       const message = e instanceof DeploymentError ? e.message : `smoke: ${e.message}`;
-      if (args?.json) process.stdout.write(`${JSON.stringify({ error: message, exitCode: 2 }, null, 2)}\n`);
+      if (args?.json) process.stdout.write(`${jsonForTerminal(JSON.stringify({ error: message, exitCode: 2 }, null, 2))}\n`);
       process.stderr.write(`${message}\n`);
       return 2;
     }

@@ -3,6 +3,7 @@
  * overview `mlfunc --help` prints (the `help` file) and the README's command table all come from here.
  */
 import { parseArgs } from "node:util";
+import { visible } from "../review/escape";
 
 export interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -64,6 +65,7 @@ export const INVOKE: CommandSpec = {
     method: { type: "string", value: "GET|POST", help: "GET needs no input file: the health route, or run() of a @rawhttp script" },
     swagger: { type: "boolean", help: "print an HTTP function's OpenAPI document instead" },
     version: { type: "string", value: "2|3|3.1", help: "OpenAPI version for --swagger (default 2)" },
+    timeout: { type: "string", value: "<seconds>", help: "stop the run after this long (default 300, as Azure ML's scoring timeout)" },
   },
   notes: ["exit 0 ok, 1 failed, 2 bad input"],
 };
@@ -75,7 +77,7 @@ export const SMOKE: CommandSpec = {
   options: {
     input: { type: "string", value: "<file>", help: "the request to send (default smoke.request, else sample.json beside score.py)" },
     function: { type: "string", multiple: true, value: "<name>", help: "test only this function (repeatable; default every function)" },
-    timeout: { type: "string", value: "<seconds>", help: "wait this long for health, then for each answer (default 600)" },
+    timeout: { type: "string", value: "<seconds>", help: "bound the whole run: local answers, health wait and each answer (default 600)" },
     json: { type: "boolean", help: "print the result as JSON" },
   },
   notes: [
@@ -206,7 +208,7 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
     const option = (options as Record<string, OptionSpec | undefined>)[token.name];
-    if (option === undefined) throw fail(token.rawName, `unknown option "${token.rawName}"; ${usageLine(spec)}`);
+    if (option === undefined) throw fail(token.rawName, `unknown option "${visible(token.rawName)}"; ${usageLine(spec)}`);
     if (token.name === "help") {
       help = true;
       continue;

@@ -45,7 +45,7 @@ export function withOutputLock<T>(outdir: string, f: () => T, options: { waitMs?
       rmSync(lock, { force: true });
       continue;
     }
-    if (Date.now() > deadline) {
+    if (Date.now() >= deadline) {
       throw new OutputLockedError(`${outdir} is locked by another synth (process ${holder}); wait for it to finish, or synthesize into another folder with --output <dir>`);
     }
     if (!told) options.onWait?.(holder);

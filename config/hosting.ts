@@ -103,26 +103,41 @@ export function defaultReplicaSize(profileType: string): { cpu: number; memory: 
 }
 
 /**
- * What is wrong with a replica's cpu/memory on a profile, or undefined. Consumption takes the fixed
- * pairs 0.25 vCPU/0.5Gi up to 4 vCPU/8Gi (memory twice the vCPUs, in 0.25 steps); GPU profiles take
- * up to the profile's size.
+ * The smallest replica mlfunc deploys on any profile: the Functions host (a .NET process) and the
+ * Python worker that loads the model both live in it. mlfunc's floor, not Azure's.
+ */
+export const MIN_REPLICA = { cpu: 0.5, memoryGi: 1 } as const;
+
+/** At most two decimal places, as Container Apps takes cpu and memory. */
+const twoDecimals = (n: number) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-9;
+
+/**
+ * What is wrong with a replica's cpu/memory on a profile, or undefined. Microsoft's rules
+ * (https://learn.microsoft.com/azure/container-apps/containers#allocations): on the Consumption
+ * profile cpu and memory form one of the pairs 0.25 vCPU/0.5Gi to 4 vCPU/8Gi (0.25 steps, memory twice
+ * the vCPUs); on other profiles each is above zero with at most two decimals and within the profile's
+ * size. On every profile, at least MIN_REPLICA.
  */
 export function replicaSizeProblem(profileType: string, cpu: number, memory: string): { field: "cpu" | "memory"; message: string } | undefined {
   const p = WORKLOAD_PROFILES[profileType];
   if (!p) return undefined;
   const gi = memoryGi(memory);
   if (gi === undefined) return { field: "memory", message: 'memory is a GiB amount such as "2Gi" or "0.5Gi"' };
+  const floor = `the Functions host and the Python worker need at least ${MIN_REPLICA.cpu} vCPU and ${MIN_REPLICA.memoryGi}Gi a replica`;
   if (p.gpu === undefined) {
     if (cpu < 0.25 || cpu > p.maxCpu || Math.abs(cpu * 4 - Math.round(cpu * 4)) > 1e-9) {
       return { field: "cpu", message: `the Consumption profile takes 0.25 to ${p.maxCpu} vCPU in steps of 0.25` };
     }
+    if (cpu < MIN_REPLICA.cpu) return { field: "cpu", message: `${floor}; use cpu: ${MIN_REPLICA.cpu} with memory: "${MIN_REPLICA.cpu * 2}Gi" or more` };
     if (Math.abs(gi - cpu * 2) > 1e-9) {
       return { field: "memory", message: `the Consumption profile pairs ${cpu} vCPU with ${cpu * 2}Gi (memory is twice the vCPUs); write "${cpu * 2}Gi" or change cpu` };
     }
     return undefined;
   }
-  if (cpu <= 0 || cpu > p.maxCpu) return { field: "cpu", message: `${profileType} replicas have at most ${p.maxCpu} vCPU` };
-  if (gi <= 0 || gi > p.maxMemoryGi) return { field: "memory", message: `${profileType} replicas have at most ${p.maxMemoryGi}Gi` };
+  if (!twoDecimals(cpu) || cpu <= 0 || cpu > p.maxCpu) return { field: "cpu", message: `${profileType} replicas take above 0 and at most ${p.maxCpu} vCPU, with at most two decimals` };
+  if (cpu < MIN_REPLICA.cpu) return { field: "cpu", message: `${floor}; use cpu: ${MIN_REPLICA.cpu} or more (up to ${p.maxCpu})` };
+  if (!twoDecimals(gi) || gi <= 0 || gi > p.maxMemoryGi) return { field: "memory", message: `${profileType} replicas take above 0 and at most ${p.maxMemoryGi}Gi, with at most two decimals` };
+  if (gi < MIN_REPLICA.memoryGi) return { field: "memory", message: `${floor}; use memory: "${MIN_REPLICA.memoryGi}Gi" or more (up to ${p.maxMemoryGi}Gi)` };
   return undefined;
 }
 

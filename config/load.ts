@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { MAX_FILE_BYTES, parseFile } from "./document";
 import { DeploymentError, Problem, formatPath } from "./problems";
-import { Parts, checkRules, modelSource, requirementLines, shipRulesFor } from "./rules";
+import { type ContainerAppsParts, Parts, checkRules, modelSource, requirementLines, shipRulesFor } from "./rules";
 import { canonicalReference } from "./model-reference";
 import { EnvironmentTranslation, PythonPin, fitPython, loadEnvironment, requirementName } from "./conda";
 import {
@@ -55,6 +55,8 @@ export interface EnvironmentDeployment {
   readonly containerApps?: ContainerAppsDeployment;
   /** Principals granted what `npm run smoke` needs. */
   readonly smokeTesters: readonly SmokeTester[];
+  /** Data-holding resources carry prevent_destroy (`protect`, default true). */
+  readonly protect: boolean;
   /** Present when the environment sits behind a virtual network; `network.inbound` says whether the app answers publicly. */
   readonly network?: NetworkDeployment;
 }
@@ -157,12 +159,71 @@ export function loadDeployment(file: string = deploymentFile()): Deployment {
     const stat = statSync(path);
     if (!stat.isFile()) throw new DeploymentError(shown, [{ path: "", value: file, message: "not a regular file; point MLFUNC_CONFIG at the deployment file" }]);
     if (stat.size > MAX_FILE_BYTES) throw new DeploymentError(shown, [{ path: "", value: file, message: `the file is ${stat.size} bytes; a deployment file may be at most ${MAX_FILE_BYTES} bytes (256 KiB): it describes one app, not data` }]);
-    text = readFileSync(path, "utf8");
+    const bytes = readFileSync(path);
+    const decoded = decodeUtf8(bytes);
+    if (typeof decoded !== "string") throw new DeploymentError(shown, [decoded]);
+    text = decoded;
   } catch (e) {
     if (e instanceof DeploymentError) throw e;
     throw new DeploymentError(shown, [{ path: "", value: file, message: "cannot read the deployment file; check the path (set MLFUNC_CONFIG to use another file)" }]);
   }
   return parseDeployment(text, path, shown);
+}
+
+/**
+ * The file as strict UTF-8, or the problem naming the first line with an invalid byte: a lenient
+ * decode would turn it into U+FFFD silently, and that character would reach tags and names.
+ */
+export function decodeUtf8(bytes: Buffer): string | Problem {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    // A line break byte never occurs inside a multi-byte sequence: decode line by line to find it.
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const chunk = bytes.subarray(start, end < 0 ? bytes.length : end);
+      try {
+        new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(chunk);
+      } catch {
+        const valid = validPrefix(chunk);
+        const byte = chunk[valid] ?? 0;
+        return {
+          path: "",
+          value: undefined,
+          line,
+          message: `not valid UTF-8: byte 0x${byte.toString(16).padStart(2, "0")} at column ${Buffer.from(chunk.subarray(0, valid)).toString("utf8").length + 1}; save the file as UTF-8`,
+        };
+      }
+      if (end < 0) return { path: "", value: undefined, message: "not valid UTF-8; save the file as UTF-8" };
+      start = end + 1;
+    }
+  }
+}
+
+/** Where the first invalid UTF-8 sequence of `chunk` starts. */
+function validPrefix(chunk: Uint8Array): number {
+  let lo = 0;
+  let hi = chunk.length;
+  // A prefix that cuts a multi-byte character also fails, so search for the last prefix that decodes in streaming mode.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(chunk.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  // The prefix may end inside a character whose next byte is the bad one: start at that character.
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(chunk.subarray(0, lo));
+  } catch {
+    while (lo > 0 && ((chunk[lo - 1] ?? 0) & 0xc0) === 0x80) lo--;
+    if (lo > 0) lo--;
+  }
+  return lo;
 }
 
 export function parseDeployment(text: string, path: string, shown: string = path): Deployment {
@@ -235,6 +296,7 @@ function partsOf(raw: unknown, dir: string): Parts {
     networks,
     dir,
     name: typeof obj.name === "string" ? obj.name : undefined,
+    tags: isRecord(obj.tags) ? Object.fromEntries(Object.entries(obj.tags).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined,
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
     smokeRequest: isRecord(obj.smoke) && typeof obj.smoke.request === "string" ? obj.smoke.request : undefined,
@@ -246,8 +308,12 @@ function partsOf(raw: unknown, dir: string): Parts {
   };
 }
 
-function validRevisions(value: unknown): Partial<z.output<typeof revisionsSchema>> | undefined {
-  return value === undefined ? { mode: "single" } : isRecord(value) ? validFields(revisionsSchema, value) : undefined;
+function validRevisions(value: unknown): ContainerAppsParts["revisions"] {
+  if (value === undefined) return { mode: "single" };
+  if (!isRecord(value)) return undefined;
+  const valid = validFields(revisionsSchema, value);
+  // A latestWeight the schema refused is reported there; the rules must not judge a default in its place.
+  return value.latestWeight !== undefined && valid.latestWeight === undefined ? { ...valid, latestWeightRefused: true } : valid;
 }
 
 /** Each field of an object schema parsed on its own: the valid ones, defaults applied. */
@@ -325,6 +391,7 @@ function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | un
       hosting: cfg.hosting,
       ...(containerApps ? { containerApps } : {}),
       smokeTesters: cfg.smoke?.testers ?? file.smoke?.testers ?? [],
+      protect: cfg.protect,
       ...(network ? { network } : {}),
     };
   });

@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { ShipRules, listShipped, shipRules } from "./ship";
+import { ShipRules, allowEntryProblem, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { DEAD_LETTER_CONTAINER, NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
 import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
@@ -15,10 +15,13 @@ import { unprovidedImports } from "./imports";
 import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
 import { type ModelReference, NOT_DOWNLOADED, cachedModel, isModelReference, modelCacheRoot, parseModelReference, parseWorkspaceId } from "./model-reference";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
+import { mergedTagProblems } from "./tags";
 
 export interface Parts {
   readonly dir: string;
   readonly name?: string;
+  /** Top-level tags (string values only). */
+  readonly tags?: Readonly<Record<string, string>>;
   readonly nameSeed?: string;
   readonly location?: string;
   readonly model?: Partial<ModelConfig>;
@@ -35,7 +38,10 @@ export interface Parts {
 }
 
 /** A `containerApps` block's valid fields; its revisions' valid fields too. */
-export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & { readonly revisions?: Partial<ContainerAppsConfig["revisions"]> };
+export type ContainerAppsParts = Partial<Omit<ContainerAppsConfig, "revisions">> & {
+  /** Valid fields; `latestWeightRefused` when the file gave a latestWeight the schema refused. */
+  readonly revisions?: Partial<ContainerAppsConfig["revisions"]> & { readonly latestWeightRefused?: boolean };
+};
 
 /** A `network` block: which keys the file sets (valid or not) and the fields that are valid. */
 export interface NetworkParts {
@@ -53,6 +59,11 @@ export function checkRules(parts: Parts): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (path, value, message) => problems.push({ path, value, message });
   if (parts.location !== undefined) checkLocation("location", parts.location, report);
+  (parts.ship?.allow ?? []).forEach((a, i) => {
+    const roots = [parts.model?.path, parts.model?.sourceDir].filter((p): p is string => typeof p === "string");
+    const problem = allowEntryProblem(parts.dir, a.path, roots);
+    if (problem !== undefined) report(`ship.allow[${i}].path`, a.path, problem);
+  });
   if (parts.model) checkModel(parts.dir, parts.model, shipRulesFor(parts.dir, parts.ship?.allow, parts.model.path), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
@@ -457,6 +468,8 @@ function checkEnvironments(parts: Parts, report: Report): void {
     const envProblem = nameProblem("environment", env);
     if (envProblem) report(at, env, withSuggestion(envProblem, suggestName("environment", env)));
     if (cfg.location !== undefined) checkLocation(`${at}.location`, cfg.location, report);
+    const merged = { ...parts.tags, ...cfg.tags, app: parts.name ?? "", environment: env, "managed-by": "mlfunc" };
+    for (const problem of mergedTagProblems(merged)) report(`${at}.tags`, "(merged)", problem);
 
     const containerApps = parts.containerApps?.get(env);
     if (cfg.hosting === "containerApps") {
@@ -645,7 +658,7 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
   if (r?.mode === "single") {
     if (r.latestWeight !== undefined) report(`${ca}.revisions.latestWeight`, r.latestWeight, 'a traffic split needs mode: multiple; single mode sends all traffic to the newest revision');
     if (r.stableRevision !== undefined) report(`${ca}.revisions.stableRevision`, r.stableRevision, "a stable revision needs mode: multiple; single mode deactivates older revisions");
-  } else if (r?.mode === "multiple") {
+  } else if (r?.mode === "multiple" && r.latestWeightRefused !== true) {
     const weight = r.latestWeight ?? 100;
     if (weight < 100 && r.stableRevision === undefined) {
       report(`${ca}.revisions`, "(settings)", `stableRevision is required when latestWeight is below 100: name the revision that takes the other ${100 - weight}% (the latest_revision output of the previous deploy)`);

@@ -7,6 +7,8 @@ import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./nami
 import { withSuggestion } from "./rules";
 import { CONTAINER_APPS_MAX_REPLICAS, DEFAULT_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
 import { INBOUND, PRIVATE_DNS_ZONE_ID, SUBNET_ID, SUBNET_ID_EXAMPLE, ZONE_ID_EXAMPLE, ZONE_KEYS, type ZoneKey, parseCidr } from "./network";
+import { CATCH_ALL_MESSAGE, isCatchAll, visibleText } from "./patterns";
+import { MAX_TAG_VALUE, tagNameProblem } from "./tags";
 
 /** A string that must follow one Azure naming rule; one message per bad name, with a fix. */
 function azureName(kind: NameKind, description: string) {
@@ -26,17 +28,15 @@ const relativePath = (description: string) =>
 const tags = z
   .record(z.string(), z.string())
   .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > 50) ctx.addIssue({ code: "custom", message: `Azure allows at most 50 tags (found ${keys.length}); drop some` });
-    for (const key of keys) {
-      if (key.length > 128 || /[<>%&\\?/]/.test(key)) {
-        ctx.addIssue({ code: "custom", path: [key], message: "tag names are at most 128 characters without < > % & \\ ? /; rename the tag" });
-      }
+    // The count is checked once the maps are merged with mlfunc's own tags (rules.ts).
+    for (const key of Object.keys(value)) {
+      const problem = tagNameProblem(key);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", path: [key], message: problem });
       const v = value[key] ?? "";
-      if (v.length > 256) ctx.addIssue({ code: "custom", path: [key], message: "tag values are at most 256 characters; shorten it" });
+      if (v.length > MAX_TAG_VALUE) ctx.addIssue({ code: "custom", path: [key], message: `tag values are at most ${MAX_TAG_VALUE} characters (this one has ${v.length}); shorten it` });
     }
   })
-  .meta({ description: "Azure tags added to every resource." });
+  .meta({ description: "Azure tags added to every resource: at most 50 in all, mlfunc's own app, environment and managed-by included." });
 
 /** Python versions of Azure Functions 4.x that are still supported (3.10 left support in October 2026). */
 export const PYTHON_VERSIONS = ["3.11", "3.12", "3.13"] as const;
@@ -218,7 +218,7 @@ export const containerAppsSchema = z
       .number({ error: "must be a number of vCPUs, e.g. 1 or 0.5" })
       .positive({ error: "must be more than 0" })
       .optional()
-      .meta({ description: "vCPUs per replica. Consumption: 0.25-4 in steps of 0.25 (default 1); GPU profiles: up to the profile (default the whole profile)." }),
+      .meta({ description: "vCPUs per replica. Consumption: 0.5-4 in steps of 0.25, memory twice the vCPUs (default 1); GPU profiles: 0.5 up to the profile, two decimals at most (default the whole profile). At least 0.5 vCPU and 1Gi on any profile, for the Functions host and the Python worker." }),
     memory: z
       .string({ error: 'must be a GiB amount such as "2Gi"' })
       .optional()
@@ -319,6 +319,13 @@ export const environmentSchema = z.strictObject({
     .meta({ description: "Service Bus SKU. Default Standard; Premium with network (private endpoints need it)." }),
   network: networkSchema.optional(),
   names: nameOverrides.optional(),
+  protect: z
+    .boolean({ error: "must be true or false" })
+    .default(true)
+    .meta({
+      description:
+        "Data-holding resources (storage accounts and containers, registry, Service Bus namespace and queues) carry Terraform's prevent_destroy unless a review.allowDelete entry names them. false for a throwaway environment, or to destroy one on purpose.",
+    }),
   smoke: z
     .strictObject({ testers: smokeTestersSchema.optional() })
     .optional()
@@ -359,7 +366,7 @@ export const shipSchema = z
     allow: z
       .array(
         z.strictObject({
-          path: relativePath("A file or folder, relative to the deployment file or absolute. Outside the project: it and everything under it may ship. A name that never ships (state, keys, credentials, .env*, ...): exactly this one ships."),
+          path: relativePath("A file or folder, relative to the deployment file or absolute. Outside the project: one file, or exactly the model.path or model.sourceDir folder (never /, a home folder or a folder holding the project). A name that never ships (state, keys, credentials, .env*, ...): exactly this one ships, with a warning at every synth."),
           reason: z.string().trim().min(1, { error: "say why this must ship; the reason is what a reviewer reads" }).meta({ description: "Why it must ship, for reviewers." }),
         }),
       )
@@ -376,10 +383,11 @@ export const reviewSchema = z
           address: z
             .string()
             .min(1, { error: "must not be empty; give a resource address, * matches any characters, e.g. azurerm_storage_container.data-storage_container-input_*" })
+            .refine((a) => a === "" || !isCatchAll(a), { error: CATCH_ALL_MESSAGE })
             .meta({ description: "Resource address (or <stack>/<address>) the review may delete or replace; * matches any characters, ? one." }),
           reason: z
             .string()
-            .refine((r) => r.trim().length >= 10, { error: 'say why the delete is intended, in at least 10 characters, e.g. "queue replaced by a topic; drained in CHG-1234"' })
+            .refine((r) => visibleText(r).length >= 10, { error: 'say why the delete is intended, in at least 10 visible characters (spaces, control and invisible characters do not count), e.g. "queue replaced by a topic; drained in CHG-1234"' })
             .meta({ description: "Why deleting or replacing it is intended; shown in the review." }),
         }),
       )

@@ -4,7 +4,8 @@
  * context ships exactly the files it lists.
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import ignore, { Ignore } from "ignore";
 
 export const IGNORE_FILE = ".mlfuncignore";
@@ -36,6 +37,8 @@ export interface Listing {
   readonly omitted: Array<{ path: string; why: string }>;
   /** What stops the listing, each a sentence naming the path and the fix. */
   readonly problems: string[];
+  /** Files that ship although their name never ships, because an allow entry names them: warned at every synth. */
+  readonly allowedNeverShip: Array<{ path: string; why: string }>;
 }
 
 /** Names that never ship, by category. The first match names the reason. */
@@ -78,6 +81,27 @@ export function shipRules(project: string, allow: ReadonlyArray<{ path: string; 
   return { project, allow: allow.map((a) => ({ path: resolve(project, a.path), reason: a.reason })), ignore: rules };
 }
 
+/**
+ * Why an allow entry is refused, or undefined. Inside the project any path may be named. Outside it
+ * an entry names one existing file, or exactly the folder the deployment file ships (`shippedRoots`:
+ * model.path, model.sourceDir), so an entry can never open the machine: never `/`, a home folder, a
+ * folder that holds the project or a home folder, or any other folder.
+ */
+export function allowEntryProblem(project: string, entryPath: string, shippedRoots: readonly string[] = []): string | undefined {
+  const path = resolve(project, entryPath);
+  if (inside(project, path)) return undefined;
+  const fix = "name the one file outside the deployment file's folder that must ship (or the model.path or model.sourceDir folder itself), or move it into that folder";
+  if (path === resolve("/")) return `is the root folder: everything on the machine would ship; ${fix}`;
+  const home = homedir();
+  if (path === home || path === "/root" || ["/home", "/Users"].includes(dirname(path))) return `is a home folder, with its keys and credentials; ${fix}`;
+  if (inside(path, project)) return `holds the deployment file's folder (${project}), so everything beside it would ship; ${fix}`;
+  if (inside(path, home) || inside(path, "/home") || inside(path, "/Users")) return `holds home folders, with their keys and credentials; ${fix}`;
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return `does not exist; ${fix}`;
+  if (st.isDirectory() && !shippedRoots.some((r) => resolve(project, r) === path)) return `is a folder outside the deployment file's folder that is neither model.path nor model.sourceDir; ${fix}`;
+  return undefined;
+}
+
 const inside = (parent: string, child: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 const allowHint = (path: string, project: string) => {
@@ -92,6 +116,7 @@ export function listShipped(root: string, rules: ShipRules): Listing {
   const files: ShippedFile[] = [];
   const omitted: Array<{ path: string; why: string }> = [];
   const problems: string[] = [];
+  const allowedNeverShip: Array<{ path: string; why: string }> = [];
   const allowedExactly = (p: string) => rules.allow.some((a) => a.path === p);
   const allowedOutside = (p: string) => rules.allow.some((a) => inside(a.path, p));
   const outside = (p: string) => !inside(rules.project, p) && !allowedOutside(p);
@@ -114,27 +139,29 @@ export function listShipped(root: string, rules: ShipRules): Listing {
 
   // The root itself: named by the deployment file, so a refusal is a problem, not a silent skip.
   const rootReal = target(root, "it");
-  if (rootReal === undefined) return { files, omitted, problems };
+  const done = () => ({ files, omitted, problems, allowedNeverShip });
+  if (rootReal === undefined) return done();
   for (const p of new Set([root, rootReal])) {
     const why = neverShip(basename(p), false);
     if (why && !allowedExactly(p) && !allowedExactly(root)) {
       problems.push(`${p === root ? basename(p) : `leads to ${p}, which`} is ${why}, which never ships in the image; point at another file, or ship it on purpose with ${allowHint(root, rules.project)}`);
-      return { files, omitted, problems };
+      return done();
     }
+    if (why && !allowedNeverShip.some((a) => a.why === why)) allowedNeverShip.push({ path: basename(root), why });
     if (outside(p)) {
       problems.push(`${p === root ? `resolves to ${p}` : `leads to ${p}`}, outside the project (${rules.project}, the deployment file's folder), so it cannot ship; move it into the project, or ship it on purpose with ${allowHint(p, rules.project)}`);
-      return { files, omitted, problems };
+      return done();
     }
   }
   const rootStat = statSync(rootReal);
   if (rootStat.isDirectory() && (inside(rootReal, rules.project) || inside(root, rules.project))) {
     problems.push(`holds the deployment file's own folder, and with it Terraform state, node_modules and build output, which must not go into the image; point it at the folder with the files to ship`);
-    return { files, omitted, problems };
+    return done();
   }
   if (!rootStat.isDirectory()) {
     if (!rootStat.isFile()) problems.push(`is ${kindOf(rootStat)}, not a file; only regular files and folders can ship`);
     else files.push({ path: basename(root), source: rootReal, size: rootStat.size });
-    return { files, omitted, problems };
+    return done();
   }
 
   const visit = (dir: string, ancestors: ReadonlySet<string>) => {
@@ -154,6 +181,7 @@ export function listShipped(root: string, rules: ShipRules): Listing {
         omitted.push({ path: rel, why });
         continue;
       }
+      if (why) allowedNeverShip.push({ path: rel, why });
       let real = full;
       if (lst.isSymbolicLink()) {
         const t = target(full, label(full));
@@ -164,6 +192,7 @@ export function listShipped(root: string, rules: ShipRules): Listing {
           omitted.push({ path: rel, why: `a link to ${targetWhy} (${t})` });
           continue;
         }
+        if (targetWhy && !why) allowedNeverShip.push({ path: rel, why: `a link to ${targetWhy} (${t})` });
         if (outside(t)) {
           problems.push(`${label(full)} is a link to ${t}, outside the project, so it cannot ship; copy what the model needs into the project, remove the link, or ship it on purpose with ${allowHint(t, rules.project)}`);
           continue;
@@ -192,7 +221,7 @@ export function listShipped(root: string, rules: ShipRules): Listing {
     }
   };
   visit(root, new Set([rootReal]));
-  return { files, omitted, problems };
+  return done();
 }
 
 function matchesIgnore(rules: ShipRules, full: string, real: string, root: string): boolean {

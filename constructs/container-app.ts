@@ -8,6 +8,16 @@ import type { FunctionImage } from "./function-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import type { Registry } from "./registry";
+import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
+import { HOST_IDENTITY_SETTINGS } from "./function-app";
+
+/** Settings ContainerApp writes itself (App Service derives the first from storage_account_name). */
+export const OWN_CONTAINER_APP_SETTINGS = [
+  "AzureWebJobsStorage__accountName",
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  "AzureFunctionsJobHost__functionTimeout",
+] as const;
 
 /** Functions images listen on port 80. */
 const FUNCTIONS_PORT = 80;
@@ -26,7 +36,8 @@ export interface ContainerAppProps {
   /** The Functions host's own storage (AzureWebJobsStorage), reached by identity. */
   readonly hostStorage: StorageAccount;
   readonly monitoring: Monitoring;
-  /** Trigger connections and other settings, passed as environment variables. */
+  /** Trigger connections and other settings, passed as environment variables. Refused: a name the
+   * platform or this construct owns (any case), a name outside letters, digits, `_`, `.`, `-`, and a literal secret. */
   readonly appSettings?: Readonly<Record<string, string>>;
   /** Serverless workload profile type.
    * @default "Consumption" */
@@ -90,6 +101,7 @@ export class ContainerApp extends Construct {
 
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
+    checkAppSettings(`ContainerApp ${id}`, props.appSettings, { names: OWN_CONTAINER_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity } = props;
     const dependsOn: ITerraformDependable[] = [...identity.grantsReady, props.image.push, ...(props.waitsFor ?? [])];
     const revisions = props.revisions ?? { mode: "single" };

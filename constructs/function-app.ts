@@ -8,10 +8,15 @@ import type { FunctionImage } from "./function-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import type { Registry } from "./registry";
+import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
+import { CONNECTIONS } from "./connections";
 import type { PrivateNetwork } from "./private-network";
 
 /** App settings FunctionApp sets itself, which extra settings may not replace. */
 export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
+
+/** The host storage's identity settings, which IdentityConnections composes and passes in appSettings. */
+export const HOST_IDENTITY_SETTINGS = [`${CONNECTIONS.host}__credential`, `${CONNECTIONS.host}__clientId`] as const;
 
 export interface FunctionAppProps {
   readonly name: string;
@@ -28,7 +33,8 @@ export interface FunctionAppProps {
   /** Longest run of one invocation, as hh:mm:ss.
    * @default "01:00:00" on Elastic Premium (its guaranteed ceiling), "02:00:00" on Dedicated (unbounded there, so a stuck run still frees its worker) */
   readonly functionTimeout?: string;
-  /** Extra app settings, such as the trigger connections. */
+  /** Extra app settings, such as the trigger connections. Refused: a name the platform or this
+   * construct owns (any case), a name outside letters, digits, `_`, `.`, `-`, and a literal secret. */
   readonly appSettings?: Readonly<Record<string, string>>;
   /** Sends all outbound traffic, the image pull included, through the network's app subnet, waits
    * for its private endpoints, and with inbound private turns the public address off.
@@ -46,6 +52,7 @@ export class FunctionApp extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionAppProps) {
     super(scope, id);
+    checkAppSettings(`FunctionApp ${id}`, props.appSettings, { names: OWN_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity, plan } = props;
     const { network } = props;
     // Storage, registry and Service Bus answer only through their endpoints: the host must not start before they resolve.

@@ -13,14 +13,16 @@ import { FunctionImage } from "./function-image";
 import { StorageAccount } from "./storage";
 import { ServiceBus } from "./service-bus";
 import { ServicePlan } from "./service-plan";
-import { IdentityConnections } from "./connections";
+import { CONNECTIONS, IdentityConnections } from "./connections";
 import { FunctionApp, OWN_APP_SETTINGS } from "./function-app";
+import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
 import { useStateBackend } from "./state-backend";
 import { AzapiProvider } from "./azapi";
 import { ContainerAppsEnvironment } from "./container-apps-environment";
-import { ContainerApp } from "./container-app";
+import { ContainerApp, OWN_CONTAINER_APP_SETTINGS } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
+import { protectData } from "./protection";
 import { BLOBS_EXTENSION_KEY_NAME, BlobsExtensionKey } from "./blobs-extension-key";
 import { BlobEvents } from "./event-grid";
 import { DEAD_LETTER_CONTAINER } from "../config/naming";
@@ -34,10 +36,17 @@ export interface MlfuncStackProps {
   readonly buildContext: { readonly dir: string; readonly hash: string };
   /** @default local state in the stack folder */
   readonly state?: StateConfig;
-  /** App settings added to the function app's own; a key mlfunc sets itself is refused. @default none */
+  /** App settings added to the function app's own. Refused: any name mlfunc or the platform owns
+   * (compared trimmed and case-insensitively, prefixes included), a name outside letters, digits,
+   * `_`, `.`, `-`, and a literal secret in a value. @default none */
   readonly appSettings?: Readonly<Record<string, string>>;
   /** Tags added to every resource, over the deployment file's. @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Data-holding resources (storage, registry, Service Bus) carry lifecycle.prevent_destroy.
+   * @default the environment's `protect` (true unless the deployment file says false) */
+  readonly protect?: boolean;
+  /** Address patterns (`review.allowDelete`) whose resources may be destroyed: no prevent_destroy on them. @default none */
+  readonly allowDelete?: readonly string[];
 }
 
 /**
@@ -85,6 +94,7 @@ export class MlfuncStack extends TerraformStack {
     const { names } = env;
     const tags = { ...env.tags, ...props.tags };
     useStateBackend(this, props.state ?? { backend: "local" }, env.stackName);
+    if (props.protect ?? env.protect) protectData(this, props.allowDelete);
 
     // Storage data-plane calls use Entra ID, since the accounts have shared keys off. Behind a network
     // the runner may not reach the data plane at all: the provider then manages storage through Resource Manager only.
@@ -169,8 +179,10 @@ export class MlfuncStack extends TerraformStack {
       // Both Elastic Premium and Container Apps (KEDA) scale by the trigger queues' message counts.
       queueLengthScaling: onContainerApps || env.plan.kind === "premium",
     });
-    const clash = Object.keys(props.appSettings ?? {}).filter((k) => k in connections.appSettings || (OWN_APP_SETTINGS as readonly string[]).includes(k));
-    if (clash.length > 0) throw new Error(`MlfuncStack ${id}: appSettings ${clash.join(", ")} ${clash.length === 1 ? "is" : "are"} set by mlfunc itself; use another name`);
+    checkAppSettings(`MlfuncStack ${id}`, props.appSettings, {
+      names: [...Object.keys(connections.appSettings), ...OWN_APP_SETTINGS, ...OWN_CONTAINER_APP_SETTINGS],
+      prefixes: [...PLATFORM_SETTING_PREFIXES, ...Object.values(CONNECTIONS)],
+    });
     const appSettings = { ...connections.appSettings, ...props.appSettings };
     this.resourceGroup = resourceGroup;
     this.identity = identity;

@@ -5,6 +5,7 @@ import { ResourceGroup } from "./resource-group";
 import { StateStorage } from "./state-storage";
 import { useStateBackend } from "./state-backend";
 
+import { protectData } from "./protection";
 export interface StateStackProps {
   readonly resourceGroupName: string;
   readonly accountName: string;
@@ -12,6 +13,8 @@ export interface StateStackProps {
   readonly location: string;
   readonly principalId: string;
   readonly tags?: Readonly<Record<string, string>>;
+  /** Address patterns (`review.allowDelete`) whose resources may be destroyed; everything else holding state is prevent_destroy. @default none */
+  readonly allowDelete?: readonly string[];
 }
 
 /** `<app>-state`: what the azurerm backend needs, kept on local state since it holds everyone else's. */
@@ -19,6 +22,8 @@ export class StateStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id);
     useStateBackend(this, { backend: "local" }, id);
+    // Every stack's state lives here: never destroyed by a stray deploy.
+    protectData(this, props.allowDelete);
     new AzurermProvider(this, "azurerm", { features: [{}], storageUseAzuread: true });
     const resourceGroup = new ResourceGroup(this, "resource-group", { name: props.resourceGroupName, location: props.location, tags: props.tags });
     const storage = new StateStorage(this, "state", {

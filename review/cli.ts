@@ -14,12 +14,13 @@ import { type ModelFetchOptions, prepareModel } from "../build-context/registere
 import { evaluateOutdir } from "../policy/engine";
 import { ReviewInputError } from "./errors";
 import { diffSynthTrees, loadSynthTree } from "./diff";
-import { terminalLines } from "./escape";
+import { terminalLines, visible } from "./escape";
 import { blockedHits, gateHits, unusedAllows, type AllowRule } from "./gates";
+import { CATCH_ALL_MESSAGE, isCatchAll } from "../config/patterns";
 import { imageChanges } from "./images";
 import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
-import { defaultBase, synthGitRef, synthWorkingTree } from "./synth";
+import { baseAllowEntries, defaultBase, synthGitRef, synthWorkingTree } from "./synth";
 import { progress } from "../commands/progress";
 import { REVIEW, parseOptions, printedHelp, usageLine } from "../commands/spec";
 import { type FailOn, type ImageChange, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
@@ -50,6 +51,8 @@ export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
   if (!isFailOn(failOn)) throw new ReviewInputError("--fail-on", `"${failOn}" is not a level; use low, medium, high or none`);
   const plans = (values.plan as string[] | undefined) ?? [];
   const allowDelete = (values["allow-delete"] as string[] | undefined) ?? [];
+  const catchAll = allowDelete.find(isCatchAll);
+  if (catchAll !== undefined) throw new ReviewInputError("--allow-delete", `"${visible(catchAll)}" ${CATCH_ALL_MESSAGE}`);
   const failOnDelete = values["fail-on-delete"] === true;
   const failOnReplace = values["fail-on-replace"] === true;
   const offline = values.offline === true;
@@ -87,7 +90,7 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     // Plans first: a bad plan file is reported before any synth.
     const plans: PlanSummary[] = [];
     for (const file of args.plans) {
-      progress(`review: reading plan ${file}`);
+      progress(`review: reading plan ${visible(file)}`);
       plans.push(await loadPlanSummary(file));
     }
     let diff: StackDiff[] | undefined;
@@ -105,34 +108,38 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
       if (ref === undefined) notes.push("No base to compare with (no origin/main or main): the offline diff is skipped; pass --base <ref>.");
       else {
         baseOut = join(scratch, "base");
-        progress(`review: building and synthesizing ${ref} in a temporary worktree`);
+        progress(`review: building and synthesizing ${visible(ref)} in a temporary worktree`);
         notes.push(...synthGitRef(ref, config, baseOut, { scratch, codeRoot: options.codeRoot }));
         baseName = ref;
       }
     }
     // After the base: a base that cannot differ is refused before the slower synth of the working tree.
-    progress(`review: synthesizing ${config} from the working tree`);
+    progress(`review: synthesizing ${visible(config)} from the working tree`);
     synthWorkingTree(config, head);
     if (baseOut !== undefined) {
       const [baseTree, headTree] = await Promise.all([loadSynthTree(baseOut), loadSynthTree(head)]);
       diff = diffSynthTrees(baseTree, headTree);
       images = await imageChanges(baseOut, head, baseTree, headTree);
-      progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${baseName}`);
+      progress(`review: compared ${diff.map((d) => d.stack).join(", ") || "no stacks"} with ${visible(baseName ?? "")}`);
       if (args.baseOut !== undefined && diff.every((d) => d.status === "unchanged") && images.length === 0) {
         notes.push(`Every stack in ${args.baseOut} is identical to this working tree's synth: if that folder was synthesized from this working tree, nothing was compared; synthesize the base revision there, or use --base <ref>.`);
       }
     }
     if (args.plans.length === 0) notes.push("No Terraform plan given: the report shows the offline diff and policy only.");
+    // Entries the base revision's file lacks are this change approving its own deletes: flagged in the report.
+    const baseEntries = args.baseOut === undefined && baseName !== undefined ? baseAllowEntries(baseName, config) : undefined;
+    const addedHere = (address: string) => baseEntries !== undefined && !baseEntries.includes(address);
     const allow: AllowRule[] = [
       ...args.allowDelete.map((pattern) => ({ pattern })),
-      ...deployment.review.allowDelete.map((a) => ({ pattern: a.address, reason: a.reason })),
+      ...deployment.review.allowDelete.map((a) => ({ pattern: a.address, reason: a.reason, ...(addedHere(a.address) ? { addedHere: true } : {}) })),
     ];
+    const newAllows = deployment.review.allowDelete.filter((a) => addedHere(a.address)).map((a) => ({ address: a.address, reason: a.reason }));
     const gateOptions = { allow, failOnDelete: args.failOnDelete, failOnReplace: args.failOnReplace };
     const gates = gateHits(plans, diff, gateOptions);
     for (const unused of unusedAllows(gates, gateOptions)) {
       notes.push(`${unused.reason === undefined ? "--allow-delete" : "review.allowDelete address"} "${unused.pattern}" matches no gated delete or replacement.`);
     }
-    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images };
+    return { base: baseName, diff, plans, findings: evaluateOutdir(head), failOn: args.failOn, notes, gates, images, ...(newAllows.length > 0 ? { newAllows } : {}) };
   } finally {
     restoreEnv("MLFUNC_MODEL_CACHE", saved.cache);
     restoreEnv("MLFUNC_OFFLINE", saved.offline);

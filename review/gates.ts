@@ -4,7 +4,10 @@
  * deployment file; `--fail-on-delete` / `--fail-on-replace` widen the gate to every resource.
  * A stack with a plan is judged by its plan (the authority); a stack without one by the offline diff.
  */
+import { matchesPattern } from "../config/patterns";
 import type { GateHit, PlanResourceChange, PlanSummary, ResourceDiff, StackDiff } from "./types";
+
+export { matchesPattern };
 
 /** azurerm types whose delete or replacement loses what they hold. Extend here; docs/review-and-gates.md and docs/commands.md list them. */
 export const STATEFUL_AZURERM_TYPES: Readonly<Record<string, string>> = {
@@ -61,6 +64,8 @@ export interface AllowRule {
   readonly pattern: string;
   /** The deployment file's reason; absent for a command-line pattern. */
   readonly reason?: string;
+  /** The entry is not in the base revision's deployment file: this change allows its own delete. */
+  readonly addedHere?: boolean;
 }
 
 export interface GateOptions {
@@ -73,16 +78,6 @@ export interface GateOptions {
 
 export const NO_GATE_OPTIONS: GateOptions = { allow: [], failOnDelete: false, failOnReplace: false };
 
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[\\s\\S]*").replace(/\?/g, "[\\s\\S]");
-  return new RegExp(`^${body}$`);
-}
-
-/** `*` matches any characters, `?` one; tried against the address and against `<stack>/<address>`. */
-export function matchesPattern(pattern: string, stack: string, address: string): boolean {
-  const re = globToRegExp(pattern);
-  return re.test(address) || re.test(`${stack}/${address}`);
-}
 
 interface Candidate {
   readonly stack: string;
@@ -125,6 +120,7 @@ export function gateHits(plans: readonly PlanSummary[], diff: readonly StackDiff
       ...(holds === undefined ? {} : { holds }),
       ...(rule === undefined ? {} : { allowedBy, allowPattern: rule.pattern }),
       ...(rule?.reason === undefined ? {} : { allowReason: rule.reason }),
+      ...(rule?.addedHere === true ? { allowAddedHere: true } : {}),
     });
   }
   return hits;

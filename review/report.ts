@@ -70,6 +70,7 @@ function isDestructiveDiff(r: ResourceDiff): boolean {
 export function verdictOf(review: Review): Verdict {
   const failing = failingFindings(review.findings, review.failOn);
   const blocked = blockedHits(review.gates).length;
+  const selfAllowed = (review.gates ?? []).filter((h) => h.allowedBy !== undefined && h.allowAddedHere === true).length;
   let replacements = 0;
   let deletes = 0;
   let forgets = 0;
@@ -92,11 +93,12 @@ export function verdictOf(review: Review): Verdict {
   }
   const incomplete = review.plans.filter((p) => p.errored || p.incomplete).length;
   const status: ReviewStatus =
-    failing.length > 0 || blocked > 0 ? "fail" : replacements + deletes + forgets + incomplete > 0 ? "attention" : "ok";
+    failing.length > 0 || blocked > 0 ? "fail" : replacements + deletes + forgets + incomplete + selfAllowed > 0 || (review.newAllows ?? []).length > 0 ? "attention" : "ok";
   const icon = status === "fail" ? "❌" : status === "attention" ? "⚠️" : "✅";
   const parts = [plural(replacements, "replacement"), plural(deletes, "delete")];
   if (forgets > 0) parts.push(`${plural(forgets, "resource")} removed from state only`);
   if (blocked > 0) parts.push(`${plural(blocked, "blocked delete/replacement", "blocked deletes/replacements")}`);
+  if (selfAllowed > 0) parts.push(plural(selfAllowed, "delete allowed by an entry this change adds", "deletes allowed by entries this change adds"));
   parts.push(findingsPhrase(review.findings, review.failOn));
   if (incomplete > 0) parts.push(`${plural(incomplete, "plan")} incomplete`);
   const suffix = basis === "diff" ? " (offline diff, no plan)" : basis === "none" ? " (no plan or diff given)" : "";
@@ -285,7 +287,8 @@ function gateWhat(h: GateHit): string {
 
 function allowText(h: GateHit): string {
   const pattern = code(h.allowPattern ?? "");
-  return h.allowReason === undefined ? `--allow-delete ${pattern}` : `${pattern} in the deployment file: ${mdText(h.allowReason)}`;
+  const added = h.allowAddedHere === true ? " (**an entry this change adds**)" : "";
+  return h.allowReason === undefined ? `--allow-delete ${pattern}` : `${pattern} in the deployment file${added}: ${mdText(h.allowReason)}`;
 }
 
 /** The gate's lines, in the same full, compact or shortest form as the delete list. */
@@ -670,6 +673,18 @@ export function renderMarkdown(review: Review, options: MarkdownOptions = {}): s
   const cap = options.maxChars ?? MAX_REPORT_CHARS;
   const verdict = verdictOf(review);
   const head: string[] = [`**mlfunc review: ${verdict.text}**`, ""];
+  const added = review.newAllows ?? [];
+  if (added.length > 0) {
+    // The gate reads allow entries from this change's own file: one it adds is the change approving itself.
+    head.push(
+      `> ⚠️ **This change adds ${plural(added.length, "review.allowDelete entry", "review.allowDelete entries")}** (absent from the base's deployment file); each lets a delete through that the gate would block:`,
+      ...added.map((a) => {
+        const count = (review.gates ?? []).filter((h) => h.allowAddedHere === true && h.allowPattern === a.address).length;
+        return `> - ${code(a.address)}: ${mdText(a.reason)} (${plural(count, "delete or replacement", "deletes and replacements")} allowed)`;
+      }),
+      "",
+    );
+  }
   if (review.plans.length > 0) head.push(planCountsTable(review.plans), "");
   if (review.diff && review.diff.length > 0) head.push(diffCountsTable(review), "");
   head.push(findingsCountLine(review));
@@ -743,6 +758,8 @@ export interface JsonReport {
   /** Every delete and replacement the gate checked; those without `allowedBy` fail the review. */
   readonly gates: readonly GateHit[];
   readonly images: readonly ImageChange[];
+  /** review.allowDelete entries this change adds (absent from the base's deployment file). */
+  readonly newAllows: ReadonlyArray<{ readonly address: string; readonly reason: string }>;
 }
 
 export function toJsonReport(review: Review): JsonReport {
@@ -766,6 +783,7 @@ export function toJsonReport(review: Review): JsonReport {
     notes: review.notes ?? [],
     gates: review.gates ?? [],
     images: review.images ?? [],
+    newAllows: review.newAllows ?? [],
   };
 }
 

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Message } from "esbuild";
+import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT } from "../build-context/generate";
 import { DeploymentError } from "../config/problems";
 import { synthForReview } from "../commands/synth";
@@ -176,4 +177,27 @@ function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outd
     env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },
   });
   if (run.status !== 0) throw new ReviewInputError("--base", `synth of "${ref}" failed:\n${run.stderr || run.stdout}`);
+}
+
+/**
+ * The `review.allowDelete` addresses of the deployment file as `ref` has it: none when the file is
+ * new there; undefined when it cannot be read (outside a repository, an unknown ref).
+ */
+export function baseAllowEntries(ref: string, config: string): string[] | undefined {
+  const configPath = realpathSync(resolve(config));
+  const repo = gitRoot(dirname(configPath));
+  if (repo === undefined || !refExists(ref, repo)) return undefined;
+  const rel = relative(repo, configPath).split(sep).join("/");
+  const commit = git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], repo).out;
+  const shown = spawnSync("git", ["show", `${commit}:${rel}`], { cwd: repo, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (shown.status !== 0) return [];
+  let doc: unknown;
+  try {
+    doc = parseYaml(shown.stdout);
+  } catch {
+    return [];
+  }
+  const review = typeof doc === "object" && doc !== null && "review" in doc ? (doc as { review?: { allowDelete?: unknown } }).review : undefined;
+  const entries = Array.isArray(review?.allowDelete) ? review.allowDelete : [];
+  return entries.flatMap((e: unknown) => (typeof e === "object" && e !== null && "address" in e && typeof e.address === "string" ? [e.address] : []));
 }

@@ -149,6 +149,8 @@ export interface GateHit {
   readonly allowPattern?: string;
   /** The deployment file's reason, when the pattern came from there. */
   readonly allowReason?: string;
+  /** The allow entry is new in this change (absent from the base's deployment file). */
+  readonly allowAddedHere?: boolean;
 }
 
 /** A file in the function image's build context that differs from the base's. */
@@ -195,4 +197,6 @@ export interface Review {
   readonly gates?: readonly GateHit[];
   /** New image tags with the build-context files that changed. */
   readonly images?: readonly ImageChange[];
+  /** review.allowDelete entries absent from the base's deployment file: the change approves its own deletes. */
+  readonly newAllows?: ReadonlyArray<{ readonly address: string; readonly reason: string }>;
 }

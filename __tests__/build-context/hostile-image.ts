@@ -1,6 +1,7 @@
 /** What ships in the image and what the generated files hold, under hostile paths and names. */
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { buildContext, hashFiles, pruneBuildContexts, writeBuildContext } from "../../build-context/generate";
@@ -74,15 +75,50 @@ describe("paths stay inside the project", () => {
     mkdirSync(store);
     cpSync(join(EXAMPLE, "sklearn_regression_model.pkl"), join(store, "model.pkl"));
     model(config).path = join(store, "model.pkl");
-    config.ship = { allow: [{ path: store, reason: "models live on the shared volume" }] };
+    config.ship = { allow: [{ path: join(store, "model.pkl"), reason: "models live on the shared volume" }] };
     const ctx = buildContext(load(dir, config));
     expect(ctx.files.find((f) => f.path === "model/model.pkl")?.content.equals(readFileSync(join(store, "model.pkl")))).toBe(true);
   });
 
   test("an allow entry without a reason is refused", () => {
     const { dir, config } = project();
-    config.ship = { allow: [{ path: "/srv/models", reason: " " }] };
+    config.ship = { allow: [{ path: "example/score.py", reason: " " }] };
     expect(problems(dir, config)).toEqual([`  ship.allow[0].reason (line 47): " " — say why this must ship; the reason is what a reviewer reads`]);
+  });
+
+  const FIX = "name the one file outside the deployment file's folder that must ship (or the model.path or model.sourceDir folder itself), or move it into that folder";
+  test.each<[string, (dir: string) => string, (dir: string) => string]>([
+    ["/", () => "/", () => `is the root folder: everything on the machine would ship; ${FIX}`],
+    ["the home folder", () => homedir(), () => `is a home folder, with its keys and credentials; ${FIX}`],
+    ["another user's home", () => "/home/someone", () => `is a home folder, with its keys and credentials; ${FIX}`],
+    ["/home", () => "/home", () => `holds home folders, with their keys and credentials; ${FIX}`],
+    ["a parent of the project", (dir) => join(dir, ".."), (dir) => `holds the deployment file's folder (${dir}), so everything beside it would ship; ${FIX}`],
+    ["../.. written relatively", () => "../..", (dir) => `holds the deployment file's folder (${dir}), so everything beside it would ship; ${FIX}`],
+    ["a folder outside that is not the model", (dir) => join(dir, "..", "elsewhere"), () => `is a folder outside the deployment file's folder that is neither model.path nor model.sourceDir; ${FIX}`],
+    ["a missing path outside", () => "/srv/models-missing", () => `does not exist; ${FIX}`],
+  ])("ship.allow naming %s is refused", (_name, path, message) => {
+    const { dir, config } = project();
+    mkdirSync(join(dir, "..", "elsewhere"), { recursive: true });
+    const value = path(dir);
+    config.ship = { allow: [{ path: value, reason: "opens everything" }] };
+    expect(problems(dir, config)).toEqual([`  ship.allow[0].path (line 46): ${JSON.stringify(value)} — ${message(dir)}`]);
+  });
+
+  test("an allowed private key ships, and every synth names it in a warning", () => {
+    const { dir, config } = project();
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "score.py"), SCORE);
+    writeFileSync(join(dir, "src", "client.key"), "-----BEGIN PRIVATE KEY-----\n");
+    Object.assign(model(config), { scoringScript: "src/score.py", sourceDir: "src" });
+    config.ship = { allow: [{ path: "src/client.key", reason: "the client certificate the script presents" }] };
+    config.environments = { dev: {} };
+    writeFileSync(join(dir, "mlfunc.yaml"), stringify(config));
+    for (let run = 0; run < 2; run++) {
+      const app = buildApp({ config: join(dir, "mlfunc.yaml"), outdir: join(dir, "cdktf.out"), contextsDir: join(dir, ".mlfunc", "contexts") });
+      const stack = app.node.findChild("diabetes-dev");
+      const warnings = stack.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+      expect(warnings).toContain("scoring/client.key ships in the image although it is a private key or certificate, because ship.allow names it; anyone who can pull the image can read it");
+    }
   });
 });
 
@@ -140,7 +176,7 @@ describe("one rule for every file that could ship", () => {
     symlinkSync(join(home, ".ssh"), join(src, "ssh"));
     symlinkSync(join(src, "id_rsa"), join(src, "key.txt"));
     Object.assign(model(config), { scoringScript: "src/score.py", sourceDir: "src" });
-    config.ship = { allow: [{ path: home, reason: "irrelevant: names still decide" }] };
+    config.ship = { allow: [{ path: join(home, ".ssh", "id_rsa"), reason: "irrelevant: names still decide" }] };
     const paths = buildContext(load(dir, config)).files.map((f) => f.path).filter((p) => p.startsWith("scoring/"));
     expect(paths).toEqual(["scoring/notes.txt", "scoring/pkg/helper.py", "scoring/score.py"]);
   });

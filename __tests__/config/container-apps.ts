@@ -113,7 +113,13 @@ const CASES: ReadonlyArray<readonly [string, Json, readonly string[]]> = [
       '  environments.aca.containerApps.workloadProfile: "Consumption-GPU-NC24-A100" — NVIDIA A100 serverless GPUs are not offered in westeurope; deploy this environment to one of australiaeast, brazilsouth, eastus, italynorth, swedencentral, westus, westus3 (set environments.<env>.location), or check az containerapp env workload-profile list-supported --location westeurope',
     ],
   ],
-  ["GPU replica above the profile", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", memory: "64Gi" }, { location: "westeurope" }), ['  environments.aca.containerApps.memory: "64Gi" — Consumption-GPU-NC8as-T4 replicas have at most 56Gi']],
+  ["GPU replica above the profile", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", memory: "64Gi" }, { location: "westeurope" }), ['  environments.aca.containerApps.memory: "64Gi" — Consumption-GPU-NC8as-T4 replicas take above 0 and at most 56Gi, with at most two decimals']],
+  // https://learn.microsoft.com/azure/container-apps/containers#allocations, and mlfunc's floor for the host.
+  ["a GPU replica of 0.001 vCPU", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", cpu: 0.001, memory: "0.001Gi" }, { location: "westeurope" }), ["  environments.aca.containerApps.cpu: 0.001 — Consumption-GPU-NC8as-T4 replicas take above 0 and at most 8 vCPU, with at most two decimals"]],
+  ["a GPU replica too small for the host", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", cpu: 0.25, memory: "8Gi" }, { location: "westeurope" }), ["  environments.aca.containerApps.cpu: 0.25 — the Functions host and the Python worker need at least 0.5 vCPU and 1Gi a replica; use cpu: 0.5 or more (up to 8)"]],
+  ["a GPU replica of 0.001Gi", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", cpu: 2, memory: "0.001Gi" }, { location: "westeurope" }), ['  environments.aca.containerApps.memory: "0.001Gi" — Consumption-GPU-NC8as-T4 replicas take above 0 and at most 56Gi, with at most two decimals']],
+  ["a GPU replica with too little memory", aca({ workloadProfile: "Consumption-GPU-NC8as-T4", cpu: 2, memory: "0.5Gi" }, { location: "westeurope" }), ['  environments.aca.containerApps.memory: "0.5Gi" — the Functions host and the Python worker need at least 0.5 vCPU and 1Gi a replica; use memory: "1Gi" or more (up to 56Gi)']],
+  ["a Consumption replica too small for the host", aca({ cpu: 0.25, memory: "0.5Gi" }), ['  environments.aca.containerApps.cpu: 0.25 — the Functions host and the Python worker need at least 0.5 vCPU and 1Gi a replica; use cpu: 0.5 with memory: "1Gi" or more']],
   [
     "a traffic split in single mode",
     aca({ revisions: { latestWeight: 10 } }),
@@ -135,6 +141,11 @@ const CASES: ReadonlyArray<readonly [string, Json, readonly string[]]> = [
     ["  environments.aca.containerApps.revisions.latestWeight: 100 — with latestWeight 100 the stable revision gets no traffic; lower latestWeight (e.g. 10 for a 10% canary) or remove stableRevision"],
   ],
   ["weight out of range", aca({ revisions: { mode: "multiple", latestWeight: 0 } }), ["  environments.aca.containerApps.revisions.latestWeight: 0 — must be at least 1 (percent)"]],
+  [
+    "weight above 100 next to a stable revision: one problem, about the value written",
+    aca({ revisions: { mode: "multiple", latestWeight: 101, stableRevision: "ca-diabetes-aca--abc" } }),
+    ["  environments.aca.containerApps.revisions.latestWeight: 101 — must be at most 100 (percent)"],
+  ],
   [
     "unknown key with a suggestion",
     aca({ minReplica: 0 }),

@@ -207,6 +207,6 @@ describe("review fixes", () => {
   });
 
   test("an empty nameSeed is rejected", () => {
-    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 48): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
+    expectProblems(mutated((c) => void (c.nameSeed = "")), ['  nameSeed (line 50): "" — must not be empty; use something unique to your organization, e.g. "contoso-ml"']);
   });
 });

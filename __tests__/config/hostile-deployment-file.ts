@@ -12,11 +12,11 @@ afterAll(() => work.cleanup());
 let count = 0;
 
 /** The problem lines for a file (an object or raw text); fails when it loads, or throws anything else. */
-function problems(config: Json | string, name = "mlfunc.yaml"): string[] {
+function problems(config: Json | string | Buffer, name = "mlfunc.yaml"): string[] {
   const dir = join(work.dir, `case-${++count}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, typeof config === "string" ? config : stringify(config));
+  writeFileSync(file, typeof config === "string" || Buffer.isBuffer(config) ? config : stringify(config));
   try {
     loadDeployment(file);
   } catch (e) {
@@ -88,6 +88,71 @@ describe("the deployment file's size and shape", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "mlfunc.json"), JSON.stringify(c, null, 2));
     expect(loadDeployment(join(dir, "mlfunc.json")).name).toBe("diabetes");
+  });
+});
+
+describe("tags Azure would refuse at apply time are refused now", () => {
+  const many = (prefix: string, n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, "x"]));
+
+  test.each<[string, Record<string, string>, string]>([
+    ["a reserved prefix", { "Microsoft.Owner": "me" }, 'tag names starting with "microsoft" are reserved by Azure; rename the tag'],
+    ["another reserved prefix", { azure_cost: "1" }, 'tag names starting with "azure" are reserved by Azure; rename the tag'],
+    ["windows", { WindowsVersion: "11" }, 'tag names starting with "windows" are reserved by Azure; rename the tag'],
+    ["an empty name", { "": "x" }, "a tag name must not be empty or blank; name the tag"],
+    ["a blank name", { "  ": "x" }, "a tag name must not be empty or blank; name the tag"],
+    ["a control character", { "team\u001b[31m": "x" }, "a tag name must not hold control or invisible characters; retype the name"],
+    ["a zero-width space", { "te\u200bam": "x" }, "a tag name must not hold control or invisible characters; retype the name"],
+    ["a forbidden character", { "a<b": "x" }, "a tag name cannot contain < > % & \\ ? /; rename the tag"],
+    ["a long name", { ["n".repeat(129)]: "x" }, "tag names are at most 128 characters on storage accounts, which mlfunc tags (this one has 129); shorten it"],
+    ["a long value", { team: "v".repeat(257) }, "tag values are at most 256 characters (this one has 257); shorten it"],
+  ])("%s", (_name, tags, message) => {
+    const lines = problems(mutated((c) => void (c.tags = tags)));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ {2}tags/);
+    expect(lines[0]?.endsWith(` — ${message}`)).toBe(true);
+  });
+
+  test("30 top-level and 30 environment tags, with mlfunc's own three, are 63: one problem for each environment", () => {
+    const lines = problems(
+      mutated((c) => {
+        c.tags = many("top", 30);
+        const envs = c.environments as Record<string, Json>;
+        c.environments = { dev: { ...envs.dev, tags: many("env", 30) }, prod: { ...envs.prod, tags: many("env", 17) } };
+      }),
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}environments\.dev\.tags \(line \d+\): "\(merged\)" — Azure allows at most 50 tags on a resource; with the top-level tags, this environment's and mlfunc's own app, environment, managed-by, this environment has 63; drop 13$/),
+    ]);
+  });
+
+  test("tag names that differ only in case clash, as Azure reads them case-insensitively", () => {
+    const lines = problems(
+      mutated((c) => {
+        c.tags = { Owner: "a" };
+        const envs = c.environments as Record<string, Json>;
+        c.environments = { dev: { ...envs.dev, tags: { owner: "b" } }, prod: envs.prod };
+      }),
+    );
+    expect(lines).toEqual([expect.stringMatching(/^ {2}environments\.dev\.tags \(line \d+\): "\(merged\)" — tags "Owner" and "owner" differ only in case, and Azure tag names are case-insensitive; keep one$/)]);
+  });
+});
+
+describe("the file is strict UTF-8", () => {
+  test("an invalid byte in a tag value is a problem naming its line, not a silent U+FFFD", () => {
+    const text = stringify(mutated((c) => void (c.tags = { team: "caf\u00e9" })));
+    const bytes = Buffer.from(text, "utf8");
+    const at = bytes.indexOf(Buffer.from("caf\u00e9", "utf8")) + 3;
+    bytes[at] = 0xe9; // Latin-1 é: a lone lead byte in UTF-8
+    bytes[at + 1] = 0x20;
+    const line = text.slice(0, text.indexOf("caf\u00e9")).split("\n").length;
+    expect(problems(bytes)).toEqual([`  (file) (line ${line}): (missing) — not valid UTF-8: byte 0xe9 at column 12; save the file as UTF-8`]);
+  });
+
+  test("a byte-order mark and multi-byte characters load as before", () => {
+    const dir = join(work.dir, "utf8-bom");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "mlfunc.yaml"), `\ufeff${stringify(mutated((c) => void (c.tags = { team: "caf\u00e9 \u{1f600}" })))}`);
+    expect(loadDeployment(join(dir, "mlfunc.yaml")).environments[0]?.tags.team).toBe("caf\u00e9 \u{1f600}");
   });
 });
 

@@ -299,12 +299,12 @@ describe("file structure", () => {
         c.fucntions = c.functions;
         delete c.functions;
       },
-      ['  fucntions (line 33): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
+      ['  fucntions (line 35): [...] — unknown key; did you mean "functions"? (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     [
       "unknown top-level key with nothing close",
       (c) => void (c.owner = "me"),
-      ['  owner (line 48): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
+      ['  owner (line 50): "me" — unknown key; remove it (allowed here: $schema, name, location, nameSeed, tags, model, functions, environments, state, ship, review, smoke)'],
     ],
     ["missing required field", (c) => void delete c.location, ['  location: (missing) — required; add "location" (a string)']],
     ["wrong type", (c) => void (c.name = 42), ['  name (line 1): 42 — must be a string, not a number (quote it: "42")']],
@@ -362,14 +362,14 @@ describe("state backend", () => {
     [
       "azurerm with a bad storage account",
       { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "st-state", container: "tfstate" },
-      '  state.storageAccount (line 51): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
+      '  state.storageAccount (line 53): "st-state" — a storage account name must be lowercase letters and digits only; try "ststate"',
     ],
     [
       "remote workspaces without {stack}",
       { backend: "remote", organization: "acme", workspaces: "mlfunc" },
-      '  state.workspaces (line 51): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
+      '  state.workspaces (line 53): "mlfunc" — must contain "{stack}" so that each stack gets its own workspace, e.g. "mlfunc-{stack}"',
     ],
-    ["unknown backend", { backend: "s3" }, '  state.backend (line 49): "s3" — state.backend must be "local", "azurerm" or "remote"'],
+    ["unknown backend", { backend: "s3" }, '  state.backend (line 51): "s3" — state.backend must be "local", "azurerm" or "remote"'],
   ])("%s", (_title, state, line) => {
     expectProblems(mutated((c) => void (c.state = state)), [line]);
   });

@@ -18,6 +18,7 @@ test("the registry has the admin user off, Basic by default", () => {
     sku: "Basic",
     admin_enabled: false,
     tags: { app: "diabetes", environment: "dev", "managed-by": "mlfunc", owner: "ml-platform" },
+    lifecycle: { prevent_destroy: true },
   });
 });
 

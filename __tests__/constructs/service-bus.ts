@@ -27,11 +27,12 @@ test("the namespace has SAS keys off and TLS 1.2, Standard by default", () => {
     local_auth_enabled: false,
     minimum_tls_version: "1.2",
     tags: { app: "diabetes", environment: "dev", "managed-by": "mlfunc", owner: "ml-platform" },
+    lifecycle: { prevent_destroy: true },
   });
 });
 
 test("exactly the trigger and output queues exist, dead-lettering after 10 deliveries", () => {
-  const queue = (name: string): Json => ({ name, namespace_id: nsRef(r, "id"), max_delivery_count: 10, dead_lettering_on_message_expiration: true });
+  const queue = (name: string): Json => ({ name, namespace_id: nsRef(r, "id"), max_delivery_count: 10, dead_lettering_on_message_expiration: true, lifecycle: { prevent_destroy: true } });
   expect(Object.values(r.resources(DEV, "azurerm_servicebus_queue"))).toEqual([queue("inqueue"), queue("outqueue")]);
 });
 

@@ -32,6 +32,8 @@ const secureAccount = (name: string): Json => ({
   cross_tenant_replication_enabled: false,
   blob_properties: { versioning_enabled: false, delete_retention_policy: { days: 7 }, container_delete_retention_policy: { days: 7 } },
   tags: TAGS,
+  // Data: a stray deploy cannot destroy it.
+  lifecycle: { prevent_destroy: true },
 });
 
 test("host and data storage: HTTPS only, TLS 1.2, no public blobs, no shared keys", () => {
@@ -42,9 +44,9 @@ test("host and data storage: HTTPS only, TLS 1.2, no public blobs, no shared key
 
 test("the data account holds private containers named by the blob paths, and Event Grid's dead letters, created through ARM", () => {
   expect(Object.values(r.resources(DEV, "azurerm_storage_container"))).toEqual([
-    { name: "eventgrid-deadletter", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
-    { name: "input", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
-    { name: "output", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private" },
+    { name: "eventgrid-deadletter", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private", lifecycle: { prevent_destroy: true } },
+    { name: "input", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private", lifecycle: { prevent_destroy: true } },
+    { name: "output", storage_account_id: accountRef(r, "stdiabetesdevd0128c0", "id"), container_access_type: "private", lifecycle: { prevent_destroy: true } },
   ]);
 });
 

@@ -1,5 +1,5 @@
 /** Synthesizes deployment files to Terraform JSON for tests, with typed lookups. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
@@ -8,6 +8,7 @@ import { buildApp } from "../../main";
 import type { MlfuncStack } from "../../constructs/mlfunc-stack";
 import type { FunctionApp } from "../../constructs/function-app";
 import { PROJECT_ROOT } from "../../build-context/generate";
+import { neverShip } from "../../config/ship";
 
 export const ROOT = PROJECT_ROOT;
 export const EXAMPLE = join(ROOT, "examples", "diabetes");
@@ -19,8 +20,8 @@ export function defaultConfig(): Json {
   const doc = parse(readFileSync(join(ROOT, "mlfunc.yaml"), "utf8")) as Json;
   const model = doc.model as Json;
   for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(ROOT, String(model[key]));
-  // The file is written to a scratch folder, so the example is outside its project: allowed explicitly.
-  doc.ship = { allow: [{ path: EXAMPLE, reason: "tests read the example from the repository" }] };
+  // The file is written to a scratch folder, so the example's files are outside its project: each allowed explicitly.
+  doc.ship = { allow: [String(model.path), String(model.scoringScript)].map((path) => ({ path, reason: "tests read the example from the repository" })) };
   return doc;
 }
 
@@ -30,14 +31,26 @@ export function privateExampleConfig(): Json {
   const doc = parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")) as Json;
   const model = doc.model as Json;
   for (const key of ["path", "scoringScript", "requirements"]) model[key] = join(dir, String(model[key]));
-  doc.ship = { allow: [{ path: EXAMPLE, reason: "tests read the example from the repository" }] };
+  doc.ship = { allow: [String(model.path), String(model.scoringScript)].map((path) => ({ path, reason: "tests read the example from the repository" })) };
   return doc;
 }
 
-/** Lets the file ship files from `paths` outside its folder, as fixtures in scratch folders are. */
+/**
+ * Lets the file ship what it names under `paths` outside its folder, as fixtures in scratch folders
+ * are: the model.path and model.sourceDir folders there, and one entry a file (names that never ship
+ * left out), as an allow entry outside the project must be.
+ */
 export function allowing(c: Json, ...paths: string[]): Json {
   const ship = (c.ship as { allow?: Json[] } | undefined) ?? {};
-  c.ship = { allow: [...(ship.allow ?? []), ...paths.map((path) => ({ path, reason: "test fixtures" }))] };
+  const model = (c.model as Json | undefined) ?? {};
+  const roots = [model.path, model.sourceDir].filter((p): p is string => typeof p === "string" && paths.some((base) => p === base || p.startsWith(`${base}/`)));
+  const files = (path: string): string[] => {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined || st.isSymbolicLink()) return [];
+    if (!st.isDirectory()) return [path];
+    return readdirSync(path).flatMap((name) => (neverShip(name, true) === undefined ? files(join(path, name)) : []));
+  };
+  c.ship = { allow: [...(ship.allow ?? []), ...[...roots, ...paths.flatMap(files)].map((path) => ({ path, reason: "test fixtures" }))] };
   return c;
 }
 
