@@ -32,8 +32,8 @@ describe("declarations", () => {
   test("help lists every option, -h/--help last, then the notes", () => {
     const text = helpText(INVOKE);
     expect(text.split("\n")[0]).toBe(usageLine(INVOKE));
-    expect(text).toContain("\n      --env <env>        the environment whose settings apply (default the first)\n");
-    expect(text).toContain("\n  -h, --help             show this help and exit\n\nexit 0 ok, 1 failed, 2 bad input\n");
+    expect(text).toContain("\n      --env <env>          the environment whose settings apply (default the first)\n");
+    expect(text).toContain("\n  -h, --help               show this help and exit\n\nexit 0 ok, 1 failed, 2 bad input\n");
   });
 
   test("the help file is the overview: one line per command", () => {

@@ -58,7 +58,16 @@ export function cli(argv: readonly string[]): number {
   try {
     const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
     if (underCdktf && !args.validate) {
-      withOutputLock(outdir, () => app.synth());
+      // The cdktf CLI reads the manifest and prunes stack folders after the app exits, outside any lock:
+      // a second synth into the same folder is refused rather than queued, and each synth prunes its own.
+      withOutputLock(
+        outdir,
+        () => {
+          app.synth();
+          removeOrphanStacks(outdir);
+        },
+        { waitMs: 0 },
+      );
       return 0;
     }
     const annotations = checkApp(app);
@@ -87,6 +96,8 @@ export function cli(argv: readonly string[]): number {
     // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
     if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
     process.stderr.write(`${e.message}\n`);
+    // Another synth's output stays as it is: its manifest is not this run's to remove.
+    if (e instanceof OutputLockedError) return 1;
     if (underCdktf && !args.validate) {
       // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
       // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.
