@@ -2,7 +2,7 @@
  * mlfunc as a construct library: `import { MlfuncStack, FunctionApp, … } from "mlfunc"`. cdktf,
  * constructs and the provider packages are peer dependencies, so an app loads one copy of each.
  */
-export { MlfuncStack, type MlfuncStackProps } from "./constructs/mlfunc-stack";
+export { MlfuncStack, type MlfuncStackProps, type HostedApp } from "./constructs/mlfunc-stack";
 export { ResourceGroup, type ResourceGroupProps } from "./constructs/resource-group";
 export { ManagedIdentity, type ManagedIdentityProps } from "./constructs/identity";
 export { Monitoring, type MonitoringProps } from "./constructs/monitoring";
@@ -15,6 +15,12 @@ export { ServiceBus, type ServiceBusProps } from "./constructs/service-bus";
 export { ServicePlan, type ServicePlanProps } from "./constructs/service-plan";
 export { IdentityConnections, CONNECTIONS, type IdentityConnectionsProps } from "./constructs/connections";
 export { FunctionApp, type FunctionAppProps } from "./constructs/function-app";
+export { ContainerAppsEnvironment, type ContainerAppsEnvironmentProps } from "./constructs/container-apps-environment";
+export { ContainerApp, type ContainerAppProps } from "./constructs/container-app";
+export { CustomRole, type CustomRoleProps } from "./constructs/role-definition";
+export { SmokeTesters, type SmokeTestersProps } from "./constructs/smoke-testers";
+export { AzapiProvider, AzapiResource, AzapiResourceAction, type AzapiResourceProps, type AzapiResourceActionProps, type AzapiBody } from "./constructs/azapi";
+export { TerraformData, type TerraformDataProps } from "./constructs/terraform-data";
 export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
 export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
 export { PrivateNetwork, type PrivateNetworkProps, type ConnectProps } from "./constructs/private-network";

@@ -2,10 +2,8 @@ import { Annotations, AnnotationMetadataEntryType, App, Aspects, type IAspect, T
 import type { IConstruct } from "constructs";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { DeploymentError } from "./config/problems";
-import { deploymentFile, loadDeployment, projectPaths } from "./config/load";
-import { type ModelFetchOptions, prepareModel } from "./build-context/registered-model";
+import { dirname, join, resolve } from "node:path";
+import { loadDeployment, projectPaths } from "./config/load";
 import { environmentMessages, scriptWarnings } from "./config/rules";
 import { mlflowInfo } from "./config/mlflow";
 import { buildContext, pruneBuildContexts, writeBuildContext } from "./build-context/generate";
@@ -13,8 +11,6 @@ import { MlfuncStack } from "./constructs/mlfunc-stack";
 import { ImageStack } from "./constructs/image-stack";
 import { PolicyConfigError, enforcePolicy } from "./policy/aspect";
 import { type FailOn, isFailOn } from "./review/types";
-import { OutputLockedError, removeOrphanStacks, withOutputLock } from "./commands/synth-output";
-import { progress } from "./commands/progress";
 
 export interface SynthOptions {
   /** Deployment file. @default $MLFUNC_CONFIG, else mlfunc.yaml */
@@ -71,8 +67,12 @@ export function buildApp(options: SynthOptions = {}): App {
     contextDir = writeBuildContext(context, contextsDir);
     pruneBuildContexts(contextsDir);
   }
-  const { scoringScript, requirements, warnings } = deployment.model;
-  const scriptProblems = [...warnings, ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, deployment.model.environment?.path))];
+  const { scoringScript, requirements, warnings, sourceDir } = deployment.model;
+  const localDirs = (script: string): string[] => (sourceDir === undefined ? [dirname(script)] : [dirname(script), sourceDir]);
+  const scriptProblems = [
+    ...warnings,
+    ...(scoringScript === undefined ? [] : scriptWarnings(scoringScript, requirements, { fromEnvironment: deployment.model.environment?.path, localDirs: localDirs(scoringScript) })),
+  ];
   const environment = environmentMessages(deployment.model);
   const mlflow = mlflowInfo(deployment.model);
   const { image } = deployment;
@@ -159,139 +159,4 @@ export function checkApp(app: App): Annotation[] {
 /** The line the cdktf CLI prints for an annotation, so both ways of running the app read the same. */
 export function formatAnnotation(a: Annotation): string {
   return `${a.level} [${a.path}]: ${a.message}`;
-}
-
-export interface CliArgs {
-  readonly validate: boolean;
-  /** --offline: use only downloaded registered models; nothing contacts Azure. */
-  readonly offline: boolean;
-  readonly outdir?: string;
-  readonly contextsDir?: string;
-}
-
-const USAGE = "usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--offline] [--quiet]  |  npm run validate [-- --offline]";
-
-export class UsageError extends Error {}
-
-export function parseCliArgs(argv: readonly string[]): CliArgs {
-  let validate = false;
-  let offline = false;
-  let outdir: string | undefined;
-  let contextsDir: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--validate") validate = true;
-    else if (arg === "--offline") offline = true;
-    else if (arg === "--quiet") process.env.MLFUNC_QUIET = "1";
-    else if (arg === "--output" || arg === "--contexts") {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith("--")) throw new UsageError(`${arg} needs a folder; ${USAGE}`);
-      if (arg === "--output") outdir = resolve(value);
-      else contextsDir = resolve(value);
-    } else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
-  }
-  return { validate, offline, outdir, contextsDir };
-}
-
-/**
- * `npm run synth` / `npm run validate` / cdktf.json's app. Returns the exit code: 0 ok, 1 an invalid
- * deployment file or a policy error, 2 bad arguments.
- */
-export function cli(argv: readonly string[]): number {
-  // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
-  const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
-  let args: CliArgs;
-  try {
-    args = parseCliArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`synth: ${e.message}\n`);
-    return 2;
-  }
-  const outdir = args.outdir ?? process.env.CDKTF_OUTDIR ?? projectPaths().outdir;
-  try {
-    const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
-    if (underCdktf && !args.validate) {
-      // The cdktf CLI reads the manifest and prunes stack folders after the app exits, outside any lock:
-      // a second synth into the same folder is refused rather than queued, and each synth prunes its own.
-      withOutputLock(
-        outdir,
-        () => {
-          app.synth();
-          removeOrphanStacks(outdir);
-        },
-        { waitMs: 0 },
-      );
-      return 0;
-    }
-    const annotations = checkApp(app);
-    for (const a of annotations) process.stderr.write(`${formatAnnotation(a)}\n`);
-    const errors = annotations.filter((a) => a.level === "ERROR").length;
-    if (errors > 0) {
-      process.stderr.write(`${errors} policy error${errors === 1 ? "" : "s"}: nothing written (MLFUNC_POLICY_ERROR_AT and MLFUNC_POLICY_ERRORS set which findings fail)\n`);
-      return 1;
-    }
-    const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c)).map((s) => s.node.id);
-    if (args.validate) {
-      progress(`valid: ${stacks.join(", ")} (policy checked; nothing written)`);
-      return 0;
-    }
-    withOutputLock(
-      outdir,
-      () => {
-        app.synth();
-        removeOrphanStacks(outdir);
-      },
-      { onWait: (pid) => progress(`waiting for another synth into ${outdir} (process ${pid})`) },
-    );
-    progress(`synthesized ${stacks.join(", ")} into ${relative(process.cwd(), outdir) || "."}`);
-    return 0;
-  } catch (e) {
-    // A user's mistake (an invalid file, a policy option): the message alone, no stack trace.
-    if (!(e instanceof DeploymentError || e instanceof PolicyConfigError || e instanceof OutputLockedError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    // Another synth's output stays as it is: its manifest is not this run's to remove.
-    if (e instanceof OutputLockedError) return 1;
-    if (underCdktf && !args.validate) {
-      // The cdktf CLI prints a failing app's stderr twice (live and in its summary). Exiting 0 with no
-      // manifest makes it stop with its "manifest.json was not created" error instead, each problem shown once.
-      rmSync(join(outdir, "manifest.json"), { force: true });
-      process.stderr.write("synth stopped: no manifest.json written\n");
-      return 0;
-    }
-    return 1;
-  }
-}
-
-/**
- * `cli`, after downloading the registered model the deployment file names (unless it is cached, or
- * --offline / MLFUNC_OFFLINE=1). `fetchOptions` lets tests point the download at local stand-ins.
- */
-export async function cliWithModels(argv: readonly string[], fetchOptions: ModelFetchOptions = {}): Promise<number> {
-  let offline = false;
-  try {
-    offline = parseCliArgs(argv).offline;
-  } catch (e) {
-    // cli reports the usage error.
-    if (!(e instanceof UsageError)) throw e;
-    return cli(argv);
-  }
-  try {
-    await prepareModel(deploymentFile(), { ...fetchOptions, offline });
-  } catch (e) {
-    if (!(e instanceof DeploymentError)) throw e;
-    process.stderr.write(`${e.message}\n`);
-    return 1;
-  }
-  return cli(argv);
-}
-
-/** What `node scripts/mlfunc.js synth|validate|app` runs, in the launcher's own process. */
-export const run = (argv: readonly string[]): Promise<number> => cliWithModels(argv);
-
-// `review --base` runs a ref's own code as `node dist/main.js`, transpiled file by file, not bundled.
-if (require.main === module) {
-  void cliWithModels(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
 }

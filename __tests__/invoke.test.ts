@@ -16,7 +16,7 @@ import { EXAMPLE, Json, allowing, defaultConfig, scratch } from "./support/synth
 import { PYTHON, invokePreamble as preamble } from "./support/python";
 
 const SAMPLE = join(EXAMPLE, "sample.json");
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST] [--timeout <seconds>], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
+const USAGE = "usage: mlfunc invoke <function> [<input-file>] [--env <env>] [--out <dir>] [--method GET|POST] [--swagger] [--version 2|3|3.1] [--timeout <seconds>]";
 
 const work = scratch();
 let config: string;
@@ -177,7 +177,8 @@ describe("invoke starts the runtime", () => {
       status: 0,
       stdout: `HTTP 200\n{"script": ${JSON.stringify(join(copy, scoringScriptPath(d) ?? ""))}}\n`,
     });
-    expect(r.args).toEqual(runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, copy));
+    // The shared context's requirements.txt, which outlives the copy, is what a missing-package hint names.
+    expect(r.args).toEqual([...runtimeArgs(d, { functionName: "predict", input: SAMPLE, env: "dev", out: "out" }, copy), "--requirements", join(shared, "requirements.txt")]);
     expect(existsSync(copy)).toBe(false);
     expect(existsSync(join(shared, "mlfunc_runtime", "entry.py"))).toBe(true);
     expect(r.env?.PYTHONDONTWRITEBYTECODE).toBe("1");
@@ -233,6 +234,12 @@ describe("invoke exits 2 on bad input", () => {
   });
 });
 
+/** Whether the tests' Python carries the PEP 668 marker: its missing-package hints take the venv route. */
+function externallyManaged(): boolean {
+  const probe = "import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
+  return childProcess.spawnSync(PYTHON, ["-c", probe], { encoding: "utf8" }).stdout.trim() === "True";
+}
+
 describe("invoke exits 1 when the invocation fails", () => {
   test("a run() that hangs is stopped at --timeout with a message naming it", () => {
     const cfg = scriptConfig("hangs", "import time\n\n\ndef init():\n    pass\n\n\ndef run(data):\n    time.sleep(3600)\n");
@@ -250,10 +257,14 @@ describe("invoke exits 1 when the invocation fails", () => {
     expect(r.stdout.split("\n")[0]).toBe("HTTP 500");
     // The example's requirements.txt lists no package for it: the image would lack it too.
     const [executable = "", version = ""] = childProcess.spawnSync(PYTHON, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).stdout.split("\n");
+    const fix = externallyManaged()
+      ? `then ${executable} is externally managed (PEP 668), so pip will not install into it; make a virtual environment with the model's requirements and point MLFUNC_PYTHON at it: ` +
+        `${executable} -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install -r ${join(contextFor(loadDeployment(cfg), undefined), "requirements.txt")} && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python (on Debian/Ubuntu, apt-get install python3-venv first)\n`
+      : `then install it into that Python (${executable} -m pip install <package>), or set MLFUNC_PYTHON to a Python that has it\n`;
     expect(r.stderr).toContain(
       `error: could not import scoring script score.py: module 'not_a_real_module_xyz' is not installed in ${executable} (Python ${version}), the Python running it, ` +
         "and requirements.txt lists no package that provides it, so the image would lack it too: add that package to requirements.txt, " +
-        `then install it into that Python (${executable} -m pip install <package>), or set MLFUNC_PYTHON to a Python that has it\n`,
+        fix,
     );
   });
 
@@ -263,14 +274,19 @@ describe("invoke exits 1 when the invocation fails", () => {
     const script = c.model.scoringScript ?? "";
     const doc = allowing({ ...defaultConfig(), model: { ...(defaultConfig().model as Json), scoringScript: script, requirements: ["numpy==1.24.2", "mlfunc-listed-pkg==1.0"] } }, dirname(script));
     (doc as Json).functions = [{ name: "predict", trigger: { type: "http" } }];
-    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: writeConfig("listed-module-list", doc) });
+    const listedConfig = writeConfig("listed-module-list", doc);
+    const o = run(["predict", SAMPLE], { MLFUNC_CONFIG: listedConfig });
     const r = runtimeRun(o);
     const [executable = "", version = ""] = childProcess.spawnSync(PYTHON, ["-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).stdout.split("\n");
     expect({ code: o.code, message: o.message }).toEqual({ code: 1, message: preamble(c.model.pythonVersion) });
+    const fix = externallyManaged()
+      ? `. ${executable} is externally managed (PEP 668), so pip will not install into it; make a virtual environment with the model's requirements and point MLFUNC_PYTHON at it: ` +
+        `${executable} -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install -r ${join(contextFor(loadDeployment(listedConfig), undefined), "requirements.txt")} && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python (on Debian/Ubuntu, apt-get install python3-venv first)\n`
+      : `: install it into that Python (${executable} -m pip install mlfunc-listed-pkg==1.0), or set MLFUNC_PYTHON to a Python that has the model's requirements\n`;
     expect(r.stderr).toContain(
       `error: could not import scoring script score.py: module 'mlfunc_listed_pkg' is not installed in ${executable} (Python ${version}), the Python running it; ` +
-        "requirements.txt lists it (mlfunc-listed-pkg==1.0), so the image will have it: " +
-        `install it into that Python (${executable} -m pip install mlfunc-listed-pkg==1.0), or set MLFUNC_PYTHON to a Python that has the model's requirements\n`,
+        "requirements.txt lists it (mlfunc-listed-pkg==1.0), so the image will have it" +
+        fix,
     );
     expect(r.stderr).not.toContain("add that package");
   });

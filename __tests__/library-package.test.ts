@@ -4,36 +4,13 @@
  * packed declarations and synthesized. Offline: nothing is fetched from a registry.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ROOT, scratch, type Json } from "./support/synth";
+import { stringify } from "yaml";
+import { ROOT, defaultConfig, scratch, type Json } from "./support/synth";
+import { buildLibrary } from "./support/package";
 
 const APP = join(ROOT, "examples", "library-app");
-const SOURCES = ["index.ts", "main.ts", "config", "constructs", "build-context", "policy", "review", "commands", "scripts"];
-
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return path.endsWith(".ts") ? s.mtimeMs : 0;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-
-/** `npm run prepare` (tsc -p tsconfig.lib.json: JavaScript and declarations), skipped when dist is newer than every source. */
-function buildLibrary(): void {
-  let built = 0;
-  try {
-    built = statSync(join(ROOT, "dist", "index.d.ts")).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (built > Math.max(...SOURCES.map((s) => newest(join(ROOT, s))))) return;
-  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.lib.json"], { cwd: ROOT, encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.lib.json failed:\n${tsc.stdout}${tsc.stderr}`);
-  // An incremental build leaves outputs whose text did not change alone, index.d.ts too; without a new
-  // mtime every later run would see a stale build and compile again.
-  const now = new Date();
-  utimesSync(join(ROOT, "dist", "index.d.ts"), now, now);
-}
-
 function run(cmd: string, args: readonly string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_offline: "true", CHECKPOINT_DISABLE: "1" } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -47,6 +24,7 @@ describe("the packed package in a separate cdktf app", () => {
   let loaded: Record<string, string[]>;
   let packedFiles: string[];
   let noAllow: SpawnSyncReturns<string>;
+  let hostings: Record<string, Json>;
 
   beforeAll(() => {
     buildLibrary();
@@ -76,6 +54,13 @@ describe("the packed package in a separate cdktf app", () => {
     noAllow = spawnSync(process.execPath, ["main.js"], { cwd: app, encoding: "utf8", env: { ...process.env, MLFUNC_CONFIG: "no-allow.yaml", CHECKPOINT_DISABLE: "1" } });
     run(process.execPath, ["-r", join(work.dir, "copies.js"), "main.js"], app);
     stack = JSON.parse(readFileSync(join(app, "cdktf.out", "stacks", "platform-scoring-dev", "cdk.tf.json"), "utf8")) as Json;
+    // The same app on this checkout's default deployment file: B1, Elastic Premium and Container Apps.
+    mkdirSync(join(app, "default"));
+    writeFileSync(join(app, "default", "mlfunc.yaml"), stringify(defaultConfig()));
+    run(process.execPath, [join(app, "main.js")], join(app, "default"));
+    hostings = Object.fromEntries(
+      ["dev", "prod", "canary"].map((env) => [env, JSON.parse(readFileSync(join(app, "default", "cdktf.out", "stacks", `diabetes-${env}`, "cdk.tf.json"), "utf8")) as Json]),
+    );
     loaded = JSON.parse(readFileSync(join(work.dir, "copies.json"), "utf8")) as Record<string, string[]>;
   }, 120_000);
   afterAll(() => work.cleanup());
@@ -107,7 +92,7 @@ describe("the packed package in a separate cdktf app", () => {
         name: "platform-scoring-dev-no-delete",
         lock_level: "CanNotDelete",
         scope: `\${azurerm_resource_group.${rgId}.id}`,
-        notes: `Protects \${azurerm_linux_function_app.${appId}.name} and its data`,
+        notes: `Protects \${azurerm_linux_function_app.${appId}.name} (appService) and its data`,
       }),
     );
     const fn = resources.azurerm_linux_function_app?.[appId ?? ""] as Json;
@@ -116,6 +101,21 @@ describe("the packed package in a separate cdktf app", () => {
       for (const r of Object.values(byId)) if ("tags" in r) expect([type, (r.tags as Json)["cost-center"]]).toEqual([type, "ml-platform-42"]);
     }
     expect((resources.azurerm_resource_group?.[rgId ?? ""] as Json).tags).toEqual(expect.objectContaining({ app: "platform-scoring", "managed-by": "mlfunc" }));
+  });
+
+  test("on the default deployment file every hosting synthesizes, and the lock names each stack's app", () => {
+    const lockNotes = (s: Json) => Object.values((s.resource as Record<string, Record<string, Json>>).azurerm_management_lock ?? {}).map((l) => l.notes);
+    const id = (s: Json, type: string) => Object.keys((s.resource as Record<string, Record<string, Json>>)[type] ?? {})[0];
+    for (const env of ["dev", "prod"]) {
+      const s = hostings[env] as Json;
+      expect(lockNotes(s)).toEqual([`Protects \${azurerm_linux_function_app.${id(s, "azurerm_linux_function_app")}.name} (appService) and its data`]);
+    }
+    const canary = hostings.canary as Json;
+    expect(id(canary, "azurerm_linux_function_app")).toBeUndefined();
+    const azapi = Object.entries((canary.resource as Record<string, Record<string, Json>>).azapi_resource ?? {});
+    const containerApp = azapi.filter(([, r]) => String(r.type).startsWith("Microsoft.App/containerApps@")).map(([key]) => key);
+    expect(containerApp).toHaveLength(1);
+    expect(lockNotes(canary)).toEqual([`Protects \${azapi_resource.${containerApp[0]}.name} (containerApps) and its data`]);
   });
 
   test("the model and script outside the app's folder ship only through the file's ship.allow entry", () => {
@@ -134,8 +134,8 @@ describe("the packed package in a separate cdktf app", () => {
     expect(readFileSync(join(context, "scoring", "score.py"), "utf8")).toContain("def run(");
   });
 
-  test("the README's library example is this app, word for word", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  test("the library page's example is this app, word for word", () => {
+    const readme = readFileSync(join(ROOT, "docs", "library.md"), "utf8");
     expect(readme).toContain(["```ts", readFileSync(join(APP, "main.ts"), "utf8").trimEnd(), "```"].join("\n"));
   });
 });

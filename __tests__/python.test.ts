@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_PYTHON, choosePython, describePython, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../commands/python";
+import { DEFAULT_PYTHON, choosePython, describePython, externallyManaged, missingModules, missingPackagesMessage, pythonVersion, testPythonProblem } from "../commands/python";
 import { PYTHON, expectSamePredictions } from "./support/python";
 import { ROOT, scratch } from "./support/synth";
 
@@ -44,6 +44,20 @@ test("missingPackagesMessage names the interpreter and the two fixes", () => {
   );
 });
 
+test("an externally managed Python gets the venv route as exact commands, and MLFUNC_PYTHON", () => {
+  expect(missingPackagesMessage("the runtime tests", { command: "/usr/bin/python3", reason: "the default" }, ["scikit-learn", "joblib"], "on Debian/Ubuntu: apt-get install -y python3-sklearn", true)).toBe(
+    "the runtime tests need scikit-learn and joblib, which /usr/bin/python3 (the default) does not have, and that Python is externally managed (PEP 668), so pip will not install into it: " +
+      "/usr/bin/python3 -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install scikit-learn joblib && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python " +
+      "(on Debian/Ubuntu, apt-get install python3-venv first); or on Debian/Ubuntu: apt-get install -y python3-sklearn",
+  );
+});
+
+test("externallyManaged reads the PEP 668 marker of the interpreter itself", () => {
+  const marker = spawnSync(PYTHON, ["-c", "import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))"], { encoding: "utf8" }).stdout.trim();
+  expect(externallyManaged({ command: PYTHON, reason: "MLFUNC_PYTHON" })).toBe(marker === "True");
+  expect(externallyManaged({ command: "/nonexistent/python3", reason: "MLFUNC_PYTHON" })).toBe(false);
+});
+
 describe("against real interpreters", () => {
   test("a Python that cannot run: no version, every module missing, and the runtime tests say so", () => {
     const none = { command: "/nonexistent/python3", reason: "MLFUNC_PYTHON" };
@@ -69,13 +83,19 @@ describe("against real interpreters", () => {
       writeFileSync(bare, `#!/bin/sh\nexec ${choosePython().command} -S "$@"\n`);
       chmodSync(bare, 0o755);
       const run = spawnSync("sh", [join(ROOT, "runtime", "run-tests.sh")], { encoding: "utf8", env: { ...process.env, MLFUNC_PYTHON: bare } });
+      // Which fix depends on whether this machine's Python carries the PEP 668 marker.
+      const managed = externallyManaged({ command: bare, reason: "MLFUNC_PYTHON" });
       expect({ status: run.status, stderr: run.stderr }).toEqual({
         status: 1,
         stderr:
           `mlfunc: Python ${bare}, MLFUNC_PYTHON\n` +
-          `the runtime tests need scikit-learn, joblib and numpy, which ${bare} (MLFUNC_PYTHON) does not have: ` +
-          `install them into that Python (${bare} -m pip install scikit-learn joblib numpy; on Debian/Ubuntu: apt-get install -y python3-sklearn), ` +
-          "or set MLFUNC_PYTHON to a Python that has them\n",
+          (managed
+            ? `the runtime tests need scikit-learn, joblib and numpy, which ${bare} (MLFUNC_PYTHON) does not have, and that Python is externally managed (PEP 668), so pip will not install into it: ` +
+              `${bare} -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install scikit-learn joblib numpy && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python (on Debian/Ubuntu, apt-get install python3-venv first); ` +
+              "or on Debian/Ubuntu: apt-get install -y python3-sklearn\n"
+            : `the runtime tests need scikit-learn, joblib and numpy, which ${bare} (MLFUNC_PYTHON) does not have: ` +
+              `install them into that Python (${bare} -m pip install scikit-learn joblib numpy; on Debian/Ubuntu: apt-get install -y python3-sklearn), ` +
+              "or set MLFUNC_PYTHON to a Python that has them\n"),
       });
     } finally {
       cleanup();

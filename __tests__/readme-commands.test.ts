@@ -1,5 +1,5 @@
 /**
- * README examples run as written: every `npm run …` line of the README's shell blocks either runs
+ * README and docs/ examples run as written: every `npm run …` line of their shell blocks either runs
  * here, unchanged, or is listed below with the reason it cannot (Azure, Terraform plans, another
  * checkout, a git base build that review-cli.test.ts covers).
  *
@@ -10,7 +10,7 @@
  * environment, the version probe, the private copy of the context, error cases, other scripts).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadDeployment } from "../config/load";
 import { PYTHON, expectSamePredictions, invokePreamble, referencePredictions, requireTestPackages } from "./support/python";
@@ -34,10 +34,16 @@ const NOT_HERE: Readonly<Record<string, string>> = {
   "npm run smoke -- diabetes-prod --input request.json --json": "needs a deployed stack in Azure; smoke.test.ts covers --input and --json",
 };
 
-/** The command part of each line of the README's sh blocks that runs an npm script. */
+/** The README and every page under docs/, wherever a command's documentation lives. */
+function documentation(): string[] {
+  const docs = readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => join("docs", f));
+  return ["README.md", ...docs];
+}
+
+/** The command part of each line of the documentation's sh blocks that runs an npm script. */
 function readmeCommands(): string[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  const text = documentation().map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+  const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
   return blocks
     .flatMap((b) => b.split("\n"))
     .map((line) => line.replace(/\s+#.*$/, "").trim())
@@ -130,6 +136,7 @@ const INVOKE_CHECKS: Readonly<Record<string, { log: string; output: (stdout: str
 
 test("every README npm line is either run below or listed with its reason", () => {
   expect(commands.length).toBeGreaterThan(10);
+  expect(documentation()).toEqual(expect.arrayContaining(["README.md", "docs/commands.md", "docs/smoke.md", "docs/review-and-gates.md"]));
   expect(Object.keys(NOT_HERE).filter((c) => !commands.includes(c))).toEqual([]);
   expect(runnable).toEqual([
     "npm ci && npm run synth",
@@ -138,6 +145,7 @@ test("every README npm line is either run below or listed with its reason", () =
     "npm run invoke -- predict-queue examples/diabetes/sample.json",
     "npm run invoke -- predict --method GET",
     "npm run --silent invoke -- predict --swagger > swagger.json",
+    "MLFUNC_CONFIG=examples/private/mlfunc.yaml npm run synth",
   ]);
   expect(Object.keys(INVOKE_CHECKS)).toEqual(invokeLines);
 });
@@ -174,6 +182,20 @@ describe("README lines, run as written", () => {
       `${preamble}INFO mlfunc.invocation: ${check.log} duration_ms=…\n`,
     );
     check.output(r.stdout);
+  });
+
+  test("MLFUNC_CONFIG=examples/private/mlfunc.yaml npm run synth (docs/networking.md): its stacks next to that file", () => {
+    const example = join(ROOT, "examples", "private");
+    const written = [join(example, "cdktf.out"), join(example, ".mlfunc")];
+    try {
+      const r = sh(`MLFUNC_CONFIG=examples/private/mlfunc.yaml ${withoutNpm("npm run synth")}`);
+      expect(r.code).toBe(0);
+      const deployment = loadDeployment(join(example, "mlfunc.yaml"));
+      const stacks = [deployment.image.stackName, ...deployment.environments.map((e) => e.stackName)];
+      expect(r.stderr).toContain(`synthesized ${stacks.join(", ")} into examples/private/cdktf.out\n`);
+    } finally {
+      written.forEach((f) => rmSync(f, { recursive: true, force: true }));
+    }
   });
 
   test("npm run help prints help", () => {

@@ -10,7 +10,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "no
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { BlobSASPermissions, BlobServiceClient, StorageSharedKeyCredential, generateBlobSASQueryParameters } from "@azure/storage-blob";
-import { cliWithModels } from "../main";
+import { cliWithModels } from "../commands/synth";
 import { parseReviewArgs, runReview } from "../review/cli";
 import { loadDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";

@@ -94,7 +94,7 @@ describe("review --base for an app kept in its own repository", () => {
     // Role assignments go too, but hold no data: not gated.
     expect(report.gates.some((g) => g.type === "azurerm_role_assignment")).toBe(false);
     for (const g of report.gates) expect(r.stderr).toContain(`review: blocked delete of ${g.stack}/${g.address} (`);
-    expect(report.notes).toContain(`The base is "HEAD" of ${realpathSync(app.dir)}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`);
+    expect(report.notes).toContain(`The base is "HEAD" of ${realpathSync(app.dir)}, synthesized with the mlfunc code running this review (that repository holds the app, not mlfunc's sources).`);
     // This checkout's cdktf.out and state are untouched by a review of another app.
     expect(existsSync(join(app.dir, "cdktf.out"))).toBe(false);
   });
@@ -306,7 +306,7 @@ describe("review --base for the app inside the mlfunc checkout: the ref is built
       async (clone) => {
         const review = await runReview(parseReviewArgs(["--base", "HEAD"]), { codeRoot: clone });
         expect(review.base).toBe("HEAD");
-        expect(review.notes?.some((n) => n.includes("synthesized with this checkout's mlfunc code"))).toBe(false);
+        expect(review.notes?.some((n) => n.includes("synthesized with the mlfunc code running this review"))).toBe(false);
         expect(review.diff?.flatMap((s) => s.resources.filter((r) => r.kind === "removed").map((r) => r.type))).toEqual(
           expect.arrayContaining(["azurerm_storage_container", "azurerm_servicebus_queue"]),
         );

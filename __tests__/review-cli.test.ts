@@ -47,7 +47,7 @@ jest.mock("../review/synth", () => {
 });
 
 const USAGE =
-  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>] [--offline]";
+  "usage: mlfunc review [--base <git-ref>] [--base-out <cdktf.out dir>] [--plan <plan.json>]... [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern>]... [--fail-on-delete] [--fail-on-replace] [--out <file>] [--offline]";
 const PLANS = join(__dirname, "fixtures", "plans");
 
 function argError(argv: readonly string[]): ReviewInputError {
@@ -104,7 +104,7 @@ describe("parseReviewArgs", () => {
   });
 
   test("an unknown flag or a stray argument", () => {
-    for (const flag of ["--verbose", "HEAD", "-h"]) {
+    for (const flag of ["--verbose", "HEAD", "-x"]) {
       const e = argError([flag]);
       expect(e.message).toBe(`${flag}: unknown argument; ${USAGE}`);
       expect(e.source).toBe(flag);

@@ -255,12 +255,12 @@ function options(root: string, over: Partial<SmokeOptions> = {}): SmokeOptions {
 
 describe("arguments", () => {
   test.each([
-    [[], "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
-    [["a", "b"], "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [[], "usage: mlfunc smoke <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [["a", "b"], "usage: mlfunc smoke <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
     [["a", "--timeout", "soon"], '--timeout must be a positive number of seconds, not "soon"'],
     [["a", "--timeout", "0"], '--timeout must be a positive number of seconds, not "0"'],
-    [["a", "--input"], "--input needs a value; usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
-    [["a", "--verbose"], 'unknown option "--verbose"; usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]'],
+    [["a", "--input"], "--input needs a value; usage: mlfunc smoke <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]"],
+    [["a", "--verbose"], 'unknown option "--verbose"; usage: mlfunc smoke <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]'],
   ])("%j is rejected", (argv, message) => {
     expect(() => parseSmokeArgs(argv)).toThrow(new SmokeInputError(message));
   });
@@ -877,7 +877,7 @@ describe("Service Bus (test double)", () => {
     expect(report.functions[0]).toMatchObject({
       ok: false,
       detail:
-        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in the README (smoke.testers grants them)",
+        "error: Unauthorized access. 'Send' claim(s) are required to perform this operation.; the caller lacks a data-plane role: see \"Who can run it\" in docs/smoke.md (smoke.testers grants them)",
     });
     expect(report.exitCode).toBe(1);
   });

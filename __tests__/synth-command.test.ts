@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { cli } from "../main";
+import { cli } from "../commands/synth";
 import { LOCK_FILE, OutputLockedError, manifestStacks, withOutputLock } from "../commands/synth-output";
 import { ROOT, defaultConfig, devOnly, scratch, type Json } from "./support/synth";
 
@@ -146,7 +146,7 @@ describe("npm run validate", () => {
   test("bad arguments: exit 2", () => {
     expect(inProcess(["--validate", "--frobnicate"], {})).toEqual({
       code: 2,
-      stderr: 'synth: unknown argument "--frobnicate"; usage: npm run synth -- [--output <dir>] [--contexts <dir>] [--offline] [--quiet]  |  npm run validate [-- --offline]\n',
+      stderr: 'validate: unknown option "--frobnicate"; usage: mlfunc validate [--offline] [--contexts <dir>] [--output <dir>] [--quiet]\n',
     });
   });
 
@@ -182,6 +182,21 @@ describe("a deployment file outside this checkout", () => {
     expect(existsSync(join(ROOT, "cdktf.out", "stacks", "outside-dev"))).toBe(false);
     expect(manifestStacks(join(ROOT, "cdktf.out")) ?? []).not.toContain("outside-dev");
     expect(existsSync(join(ROOT, "terraform.outside-dev.tfstate"))).toBe(false);
+  });
+
+  test("the cdktf CLI pass-through (diff) runs for it from its folder: cdktf.out there, this checkout's untouched", () => {
+    const app = join(work.dir, "passthrough");
+    const doc = devOnly(defaultConfig());
+    doc.name = "passthrough";
+    const file = writeYaml(app, "mlfunc.yaml", doc);
+    // An unknown stack: the CLI synthesizes the app, then stops before Terraform.
+    const r = mlfunc(["diff", "no-such-stack"], { MLFUNC_CONFIG: file, CHECKPOINT_DISABLE: "1", CI: "1" });
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain("Could not find stack: no-such-stack");
+    expect(manifestStacks(join(app, "cdktf.out"))?.sort()).toEqual(["passthrough-dev", "passthrough-image"]);
+    // Without a cdktf.json beside the file, the CLI's project is one mlfunc writes under .mlfunc/.
+    expect(JSON.parse(readFileSync(join(app, ".mlfunc", "cdktf", "cdktf.json"), "utf8")).app).toBe(`"${process.execPath}" "${LAUNCHER}" app`);
+    expect(existsSync(join(ROOT, "cdktf.out", "stacks", "passthrough-dev"))).toBe(false);
   });
 
   test("--output and --contexts move them", () => {

@@ -4,6 +4,7 @@
  * block for the deployment file.
  */
 import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { App } from "cdktf";
 import { stringify } from "yaml";
@@ -12,6 +13,7 @@ import { DeploymentError } from "../config/problems";
 import { stateStackName as stateStack, stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
 import { PROJECT_ROOT } from "../build-context/generate";
+import { BOOTSTRAP_STATE, parseOptions, printedHelp, usageLine } from "./spec";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -52,16 +54,11 @@ export interface BootstrapArgs {
 
 /** Parses the command line; throws a usage message naming the flag and the fix. */
 export function parseBootstrapArgs(argv: readonly string[]): BootstrapArgs {
-  let principalId: string | undefined;
-  let deploy = false;
-  let autoApprove = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--principal-id") principalId = argv[++i];
-    else if (arg === "--deploy") deploy = true;
-    else if (arg === "--auto-approve") autoApprove = true;
-    else throw new Error(`unknown argument "${arg}"; usage: npm run bootstrap-state -- --principal-id <object-id> [--deploy] [--auto-approve]`);
-  }
+  const { values, positionals } = parseOptions(BOOTSTRAP_STATE, argv, (_option, message) => new Error(message));
+  if (positionals.length > 0) throw new Error(`unknown argument "${positionals[0]}"; ${usageLine(BOOTSTRAP_STATE)}`);
+  const principalId = values["principal-id"] as string | undefined;
+  const deploy = values.deploy === true;
+  const autoApprove = values["auto-approve"] === true;
   if (principalId === undefined) {
     throw new Error("--principal-id is required: the object id of who runs Terraform (az ad signed-in-user show --query id -o tsv, or a service principal's object id)");
   }
@@ -93,14 +90,18 @@ function main(argv: readonly string[]): number {
     // The CLI calls this same command back as its app, through the launcher.
     const app = `"${process.execPath}" "${join(PROJECT_ROOT, "scripts", "mlfunc.js")}" bootstrap-state --principal-id ${args.principalId}`;
     const cli = [require.resolve("cdktf-cli/bundle/bin/cdktf"), "deploy", stack, "--app", app, "--output", outdir, ...(args.autoApprove ? ["--auto-approve"] : [])];
-    // From mlfunc's own folder, where the CLI finds its cdktf.json; MLFUNC_CONFIG names the file either way.
-    const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd: PROJECT_ROOT, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
+    // The CLI wants a cdktf.json in its working folder: one of its own next to the deployment file, never
+    // in mlfunc's folder (an installed package is not ours to write); MLFUNC_CONFIG names the file.
+    const cwd = join(projectPaths(deployment.file).dir, ".mlfunc", "cdktf-state");
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, "cdktf.json"), `${JSON.stringify({ language: "typescript", app, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`);
+    const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
     if (run.status !== 0) {
       process.stderr.write(`bootstrap-state: cdktf deploy ${stack} failed (exit ${run.status ?? "signal"})\n`);
       return 1;
     }
   } else {
-    process.stdout.write(`Deploy it with: npm run bootstrap-state -- --principal-id ${args.principalId} --deploy\n`);
+    process.stdout.write(`Deploy it with: mlfunc bootstrap-state --principal-id ${args.principalId} --deploy\n`);
   }
   process.stdout.write(`\nThen add this to ${deployment.file.split("/").pop()} and run \`cdktf deploy --migrate-state <stack>\` per stack:\n\n${stateBlock(deployment)}`);
   return 0;
@@ -108,6 +109,7 @@ function main(argv: readonly string[]): number {
 
 /** What `node scripts/mlfunc.js bootstrap-state` runs: exit 1 for an invalid deployment file. */
 export function run(argv: readonly string[]): number {
+  if (printedHelp(BOOTSTRAP_STATE, argv)) return 0;
   try {
     return main(argv);
   } catch (e) {

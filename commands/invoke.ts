@@ -13,6 +13,7 @@ import { DeploymentError } from "../config/problems";
 import { buildContext, mlflowModelPath, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { visible } from "../review/escape";
 import { choosePython, describePython } from "./python";
+import { INVOKE, parseOptions, printedHelp, usageLine } from "./spec";
 
 export interface InvokeArgs {
   readonly functionName: string;
@@ -34,36 +35,24 @@ export const DEFAULT_INVOKE_TIMEOUT_SECONDS = 300;
 
 export class UsageError extends Error {}
 
-const USAGE = "usage: npm run invoke -- <function-name> <input-file> [--env <env>] [--out <dir>] [--method GET|POST] [--timeout <seconds>], or npm run invoke -- <function-name> --swagger [--version 2|3|3.1] [--env <env>]";
-
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
-  const positional: string[] = [];
-  let env: string | undefined;
-  let out = "out";
-  let method: InvokeArgs["method"];
-  let swagger = false;
-  let swaggerVersion: string | undefined;
+  const { values, positionals: positional } = parseOptions(INVOKE, argv, (_option, message) => new UsageError(message));
+  const USAGE = usageLine(INVOKE);
+  const env = values.env as string | undefined;
+  const out = (values.out as string | undefined) ?? "out";
+  const swagger = values.swagger === true;
+  const swaggerVersion = values.version as string | undefined;
+  if (swaggerVersion !== undefined && !["2", "3", "3.1"].includes(swaggerVersion)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${visible(swaggerVersion)}"`);
   let timeoutSeconds = DEFAULT_INVOKE_TIMEOUT_SECONDS;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "--swagger") swagger = true;
-    else if (arg === "--env" || arg === "--out" || arg === "--method" || arg === "--version" || arg === "--timeout") {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value; ${USAGE}`);
-      if (arg === "--env") env = value;
-      else if (arg === "--timeout") {
-        timeoutSeconds = Number(value);
-        if (!/^\d+(\.\d+)?$/.test(value) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${visible(value)}"`);
-      }
-      else if (arg === "--out") out = value;
-      else if (arg === "--version") {
-        if (!["2", "3", "3.1"].includes(value)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${value}"`);
-        swaggerVersion = value;
-      }
-      else if (value.toUpperCase() === "GET" || value.toUpperCase() === "POST") method = value.toUpperCase() as "GET" | "POST";
-      else throw new UsageError(`--method must be GET or POST, not "${value}"`);
-    } else if (arg.startsWith("--")) throw new UsageError(`unknown option "${arg}"; ${USAGE}`);
-    else positional.push(arg);
+  if (typeof values.timeout === "string") {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
+  }
+  let method: InvokeArgs["method"];
+  if (typeof values.method === "string") {
+    const m = values.method.toUpperCase();
+    if (m !== "GET" && m !== "POST") throw new UsageError(`--method must be GET or POST, not "${visible(values.method)}"`);
+    method = m;
   }
   if (swaggerVersion !== undefined && !swagger) throw new UsageError(`--version applies to --swagger; ${USAGE}`);
   if (swagger) {
@@ -193,7 +182,8 @@ export function runInContext(deployment: Deployment, args: InvokeArgs, shared: s
     const fds = outDir === undefined ? undefined : [openSync(join(outDir, "stdout"), "w"), openSync(join(outDir, "stderr"), "w")];
     let run: ReturnType<typeof spawnSync>;
     try {
-      run = spawnSync(choosePython().command, runtimeArgs(deployment, args, contextDir), {
+      // The shared context's requirements.txt outlives this private copy: a hint may name it in a command.
+      run = spawnSync(choosePython().command, [...runtimeArgs(deployment, args, contextDir), "--requirements", join(shared, "requirements.txt")], {
         stdio: fds === undefined ? "inherit" : ["ignore", fds[0] ?? "ignore", fds[1] ?? "ignore"],
         timeout: Math.ceil(timeoutSeconds * 1000),
         killSignal: "SIGKILL",
@@ -211,5 +201,7 @@ export function runInContext(deployment: Deployment, args: InvokeArgs, shared: s
   }
 }
 
-/** What `node scripts/mlfunc.js invoke` runs. */
-export const run = invoke;
+/** What `mlfunc invoke` runs. */
+export function run(argv: readonly string[]): number {
+  return printedHelp(INVOKE, argv) ? 0 : invoke(argv);
+}

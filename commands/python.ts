@@ -44,12 +44,34 @@ export function missingModules(choice: PythonChoice, modules: readonly string[])
 }
 
 /**
+ * True when the interpreter is externally managed (PEP 668: an EXTERNALLY-MANAGED file in its standard
+ * library folder), so `pip install` into it fails; Debian's and Ubuntu's system Pythons are.
+ * https://packaging.python.org/en/latest/specifications/externally-managed-environments/
+ */
+export function externallyManaged(choice: PythonChoice): boolean {
+  const probe = "import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')))";
+  const run = spawnSync(choice.command, ["-c", probe], { encoding: "utf8" });
+  return !run.error && run.status === 0 && run.stdout.trim() === "True";
+}
+
+/** Where the venv route of the hints puts its virtual environment: outside any app folder, so nothing ships it. */
+export const VENV = "~/.venvs/mlfunc";
+
+/**
  * What to tell someone whose Python lacks packages (`pipNames`): the interpreter, and the two fixes,
  * install into it or point MLFUNC_PYTHON at one that has them. `hint` adds another way to install.
+ * An externally managed Python refuses pip: then the fix is a virtual environment, as exact commands.
  */
-export function missingPackagesMessage(what: string, choice: PythonChoice, pipNames: readonly string[], hint?: string): string {
+export function missingPackagesMessage(what: string, choice: PythonChoice, pipNames: readonly string[], hint?: string, managed = false): string {
   const list = pipNames.length === 1 ? pipNames[0] : `${pipNames.slice(0, -1).join(", ")} and ${pipNames[pipNames.length - 1]}`;
   const them = pipNames.length === 1 ? "it" : "them";
+  if (managed) {
+    return (
+      `${what} need ${list}, which ${choice.command} (${choice.reason}) does not have, and that Python is externally managed (PEP 668), so pip will not install into it: ` +
+      `${choice.command} -m venv ${VENV} && ${VENV}/bin/pip install ${pipNames.join(" ")} && export MLFUNC_PYTHON=${VENV}/bin/python` +
+      ` (on Debian/Ubuntu, apt-get install python3-venv first)${hint ? `; or ${hint}` : ""}`
+    );
+  }
   return (
     `${what} need ${list}, which ${choice.command} (${choice.reason}) does not have: ` +
     `install ${them} into that Python (${choice.command} -m pip install ${pipNames.join(" ")}${hint ? `; ${hint}` : ""}), ` +
@@ -69,7 +91,7 @@ export function testPythonProblem(choice: PythonChoice, who = "the runtime tests
   }
   const missing = missingModules(choice, Object.keys(TEST_PACKAGES));
   if (missing.length === 0) return undefined;
-  return missingPackagesMessage(who, choice, missing.map((m) => TEST_PACKAGES[m] ?? m), TEST_PACKAGES_HINT);
+  return missingPackagesMessage(who, choice, missing.map((m) => TEST_PACKAGES[m] ?? m), TEST_PACKAGES_HINT, externallyManaged(choice));
 }
 
 /**

@@ -1,18 +1,26 @@
-/** Writes mlfunc.schema.json, the deployment file's JSON Schema for editor completion. */
+/** Writes mlfunc.schema.json, the deployment file's JSON Schema for editor completion, next to the deployment file. */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { jsonSchema } from "../config/schema";
-import { PROJECT_ROOT } from "../build-context/generate";
-
-export const SCHEMA_FILE = join(PROJECT_ROOT, "mlfunc.schema.json");
+import { projectPaths } from "../config/load";
+import { SCHEMA, parseOptions, printedHelp } from "./spec";
 
 export function schemaText(): string {
   return `${JSON.stringify(jsonSchema(), null, 2)}\n`;
 }
 
-/** What `node scripts/mlfunc.js schema` runs. */
-export function run(): number {
-  writeFileSync(SCHEMA_FILE, schemaText());
-  process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+/** What `mlfunc schema` runs. */
+export function run(argv: readonly string[] = []): number {
+  if (printedHelp(SCHEMA, argv)) return 0;
+  try {
+    const { positionals } = parseOptions(SCHEMA, argv, (_option, message) => new Error(message));
+    if (positionals.length > 0) throw new Error(`unknown argument "${positionals[0]}"; takes no arguments`);
+  } catch (e) {
+    process.stderr.write(`schema: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const file = join(projectPaths().dir, "mlfunc.schema.json");
+  writeFileSync(file, schemaText());
+  process.stdout.write(`wrote ${relative(process.cwd(), file) || file}\n`);
   return 0;
 }

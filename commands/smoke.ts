@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
-import { Deployment, EnvironmentDeployment, loadDeployment } from "../config/load";
+import { Deployment, EnvironmentDeployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { parseBlobPath } from "../config/rules";
 import { DEAD_LETTER_CONTAINER } from "../config/naming";
@@ -20,6 +20,7 @@ import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from 
 import { jsonForTerminal, visible } from "../review/escape";
 import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
+import { SMOKE, parseOptions, printedHelp, usageLine } from "./spec";
 import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
 import {
   SmokeInputError,
@@ -38,7 +39,6 @@ import {
 
 export { SmokeInputError } from "./smoke-state";
 
-const USAGE = "usage: npm run smoke -- <stack> [--input <file>] [--function <name>]... [--timeout <seconds>] [--json]";
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
 export interface SmokeArgs {
@@ -52,28 +52,14 @@ export interface SmokeArgs {
 }
 
 export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
-  const positional: string[] = [];
-  const functions: string[] = [];
-  let input: string | undefined;
+  const { values, positionals } = parseOptions(SMOKE, argv, (_option, message) => new SmokeInputError(message));
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "--json") json = true;
-    else if (arg === "--input" || arg === "--function" || arg === "--timeout") {
-      const value = argv[++i];
-      if (value === undefined) throw new SmokeInputError(`${arg} needs a value; ${USAGE}`);
-      if (arg === "--input") input = value;
-      else if (arg === "--function") functions.push(value);
-      else {
-        timeoutSeconds = Number(value);
-        if (!/^\d+(\.\d+)?$/.test(value) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${visible(value)}"`);
-      }
-    } else if (arg.startsWith("--")) throw new SmokeInputError(`unknown option "${visible(arg)}"; ${USAGE}`);
-    else positional.push(arg);
+  if (typeof values.timeout === "string") {
+    timeoutSeconds = Number(values.timeout);
+    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
   }
-  if (positional.length !== 1) throw new SmokeInputError(USAGE);
-  return { stack: positional[0] ?? "", input, functions, timeoutSeconds, json };
+  if (positionals.length !== 1) throw new SmokeInputError(usageLine(SMOKE));
+  return { stack: positionals[0] ?? "", input: values.input as string | undefined, functions: (values.function as string[] | undefined) ?? [], timeoutSeconds, json: values.json === true };
 }
 
 /** A message as Service Bus holds it; sequence numbers are 64-bit, so kept as decimal strings. */
@@ -112,7 +98,7 @@ export interface LocalAnswer {
 }
 
 export interface SmokeOptions {
-  /** Project root: local state and cdktf.out live here. @default the current directory */
+  /** Project root: local state and cdktf.out live here. @default the deployment file's folder */
   readonly root?: string;
   readonly services?: SmokeServices;
   /** @default https://<account>.blob.core.windows.net */
@@ -207,7 +193,7 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   const services = options.services ?? (await import("./smoke-azure")).azureServices();
   let credential: TokenCredential | undefined;
   const getCredential = async () => (credential ??= await services.credential());
-  const root = options.root ?? process.cwd();
+  const root = options.root ?? projectPaths(deployment.file).dir;
   const access = { root, credential: getCredential, blobEndpoint: options.blobEndpoint, tlsCa: options.tlsCa, terraform: options.terraform };
   const state = await within("reading the state", readStackState(args.stack, deployment.state, access));
   const outputs = stackOutputs(state, args.stack, deployment.functions, selected);
@@ -610,7 +596,7 @@ async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<
   } catch (e) {
     const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
     const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
-    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in the README (smoke.testers grants them)' : "";
+    const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in docs/smoke.md (smoke.testers grants them)' : "";
     result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
   }
   let leftovers: string[];
@@ -964,6 +950,7 @@ export async function smoke(argv: readonly string[], options: SmokeOptions = {})
 
 /** What `node scripts/mlfunc.js smoke` runs: exit 3 for an unexpected failure. */
 export function run(argv: readonly string[]): Promise<number> {
+  if (printedHelp(SMOKE, argv)) return Promise.resolve(0);
   return smoke(argv).catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 3;

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstanc
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, NetworkConfig, ShipConfig, StateConfig } from "./schema";
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
+import { unprovidedImports } from "./imports";
 import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
 import { type ModelReference, NOT_DOWNLOADED, cachedModel, isModelReference, modelCacheRoot, parseModelReference, parseWorkspaceId } from "./model-reference";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
@@ -694,29 +695,25 @@ function checkContainerApps(at: string, c: ContainerAppsParts, location: string 
 }
 
 /**
- * Packages a scoring script imports at top level that pip will not install unless the requirements
- * name them: the runtime provides azureml.contrib.services and azureml_inference_server_http, nothing else.
+ * Synth-time warnings about the scoring script: a top-level import that neither the standard library,
+ * the base image, mlfunc's runtime, a module shipped beside the script nor the requirements (with what
+ * pip installs along with them) provide fails every call with ScriptLoadFailed in the image.
+ * `localDirs`: where modules of the app's own sit (the script's folder, model.sourceDir).
  */
-const IMPORTED_PACKAGES: Readonly<Record<string, string>> = {
-  inference_schema: "inference-schema",
-  "azureml.core": "azureml-core",
-};
-
-/**
- * Synth-time warnings about the scoring script: a top-level import of a package that the
- * requirements lack fails every call with ScriptLoadFailed in the image.
- */
-export function scriptWarnings(scoringScript: string, requirements: readonly string[], fromEnvironment?: string): string[] {
+export function scriptWarnings(
+  scoringScript: string,
+  requirements: readonly string[],
+  options: { readonly fromEnvironment?: string; readonly localDirs?: readonly string[] } = {},
+): string[] {
   const shown = scoringScript.split(/[\\/]/).pop() ?? scoringScript;
-  const listed = new Set(requirements.map(requirementName));
-  const imported = [...readFileSync(scoringScript, "utf8").matchAll(/^(?:from\s+([A-Za-z_][\w.]*)\s+import|import\s+([A-Za-z_][\w.]*))/gm)].map((m) => m[1] ?? m[2] ?? "");
-  const warnings: string[] = [];
-  for (const [module, project] of Object.entries(IMPORTED_PACKAGES)) {
-    if (listed.has(project) || !imported.some((name) => name === module || name.startsWith(`${module}.`))) continue;
-    const lists = fromEnvironment === undefined ? "model.requirements does not list" : `neither model.requirements nor model.environment (${fromEnvironment}, as translated) lists`;
-    warnings.push(`model.scoringScript: ${shown} imports ${module} at top level, but ${lists} ${project}; every call would fail with ScriptLoadFailed. Add "${project}" to the requirements`);
-  }
-  return warnings;
+  const listed = requirements.map(requirementName).filter((n) => n !== "");
+  const localDirs = options.localDirs ?? [dirname(scoringScript)];
+  const isLocal = (top: string): boolean => localDirs.some((d) => existsSync(join(d, `${top}.py`)) || existsSync(join(d, top, "__init__.py")) || (existsSync(join(d, top)) && statSync(join(d, top)).isDirectory()));
+  const lists = options.fromEnvironment === undefined ? "model.requirements does not list" : `neither model.requirements nor model.environment (${options.fromEnvironment}, as translated) lists`;
+  return unprovidedImports(readFileSync(scoringScript, "utf8"), listed, isLocal).map(
+    ({ module, distribution }) =>
+      `model.scoringScript: ${shown} imports ${module} at top level, but ${lists} ${distribution}; every call would fail with ScriptLoadFailed. Add "${distribution}" to the requirements`,
+  );
 }
 
 /**

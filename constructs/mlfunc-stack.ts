@@ -49,6 +49,15 @@ export interface MlfuncStackProps {
   readonly allowDelete?: readonly string[];
 }
 
+/**
+ * The app that serves the functions, whichever hosting runs it: what a platform team's code needs
+ * (name, hostname, Azure resource id, the construct to attach things to) without checking the hosting
+ * first. `hosting` tells the two apart, and narrows `construct` to FunctionApp or ContainerApp.
+ */
+export type HostedApp =
+  | { readonly hosting: "appService"; readonly name: string; readonly hostname: string; readonly id: string; readonly construct: FunctionApp }
+  | { readonly hosting: "containerApps"; readonly name: string; readonly hostname: string; readonly id: string; readonly construct: ContainerApp };
+
 /** One environment of a model-serving function app. Composes constructs; holds no settings of its own. */
 export class MlfuncStack extends TerraformStack {
   readonly resourceGroup: ResourceGroup;
@@ -70,11 +79,16 @@ export class MlfuncStack extends TerraformStack {
   readonly plan?: ServicePlan;
   /** The app on Azure Container Apps (hosting: containerApps). */
   readonly containerApp?: ContainerApp;
+  /** The Container Apps environment the app runs in (hosting: containerApps). */
+  readonly containerAppsEnvironment?: ContainerAppsEnvironment;
+  /** The app on an App Service plan (hosting: appService). */
+  readonly functionApp?: FunctionApp;
+  /** The app under either hosting. */
+  readonly hostedApp: HostedApp;
   /** Event Grid for blob triggers with source: eventGrid. */
   readonly blobEvents?: BlobEvents;
   /** The virtual network, zones and private endpoints of a networked environment. */
   readonly network?: PrivateNetwork;
-  private readonly appServiceApp?: FunctionApp;
 
   constructor(scope: Construct, id: string, props: MlfuncStackProps) {
     super(scope, id);
@@ -191,25 +205,24 @@ export class MlfuncStack extends TerraformStack {
     const blobsExtensionKey = eventGridFunctions.length > 0 ? new BlobsExtensionKey(this, "blobs-extension-key") : undefined;
     // What the Event Grid subscriptions wait for besides the app: the key in place on the host.
     let keyReady: ITerraformDependable | undefined;
-    let appName: string;
-    let hostname: string;
+    let hostedApp: HostedApp;
     if (onContainerApps && env.containerApps) {
       const aca = env.containerApps;
-      const environment = new ContainerAppsEnvironment(this, "container-apps-environment", {
+      const environment = (this.containerAppsEnvironment = new ContainerAppsEnvironment(this, "container-apps-environment", {
         name: names.containerAppsEnvironment,
         resourceGroup,
         monitoring,
         workloadProfiles: [aca.workloadProfile],
         network: network && { infrastructureSubnetId: network.appSubnetId, internal: network.inbound === "private" },
         tags,
-      });
+      }));
       if (network?.inbound === "private" && network.managesZones) {
         // Apps of an internal environment are <app>.<default domain>, answered by its private address.
         network.addZone("zone-environment", environment.defaultDomain, [{ name: "*", addresses: [environment.staticIp] }]);
       }
       // The runtime's health route loads the model, but only an anonymous function answers a probe without a key.
       const probeFunction = functions.find((f) => f.trigger.type === "http" && f.trigger.authLevel === "anonymous");
-      this.containerApp = new ContainerApp(this, "container-app", {
+      const containerApp = new ContainerApp(this, "container-app", {
         ...hosted,
         name: names.containerApp,
         environment,
@@ -227,10 +240,10 @@ export class MlfuncStack extends TerraformStack {
       });
       const triggers = functions.map((f) => ({ type: f.trigger.type, source: f.trigger.type === "blob" ? f.trigger.source : undefined }));
       for (const warning of containerAppsWarnings(env.name, aca, triggers)) Annotations.of(this).addWarning(warning);
-      keyReady = this.containerApp.resource;
-      appName = this.containerApp.name;
-      hostname = this.containerApp.fqdn;
-      new TerraformOutput(this, "latest_revision", { value: this.containerApp.latestRevisionName });
+      this.containerApp = containerApp;
+      keyReady = containerApp.resource;
+      hostedApp = { hosting: "containerApps", name: containerApp.name, hostname: containerApp.fqdn, id: containerApp.resource.id, construct: containerApp };
+      new TerraformOutput(this, "latest_revision", { value: containerApp.latestRevisionName });
     } else {
       const plan = new ServicePlan(this, "service-plan", {
         name: names.servicePlan,
@@ -250,11 +263,12 @@ export class MlfuncStack extends TerraformStack {
       if (network?.inbound === "private") {
         network.connect("function-app-sites", { targetName: names.functionApp, targetId: functionApp.resource.id, subresource: "sites", zone: "sites" });
       }
-      this.appServiceApp = functionApp;
-      appName = functionApp.name;
-      hostname = functionApp.defaultHostname;
+      this.functionApp = functionApp;
       keyReady = blobsExtensionKey?.setOn(functionApp);
+      hostedApp = { hosting: "appService", name: functionApp.name, hostname: functionApp.defaultHostname, id: functionApp.resource.id, construct: functionApp };
     }
+    this.hostedApp = hostedApp;
+    const { name: appName, hostname } = hostedApp;
 
     if (blobsExtensionKey && dataStorage) {
       this.blobEvents = new BlobEvents(this, "blob-events", {
@@ -272,7 +286,7 @@ export class MlfuncStack extends TerraformStack {
 
     if (env.smokeTesters.length > 0) {
       // On Container Apps keys are not listed through Resource Manager: npm run smoke takes MLFUNC_FUNCTION_KEY there.
-      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.appServiceApp?.resource.id });
+      new SmokeTesters(this, "smoke-testers", { principals: env.smokeTesters, functions, dataStorage, serviceBus, functionAppId: this.functionApp?.resource.id });
     }
 
     const httpEndpoints = Object.fromEntries(
@@ -297,11 +311,5 @@ export class MlfuncStack extends TerraformStack {
       new TerraformOutput(this, "service_bus_namespace", { value: serviceBus.namespace.name });
       new TerraformOutput(this, "service_bus_queues", { value: [...serviceBus.queues.keys()] });
     }
-  }
-
-  /** The app on an App Service plan (hosting: appService). */
-  get functionApp(): FunctionApp {
-    if (!this.appServiceApp) throw new Error(`stack ${this.node.id} hosts its app on Container Apps (hosting: containerApps); use containerApp`);
-    return this.appServiceApp;
   }
 }

@@ -1,7 +1,5 @@
 /**
- * `npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...]
- *   [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...]
- *   [--fail-on-delete] [--fail-on-replace] [--out <file>]`
+ * `mlfunc review` (options: commands/spec.ts).
  * One report per pull request: the offline diff against the base, plan summaries, policy findings,
  * the delete gate. Exit codes: 0 ok, 1 a policy finding at or above --fail-on or a blocked delete,
  * 2 bad input, 3 an internal error.
@@ -24,6 +22,7 @@ import { loadPlanSummary } from "./plan-summary";
 import { renderJson, renderMarkdown, reviewExitCode } from "./report";
 import { baseAllowEntries, defaultBase, synthGitRef, synthWorkingTree } from "./synth";
 import { progress } from "../commands/progress";
+import { REVIEW, parseOptions, printedHelp, usageLine } from "../commands/spec";
 import { type FailOn, type ImageChange, type ImagePromotion, type PlanSummary, type Review, type StackDiff, isFailOn } from "./types";
 
 export interface ReviewArgs {
@@ -40,71 +39,23 @@ export interface ReviewArgs {
   readonly offline?: boolean;
 }
 
-const USAGE =
-  "usage: npm run review -- [--base <git-ref> | --base-out <cdktf.out dir>] [--plan <plan.json> ...] [--format md|json] [--fail-on low|medium|high|none] [--allow-delete <address-pattern> ...] [--fail-on-delete] [--fail-on-replace] [--out <file>] [--offline]";
-
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
-  let base: string | undefined;
-  let baseOut: string | undefined;
-  const plans: string[] = [];
-  let format: ReviewArgs["format"] = "md";
-  let failOn: FailOn = "high";
-  let out: string | undefined;
-  const allowDelete: string[] = [];
-  let failOnDelete = false;
-  let failOnReplace = false;
-  let offline = false;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] ?? "";
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new ReviewInputError(flag, `needs a value; ${USAGE}`);
-      return v;
-    };
-    switch (flag) {
-      case "--base":
-        base = value();
-        break;
-      case "--base-out":
-        baseOut = value();
-        break;
-      case "--plan":
-        plans.push(value());
-        break;
-      case "--format": {
-        const v = value();
-        if (v !== "md" && v !== "json") throw new ReviewInputError(flag, `"${v}" is not a format; use md or json`);
-        format = v;
-        break;
-      }
-      case "--fail-on": {
-        const v = value();
-        if (!isFailOn(v)) throw new ReviewInputError(flag, `"${v}" is not a level; use low, medium, high or none`);
-        failOn = v;
-        break;
-      }
-      case "--out":
-        out = value();
-        break;
-      case "--allow-delete": {
-        const v = value();
-        if (isCatchAll(v)) throw new ReviewInputError(flag, `"${visible(v)}" ${CATCH_ALL_MESSAGE}`);
-        allowDelete.push(v);
-        break;
-      }
-      case "--fail-on-delete":
-        failOnDelete = true;
-        break;
-      case "--fail-on-replace":
-        failOnReplace = true;
-        break;
-      case "--offline":
-        offline = true;
-        break;
-      default:
-        throw new ReviewInputError(flag, `unknown argument; ${USAGE}`);
-    }
-  }
+  const { values, positionals } = parseOptions(REVIEW, argv, (option, message) => new ReviewInputError(option, message.replace(`${option} needs a value`, "needs a value").replace(`unknown option "${option}"`, "unknown argument")));
+  if (positionals.length > 0) throw new ReviewInputError(positionals[0] ?? "", `unknown argument; ${usageLine(REVIEW)}`);
+  const base = values.base as string | undefined;
+  const baseOut = values["base-out"] as string | undefined;
+  const out = values.out as string | undefined;
+  const format = (values.format as string | undefined) ?? "md";
+  if (format !== "md" && format !== "json") throw new ReviewInputError("--format", `"${format}" is not a format; use md or json`);
+  const failOn = (values["fail-on"] as string | undefined) ?? "high";
+  if (!isFailOn(failOn)) throw new ReviewInputError("--fail-on", `"${failOn}" is not a level; use low, medium, high or none`);
+  const plans = (values.plan as string[] | undefined) ?? [];
+  const allowDelete = (values["allow-delete"] as string[] | undefined) ?? [];
+  const catchAll = allowDelete.find(isCatchAll);
+  if (catchAll !== undefined) throw new ReviewInputError("--allow-delete", `"${visible(catchAll)}" ${CATCH_ALL_MESSAGE}`);
+  const failOnDelete = values["fail-on-delete"] === true;
+  const failOnReplace = values["fail-on-replace"] === true;
+  const offline = values.offline === true;
   if (base !== undefined && baseOut !== undefined) throw new ReviewInputError("--base", "give --base or --base-out, not both");
   if (out !== undefined) checkOutFile(out);
   return { base, baseOut, plans, format, failOn, out, allowDelete, failOnDelete, failOnReplace, ...(offline ? { offline } : {}) };
@@ -232,8 +183,9 @@ function writeReport(out: string, text: string): void {
   }
 }
 
-/** What `node scripts/mlfunc.js review` runs: exit 3 for an unexpected failure. */
+/** What `mlfunc review` runs: exit 3 for an unexpected failure. */
 export function run(argv: readonly string[]): Promise<number> {
+  if (printedHelp(REVIEW, argv)) return Promise.resolve(0);
   return main(argv).catch((e: unknown) => {
     process.stderr.write(`${terminalLines(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     return 3;

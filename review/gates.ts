@@ -9,7 +9,7 @@ import type { GateHit, PlanResourceChange, PlanSummary, ResourceDiff, StackDiff 
 
 export { matchesPattern };
 
-/** azurerm types whose delete or replacement loses what they hold. Extend here; README and help list them. */
+/** azurerm types whose delete or replacement loses what they hold. Extend here; docs/review-and-gates.md and docs/commands.md list them. */
 export const STATEFUL_AZURERM_TYPES: Readonly<Record<string, string>> = {
   azurerm_storage_account: "storage account: its blobs, queues, tables and files (the state stack's too)",
   azurerm_storage_container: "blob container: its blobs (or Terraform state)",

@@ -11,13 +11,13 @@ import type { Message } from "esbuild";
 import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT } from "../build-context/generate";
 import { DeploymentError } from "../config/problems";
-import { buildApp } from "../main";
+import { synthForReview } from "../commands/synth";
 import { ReviewInputError } from "./errors";
 
 /** Synthesizes the working tree's deployment file into `outdir`. */
 export function synthWorkingTree(config: string, outdir: string): void {
   // The review reports policy findings itself; synth must not stop at them.
-  buildApp({ config, outdir, policyErrorAt: "none", policyErrorRules: [] }).synth();
+  synthForReview(config, outdir);
 }
 
 function git(args: readonly string[], cwd: string): { ok: boolean; out: string; err: string } {
@@ -103,7 +103,8 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
   // Not a refusal: the model, the script or mlfunc's code may have changed. But say so.
   const notes = git(["diff", "--quiet", base.out, "--", rel], repo).ok ? [`${rel} itself is the same at "${ref}" as in the working tree.`] : [];
   const codeRoot = realpathSync(options.codeRoot ?? PROJECT_ROOT);
-  const ownCode = gitRoot(codeRoot) === repo;
+  // An installed mlfunc (node_modules of the app's repository) has no sources: the app is built with it.
+  const ownCode = existsSync(join(codeRoot, "main.ts")) && gitRoot(codeRoot) === repo;
   const worktree = mkdtempSync(join(tmpdir(), "mlfunc-base-"));
   const added = git(["worktree", "add", "--detach", "--quiet", worktree, base.out], repo);
   if (!added.ok) {
@@ -117,12 +118,12 @@ export function synthGitRef(ref: string, config: string, outdir: string, options
       return notes;
     }
     try {
-      buildApp({ config: baseConfig, outdir, contextsDir: join(options.scratch, "base-contexts"), policyErrorAt: "none", policyErrorRules: [] }).synth();
+      synthForReview(baseConfig, outdir, join(options.scratch, "base-contexts"));
     } catch (e) {
       if (e instanceof DeploymentError) throw new ReviewInputError("--base", `the deployment file as "${ref}" has it does not synthesize:\n${e.message}`);
       throw e;
     }
-    return [...notes, `The base is "${ref}" of ${repo}, synthesized with this checkout's mlfunc code (that repository holds the app, not mlfunc).`];
+    return [...notes, `The base is "${ref}" of ${repo}, synthesized with the mlfunc code running this review (that repository holds the app, not mlfunc's sources).`];
   } finally {
     git(["worktree", "remove", "--force", worktree], repo);
     rmSync(worktree, { recursive: true, force: true });
@@ -168,7 +169,9 @@ function synthWithOwnCode(ref: string, codeDir: string, baseConfig: string, outd
     throw new ReviewInputError("--base", `"${ref}" does not compile:\n${text}`);
   }
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(codeDir, "node_modules"), "dir");
-  const run = spawnSync(process.execPath, [join(codeDir, "dist", "main.js")], {
+  // The synth command's file since commands/ exists; main.ts ran it before.
+  const entry = existsSync(join(codeDir, "commands", "synth.ts")) ? join(codeDir, "dist", "commands", "synth.js") : join(codeDir, "dist", "main.js");
+  const run = spawnSync(process.execPath, [entry], {
     cwd: codeDir,
     encoding: "utf8",
     env: { ...process.env, MLFUNC_CONFIG: baseConfig, CDKTF_OUTDIR: resolve(outdir), MLFUNC_POLICY_ERROR_AT: "none", MLFUNC_POLICY_ERRORS: "" },

@@ -1,25 +1,32 @@
 #!/usr/bin/env node
 /*
- * The one entry point of every npm script and of cdktf.json's `app`: bundles a command's TypeScript
- * with esbuild only when one of its sources is newer than the bundle, then runs the bundle's exported
- * `run(argv)` in this same process. Plain JavaScript on purpose: nothing to compile before it can run.
- * Type checking is `npm test`'s job.
+ * The `mlfunc` command (package.json's bin), the one entry point of every npm script and of cdktf.json's
+ * `app`. In an mlfunc checkout it bundles a command's TypeScript with esbuild only when one of its sources
+ * is newer than the bundle; an installed package runs the bundles it ships and writes nothing into its own
+ * folder. Then it runs the bundle's exported `run(argv)` in this same process. Plain JavaScript on purpose:
+ * nothing to compile before it can run. Type checking is `npm test`'s job.
  *
- *   node scripts/mlfunc.js <command> [args...] [--quiet]
+ *   mlfunc <command> [args...] [--quiet]        (node scripts/mlfunc.js in a checkout)
  */
 "use strict";
 const { spawn } = require("node:child_process");
 const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
-const { dirname, join, relative, sep } = require("node:path");
+const { createHash } = require("node:crypto");
+const { homedir } = require("node:os");
+const { dirname, join, relative, resolve, sep } = require("node:path");
 const vm = require("node:vm");
 
 const ROOT = join(__dirname, "..");
 const BUNDLES = join(ROOT, "dist", "bin");
+/** An installed package ships bundles, not sources: it never rebuilds them. */
+const CHECKOUT = existsSync(join(ROOT, "main.ts"));
 
 /** Each command's TypeScript entry; synth, validate and cdktf.json's app share one bundle. */
 const ENTRIES = {
-  main: "main.ts",
+  main: "commands/synth.ts",
+  help: "commands/spec.ts",
+  init: "commands/init.ts",
   invoke: "commands/invoke.ts",
   review: "review/cli.ts",
   schema: "commands/schema.ts",
@@ -31,6 +38,7 @@ const COMMANDS = {
   synth: { bundle: "main", args: [] },
   app: { bundle: "main", args: [] },
   validate: { bundle: "main", args: ["--validate"] },
+  init: { bundle: "init", args: [] },
   invoke: { bundle: "invoke", args: [] },
   review: { bundle: "review", args: [] },
   schema: { bundle: "schema", args: [] },
@@ -153,12 +161,16 @@ async function buildBundle(name, why) {
 /** The bundle of `name`, rebuilt first when a source changed. */
 async function ensureBundle(name) {
   const file = join(BUNDLES, `${name}.js`);
+  if (!CHECKOUT) {
+    if (!existsSync(file)) throw new Error(`this installed mlfunc has no ${name} bundle (dist/bin/${name}.js); reinstall the package`);
+    return file;
+  }
   if (isCurrent(name)) return file;
   return buildBundle(name, existsSync(file) ? "sources changed" : "first run");
 }
 
-function runCli(cmd, args) {
-  const child = spawn(cmd, args, { stdio: "inherit", env: process.env });
+function runCli(cmd, args, cwd) {
+  const child = spawn(cmd, args, { stdio: "inherit", env: process.env, cwd });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
   child.on("error", (e) => {
     process.stderr.write(`mlfunc: cannot run ${cmd}: ${e.message}\n`);
@@ -189,13 +201,21 @@ function cheapTokenTraces() {
   };
 }
 
+/** $XDG_CACHE_HOME/mlfunc, else ~/.cache/mlfunc (created on first use). */
+function userCache() {
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "mlfunc");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /**
  * Loads a bundle as a CommonJS module, compiled with V8's code cache kept next to it, so a warm run skips
  * most of the parse and compile of its few MB of JavaScript. The cache is written at exit, so the functions
  * the run compiled lazily are in it too; a cache older than its bundle belongs to another build.
  */
 function loadBundle(file) {
-  const cacheFile = `${file}.cache`;
+  // An installed package's folder is not ours to write: its cache goes to the user's cache folder.
+  const cacheFile = CHECKOUT ? `${file}.cache` : join(userCache(), `${createHash("sha256").update(file).digest("hex").slice(0, 16)}.cache`);
   let cachedData;
   try {
     if (statSync(cacheFile).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(cacheFile);
@@ -224,7 +244,34 @@ function loadBundle(file) {
 }
 
 function usage() {
-  return `usage: node scripts/mlfunc.js <${[...Object.keys(COMMANDS), ...CLI, "build", "help"].join("|")}> [args...] [--quiet]`;
+  return "usage: mlfunc <command> [options]; mlfunc --help lists the commands";
+}
+
+/** The deployment file's folder: everything a command writes goes there. */
+function deploymentDir() {
+  return dirname(resolve(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml"));
+}
+
+/**
+ * The cdktf CLI runs from the deployment file's folder, so its output (cdktf.out) and the local state
+ * land there. It needs a cdktf.json in its working folder: the app's own (mlfunc init writes one), else
+ * one mlfunc writes under .mlfunc/cdktf whose app is this launcher.
+ */
+function cdktfProject() {
+  const dir = deploymentDir();
+  if (existsSync(join(dir, "cdktf.json"))) return { cwd: dir, args: [] };
+  const cwd = join(dir, ".mlfunc", "cdktf");
+  mkdirSync(cwd, { recursive: true });
+  const config = { language: "typescript", app: `"${process.execPath}" "${__filename}" app`, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} };
+  writeFileSync(join(cwd, "cdktf.json"), `${JSON.stringify(config, null, 2)}\n`);
+  process.env.MLFUNC_CONFIG = resolve(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml");
+  return { cwd, args: ["--output", join(dir, "cdktf.out")] };
+}
+
+/** -h/--help before a `--`. */
+function wantsHelp(args) {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
 async function main(argv) {
@@ -234,7 +281,7 @@ async function main(argv) {
   if (args.length !== rest.length) process.env.MLFUNC_QUIET = "1";
   // The cdktf CLI's version check needs internet access; offline it only logs an error.
   if (process.env.CHECKPOINT_DISABLE === undefined) process.env.CHECKPOINT_DISABLE = "1";
-  if (command === "help" || command === "--help" || command === undefined) {
+  if (command === "help" || command === "--help" || command === "-h" || command === undefined) {
     process.stdout.write(readFileSync(join(ROOT, "help"), "utf8"));
     return;
   }
@@ -242,10 +289,19 @@ async function main(argv) {
     for (const name of Object.keys(ENTRIES)) await buildBundle(name, "npm run build");
     return;
   }
+  if ((CLI.has(command) || (COMMANDS[command] && command !== "bench" && command !== "app")) && wantsHelp(args)) {
+    process.exitCode = loadBundle(await ensureBundle("help")).run([command]);
+    return;
+  }
   if (CLI.has(command)) {
     await ensureBundle("main");
-    runCli(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...args]);
+    const project = cdktfProject();
+    runCli(process.execPath, [require.resolve("cdktf-cli/bundle/bin/cdktf"), command, ...project.args, ...args], project.cwd);
     return;
+  }
+  // `npm --prefix <mlfunc> run <command>` from an app's folder runs here, in mlfunc's folder: say which file that reads.
+  if (process.env.npm_lifecycle_event === command && process.env.MLFUNC_CONFIG === undefined && process.env.INIT_CWD && resolve(process.env.INIT_CWD) !== process.cwd()) {
+    say(`mlfunc: npm runs this script from ${process.cwd()}, so it reads ${join(process.cwd(), "mlfunc.yaml")}, not a file in ${resolve(process.env.INIT_CWD)}; set MLFUNC_CONFIG, or install mlfunc in the app and run npx mlfunc ${command}`);
   }
   const spec = COMMANDS[command];
   if (!spec) {
@@ -269,4 +325,4 @@ if (require.main === module) {
     process.exit(2);
   });
 }
-module.exports = { ensureBundle, ENTRIES, COMMANDS };
+module.exports = { ensureBundle, ENTRIES, COMMANDS, CLI };

@@ -1,5 +1,5 @@
 import { AnnotationMetadataEntryType, TerraformStack } from "cdktf";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { scriptWarnings } from "../../config/rules";
@@ -32,6 +32,36 @@ function script(name: string, text: string): string {
 }
 
 describe("scriptWarnings", () => {
+  const warn = (module: string, distribution: string): string =>
+    `model.scoringScript: ml.py imports ${module} at top level, but model.requirements does not list ${distribution}; every call would fail with ScriptLoadFailed. Add "${distribution}" to the requirements`;
+
+  test("a third-party import nothing provides: pandas, which a local Python may happen to have", () => {
+    const ml = script("ml.py", "import json, os\nimport pandas as pd\nfrom sklearn.linear_model import Ridge\nimport cv2, yaml\nfrom PIL import Image\nimport azure.storage.blob\n\ndef init():\n    import torch\n");
+    expect(scriptWarnings(ml, ["scikit-learn"])).toEqual([
+      warn("pandas", "pandas"),
+      warn("cv2", "opencv-python"),
+      warn("yaml", "pyyaml"),
+      warn("PIL", "pillow"),
+      warn("azure.storage.blob", "azure-storage-blob"),
+    ]);
+    expect(scriptWarnings(ml, ["pandas>=2", "scikit-learn", "opencv-python-headless", "PyYAML", "Pillow", "azure-storage-blob"])).toEqual([]);
+  });
+
+  test("what pip installs along with a requirement provides its modules: numpy and joblib come with scikit-learn", () => {
+    const ml = script("ml.py", "import numpy as np\nimport joblib\nimport scipy.sparse\nimport requests\n");
+    expect(scriptWarnings(ml, ["scikit-learn==1.6.1"])).toEqual([warn("requests", "requests")]);
+    expect(scriptWarnings(ml, ["scikit-learn==1.6.1", "transformers"])).toEqual([]);
+  });
+
+  test("a module shipped beside the script, or in sourceDir, needs no requirement", () => {
+    const ml = script("ml.py", "import helpers\nfrom features import build\n");
+    script("helpers.py", "X = 1\n");
+    mkdirSync(join(work.dir, "src", "features"), { recursive: true });
+    writeFileSync(join(work.dir, "src", "features", "__init__.py"), "");
+    expect(scriptWarnings(ml, [])).toEqual([warn("features", "features")]);
+    expect(scriptWarnings(ml, [], { localDirs: [work.dir, join(work.dir, "src")] })).toEqual([]);
+  });
+
   const path = script("score.py", DECORATED);
 
   test("names each top-level import whose package the requirements lack, with the fix", () => {
@@ -42,11 +72,11 @@ describe("scriptWarnings", () => {
   });
 
   test("any spelling pip treats as the same project counts as listed", () => {
-    expect(scriptWarnings(path, ["Inference_Schema[numpy-support]==1.8", "azureml.core>=1.60 ; python_version<'3.12'"])).toEqual([]);
+    expect(scriptWarnings(path, ["Inference_Schema[numpy-support]==1.8", "azureml.core>=1.60 ; python_version<'3.12'", "NumPy"])).toEqual([]);
   });
 
-  test("the runtime's own azureml modules and undecorated scripts need nothing", () => {
-    expect(scriptWarnings(join(EXAMPLE, "score.py"), [])).toEqual([]);
+  test("the runtime's own azureml modules, the standard library and the example's requirements need nothing more", () => {
+    expect(scriptWarnings(join(EXAMPLE, "score.py"), ["scikit-learn==1.6.1", "numpy==2.2.6", "scipy==1.15.3", "joblib==1.6.0"])).toEqual([]);
     expect(scriptWarnings(script("raw.py", "from azureml.contrib.services.aml_request import rawhttp\nimport azureml_inference_server_http.api.aml_response\n"), [])).toEqual([]);
   });
 });

@@ -255,7 +255,7 @@ describe("bootstrap-state", () => {
   test.each([
     [[], "--principal-id is required: the object id of who runs Terraform (az ad signed-in-user show --query id -o tsv, or a service principal's object id)"],
     [["--principal-id", "me"], '--principal-id "me" is not an object id (a GUID like 00000000-0000-0000-0000-000000000000)'],
-    [["--principal-id", PRINCIPAL, "--force"], 'unknown argument "--force"; usage: npm run bootstrap-state -- --principal-id <object-id> [--deploy] [--auto-approve]'],
+    [["--principal-id", PRINCIPAL, "--force"], 'unknown option "--force"; usage: mlfunc bootstrap-state [--principal-id <object-id>] [--deploy] [--auto-approve]'],
   ])("bad arguments %j", (argv, message) => {
     expect(() => parseBootstrapArgs(argv)).toThrow(message);
   });

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { buildApp } from "../../main";
 import type { FailOn } from "../../review/types";
 import type { MlfuncStack } from "../../constructs/mlfunc-stack";
-import { type Json, appServiceOnly, defaultConfig, devOnly, scratch } from "../support/synth";
+import { type Json, appServiceApp, appServiceOnly, defaultConfig, devOnly, scratch } from "../support/synth";
 import { PolicyAspect, enforcePolicy, suppress } from "../../policy";
 
 // The cdktf CLI sets this to print annotations itself; synth must fail on its own in tests.
@@ -49,7 +49,7 @@ function synthError(app: App): string {
 
 test("a high finding fails synth at errorAt high, naming the construct, rule and fix", () => {
   const { app, dev } = build();
-  const fa = dev.functionApp.resource;
+  const fa = appServiceApp(dev).resource;
   fa.addOverride("https_only", false);
   enforcePolicy(app, { errorAt: "high" });
   const message = synthError(app);
@@ -61,7 +61,7 @@ test("a high finding fails synth at errorAt high, naming the construct, rule and
 
 test("at errorAt none the same finding is a warning, and synth writes the stacks", () => {
   const { app, dev, outdir } = build("high", appServiceOnly);
-  const fa = dev.functionApp.resource;
+  const fa = appServiceApp(dev).resource;
   fa.addOverride("https_only", false);
   const aspect = enforcePolicy(app, { errorAt: "none" });
   app.synth();
@@ -77,13 +77,13 @@ test("at errorAt none the same finding is a warning, and synth writes the stacks
 
 test("errorAt sets the line: a medium finding warns at high and fails at medium", () => {
   const warn = build();
-  warn.dev.functionApp.resource.addOverride("site_config.remote_debugging_enabled", true);
+  appServiceApp(warn.dev).resource.addOverride("site_config.remote_debugging_enabled", true);
   enforcePolicy(warn.app, { errorAt: "high" });
   warn.app.synth();
-  expect(annotations(warn.dev.functionApp.resource, AnnotationMetadataEntryType.WARN)).toHaveLength(1);
+  expect(annotations(appServiceApp(warn.dev).resource, AnnotationMetadataEntryType.WARN)).toHaveLength(1);
 
   const fail = build();
-  fail.dev.functionApp.resource.addOverride("site_config.remote_debugging_enabled", true);
+  appServiceApp(fail.dev).resource.addOverride("site_config.remote_debugging_enabled", true);
   enforcePolicy(fail.app, { errorAt: "medium" });
   expect(synthError(fail.app)).toContain("MLF-APP-004 (medium)");
 });
@@ -100,7 +100,7 @@ test("the default example synthesizes cleanly at errorAt low", () => {
 
 test("a suppressed finding is an info annotation with its reason and does not fail synth", () => {
   const { app, dev } = build();
-  const fa = dev.functionApp.resource;
+  const fa = appServiceApp(dev).resource;
   fa.addOverride("https_only", false);
   suppress(fa, "MLF-APP-001", "Behind Front Door, which terminates TLS; tracked in SEC-12.");
   enforcePolicy(app, { errorAt: "low" });
@@ -112,7 +112,7 @@ test("a suppressed finding is an info annotation with its reason and does not fa
 
 test("a suppression without a reason fails synth", () => {
   const { app, dev } = build();
-  dev.functionApp.resource.addOverride("//.mlfunc_policy.suppressions.MLF-APP-001", "");
+  appServiceApp(dev).resource.addOverride("//.mlfunc_policy.suppressions.MLF-APP-001", "");
   enforcePolicy(app, { errorAt: "high" });
   expect(synthError(app)).toContain("MLF-SUP-001 (high)");
 });
@@ -120,7 +120,7 @@ test("a suppression without a reason fails synth", () => {
 test("cdktf 0.21 never runs an aspect added to the App, which is why enforcePolicy adds one per stack", () => {
   // buildApp's own per-stack aspect only warns here, so synth completes and the App aspect's silence shows.
   const { app, dev } = build("none");
-  dev.functionApp.resource.addOverride("https_only", false);
+  appServiceApp(dev).resource.addOverride("https_only", false);
   const aspect = new PolicyAspect({ errorAt: "high" });
   Aspects.of(app).add(aspect);
   app.synth();
@@ -136,23 +136,23 @@ test("a stack created after enforcePolicy fails validation instead of going unch
 
 test("buildApp enforces the policy: a high finding fails synth with no extra call", () => {
   const { app, dev } = build();
-  dev.functionApp.resource.addOverride("https_only", false);
+  appServiceApp(dev).resource.addOverride("https_only", false);
   expect(synthError(app)).toContain("MLF-APP-001 (high)");
 });
 
 test("enforcePolicy twice on one app keeps one aspect per stack, with the last level", () => {
   const { app, dev } = build();
-  dev.functionApp.resource.addOverride("https_only", false);
+  appServiceApp(dev).resource.addOverride("https_only", false);
   const first = enforcePolicy(app, { errorAt: "high" });
   const second = enforcePolicy(app, { errorAt: "none" });
   expect(second).toBe(first);
   app.synth();
-  expect(annotations(dev.functionApp.resource, AnnotationMetadataEntryType.WARN)).toHaveLength(1);
+  expect(annotations(appServiceApp(dev).resource, AnnotationMetadataEntryType.WARN)).toHaveLength(1);
 });
 
 test("a rule can be made an error whatever its severity", () => {
   const { app, dev } = build();
-  dev.functionApp.resource.addOverride("site_config.remote_debugging_enabled", true);
+  appServiceApp(dev).resource.addOverride("site_config.remote_debugging_enabled", true);
   enforcePolicy(app, { errorAt: "high", errorRules: ["MLF-APP-004"] });
   expect(synthError(app)).toContain("MLF-APP-004 (medium)");
 });

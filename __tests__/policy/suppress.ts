@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildApp } from "../../main";
 import type { MlfuncStack } from "../../constructs/mlfunc-stack";
-import { defaultConfig, devOnly, scratch } from "../support/synth";
+import { appServiceApp, defaultConfig, devOnly, scratch } from "../support/synth";
 import { evaluateStack, stackJson, suppress } from "../../policy";
 
 const DEV = "diabetes-dev";
@@ -28,7 +28,7 @@ const REASON = "Temporary: attaching a debugger to reproduce incident 4711; remo
 
 test("a suppression with a reason moves the finding to the suppressed list", () => {
   const stack = devStack();
-  const fa = stack.functionApp.resource;
+  const fa = appServiceApp(stack).resource;
   fa.addOverride("site_config.remote_debugging_enabled", true);
   suppress(fa, "MLF-APP-004", REASON);
   const tf = stackJson(stack);
@@ -45,7 +45,7 @@ test("a suppression with a reason moves the finding to the suppressed list", () 
 
 test("a suppression covers only its rule and its resource", () => {
   const stack = devStack();
-  const fa = stack.functionApp.resource;
+  const fa = appServiceApp(stack).resource;
   fa.addOverride("site_config.remote_debugging_enabled", true);
   fa.addOverride("https_only", false);
   suppress(fa, "MLF-APP-004", REASON);
@@ -56,8 +56,8 @@ test("a suppression covers only its rule and its resource", () => {
 
 test("suppressing a construct covers the resources under it", () => {
   const stack = devStack();
-  stack.functionApp.resource.addOverride("site_config.ftps_state", "FtpsOnly");
-  suppress(stack.functionApp, "MLF-APP-003", "FTPS kept for a legacy upload job until it moves to the image.");
+  appServiceApp(stack).resource.addOverride("site_config.ftps_state", "FtpsOnly");
+  suppress(appServiceApp(stack), "MLF-APP-003", "FTPS kept for a legacy upload job until it moves to the image.");
   const report = evaluateStack(DEV, stackJson(stack));
   expect(report.findings).toEqual([]);
   expect(report.suppressed.map((f) => [f.id, f.severity])).toEqual([["MLF-APP-003", "medium"]]);
@@ -65,7 +65,7 @@ test("suppressing a construct covers the resources under it", () => {
 
 test("suppress() refuses an empty reason, an unknown rule and the suppression check itself", () => {
   const stack = devStack();
-  const fa = stack.functionApp.resource;
+  const fa = appServiceApp(stack).resource;
   expect(() => suppress(fa, "MLF-APP-004", "")).toThrow(`suppress(${DEV}/function-app/app, MLF-APP-004): a reason is required`);
   expect(() => suppress(fa, "MLF-APP-004", "   ")).toThrow(/a reason is required/);
   expect(() => suppress(fa, "MLF-APP-404", REASON)).toThrow(/MLF-APP-404\): unknown rule; known: MLF-APP-001, /);
@@ -74,7 +74,7 @@ test("suppress() refuses an empty reason, an unknown rule and the suppression ch
 
 test("a suppression without a reason in the JSON is an error and is not honoured", () => {
   const stack = devStack();
-  const fa = stack.functionApp.resource;
+  const fa = appServiceApp(stack).resource;
   fa.addOverride("site_config.remote_debugging_enabled", true);
   // What a hand edit (or an escape hatch) would produce.
   fa.addOverride("//.mlfunc_policy.suppressions.MLF-APP-004", "");

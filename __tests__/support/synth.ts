@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import { parse, stringify } from "yaml";
 import { buildApp } from "../../main";
+import type { MlfuncStack } from "../../constructs/mlfunc-stack";
+import type { FunctionApp } from "../../constructs/function-app";
 import { PROJECT_ROOT } from "../../build-context/generate";
 import { neverShip } from "../../config/ship";
 
@@ -172,4 +174,10 @@ export function synthError(config: Json | string): string {
     return (e as Error).message;
   }
   throw new Error("expected synth to fail");
+}
+
+/** The stack's app on an App Service plan; fails the test when the stack is hosted elsewhere. */
+export function appServiceApp(stack: MlfuncStack): FunctionApp {
+  if (stack.hostedApp.hosting !== "appService") throw new Error(`${stack.node.id} is hosted on ${stack.hostedApp.hosting}, not an App Service plan`);
+  return stack.hostedApp.construct;
 }

@@ -1,6 +1,5 @@
-// A platform team's own cdktf app using mlfunc as a construct library (README: "Use the constructs
-// in your own cdktf app"). Install: npm install <mlfunc git url or packed tarball> cdktf constructs
-// @cdktf/provider-azurerm @cdktf/provider-docker
+// A platform team's own cdktf app using mlfunc as a construct library (docs/library.md). Install:
+// npm install <mlfunc git url or packed tarball> cdktf constructs @cdktf/provider-azurerm @cdktf/provider-docker
 import { App } from "cdktf";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { ImageStack, MlfuncStack, buildContext, enforcePolicy, loadDeployment, projectPaths, writeBuildContext } from "mlfunc";
@@ -32,12 +31,13 @@ for (const env of deployment.environments) {
     appSettings: { SCORING_MODE: "shadow" }, // added to the function app's settings
     tags: { "cost-center": "ml-platform-42" }, // on every resource
   });
-  // Every part is a typed property: add your own resources next to mlfunc's.
+  // Every part is a typed property: add your own resources next to mlfunc's. hostedApp is the app
+  // under any hosting (an App Service plan or Container Apps); functionApp / containerApp are set for theirs.
   new ManagementLock(stack, "no-delete", {
     name: `${env.stackName}-no-delete`,
     scope: stack.resourceGroup.resource.id,
     lockLevel: "CanNotDelete",
-    notes: `Protects ${stack.functionApp.name} and its data`,
+    notes: `Protects ${stack.hostedApp.name} (${stack.hostedApp.hosting}) and its data`,
   });
 }
 

@@ -37,7 +37,9 @@ import logging
 import os
 import re
 import shlex
+import subprocess
 import sys
+import sysconfig
 import uuid
 
 from . import core
@@ -185,6 +187,36 @@ def _missing_module(result):
     return match.group(1) if match else None
 
 
+def externally_managed(python=None):
+    """True when `python` (default: this one) is externally managed (PEP 668): pip refuses to install into it.
+
+    The marker is a file named EXTERNALLY-MANAGED in the interpreter's standard library folder
+    (https://packaging.python.org/en/latest/specifications/externally-managed-environments/).
+    """
+    if python is None or os.path.realpath(python) == os.path.realpath(sys.executable):
+        return os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
+    probe = ("import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_path('stdlib'), "
+             "'EXTERNALLY-MANAGED')))")
+    try:
+        out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.strip() == "True"
+
+
+VENV = "~/.venvs/mlfunc"
+
+
+def venv_route(python, requirements_file):
+    """The exact commands that give an externally managed Python's user a Python with the requirements."""
+    req = shlex.quote(requirements_file) if requirements_file and os.path.isfile(requirements_file) else "requirements.txt"
+    return ("%s is externally managed (PEP 668), so pip will not install into it; make a virtual "
+            "environment with the model's requirements and point MLFUNC_PYTHON at it: "
+            "%s -m venv %s && %s/bin/pip install -r %s && export MLFUNC_PYTHON=%s/bin/python "
+            "(on Debian/Ubuntu, apt-get install python3-venv first)"
+            % (python, shlex.quote(python), VENV, VENV, req, VENV))
+
+
 # The build context's requirements.txt starts with this line when model.environment was translated into it.
 _ENVIRONMENT_HEAD = re.compile(r'# the first \d+ line\(s\): model\.environment ("(?:[^"\\]|\\.)*")')
 
@@ -199,10 +231,11 @@ def _environment_of(requirements_file):
     return json.loads(match.group(1)) if match else None
 
 
-def missing_module_message(script_name, module, requirements_file, python=None, version=None):
+def missing_module_message(script_name, module, requirements_file, python=None, version=None, managed=None):
     """The summary for a module the script imports and this Python lacks."""
     python = python or sys.executable
     version = version or "%d.%d.%d" % sys.version_info[:3]
+    managed = externally_managed(python) if managed is None else managed
     listed = _requirement_for(module, requirements_file)
     environment = _environment_of(requirements_file)
     source = ("requirements.txt" if environment is None else
@@ -213,10 +246,14 @@ def missing_module_message(script_name, module, requirements_file, python=None, 
     head = ("could not import scoring script %s: module '%s' is not installed in %s (Python %s), "
             "the Python running it" % (script_name, module, python, version))
     if listed:
+        if managed:
+            return ("%s; %s lists it (%s), so the image will have it. %s"
+                    % (head, source, listed, venv_route(python, requirements_file)))
         return ("%s; %s lists it (%s), so the image will have it: install it into that "
                 "Python (%s -m pip install %s), or set MLFUNC_PYTHON to a Python that has the model's "
                 "requirements" % (head, source, listed, python, shlex.quote(listed)))
-    fix = ("install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
+    fix = (venv_route(python, requirements_file) if managed else
+           "install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
            "Python that has it" % python)
     if listed == "":
         return ("%s, and %s lists no package that provides it, so the image would lack "

@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -285,10 +286,27 @@ class MissingModuleTest(unittest.TestCase):
                                "print('%d.%d.%d' % sys.version_info[:3])"], capture_output=True, text=True)
         return proc.stdout.split()
 
+    def managed(self):
+        from mlfunc_runtime.local import externally_managed
+
+        return externally_managed(support.PYTHON)
+
     def test_listed_in_requirements_names_this_python_and_the_two_fixes(self):
-        proc = self.run_cli(self.requirements("numpy==1.24.2\nmlfunc-no-such-package==2.0  # ours\n"))
+        requirements = self.requirements("numpy==1.24.2\nmlfunc-no-such-package==2.0  # ours\n")
+        proc = self.run_cli(requirements)
         python, version = self.python_version()
         self.assertEqual(proc.returncode, 1)
+        if self.managed():
+            self.assertIn(
+                "error: could not import scoring script missing_module_score.py: module "
+                "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it; "
+                "requirements.txt lists it (mlfunc-no-such-package==2.0), so the image will have it. %s is "
+                "externally managed (PEP 668), so pip will not install into it; make a virtual environment "
+                "with the model's requirements and point MLFUNC_PYTHON at it: %s -m venv ~/.venvs/mlfunc && "
+                "~/.venvs/mlfunc/bin/pip install -r %s && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python "
+                "(on Debian/Ubuntu, apt-get install python3-venv first)\n" % (python, version, python, python, requirements),
+                proc.stderr)
+            return
         self.assertIn(
             "error: could not import scoring script missing_module_score.py: module "
             "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it; "
@@ -301,6 +319,11 @@ class MissingModuleTest(unittest.TestCase):
         proc = self.run_cli(self.requirements("numpy==1.24.2\n"))
         python, version = self.python_version()
         self.assertEqual(proc.returncode, 1)
+        if self.managed():
+            self.assertIn("requirements.txt lists no package that provides it, so the image would lack it "
+                          "too: add that package to requirements.txt, then %s is externally managed (PEP 668)"
+                          % python, proc.stderr)
+            return
         self.assertIn(
             "error: could not import scoring script missing_module_score.py: module "
             "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
@@ -314,24 +337,63 @@ class MissingModuleTest(unittest.TestCase):
             '(docs/azureml-inputs.md)\nnumpy==2.3.1.*\nazure-functions\n'))
         python, version = self.python_version()
         self.assertEqual(proc.returncode, 1)
-        self.assertIn(
-            "error: could not import scoring script missing_module_score.py: module "
-            "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
-            "requirements.txt (model.environment \"env/conda.yaml\" as translated, then model.requirements) "
-            "lists no package that provides it, so the image would lack it too: add that package to "
-            "model.requirements or the pip: list of \"env/conda.yaml\", then install it into that Python "
-            "(%s -m pip install <package>), or set MLFUNC_PYTHON to a Python that has it\n"
-            % (python, version, python), proc.stderr)
+        head = ("error: could not import scoring script missing_module_score.py: module "
+                "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it, and "
+                "requirements.txt (model.environment \"env/conda.yaml\" as translated, then model.requirements) "
+                "lists no package that provides it, so the image would lack it too: add that package to "
+                "model.requirements or the pip: list of \"env/conda.yaml\", then " % (python, version))
+        if self.managed():
+            self.assertIn(head + "%s is externally managed (PEP 668)" % python, proc.stderr)
+            return
+        self.assertIn(head + "install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON "
+                      "to a Python that has it\n" % python, proc.stderr)
 
     def test_without_a_requirements_file(self):
         proc = self.run_cli(os.path.join(self.tmp, "absent.txt"))
         python, version = self.python_version()
+        if self.managed():
+            self.assertIn("the Python running it: %s is externally managed (PEP 668), so pip will not install "
+                          "into it; make a virtual environment with the model's requirements and point "
+                          "MLFUNC_PYTHON at it: %s -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install -r "
+                          "requirements.txt && export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python (on Debian/Ubuntu, "
+                          "apt-get install python3-venv first); the image installs only what requirements.txt "
+                          "lists\n" % (python, python), proc.stderr)
+            return
         self.assertIn(
             "error: could not import scoring script missing_module_score.py: module "
             "'mlfunc_no_such_package' is not installed in %s (Python %s), the Python running it: install "
             "it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a Python that has "
             "it; the image installs only what requirements.txt lists\n" % (python, version, python),
             proc.stderr)
+
+    def test_both_hints_whatever_this_python_is(self):
+        from mlfunc_runtime.local import missing_module_message
+
+        req = self.requirements("inference-schema[numpy-support]==1.8\n")
+        plain = missing_module_message("score.py", "inference_schema", req, python="/usr/bin/python3",
+                                       version="3.11.2", managed=False)
+        self.assertEqual(plain, "could not import scoring script score.py: module 'inference_schema' is not "
+                         "installed in /usr/bin/python3 (Python 3.11.2), the Python running it; requirements.txt "
+                         "lists it (inference-schema[numpy-support]==1.8), so the image will have it: install it "
+                         "into that Python (/usr/bin/python3 -m pip install 'inference-schema[numpy-support]==1.8'), "
+                         "or set MLFUNC_PYTHON to a Python that has the model's requirements")
+        managed = missing_module_message("score.py", "inference_schema", req, python="/usr/bin/python3",
+                                         version="3.11.2", managed=True)
+        self.assertNotIn("-m pip install", managed)
+        self.assertTrue(managed.endswith(
+            "so the image will have it. /usr/bin/python3 is externally managed (PEP 668), so pip will not "
+            "install into it; make a virtual environment with the model's requirements and point MLFUNC_PYTHON "
+            "at it: /usr/bin/python3 -m venv ~/.venvs/mlfunc && ~/.venvs/mlfunc/bin/pip install -r %s && "
+            "export MLFUNC_PYTHON=~/.venvs/mlfunc/bin/python (on Debian/Ubuntu, apt-get install python3-venv "
+            "first)" % req), managed)
+
+    def test_the_pep_668_marker_decides(self):
+        import sysconfig
+        from mlfunc_runtime.local import externally_managed
+
+        marker = os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
+        self.assertEqual(externally_managed(), marker)
+        self.assertEqual(externally_managed(sys.executable), marker)
 
     def test_import_names_are_matched_to_the_packages_that_provide_them(self):
         from mlfunc_runtime.local import _requirement_for
