@@ -2,7 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { APP_SCRIPTS, GITIGNORE, adaptWorkflow, appName, condaRequirements, run } from "../commands/init";
+import { APP_SCRIPTS, GITIGNORE, adaptWorkflow, appName, run } from "../commands/init";
 import { loadDeployment } from "../config/load";
 import { EXAMPLE, ROOT, scratch } from "./support/synth";
 import { captured } from "./support/capture";
@@ -97,23 +97,39 @@ describe("init", () => {
     expect(existsSync(join(dir, "mlfunc.yaml"))).toBe(false);
   });
 
-  test("--environment takes the conda file's pip lines and names conda-only packages", async () => {
-    expect(condaRequirements("dependencies:\n  - python=3.12\n  - pip\n  - numpy=1.26\n  - pip:\n      - scikit-learn==1.5.2\n      - azureml-inference-server-http\n")).toEqual({
-      pip: ["scikit-learn==1.5.2", "azureml-inference-server-http"],
-      condaOnly: ["numpy"],
-    });
+  test("--environment becomes model.environment, translated to the image's pip requirements", async () => {
     const dir = appDir("conda");
-    writeFileSync(join(dir, "env.yml"), "dependencies:\n  - pip:\n      - scikit-learn\n      - joblib\n");
+    writeFileSync(join(dir, "env.yml"), "name: model-env\ndependencies:\n  - python=3.12\n  - numpy=1.26\n  - pip\n  - pip:\n      - scikit-learn\n      - joblib\n");
     expect((await init(dir, "--model", join(dir, "sklearn_regression_model.pkl"), "--environment", join(dir, "env.yml"))).code).toBe(0);
-    expect(loadDeployment(join(dir, "mlfunc.yaml")).model.requirements).toEqual(["scikit-learn", "joblib"]);
+    expect(parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")).model).toMatchObject({ environment: "env.yml" });
+    const deployment = loadDeployment(join(dir, "mlfunc.yaml"));
+    expect(deployment.model.pythonVersion).toBe("3.12");
+    expect(deployment.model.requirements).toEqual(["numpy==1.26.*", "scikit-learn", "joblib"]);
   });
 
-  test("an Azure ML reference names the model and says how to download it", async () => {
+  test("an Azure ML reference stays a reference, with the workspace the short form needs", async () => {
+    const ws = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw";
     const dir = appDir("registered");
-    const r = await init(dir, "--model", "azureml:diabetes-model:3");
+    const r = await init(dir, "--model", "azureml:diabetes-model:3", "--workspace", ws);
     expect(r.code).toBe(0);
-    expect(parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")).model).toMatchObject({ path: "model", name: "diabetes-model", version: 3 });
-    expect(r.stdout).toContain("az ml model download --name diabetes-model --version 3 --download-path model\n");
+    expect(parse(readFileSync(join(dir, "mlfunc.yaml"), "utf8")).model).toMatchObject({ path: "azureml:diabetes-model:3", workspace: ws });
+    expect(r.stdout).toContain("downloaded into .mlfunc/models at the first synth");
+
+    const uri = appDir("registry-uri");
+    expect((await init(uri, "--model", "azureml://registries/azureml/models/diabetes-model/versions/3")).code).toBe(0);
+    expect(parse(readFileSync(join(uri, "mlfunc.yaml"), "utf8")).model.path).toBe("azureml://registries/azureml/models/diabetes-model/versions/3");
+  });
+
+  test.each([
+    [["--model", "azureml:diabetes-model:3"], "needs --workspace"],
+    [["--model", "azureml:diabetes-model@latest"], "a label names whichever version"],
+    [["--model", "model.pkl", "--workspace", "/subscriptions/x"], "--workspace goes with an --model azureml:<name>:<version> reference"],
+  ])("init %j is refused: %s", async (argv, message) => {
+    const dir = appDir(`bad-${message.length}`);
+    const r = await init(dir, ...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(existsSync(join(dir, "mlfunc.yaml"))).toBe(false);
   });
 
   test("app names from folder names", async () => {

@@ -6,16 +6,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { parse } from "yaml";
 import { PROJECT_ROOT } from "../build-context/generate";
 import { parseDeployment } from "../config/load";
 import { DeploymentError } from "../config/problems";
+import { NOT_DOWNLOADED, isModelReference, parseModelReference } from "../config/model-reference";
 import { INIT, parseOptions, printedHelp, usageLine } from "./spec";
 
 export class InitError extends Error {}
-
-/** `azureml:<name>:<version>`, a model registered in Azure ML. */
-const AZUREML_MODEL = /^azureml:([A-Za-z0-9][A-Za-z0-9._-]{0,254}):(\d{1,9})$/;
 
 export interface InitArgs {
   readonly dir: string;
@@ -25,6 +22,8 @@ export interface InitArgs {
   readonly script?: string;
   readonly requirements?: string;
   readonly environment?: string;
+  /** The Azure ML workspace's resource id, for an `azureml:<name>:<version>` model. */
+  readonly workspace?: string;
   readonly name?: string;
   readonly location: string;
   readonly force: boolean;
@@ -43,6 +42,7 @@ export function parseInitArgs(argv: readonly string[]): InitArgs {
     script: str(values.script),
     requirements: str(values.requirements),
     environment: str(values.environment),
+    workspace: str(values.workspace),
     name: str(values.name),
     location: str(values.location) ?? "westeurope",
     force: values.force === true,
@@ -66,24 +66,9 @@ export function appName(folder: string): string {
   return name.length >= 2 ? name : "mlapp";
 }
 
-/** pip lines of a conda environment file (its `pip:` list), and its conda packages that have none. */
-export function condaRequirements(text: string): { pip: string[]; condaOnly: string[] } {
-  const doc = parse(text) as { dependencies?: unknown } | null;
-  const deps = Array.isArray(doc?.dependencies) ? (doc.dependencies as unknown[]) : [];
-  const pip = deps.flatMap((d) => (typeof d === "object" && d !== null && Array.isArray((d as { pip?: unknown }).pip) ? ((d as { pip: unknown[] }).pip.filter((p) => typeof p === "string") as string[]) : []));
-  const condaOnly = deps.filter((d): d is string => typeof d === "string").map((d) => d.split(/[=<>\s]/)[0] ?? d).filter((d) => d !== "python" && d !== "pip");
-  return { pip, condaOnly };
-}
-
 const yamlString = (s: string): string => JSON.stringify(s);
 
-export function deploymentText(a: { name: string; location: string; seed: string; model: string; modelName?: string; modelVersion?: number; script: string; requirements?: string | string[] }): string {
-  const req =
-    a.requirements === undefined
-      ? []
-      : typeof a.requirements === "string"
-        ? [`  requirements: ${yamlString(a.requirements)}`]
-        : ["  requirements:", ...a.requirements.map((r) => `    - ${yamlString(r)}`)];
+export function deploymentText(a: { name: string; location: string; seed: string; model: string; workspace?: string; script: string; requirements?: string; environment?: string }): string {
   return [
     "# yaml-language-server: $schema=./node_modules/mlfunc/mlfunc.schema.json",
     "# The deployment file: `npx mlfunc validate` checks it, `npx mlfunc synth` turns it into Terraform.",
@@ -93,9 +78,10 @@ export function deploymentText(a: { name: string; location: string; seed: string
     `nameSeed: ${yamlString(a.seed)}`,
     "model:",
     `  path: ${yamlString(a.model)}`,
-    ...(a.modelName !== undefined ? [`  name: ${yamlString(a.modelName)}`, `  version: ${a.modelVersion ?? 1}`] : []),
+    ...(a.workspace !== undefined ? [`  workspace: ${yamlString(a.workspace)}`] : []),
     `  scoringScript: ${yamlString(a.script)}`,
-    ...req,
+    ...(a.requirements !== undefined ? [`  requirements: ${yamlString(a.requirements)}`] : []),
+    ...(a.environment !== undefined ? [`  environment: ${yamlString(a.environment)}`] : []),
     "functions:",
     "  - name: predict",
     "    trigger:",
@@ -178,24 +164,31 @@ export function planInit(args: InitArgs): Planned[] {
   const existing = args.force ? undefined : targets.find((f) => existsSync(f));
   if (existing !== undefined) throw new InitError(`${relative(process.cwd(), existing) || existing} exists; nothing written (rerun with --force to overwrite)`);
   const name = args.name ?? appName(basename(dir));
-  const ref = AZUREML_MODEL.exec(args.model ?? "");
-  const model = ref ? "model" : inside(dir, "--model", args.model ?? join(dir, "model.pkl"));
-  const script = inside(dir, "--script", args.script ?? join(dir, "score.py"));
-  let requirements: string | string[] | undefined;
-  if (args.requirements !== undefined) requirements = inside(dir, "--requirements", args.requirements);
-  else if (args.environment === undefined && existsSync(join(dir, "requirements.txt"))) requirements = "requirements.txt";
-  else if (args.environment !== undefined) {
-    inside(dir, "--environment", args.environment);
-    const conda = condaRequirements(readFileSync(resolve(args.environment), "utf8"));
-    if (conda.condaOnly.length > 0) {
-      process.stderr.write(`init: conda packages without a pip line, not carried over (add their pip names to model.requirements): ${conda.condaOnly.join(", ")}\n`);
-    }
-    requirements = conda.pip;
+  // A registered model stays a reference: synth downloads it on first use (docs/azureml-inputs.md).
+  const registered = args.model !== undefined && isModelReference(args.model);
+  if (registered) {
+    const ref = parseModelReference(args.model ?? "", args.workspace);
+    if ("problem" in ref) throw new InitError(`--model "${args.model}": ${ref.problem.replace("model.workspace", "--workspace")}`);
+  } else if (args.workspace !== undefined) {
+    throw new InitError("--workspace goes with an --model azureml:<name>:<version> reference");
   }
+  const model = registered ? (args.model ?? "").trim() : inside(dir, "--model", args.model ?? join(dir, "model.pkl"));
+  const workspace = registered && (args.model ?? "").trim().startsWith("azureml://") ? undefined : args.workspace;
+  const script = inside(dir, "--script", args.script ?? join(dir, "score.py"));
+  let requirements: string | undefined;
+  let environment: string | undefined;
+  if (args.requirements !== undefined) requirements = inside(dir, "--requirements", args.requirements);
+  else if (args.environment !== undefined) environment = inside(dir, "--environment", args.environment);
+  else if (existsSync(join(dir, "requirements.txt"))) requirements = "requirements.txt";
   const yamlFile = join(dir, "mlfunc.yaml");
-  const text = deploymentText({ name, location: args.location, seed: `${name}-${randomBytes(3).toString("hex")}`, model, modelName: ref?.[1], modelVersion: ref ? Number(ref[2]) : undefined, script, requirements });
-  // The model of an azureml: reference is downloaded later; everything else must validate now.
-  if (ref === null) parseDeployment(text, yamlFile, relative(process.cwd(), yamlFile) || yamlFile);
+  const text = deploymentText({ name, location: args.location, seed: `${name}-${randomBytes(3).toString("hex")}`, model, workspace, script, requirements, environment });
+  try {
+    parseDeployment(text, yamlFile, relative(process.cwd(), yamlFile) || yamlFile);
+  } catch (e) {
+    // Everything must validate now but the registered model, which only the first synth downloads.
+    const rest = e instanceof DeploymentError && registered ? e.problems.filter((p) => !(p.path === "model.path" && p.message === NOT_DOWNLOADED)) : undefined;
+    if (rest === undefined || rest.length > 0) throw rest === undefined ? e : new DeploymentError((e as DeploymentError).file, rest);
+  }
   const workflows = join(PROJECT_ROOT, ".github", "workflows");
   const pkg = packageJsonText(dir, name, args.force);
   const planned: Planned[] = [
@@ -234,9 +227,8 @@ export function run(argv: readonly string[]): number {
     writeFileSync(p.file, p.text);
     process.stdout.write(`wrote ${relative(process.cwd(), p.file) || p.file}\n`);
   }
-  const ref = AZUREML_MODEL.exec(args.model ?? "");
-  if (ref) {
-    process.stdout.write(`\nDownload the registered model into model/ before validating:\n  az ml model download --name ${ref[1]} --version ${ref[2]} --download-path model\n`);
+  if (args.model !== undefined && isModelReference(args.model)) {
+    process.stdout.write("\nThe registered model is downloaded into .mlfunc/models at the first synth: sign in first (az login).\n");
   }
   process.stdout.write("\nNext: npx mlfunc validate, npx mlfunc invoke predict <input.json>, npx mlfunc synth\n");
   return 0;

@@ -128,10 +128,11 @@ export const INIT: CommandSpec = {
   args: "[<dir>]",
   summary: "start an app repository: mlfunc.yaml, cdktf.json, package.json scripts, .gitignore, workflows",
   options: {
-    model: { type: "string", value: "<file|azureml:name:version>", help: "the trained model (default model.pkl in the folder)" },
+    model: { type: "string", value: "<file|azureml reference>", help: "the trained model, or a registered version: azureml:<name>:<version> or an azureml:// URI (default model.pkl in the folder)" },
     script: { type: "string", value: "<score.py>", help: "the Azure ML scoring script (default score.py in the folder)" },
     requirements: { type: "string", value: "<file>", help: "pip requirements of the script (default requirements.txt in the folder, if any)" },
-    environment: { type: "string", value: "<file>", help: "a conda environment file instead of --requirements" },
+    environment: { type: "string", value: "<file>", help: "a conda or Azure ML environment file instead of --requirements" },
+    workspace: { type: "string", value: "<workspace id>", help: "the Azure ML workspace's resource id, for --model azureml:<name>:<version>" },
     name: { type: "string", value: "<app>", help: "the app's name (default the folder's name)" },
     location: { type: "string", value: "<region>", help: "Azure region (default westeurope)" },
     force: { type: "boolean", help: "overwrite files that exist" },
