@@ -1,4 +1,23 @@
-import { BenchRunError } from "../scripts/bench";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { BenchRunError, largeConfig } from "../scripts/bench";
+import { loadDeployment } from "../config/load";
+import { scratch } from "./support/synth";
+
+describe("the large benchmark's deployment file", () => {
+  test("validates as it is written to a scratch folder: 20 environments of 10 functions", () => {
+    const work = scratch();
+    try {
+      const file = join(work.dir, "large.yaml");
+      writeFileSync(file, stringify(largeConfig()));
+      const deployment = loadDeployment(file);
+      expect([deployment.environments.length, deployment.functions.length]).toEqual([20, 10]);
+    } finally {
+      work.cleanup();
+    }
+  });
+});
 
 describe("a failing measured command", () => {
   test("is summarized by jest's and unittest's own summary lines, not its whole log", () => {
