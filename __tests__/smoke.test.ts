@@ -30,7 +30,7 @@ import {
   smoke,
 } from "../commands/smoke";
 import { azureServices, listHostKeys } from "../commands/smoke-azure";
-import { ARM_ENDPOINT, type Transport, parseAppId } from "../commands/smoke-https";
+import { ARM_ENDPOINT, type Transport, appHostProblem, parseAppId } from "../commands/smoke-https";
 import { storageOptions } from "../commands/smoke-state";
 import { Azurite, TestCredential, startAzurite } from "./support/azurite";
 import { EXAMPLE, Json, defaultConfig, scratch } from "./support/synth";
@@ -40,7 +40,16 @@ const APP_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGrou
 const APP_HOST = "func-diabetes-dev-abc123.azurewebsites.net";
 const BASE = `https://${APP_HOST}`;
 /** Host names the loopback servers answer for: the app, Resource Manager and the addresses a hostile state names. */
-const TLS_NAMES = [APP_HOST, "management.azure.com", "management.azure.com.attacker.example", "attacker.example"];
+const ACA_HOST = "func-diabetes-dev-abc123.happy-hill-70162bb9.westeurope.azurecontainerapps.io";
+const TLS_NAMES = [
+  APP_HOST,
+  ACA_HOST,
+  "management.azure.com",
+  "management.azure.com.attacker.example",
+  "attacker.example",
+  "attacker.azurewebsites.net",
+  "attacker.happy-hill-70162bb9.westeurope.azurecontainerapps.io",
+];
 const KEY = "test-function-key";
 const ANSWER = "[207.9, 182.7]";
 const work = scratch();
@@ -452,7 +461,8 @@ describe("health and HTTP", () => {
 
   test("Container Apps: the same outputs; the key comes from MLFUNC_FUNCTION_KEY, as no API lists it", async () => {
     const aca = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-diabetes-dev/providers/Microsoft.App/containerApps/func-diabetes-dev-abc123";
-    writeState(root, outputs(base), [{ type: "azapi_resource", name: "app", instances: [{ attributes: { id: aca, name: "func-diabetes-dev-abc123" } }] }]);
+    const acaOutputs = { ...outputs(), function_app_hostname: ACA_HOST, http_endpoints: { predict: `https://${ACA_HOST}/api/predict` } };
+    writeState(root, acaOutputs, [{ type: "azapi_resource", name: "app", instances: [{ attributes: { id: aca, name: "func-diabetes-dev-abc123" } }] }]);
     await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root))).rejects.toThrow(
       new SmokeInputError(
         "predict needs a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n func-diabetes-dev-abc123 --key-type hostKey)",
@@ -500,6 +510,8 @@ describe("a hostile state gets no token and no key", () => {
     await app.stop();
     await attacker.stop();
   });
+
+  const NOT_SITE_HOST = `is not a default host name of the function app ${SITE} (${SITE}.azurewebsites.net or ${SITE}-<hash>.<region>-01.azurewebsites.net)`;
 
   /** Real Resource Manager client (listkeys over the routed transport) with the test credential. */
   const armServices = (): SmokeServices => ({ ...azureServices(ARM_ENDPOINT, route), credential: async () => credential });
@@ -564,8 +576,9 @@ describe("a hostile state gets no token and no key", () => {
     ["http_endpoints over http", { http_endpoints: { predict: `http://${APP_HOST}/api/predict` } }, `output "http_endpoints" of diabetes-dev for predict "http://${APP_HOST}/api/predict" is not https: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
     ["http_endpoints on another host", { http_endpoints: { predict: "https://attacker.example/api/predict" } }, `output "http_endpoints" of diabetes-dev for predict "https://attacker.example/api/predict" is not on the app's host name ${APP_HOST}: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
     ["http_endpoints with a port and user", { http_endpoints: { predict: `https://u:p@${APP_HOST}:8443/api/predict` } }, `output "http_endpoints" of diabetes-dev for predict "https://u:p@${APP_HOST}:8443/api/predict" names a port, carries a user name or password: smoke sends the app's key only over https to the app itself; check the state, or redeploy`],
-    ["a foreign host name", { function_app_hostname: "attacker.example", http_endpoints: { predict: "https://attacker.example/api/predict" } }, 'output "function_app_hostname" of diabetes-dev ("attacker.example") is not an App Service (*.azurewebsites.net) or Container Apps (*.azurecontainerapps.io) host name; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
-    ["a host name that only ends like Azure's", { function_app_hostname: "evil.com/.azurewebsites.net" }, 'output "function_app_hostname" of diabetes-dev ("evil.com/.azurewebsites.net") is not a valid host name; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
+    ["a foreign host name", { function_app_hostname: "attacker.example", http_endpoints: { predict: "https://attacker.example/api/predict" } }, `output "function_app_hostname" of diabetes-dev ("attacker.example") ${NOT_SITE_HOST}; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev`],
+    ["a host name that only ends like Azure's", { function_app_hostname: "evil.com/.azurewebsites.net" }, `output "function_app_hostname" of diabetes-dev ("evil.com/.azurewebsites.net") ${NOT_SITE_HOST}; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev`],
+    ["the app's name as a prefix", { function_app_hostname: `${SITE}.attacker.azurewebsites.net` }, `output "function_app_hostname" of diabetes-dev ("${SITE}.attacker.azurewebsites.net") ${NOT_SITE_HOST}; check who wrote the state, or redeploy: npm run deploy -- diabetes-dev`],
     ["terminal escapes in the app name", { function_app_name: "func\u001b[2J\u001b[31m" }, 'output "function_app_name" of diabetes-dev ("func\\u001b[2J\\u001b[31m") is not a function app name (2-60 letters, digits and hyphens); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
     ["a namespace that is a host", { service_bus_namespace: "attacker.example/x" }, 'output "service_bus_namespace" of diabetes-dev ("attacker.example/x") is not a Service Bus namespace name (6-50 letters, digits and hyphens); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev'],
   ])("%s: refused, nothing sent", async (_name, over, message) => {
@@ -580,6 +593,64 @@ describe("a hostile state gets no token and no key", () => {
     expect(message).not.toMatch(/\u001b/);
     expect(app.requests).toEqual([]);
     expect(attacker.requests).toEqual([]);
+  });
+
+  const ACA_ID = `/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.App/containerApps/${SITE}`;
+  const ACA_LOOKALIKE = "attacker.happy-hill-70162bb9.westeurope.azurecontainerapps.io";
+  const hostileHost = (host: string) => ({ function_app_hostname: host, http_endpoints: { predict: `https://${host}/api/predict` } });
+  const refused = (host: string, shape: string) =>
+    `output "function_app_hostname" of diabetes-dev ("${host}") is not a default host name of the function app ${SITE} (${shape}); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev`;
+  test.each([
+    ["the key listed for the real site, sent to another site", APP_ID, {}, "attacker.azurewebsites.net", false, refused("attacker.azurewebsites.net", `${SITE}.azurewebsites.net or ${SITE}-<hash>.<region>-01.azurewebsites.net`)],
+    ["MLFUNC_FUNCTION_KEY, sent to another site", APP_ID, {}, "attacker.azurewebsites.net", true, refused("attacker.azurewebsites.net", `${SITE}.azurewebsites.net or ${SITE}-<hash>.<region>-01.azurewebsites.net`)],
+    ["MLFUNC_FUNCTION_KEY, sent to another container app", ACA_ID, {}, ACA_LOOKALIKE, true, refused(ACA_LOOKALIKE, `${SITE}.<environment>.<region>.azurecontainerapps.io`)],
+    ["a site's host name for a container app", ACA_ID, {}, APP_HOST, true, refused(APP_HOST, `${SITE}.<environment>.<region>.azurecontainerapps.io`)],
+    [
+      "function_app_name naming another app than the id",
+      APP_ID,
+      { function_app_name: "attacker" },
+      "attacker.azurewebsites.net",
+      true,
+      "the state of diabetes-dev holds no resource id for the function app attacker; smoke sends a key only to the host name of the app an id names: deploy the current deployment file first: npm run deploy -- diabetes-dev",
+    ],
+  ])("%s: refused, no key reaches the other host", async (_name, id, over, host, envKey, message) => {
+    const root = join(work.dir, `lookalike-${Math.random().toString(36).slice(2)}`);
+    writeState(root, { ...outputs(), ...over, ...hostileHost(host) }, [{ type: "azurerm_linux_function_app", name: "app", instances: [{ attributes: { id } }] }]);
+    app.answer = (req, res) => {
+      if (req.url.includes("/listkeys?")) return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ masterKey: "m", functionKeys: { default: KEY } }));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(req.method === "GET" ? "{}" : ANSWER);
+    };
+    if (envKey) process.env.MLFUNC_FUNCTION_KEY = KEY;
+    try {
+      await expect(runSmoke(args({ functions: ["predict"] }), deployment, options(root, { services: armServices(), transport: route }))).rejects.toThrow(new SmokeInputError(message));
+    } finally {
+      delete process.env.MLFUNC_FUNCTION_KEY;
+    }
+    expect(attacker.requests).toEqual([]);
+    expect(app.requests.filter((r) => r.key !== undefined)).toEqual([]);
+  });
+
+  test("the default host names of an app: its name, the unique form with a hash and region, its Container Apps environment", () => {
+    const site = "Microsoft.Web/sites";
+    const aca = "Microsoft.App/containerApps";
+    expect(appHostProblem(`${SITE}.azurewebsites.net`, SITE, site)).toBeUndefined();
+    expect(appHostProblem(`${SITE.toUpperCase()}.AzureWebsites.net`, SITE, site)).toBeUndefined();
+    expect(appHostProblem(`${SITE}-ds27dh7271aah175.westus-01.azurewebsites.net`, SITE, site)).toBeUndefined();
+    expect(appHostProblem(ACA_HOST, SITE, aca)).toBeUndefined();
+    expect(appHostProblem(ACA_HOST, SITE, undefined)).toBeUndefined();
+    for (const other of [
+      `${SITE}-ds27dh7271aah17.westus-01.azurewebsites.net`,
+      `${SITE}-ds27dh7271aah175.westus.azurewebsites.net`,
+      `${SITE}-ds27dh7271aah175.x.westus-01.azurewebsites.net`,
+      `x${SITE}.azurewebsites.net`,
+      `${SITE}.scm.azurewebsites.net`,
+      ACA_HOST,
+    ]) {
+      expect([other, appHostProblem(other, SITE, site)]).toEqual([other, expect.stringContaining("is not a default host name")]);
+    }
+    for (const other of [`${SITE}.westeurope.azurecontainerapps.io`, `${SITE}.a.b.westeurope.azurecontainerapps.io`, `${SITE}.internal.x.azurecontainerapps.io.evil`, `${SITE}.azurewebsites.net`]) {
+      expect([other, appHostProblem(other, SITE, aca)]).toEqual([other, expect.stringContaining("is not a default host name")]);
+    }
   });
 
   test("a redirect from the health route is not followed: the key stays with the app", async () => {

@@ -1,8 +1,8 @@
 /**
  * Where smoke may send a credential, and the one way it sends it. A token or key goes only:
  * - to the cloud's Resource Manager host, on a path built from a parsed and validated resource id;
- * - to the function app's own host name as recorded in state, which must be an App Service or
- *   Container Apps host name.
+ * - to the function app's own host name as recorded in state, which must be a default host name of
+ *   the app the state's resource id names.
  * Always over HTTPS, never following a redirect (a custom header such as x-functions-key would be
  * forwarded to the redirect's host).
  */
@@ -51,19 +51,36 @@ export function armUrl(endpoint: string, id: ArmAppId, suffix: readonly string[]
   return url;
 }
 
-const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// Default host names of App Service (<name>.azurewebsites.net, or <name>-<hash>.<region>-01.azurewebsites.net)
-// and Container Apps (<name>.<environment domain>.<region>.azurecontainerapps.io).
-const APP_HOST_SUFFIXES = [".azurewebsites.net", ".azurecontainerapps.io"];
+// Default host names of the app itself, built from its name (letters, digits and hyphens: parseAppId's
+// rule, so the name needs no escaping in a pattern). App Service: <name>.azurewebsites.net, or the secure
+// unique default hostname <name>-<hash>.<region>-01.azurewebsites.net (for example
+// myapp-ds27dh7271aah175.westus-01.azurewebsites.net; see
+// https://learn.microsoft.com/azure/app-service/reference-dangling-subdomain-prevention). Container Apps:
+// <name>.<environment default domain>, that domain being <label>.<region>.azurecontainerapps.io
+// (https://learn.microsoft.com/azure/container-apps/custom-domains-certificates).
+const APP_HOST_SHAPES: Record<AppKind, { readonly text: (name: string) => string; readonly hosts: (name: string) => RegExp[] }> = {
+  "Microsoft.Web/sites": {
+    text: (name) => `${name}.azurewebsites.net or ${name}-<hash>.<region>-01.azurewebsites.net`,
+    hosts: (name) => [new RegExp(`^${name}\\.azurewebsites\\.net$`), new RegExp(`^${name}-[a-z0-9]{16}\\.[a-z0-9]+-01\\.azurewebsites\\.net$`)],
+  },
+  "Microsoft.App/containerApps": {
+    text: (name) => `${name}.<environment>.<region>.azurecontainerapps.io`,
+    hosts: (name) => [new RegExp(`^${name}\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.[a-z0-9]+\\.azurecontainerapps\\.io$`)],
+  },
+};
 
-/** The reason `hostname` (from state) is not a function app's own host name, or undefined when it is. */
-export function appHostProblem(hostname: string): string | undefined {
+/**
+ * The reason `hostname` (from state) is not a default host name of the function app `name`, or
+ * undefined when it is. `kind` is the app's kind from its resource id; without one, either kind's
+ * shape is accepted (smoke then sends no key).
+ */
+export function appHostProblem(hostname: string, name: string, kind?: AppKind): string | undefined {
   const host = hostname.toLowerCase();
-  const suffix = APP_HOST_SUFFIXES.find((s) => host.endsWith(s));
-  if (suffix === undefined) return `is not an App Service (*.azurewebsites.net) or Container Apps (*.azurecontainerapps.io) host name`;
-  const labels = host.slice(0, -suffix.length).split(".");
-  if (!labels.every((l) => HOST_LABEL.test(l))) return "is not a valid host name";
-  return undefined;
+  const app = name.toLowerCase();
+  if (!/^[a-z0-9-]+$/.test(app)) return `cannot be checked against the function app name ${visible(name)}`;
+  const kinds = kind === undefined ? (Object.keys(APP_HOST_SHAPES) as AppKind[]) : [kind];
+  if (kinds.some((k) => APP_HOST_SHAPES[k].hosts(app).some((re) => re.test(host)))) return undefined;
+  return `is not a default host name of the function app ${name} (${kinds.map((k) => APP_HOST_SHAPES[k].text(app)).join(", or ")})`;
 }
 
 /**

@@ -233,7 +233,7 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
       );
     }
   }
-  const keys = await within("listing the app's keys", functionKeys(deployment.functions, outputs, state, args.stack, services, getCredential));
+  const keys = await within("listing the app's keys", functionKeys(deployment.functions, outputs, args.stack, services, getCredential));
   const transport = options.transport ?? {};
   const health = await waitHealthy(outputs, deployment.functions, keys, { ms: remaining(), seconds: args.timeoutSeconds }, pollMs, log, transport);
   const look = (fn: FunctionConfig, started: Date, invocationId?: string) => insightsQuery(env, fn, started, invocationId);
@@ -316,6 +316,8 @@ interface Outputs {
   /** Checked: https on the app's own host name. */
   readonly httpEndpoints: Readonly<Record<string, URL>>;
   readonly functionAppName: string;
+  /** The function app's resource id in state; smoke sends no key without one. */
+  readonly appId?: ArmAppId;
   readonly triggerStorageAccount?: string;
   readonly serviceBusNamespace?: string;
 }
@@ -329,8 +331,11 @@ function stackOutputs(state: StackState, stack: string, all: readonly FunctionCo
     if (problem !== undefined) throw new SmokeInputError(`output "${name}" of ${stack} ("${visible(value)}") ${problem}; check who wrote the state, or redeploy: npm run deploy -- ${stack}`);
     return value;
   };
-  const hostname = checked("function_app_hostname", out("function_app_hostname", "the health check"), appHostProblem, "");
   const functionAppName = checked("function_app_name", out("function_app_name", "the health check"), /^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$/, "is not a function app name (2-60 letters, digits and hyphens)");
+  // The id is found by function_app_name, so both name the same app; the host name must be that app's
+  // own, as the keys listed for the id (or MLFUNC_FUNCTION_KEY) go there.
+  const appId = functionAppId(state, functionAppName);
+  const hostname = checked("function_app_hostname", out("function_app_hostname", "the health check"), (h) => appHostProblem(h, appId?.name ?? functionAppName, appId?.kind), "");
   const httpAll = all.filter((f) => f.trigger.type === "http");
   const rawEndpoints = httpAll.length > 0 ? requireOutput(state, stack, "http_endpoints", httpAll[0]?.name ?? "", isStringMap, "a map of URLs") : {};
   const httpEndpoints: Record<string, URL> = {};
@@ -375,14 +380,13 @@ function stackOutputs(state: StackState, stack: string, all: readonly FunctionCo
     triggerStorageAccountRaw === undefined ? undefined : checked("trigger_storage_account", triggerStorageAccountRaw, storageRule, "is not a storage account name (3-24 lower-case letters and digits)");
   const serviceBusNamespace =
     serviceBusNamespaceRaw === undefined ? undefined : checked("service_bus_namespace", serviceBusNamespaceRaw, namespaceRule, "is not a Service Bus namespace name (6-50 letters, digits and hyphens)");
-  return { hostname, httpEndpoints, functionAppName, triggerStorageAccount, serviceBusNamespace };
+  return { hostname, httpEndpoints, functionAppName, appId, triggerStorageAccount, serviceBusNamespace };
 }
 
 /** The key each keyed HTTP function needs: MLFUNC_FUNCTION_KEY if set, else listed through ARM. */
 async function functionKeys(
   all: readonly FunctionConfig[],
   outputs: Outputs,
-  state: StackState,
   stack: string,
   services: SmokeServices,
   credential: () => Promise<TokenCredential>,
@@ -390,13 +394,17 @@ async function functionKeys(
   const keyed = all.flatMap((f) => (f.trigger.type === "http" && f.trigger.authLevel !== "anonymous" ? [{ name: f.name, level: f.trigger.authLevel }] : []));
   const keys = new Map<string, string>();
   if (keyed.length === 0) return keys;
+  const { appId } = outputs;
+  if (appId === undefined) {
+    throw new SmokeInputError(
+      `the state of ${stack} holds no resource id for the function app ${outputs.functionAppName}; smoke sends a key only to the host name of the app an id names: deploy the current deployment file first: npm run deploy -- ${stack}`,
+    );
+  }
   const fromEnv = process.env.MLFUNC_FUNCTION_KEY;
   if (fromEnv !== undefined && fromEnv !== "") {
     for (const f of keyed) keys.set(f.name, fromEnv);
     return keys;
   }
-  const appId = functionAppId(state, outputs.functionAppName);
-  if (appId === undefined) throw new SmokeInputError(`the state of ${stack} holds no resource id for the function app ${outputs.functionAppName}; set MLFUNC_FUNCTION_KEY to a key of the app`);
   if (appId.kind === "Microsoft.App/containerApps") {
     throw new SmokeInputError(
       `${keyed.map((f) => f.name).join(", ")} need${keyed.length === 1 ? "s" : ""} a function key, and Container Apps has no Resource Manager API to list one; set MLFUNC_FUNCTION_KEY (az containerapp function keys list -g <group> -n ${outputs.functionAppName} --key-type hostKey)`,
