@@ -1086,4 +1086,22 @@ describe("the image each environment runs", () => {
     expect(text).toContain(`FAILED  diabetes-dev runs ${D2}\n        ${finding}\n`);
     expect(text.trimEnd().split("\n").pop()).toBe("image mismatch: see the FAILED image line");
   });
+
+  test("a digest that is not sha256:<64 hex digits> is a finding, its escapes written out, and is not printed as a digest", async () => {
+    const osc = `sha256:\u001b]8;;https://attacker.example\u0007${"1".repeat(64)}\u001b]8;;\u0007\u001b[2J`;
+    writeState(root, { ...outputs(base), image_digest: osc });
+    writeState(root, { ...outputs(base), image_digest: `SHA256:${"2".repeat(64)}\u001b[31m` }, resources("/rg/prod"), "diabetes-prod");
+    const progress: string[] = [];
+    const report = await runSmoke(args({ functions: ["predict"] }), deployment, options(root, { stderr: (l) => progress.push(l) }));
+    const finding =
+      `output "image_digest" of diabetes-dev ("sha256:\\u001b]8;;https://attacker.example\\u0007${"1".repeat(64)}\\u001b]8;;\\u0007\\u001b[2J") is not an image digest (sha256:<64 lower-case hex digits); check who wrote the state, or redeploy: npm run deploy -- diabetes-dev; ` +
+      `output "image_digest" of diabetes-prod ("SHA256:${"2".repeat(64)}\\u001b[31m") is not an image digest (sha256:<64 lower-case hex digits); check who wrote the state, or redeploy: npm run deploy -- diabetes-prod`;
+    expect(report.image).toEqual({ built: D1, imageStack: "diabetes-image", others: {}, finding });
+    expect(report.exitCode).toBe(1);
+    expect(progress[0]).toBe(`smoke: ${finding}`);
+    expect(progress.join("\n")).not.toMatch(/[\u001b\u0007]/);
+    const text = formatReport(report);
+    expect(text).toContain(`\n        ${finding}\n`);
+    expect(text).not.toMatch(/[\u001b\u0007]/);
+  });
 });

@@ -271,16 +271,14 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   return { stack: args.stack, image, health, functions: results, exitCode: ok ? 0 : 1 };
 }
 
-const digestOf = (state: StackState | undefined): string | undefined => {
-  const value = state?.outputs.image_digest;
-  return typeof value === "string" && value !== "" ? value : undefined;
-};
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
  * The digest the stack runs, the digest its image stack last pushed, and what the other deployed
  * environments run. Every environment of a deployment file runs the image stack's digest once
  * deployed, so this stack running another one is a finding; another environment that still runs an
- * older digest is shown, as it may simply not be promoted yet.
+ * older digest is shown, as it may simply not be promoted yet. A digest that is not sha256:<64 hex
+ * digits> is a finding too, and is not printed as a digest (state may hold anything).
  */
 export async function imageReport(
   stack: string,
@@ -288,20 +286,28 @@ export async function imageReport(
   state: StackState,
   read: (stack: string) => Promise<StackState | undefined>,
 ): Promise<ImageReport> {
+  const findings: string[] = [];
+  const digestOf = (of: string, s: StackState | undefined): string | undefined => {
+    const value = s?.outputs.image_digest;
+    if (value === undefined || value === "") return undefined;
+    if (typeof value === "string" && DIGEST.test(value)) return value;
+    const shown = typeof value === "string" ? value : JSON.stringify(value);
+    findings.push(`output "image_digest" of ${of} ("${visible(shown)}") is not an image digest (sha256:<64 lower-case hex digits); check who wrote the state, or redeploy: npm run deploy -- ${of}`);
+    return undefined;
+  };
   const imageStack = deployment.image.stackName;
-  const digest = digestOf(state);
-  const built = digestOf(await read(imageStack));
+  const digest = digestOf(stack, state);
+  const built = digestOf(imageStack, await read(imageStack));
   const others: Record<string, string> = {};
   for (const env of deployment.environments) {
     if (env.stackName === stack) continue;
-    const other = digestOf(await read(env.stackName));
+    const other = digestOf(env.stackName, await read(env.stackName));
     if (other !== undefined) others[env.stackName] = other;
   }
-  let finding: string | undefined;
   if (digest !== undefined && built !== undefined && digest !== built) {
-    finding = `${stack} runs ${digest}, but ${imageStack} last pushed ${built}: the environments are expected to run the same image; deploy ${stack} (npm run deploy -- ${stack}) to run it`;
+    findings.push(`${stack} runs ${digest}, but ${imageStack} last pushed ${built}: the environments are expected to run the same image; deploy ${stack} (npm run deploy -- ${stack}) to run it`);
   }
-  return { digest, built, imageStack, others, ...(finding === undefined ? {} : { finding }) };
+  return { digest, built, imageStack, others, ...(findings.length === 0 ? {} : { finding: findings.join("; ") }) };
 }
 
 /** The example request shipped with the model: sample.json beside the scoring script (an MLflow folder served without one has none). */
