@@ -20,6 +20,7 @@ import {
   SmokeInputError,
   SmokeOptions,
   SmokeServices,
+  SmokeTimeoutError,
   blobNames,
   compareAnswers,
   formatReport,
@@ -43,6 +44,7 @@ const BASE = `https://${APP_HOST}`;
 const ACA_HOST = "func-diabetes-dev-abc123.happy-hill-70162bb9.westeurope.azurecontainerapps.io";
 const TLS_NAMES = [
   APP_HOST,
+  "localhost",
   ACA_HOST,
   "management.azure.com",
   "management.azure.com.attacker.example",
@@ -358,6 +360,55 @@ describe("stack state", () => {
     await expect(runSmoke(args(), remote, options(root, { terraform }))).rejects.toThrow(
       new SmokeInputError('the state of diabetes-dev has no output "function_app_hostname", which the health check needs; deploy the current deployment file first: npm run deploy -- diabetes-dev'),
     );
+  });
+});
+
+describe("--timeout covers the image report's state reads", () => {
+  const devState = { values: { outputs: Object.fromEntries(Object.entries(outputs()).map(([k, v]) => [k, { value: v }])), root_module: { resources: [{ values: { id: APP_ID } }] } } };
+
+  test("remote backend: a terraform show that hangs for the image stack is stopped at the deadline", async () => {
+    const c = defaultConfig();
+    c.state = { backend: "remote", organization: "contoso" };
+    const remote = writeDeployment("remote-hang", c);
+    const root = join(work.dir, "remote-hang-root");
+    for (const stack of [STACK, "diabetes-image"]) mkdirSync(join(root, "cdktf.out", "stacks", stack), { recursive: true });
+    writeFileSync(join(root, "show.json"), JSON.stringify(devState));
+    // A stand-in terraform: the dev stack's state at once, the image stack's never.
+    const terraform = join(root, "terraform");
+    writeFileSync(terraform, `#!/bin/sh\n[ "$1" = "-chdir=${join(root, "cdktf.out", "stacks", STACK)}" ] && exec cat "${join(root, "show.json")}"\nexec sleep 600\n`);
+    chmodSync(terraform, 0o755);
+    const run = runSmoke(args({ timeoutSeconds: 2, functions: ["predict"] }), remote, options(root, { terraform }));
+    await expect(run).rejects.toThrow(new SmokeTimeoutError("reading the state of diabetes-image did not finish within the 2 s of --timeout"));
+  });
+
+  test("azurerm backend: a state blob that never answers is cut at the deadline, and the command exits 1 saying so", async () => {
+    const c = defaultConfig();
+    c.state = { backend: "azurerm", resourceGroup: "rg-state", storageAccount: "stdiabetesstate", container: "tfstate" };
+    const hanging = writeDeployment("azurerm-hang", c);
+    const root = join(work.dir, "azurerm-hang-root");
+    mkdirSync(root, { recursive: true });
+    const body = JSON.stringify({ version: 4, outputs: Object.fromEntries(Object.entries(outputs()).map(([k, v]) => [k, { value: v }])), resources: [{ instances: [{ attributes: { id: APP_ID } }] }] });
+    // A stand-in storage account: the dev stack's blob answers, the image stack's never does.
+    const store = new LoggingServer();
+    store.answer = (req, res) => {
+      if (!req.url.includes(`/${STACK}.tfstate`)) return;
+      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(Buffer.byteLength(body)), "x-ms-blob-type": "BlockBlob", ETag: '"0x1"', "Last-Modified": new Date(0).toUTCString() }).end(req.method === "HEAD" ? undefined : body);
+    };
+    const port = await store.start();
+    process.env.MLFUNC_CONFIG = hanging.file;
+    const err: string[] = [];
+    const e = jest.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+    try {
+      const code = await smoke(["diabetes-dev", "--timeout", "2", "--function", "predict"], options(root, { blobEndpoint: (account) => `https://localhost:${port}/${account}`, tlsCa: tls.cert }));
+      expect(code).toBe(1);
+    } finally {
+      e.mockRestore();
+      delete process.env.MLFUNC_CONFIG;
+      store.server.closeAllConnections();
+      await store.stop();
+    }
+    expect(err.join("")).toBe("smoke: reading the image stack's and the other environments' state did not finish within the 2 s of --timeout\n");
+    expect(store.requests.map((r) => r.url.split("?")[0])).toContain("/stdiabetesstate/tfstate/diabetes-image.tfstate");
   });
 });
 

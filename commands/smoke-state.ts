@@ -21,6 +21,9 @@ export interface TokenCredential {
 /** A user-fixable problem: the stack is not deployed, its state lacks an output, a flag is wrong. Exit 2. */
 export class SmokeInputError extends Error {}
 
+/** The run went past --timeout before it could check the functions. Exit 1, as a failed check. */
+export class SmokeTimeoutError extends Error {}
+
 export interface StackState {
   readonly outputs: Readonly<Record<string, unknown>>;
   /** Resource ids in the state, for finding the function app by name. */
@@ -39,6 +42,8 @@ export interface StateAccess {
   readonly tlsCa?: string;
   /** Terraform binary for the remote backend. @default terraform */
   readonly terraform?: string;
+  /** The --timeout deadline: milliseconds left, and the seconds given. A blocking read stops at it. */
+  readonly deadline?: { readonly remainingMs: () => number; readonly seconds: number };
 }
 
 export const defaultBlobEndpoint = (account: string) => `https://${account}.blob.core.windows.net`;
@@ -75,7 +80,12 @@ export async function readStackState(stack: string, state: StateConfig, access: 
       const dir = join(access.root, "cdktf.out", "stacks", stack);
       if (!existsSync(dir)) throw new SmokeInputError(`no folder ${shortPath(dir)}: run npm run synth, then terraform init there, to read the remote state of ${stack}`);
       const terraform = access.terraform ?? "terraform";
-      const run = spawnSync(terraform, [`-chdir=${dir}`, "show", "-json"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+      // spawnSync blocks the event loop, so no timer can cut it: it gets the time left itself.
+      const timeout = access.deadline === undefined ? undefined : Math.max(1, access.deadline.remainingMs());
+      const run = spawnSync(terraform, [`-chdir=${dir}`, "show", "-json"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...(timeout === undefined ? {} : { timeout }) });
+      if (access.deadline !== undefined && (run.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") {
+        throw new SmokeTimeoutError(`reading the state of ${stack} did not finish within the ${access.deadline.seconds} s of --timeout`);
+      }
       if (run.error) throw new SmokeInputError(`cannot run ${terraform} to read the remote state of ${stack}: ${run.error.message}; install Terraform 1.5+`);
       if (run.status !== 0) {
         const first = (run.stderr || run.stdout).split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("╷")) ?? "";

@@ -24,6 +24,7 @@ import { SMOKE, parseOptions, printedHelp, usageLine } from "./spec";
 import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
 import {
   SmokeInputError,
+  SmokeTimeoutError,
   StackState,
   TokenCredential,
   defaultBlobEndpoint,
@@ -37,7 +38,7 @@ import {
   storageOptions,
 } from "./smoke-state";
 
-export { SmokeInputError } from "./smoke-state";
+export { SmokeInputError, SmokeTimeoutError } from "./smoke-state";
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
@@ -115,8 +116,6 @@ export interface SmokeOptions {
   readonly transport?: Transport;
 }
 
-/** The run went past --timeout before it could check the functions. Exit 1, as a failed check. */
-export class SmokeTimeoutError extends Error {}
 
 export interface FunctionResult {
   readonly name: string;
@@ -194,17 +193,27 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   let credential: TokenCredential | undefined;
   const getCredential = async () => (credential ??= await services.credential());
   const root = options.root ?? projectPaths(deployment.file).dir;
-  const access = { root, credential: getCredential, blobEndpoint: options.blobEndpoint, tlsCa: options.tlsCa, terraform: options.terraform };
+  const access = {
+    root,
+    credential: getCredential,
+    blobEndpoint: options.blobEndpoint,
+    tlsCa: options.tlsCa,
+    terraform: options.terraform,
+    deadline: { remainingMs: remaining, seconds: args.timeoutSeconds },
+  };
   const state = await within("reading the state", readStackState(args.stack, deployment.state, access));
   const outputs = stackOutputs(state, args.stack, deployment.functions, selected);
-  const image = await imageReport(args.stack, deployment, state, async (stack) => {
-    try {
-      return await readStackState(stack, deployment.state, access);
-    } catch (e) {
-      if (e instanceof SmokeInputError) return undefined;
-      throw e;
-    }
-  });
+  const image = await within(
+    "reading the image stack's and the other environments' state",
+    imageReport(args.stack, deployment, state, async (stack) => {
+      try {
+        return await readStackState(stack, deployment.state, access);
+      } catch (e) {
+        if (e instanceof SmokeInputError) return undefined;
+        throw e;
+      }
+    }),
+  );
   if (image.finding !== undefined) log(`smoke: ${image.finding}`);
 
   // Local answers first: a script that fails here would fail there, and nothing is created yet.
