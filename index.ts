@@ -23,6 +23,7 @@ export { AzapiProvider, AzapiResource, AzapiResourceAction, type AzapiResourcePr
 export { TerraformData, type TerraformDataProps } from "./constructs/terraform-data";
 export { BlobEvents, type BlobEventsProps } from "./constructs/event-grid";
 export { BlobsExtensionKey, type BlobsExtensionKeyProps } from "./constructs/blobs-extension-key";
+export { GeneratedKey } from "./constructs/generated-key";
 export { PrivateNetwork, type PrivateNetworkProps, type ConnectProps } from "./constructs/private-network";
 export { VirtualNetwork, DELEGATION_ACTIONS, type VirtualNetworkProps, type SubnetDelegation } from "./constructs/virtual-network";
 export { PrivateEndpoint, type PrivateEndpointProps } from "./constructs/private-endpoint";

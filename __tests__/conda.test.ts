@@ -31,6 +31,8 @@ describe("conda specs become PEP 440 requirements", () => {
     ["pytorch::pytorch=1.4.0", "torch==1.4.0.*"],
     ["py-xgboost<=0.90", "xgboost<=0.90"],
     ["matplotlib-base=3.8", "matplotlib==3.8.*"],
+    ["numpy-base=1.26.4=py312he1a6c75_0", "numpy==1.26.4"],
+    ["python-tzdata=2024.1", "tzdata==2024.1.*"],
     ["dask-core", "dask"],
     ["pytables", "tables"],
     ["opencv=4.9", "opencv-python==4.9.*"],
@@ -57,6 +59,28 @@ describe("conda specs become PEP 440 requirements", () => {
 });
 
 describe("what is dropped, and the one warning that lists it", () => {
+  test("conda env export's runtime packages are dropped and listed; numpy and numpy-base become one numpy", () => {
+    const exported = [
+      "_openmp_mutex=5.1=1_gnu", "bzip2=1.0.8=h5eee18b_6", "ca-certificates=2024.3.11=h06a4308_0", "ld_impl_linux-64=2.38=h1181459_1",
+      "libffi=3.4.4=h6a678d5_1", "libgomp=11.2.0=h1234567_1", "libstdcxx-ng=11.2.0=h1234567_1", "libuuid=1.41.5=h5eee18b_0",
+      "libcxx=16.0.6=h4653b0c_0", "libexpat=2.6.2=h59595ed_0", "liblzma=5.6.3=hb9d3cd8_1", "libmpdec=4.0.0=h4bc722e_0",
+      "libzlib=1.3.1=h4ab18f5_1", "lz4-c=1.9.4=h6a678d5_1", "ncurses=6.4=h6a678d5_0", "openssl=3.0.13=h7f8727e_0",
+      "python_abi=3.12=4_cp312", "readline=8.2=h5eee18b_0", "sqlite=3.45.3=h5eee18b_0", "tk=8.6.14=h39e8969_0",
+      "tzdata=2024a=h04d1e81_0", "xz=5.4.6=h5eee18b_1", "zlib=1.2.13=h5eee18b_1",
+    ];
+    const t = translateConda(conda(...exported, "numpy=1.26.4=py312hc5e2394_0", "numpy-base=1.26.4=py312h0da6c21_0"));
+    expect(t.problems).toEqual([]);
+    expect(texts(t)).toEqual(["numpy==1.26.4"]);
+    expect(t.dropped).toEqual(exported.map((spec) => ({ spec, why: "a conda-only package (not a Python project on PyPI)" })));
+    expect(droppedWarning(t)).toBe(`dropped ${exported.length} of the environment's dependencies: ${exported.join(", ")} (a conda-only package (not a Python project on PyPI))`);
+  });
+
+  test("numpy-base alone is numpy, and python_abi is never a pip line", () => {
+    const t = translateConda(conda("python_abi=3.12=4_cp312", "numpy-base=1.26.4=py312h0da6c21_0"));
+    expect(texts(t)).toEqual(["numpy==1.26.4"]);
+    expect(t.notes).toEqual(["numpy-base is called numpy on PyPI"]);
+  });
+
   test("python, pip, conda-only packages and Azure ML's server packages are dropped, each with its reason", () => {
     const t = translateConda(
       conda("python=3.12", "pip=25.1.1", "mkl", "nomkl", "cudatoolkit=11.8", "libgcc-ng", "_libgcc_mutex", "numpy=2.0", "azureml-defaults", "pip:\n    - azureml-inference-server-http==1.4.1\n    - joblib"),

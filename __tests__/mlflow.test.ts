@@ -45,9 +45,10 @@ function project(files: Readonly<Record<string, string | undefined>> = {}, name 
   return { dir, model };
 }
 
-function config(dir: string, model: Json): string {
+function config(dir: string, model: Json, edit: (c: Json) => void = () => undefined): string {
   const c = devOnly(defaultConfig());
   c.model = model;
+  edit(c);
   c.nameSeed = "test";
   const file = join(dir, "mlfunc.yaml");
   writeFileSync(file, stringify(c));
@@ -122,6 +123,28 @@ describe("the deployment", () => {
     expect(problems({ MLmodel: undefined })).toEqual([
       'model.scoringScript: required, as model.path is not an MLflow model folder (a folder holding an MLmodel file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved',
     ]);
+  });
+
+  test("without a scoring script a binary blob or Service Bus trigger is refused: the model reads JSON text", () => {
+    const binary = (c: Json) => {
+      for (const f of c.functions as { trigger: Json }[]) if (f.trigger.type !== "http") f.trigger.dataType = "binary";
+    };
+    const p = project();
+    let thrown: unknown;
+    try {
+      loadDeployment(config(p.dir, { path: "diabetes-mlflow" }, binary));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(DeploymentError);
+    expect((thrown as DeploymentError).problems.map((x) => `${x.path}: ${x.message}`)).toEqual([
+      "functions[1].trigger.dataType: an MLflow model served without a scoring script reads each blob as JSON text, so a binary trigger would fail every blob and retry it until it is poisoned; set dataType: text, or add a model.scoringScript whose run() reads bytes",
+      "functions[2].trigger.dataType: an MLflow model served without a scoring script reads each message as JSON text, so a binary trigger would fail every message and retry it until it is poisoned; set dataType: text, or add a model.scoringScript whose run() reads bytes",
+    ]);
+    // A scoring script reads the bytes itself.
+    writeFileSync(join(p.dir, "score.py"), "def init():\n    pass\n\n\ndef run(data):\n    return len(data)\n");
+    const d = loadDeployment(config(p.dir, { path: "diabetes-mlflow", scoringScript: "score.py" }, binary));
+    expect(d.functions.filter((f) => f.trigger.type !== "http").map((f) => "dataType" in f.trigger && f.trigger.dataType)).toEqual(["binary", "binary"]);
   });
 
   test("every problem of the folder at once", () => {

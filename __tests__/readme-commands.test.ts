@@ -140,6 +140,7 @@ test("every README npm line is either run below or listed with its reason", () =
   expect(Object.keys(NOT_HERE).filter((c) => !commands.includes(c))).toEqual([]);
   expect(runnable).toEqual([
     "npm ci && npm run synth",
+    "MLFUNC_CONFIG=examples/private/mlfunc.yaml npm run synth",
     "npm run invoke -- predict examples/diabetes/sample.json",
     "npm run invoke -- predict-blob examples/diabetes/sample.json --out out",
     "npm run invoke -- predict-queue examples/diabetes/sample.json",

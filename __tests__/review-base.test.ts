@@ -9,6 +9,7 @@ import { parse, stringify } from "yaml";
 import { main, parseReviewArgs, runReview } from "../review/cli";
 import { ReviewInputError } from "../review/errors";
 import { formatBytes } from "../review/images";
+import { synthForReview } from "../commands/synth";
 import { renderMarkdown, reviewExitCode, type JsonReport } from "../review/report";
 import { EXAMPLE, ROOT, scratch, type Json } from "./support/synth";
 import { type Run, captured } from "./support/capture";
@@ -107,7 +108,7 @@ describe("review --base for an app kept in its own repository", () => {
     expect(flags.code).toBe(0);
     expect(flags.stdout.split("\n")[0]).toMatch(/^\*\*mlfunc review: ⚠️ /);
 
-    const partly = await run(["--base", "HEAD", "--allow-delete", "diabetes-dev/azurerm_*", "--allow-delete", "nothing.matches*"]);
+    const partly = await run(["--base", "HEAD", "--allow-delete", "diabetes-dev/azurerm_storage_*", "--allow-delete", "diabetes-dev/azurerm_servicebus_*", "--allow-delete", "nothing.matches*"]);
     expect(partly.code).toBe(1);
     expect(partly.stderr).not.toContain("diabetes-dev/");
     expect(partly.stderr).toContain("review: blocked delete of diabetes-prod/azurerm_storage_container.");
@@ -155,6 +156,19 @@ describe("review --base for an app kept in its own repository", () => {
     }
     const flag = await run(["--base", "HEAD", "--allow-delete", "?*"]);
     expect({ code: flag.code, stderr: flag.stderr }).toEqual({ code: 2, stderr: `review: --allow-delete: "?*" ${message}\n` });
+  });
+
+  test("with --base-out the base's allow entries are unknown: the report says it cannot tell which entries the change adds", async () => {
+    const base = join(work.dir, "base-out");
+    synthForReview(app.file, base);
+    const reason = "blob and queue triggers retired; containers drained in CHG-1234";
+    app.write({ ...withoutQueuesAndContainers(app.doc()), review: { allowDelete: [{ address: "azurerm_storage_*", reason }, { address: "azurerm_servicebus_*", reason }] } });
+    const r = await run(["--base-out", base, "--format", "json"]);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.newAllows).toEqual([]);
+    expect(report.notes).toContain(
+      "The base revision's review.allowDelete entries could not be read (--base-out gives a synthesized folder, not a revision), so this report cannot tell which of the 2 entries this change adds: check them in the diff of the deployment file.",
+    );
   });
 
   test.each([["ok"], ["\u200b".repeat(10)], ["\u00a0\u2003\u202e\u2066 a b c d \u0007\u00ad\ufeff\u2060"]])("a reason too short to say anything (%j) is refused in the deployment file", async (reason) => {

@@ -7,6 +7,7 @@
 import { runModules } from "./support/groups";
 
 runModules("review", {
+  "allow-patterns": () => require("./review/allow-patterns"),
   "container-apps": () => require("./review/container-apps"),
   "deployment-diff": () => require("./review/deployment-diff"),
   "diff": () => require("./review/diff"),

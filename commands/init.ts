@@ -100,6 +100,13 @@ export function deploymentText(a: { name: string; location: string; seed: string
     "  #     maxReplicas: 10",
     "  #     cpu: 1",
     "  #     memory: 2Gi",
+    "# Team state, which the deploy workflow needs (its smoke job reads what the deploy job wrote):",
+    "# npx mlfunc bootstrap-state creates the storage and prints this block with its names.",
+    "# state:",
+    "#   backend: azurerm",
+    "#   resourceGroup: rg-<app>-tfstate",
+    "#   storageAccount: <account>",
+    "#   container: tfstate",
     "",
   ].join("\n");
 }
@@ -116,7 +123,16 @@ export const APP_SCRIPTS: Readonly<Record<string, string>> = {
   destroy: "mlfunc destroy",
 };
 
-export const GITIGNORE = ["# mlfunc's generated files and local Terraform state (which can hold secrets)", "cdktf.out*/", ".mlfunc/", "terraform.*.tfstate*", "node_modules/", ""].join("\n");
+export const GITIGNORE = [
+  "# mlfunc's generated files and local Terraform state (which can hold secrets)",
+  "cdktf.out*/",
+  ".mlfunc/",
+  "terraform.*.tfstate*",
+  "# what npx mlfunc invoke writes for blob and Service Bus functions (its --out, default out/)",
+  "out/",
+  "node_modules/",
+  "",
+].join("\n");
 
 /**
  * This repository's workflows, adapted to an app that installs mlfunc: the npm scripts of an mlfunc

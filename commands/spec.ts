@@ -191,6 +191,10 @@ export function overviewText(): string {
     "",
     "Every command reads MLFUNC_CONFIG (default mlfunc.yaml) and writes next to that file.",
     "mlfunc <command> --help shows its options; docs/commands.md has them all.",
+    "The deployment file (docs/deployment-file.md) also takes: model.environment (a conda or Azure ML",
+    "environment) and azureml: registered models (docs/azureml-inputs.md), an MLflow model folder without a",
+    "scoring script (docs/mlflow.md), trigger.source: eventGrid for blobs (docs/event-grid.md), a network:",
+    "block (docs/networking.md) and registry: own (docs/image-promotion.md).",
     "In an mlfunc checkout also: npm test, npm run bench, npm run build (bundles), npm run typecheck.",
     "",
   ].join("\n");

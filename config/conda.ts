@@ -84,6 +84,10 @@ export const CONDA_TO_PYPI: Readonly<Record<string, string>> = {
   "py-xgboost-gpu": "xgboost",
   "py-lightgbm": "lightgbm",
   "matplotlib-base": "matplotlib",
+  // defaults' numpy is a metapackage over numpy-base, which holds the Python package; exports list both.
+  "numpy-base": "numpy",
+  // conda's tzdata is the IANA database (versions like 2024a); the PyPI tzdata project is python-tzdata there.
+  "python-tzdata": "tzdata",
   "dask-core": "dask",
   pytables: "tables",
   opencv: "opencv-python",
@@ -99,8 +103,15 @@ export const CONDA_TO_PYPI: Readonly<Record<string, string>> = {
   "python-kubernetes": "kubernetes",
 };
 
-/** Conda packages that are not Python projects (native libraries, toolchains, conda itself): pip has nothing to install. */
+/**
+ * Conda packages that are not Python projects (native libraries, toolchains, conda itself): pip has nothing to install.
+ * Names that PyPI also has mean something else there: conda's `tzdata` is the IANA database (PyPI's is
+ * `python-tzdata` on conda-forge), `openssl`/`zlib` are the C libraries (Python's bindings ship with it).
+ * `python_abi` is conda-forge's metapackage pinning the interpreter ABI (`3.12=4_cp312`); `libcxx`,
+ * `libcxxabi`, `libexpat`, `liblzma`, `libmpdec` and `lz4-c` are the C/C++ runtimes conda-forge splits out.
+ */
 const CONDA_ONLY = new Set([
+  "python_abi", "libcxx", "libcxxabi", "libexpat", "liblzma", "libmpdec", "lz4-c",
   "mkl", "mkl-include", "mkl-devel", "nomkl", "intel-openmp", "llvm-openmp", "openmp", "libgomp",
   "blas", "libblas", "libcblas", "liblapack", "liblapacke", "openblas", "libopenblas",
   "cudatoolkit", "cudnn", "nccl", "cuda-version", "cuda-nvcc", "cuda-cudart", "cupti",

@@ -36,7 +36,7 @@ import { ResourceNames, imageStackName, imageStackNames, resourceNames } from ".
 import { ShipRules } from "./ship";
 import { Hosting, PlanKind, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances as tierMaxInstances, planKind } from "./hosting";
 import { Inbound, ZoneKey, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, subnetLayout } from "./network";
-import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing } from "./mlflow";
+import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing, mlflowTriggerProblems } from "./mlflow";
 
 export const DEFAULT_CONFIG = "mlfunc.yaml";
 
@@ -262,6 +262,10 @@ export function parseDeployment(text: string, path: string, shown: string = path
   problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   const model = validFields(modelSchema, isRecord(known) ? known.model : undefined);
   const serving = mlflowServing(dir, model, model.pythonVersion, model.environment === undefined);
+  if (serving.folder !== undefined && model.scoringScript === undefined) {
+    const functions = isRecord(known) && Array.isArray(known.functions) ? known.functions.map((f) => validFields(functionSchema, f)) : [];
+    serving.problems.push(...mlflowTriggerProblems(functions));
+  }
   problems.push(...serving.problems.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (serving.folder && parsed.success) problems.push(...duplicateRequirements(serving.folder, parsed.data.model.requirements, dir).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));

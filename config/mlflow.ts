@@ -186,6 +186,23 @@ export function mlflowServing(
   return read;
 }
 
+/**
+ * Triggers an MLflow folder served without a scoring script cannot answer: the runtime reads the
+ * payload as JSON text, so a binary blob or message gets a 400 every time and is retried until poisoned.
+ */
+export function mlflowTriggerProblems(functions: readonly { readonly trigger?: { readonly type: string; readonly dataType?: string } }[]): Problem[] {
+  return functions.flatMap((f, i) => {
+    const t = f.trigger;
+    if (t === undefined || t.type === "http" || t.dataType !== "binary") return [];
+    const what = t.type === "blob" ? "blob" : "message";
+    return [{
+      path: `functions[${i}].trigger.dataType`,
+      value: t.dataType,
+      message: `an MLflow model served without a scoring script reads each ${what} as JSON text, so a binary trigger would fail every ${what} and retry it until it is poisoned; set dataType: text, or add a model.scoringScript whose run() reads bytes`,
+    }];
+  });
+}
+
 /** The synth note that says what the MLflow folder gave the image. */
 export function mlflowInfo(model: { readonly mlflow?: MlflowFolder; readonly scoringScript?: string; readonly pythonVersion: string; readonly requirements: readonly string[] }): string | undefined {
   const m = model.mlflow;

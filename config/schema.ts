@@ -6,7 +6,7 @@ import { z } from "zod";
 import { NAME_RULES, NameKind, NameRule, nameProblem, suggestName } from "./naming";
 import { withSuggestion } from "./rules";
 import { CONTAINER_APPS_MAX_REPLICAS, DEFAULT_MAX_REPLICAS, HOSTINGS, SKU_FIX, WORKLOAD_PROFILE_TYPES, skuProblem } from "./hosting";
-import { INBOUND, PRIVATE_DNS_ZONE_ID, SUBNET_ID, SUBNET_ID_EXAMPLE, ZONE_ID_EXAMPLE, ZONE_KEYS, type ZoneKey, parseCidr } from "./network";
+import { INBOUND, PRIVATE_DNS_ZONES, PRIVATE_DNS_ZONE_ID, SUBNET_ID, SUBNET_ID_EXAMPLE, ZONE_ID_EXAMPLE, ZONE_KEYS, type ZoneKey, parseCidr } from "./network";
 import { CATCH_ALL_MESSAGE, isCatchAll, visibleText } from "./patterns";
 import { MAX_TAG_VALUE, tagNameProblem } from "./tags";
 
@@ -275,6 +275,13 @@ const zoneId = (key: ZoneKey) =>
   z
     .string()
     .regex(PRIVATE_DNS_ZONE_ID, { error: `must be a private DNS zone's Azure resource id, ${ZONE_ID_EXAMPLE}` })
+    .superRefine((value, ctx) => {
+      // A zone of another service gets the endpoint's record, but nothing ever resolves the name there.
+      const name = value.split("/").pop() ?? "";
+      if (PRIVATE_DNS_ZONE_ID.test(value) && name.toLowerCase() !== PRIVATE_DNS_ZONES[key]) {
+        ctx.addIssue({ code: "custom", message: `is the zone ${name}; the ${key} private endpoints register in ${PRIVATE_DNS_ZONES[key]}: give that zone's id` });
+      }
+    })
     .optional()
     .meta({ description: `Private DNS zone for the ${key} private endpoints.` });
 

@@ -1,6 +1,6 @@
-import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import type { Construct } from "constructs";
 import { TerraformData } from "./terraform-data";
+import { GeneratedKey } from "./generated-key";
 import { AzapiResourceAction } from "./azapi";
 import type { FunctionApp } from "./function-app";
 
@@ -25,29 +25,15 @@ export interface BlobsExtensionKeyProps {
 /**
  * The `blobs_extension` system key, made by Terraform instead of by the host, so the Event Grid
  * webhook URL is known in the same apply that creates the app. The host does not have to start and
- * index the function first (azurerm's host-keys data source returns "" until then).
- *
- * The value is two random UUIDs without hyphens (244 random bits), made once: Terraform's `uuid()`
- * changes at every plan, so `ignore_changes` keeps the first value, the pattern Terraform documents
- * for `uuid()` in resources. It is marked sensitive where it is made and wherever it is used, so
- * plans mask it; it is stored in state only, never in synthesized JSON.
+ * index the function first (azurerm's host-keys data source returns "" until then). Generated once
+ * and kept sensitive as every `GeneratedKey` is.
  */
-export class BlobsExtensionKey extends Construct {
-  private readonly data: TerraformData;
+export class BlobsExtensionKey extends GeneratedKey {
   private readonly hostStartTimeout: string;
 
   constructor(scope: Construct, id: string, props: BlobsExtensionKeyProps = {}) {
     super(scope, id);
     this.hostStartTimeout = props.hostStartTimeout ?? "30m";
-    this.data = new TerraformData(this, "value", {
-      input: Fn.sensitive(Fn.replace(Fn.join("", [Fn.uuid(), Fn.uuid()]), "-", "")),
-      lifecycle: { ignoreChanges: ["input"] },
-    });
-  }
-
-  /** The key, marked sensitive. */
-  get value(): string {
-    return Fn.sensitive(this.data.output);
   }
 
   /**

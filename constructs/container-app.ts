@@ -9,6 +9,7 @@ import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
 import { HOST_IDENTITY_SETTINGS } from "./function-app";
+import { GeneratedKey } from "./generated-key";
 
 /** Settings ContainerApp writes itself (App Service derives the first from storage_account_name). */
 export const OWN_CONTAINER_APP_SETTINGS = [
@@ -70,7 +71,8 @@ export interface ContainerAppProps {
   readonly functionTimeout?: string;
   /** Functions host system keys by name (e.g. `blobs_extension`), each a sensitive value: given to
    * the host as Container Apps secrets mounted where it reads keys (`AzureWebJobsSecretStorageType`
-   * `containerapp`, which never generates keys itself).
+   * `containerapp`). That store is read-only and the host generates no key, so the app then also
+   * makes a master key and a default host key the same way (see `hostKeys`).
    * @default none: the host's key store stays as the platform sets it up */
   readonly systemKeys?: Readonly<Record<string, string>>;
   /** Resources the app waits for besides its roles and image: the private endpoints and zone links of a networked environment.
@@ -83,20 +85,33 @@ export interface ContainerAppProps {
 export const FUNCTIONS_KEYS_PATH = "/run/secrets/functions-keys";
 const KEYS_VOLUME = "functions-keys";
 
-/** A system key's Container Apps secret name and file name: `host-systemkey-<name>` (lowercase
- * letters, digits and hyphens only) mounted as `host.systemKey.<name>`. */
+/** A Container Apps secret name: lowercase letters, digits and hyphens only. */
+const secretName = (fileName: string): string => fileName.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+
+/** A system key's Container Apps secret name and file name: `host-systemkey-<name>` mounted as
+ * `host.systemKey.<name>`. */
 export function systemKeySecret(name: string): { secretRef: string; path: string } {
-  return { secretRef: `host-systemkey-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`, path: `host.systemKey.${name}` };
+  const path = `host.systemKey.${name}`;
+  return { secretRef: secretName(path), path };
 }
+
+/** The file names the host reads its master key and a host key from (azure-functions-host's
+ * `ContainerAppsSecretsRepository`): `host.master`, `host.function.<name>`. */
+export const MASTER_KEY_FILE = "host.master";
+export const DEFAULT_HOST_KEY_FILE = "host.function.default";
 
 /**
  * Azure Functions on Azure Container Apps: a `Microsoft.App/containerApps` resource of `kind:
  * functionapp`, through azapi since azurerm's container app has no `kind`. The platform derives the
  * trigger scale rules itself, so the template sets bounds only. Secure defaults: HTTPS-only
- * ingress, image pulled by the user-assigned identity, no secrets, identity-based connections.
+ * ingress, image pulled by the user-assigned identity, no secrets but the host's own keys,
+ * identity-based connections.
  */
 export class ContainerApp extends Construct {
   readonly resource: AzapiResource;
+  /** The master key and the default host key the app gives the host when it holds the keys in
+   * Container Apps secrets (with `systemKeys`); sensitive values. */
+  readonly hostKeys?: { readonly master: string; readonly default: string };
 
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
@@ -116,9 +131,20 @@ export class ContainerApp extends Construct {
       AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
       ...props.appSettings,
     };
-    const systemKeys = Object.entries(props.systemKeys ?? {}).map(([name, value]) => ({ ...systemKeySecret(name), value }));
-    // The platform's default store, stated so that the mounted keys are what the host reads.
-    if (systemKeys.length > 0) settings.AzureWebJobsSecretStorageType = "containerapp";
+    const keys = Object.entries(props.systemKeys ?? {}).map(([name, value]) => ({ ...systemKeySecret(name), value }));
+    if (keys.length > 0) {
+      // The store Microsoft recommends on Container Apps, stated so that the mounted keys are what
+      // the host reads. It is read-only: without a master and a host key here, no call to an
+      // `authLevel: function|admin` function is accepted.
+      settings.AzureWebJobsSecretStorageType = "containerapp";
+      const master = new GeneratedKey(this, "master-key").value;
+      const hostDefault = new GeneratedKey(this, "host-key-default").value;
+      this.hostKeys = { master, default: hostDefault };
+      keys.unshift(
+        { secretRef: secretName(MASTER_KEY_FILE), path: MASTER_KEY_FILE, value: master },
+        { secretRef: secretName(DEFAULT_HOST_KEY_FILE), path: DEFAULT_HOST_KEY_FILE, value: hostDefault },
+      );
+    }
     const probe = (type: "Liveness" | "Readiness", path: string, failureThreshold: number) => ({
       type,
       httpGet: { path, port: FUNCTIONS_PORT, scheme: "HTTP" },
@@ -151,7 +177,7 @@ export class ContainerApp extends Construct {
               traffic,
             },
             registries: [{ server: props.image.loginServer, identity: identity.id }],
-            ...(systemKeys.length === 0 ? {} : { secrets: systemKeys.map((k) => ({ name: k.secretRef, value: k.value })) }),
+            ...(keys.length === 0 ? {} : { secrets: keys.map((k) => ({ name: k.secretRef, value: k.value })) }),
           },
           template: {
             containers: [
@@ -161,12 +187,12 @@ export class ContainerApp extends Construct {
                 resources: { cpu: props.cpu ?? 1, memory: props.memory ?? "2Gi" },
                 env: Object.entries(settings).map(([name, value]) => ({ name, value })),
                 probes: [probe("Readiness", props.readinessPath ?? HOST_PING_PATH, 6), probe("Liveness", HOST_PING_PATH, 3)],
-                ...(systemKeys.length === 0 ? {} : { volumeMounts: [{ volumeName: KEYS_VOLUME, mountPath: FUNCTIONS_KEYS_PATH }] }),
+                ...(keys.length === 0 ? {} : { volumeMounts: [{ volumeName: KEYS_VOLUME, mountPath: FUNCTIONS_KEYS_PATH }] }),
               },
             ],
-            ...(systemKeys.length === 0
+            ...(keys.length === 0
               ? {}
-              : { volumes: [{ name: KEYS_VOLUME, storageType: "Secret", secrets: systemKeys.map((k) => ({ secretRef: k.secretRef, path: k.path })) }] }),
+              : { volumes: [{ name: KEYS_VOLUME, storageType: "Secret", secrets: keys.map((k) => ({ secretRef: k.secretRef, path: k.path })) }] }),
             scale: {
               minReplicas: props.minReplicas ?? 0,
               maxReplicas: props.maxReplicas ?? 10,

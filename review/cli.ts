@@ -131,6 +131,11 @@ export async function runReview(args: ReviewArgs, options: { readonly codeRoot?:
     // Entries the base revision's file lacks are this change approving its own deletes: flagged in the report.
     const baseEntries = args.baseOut === undefined && baseName !== undefined ? baseAllowEntries(baseName, config) : undefined;
     const addedHere = (address: string) => baseEntries !== undefined && !baseEntries.includes(address);
+    if (baseEntries === undefined && deployment.review.allowDelete.length > 0) {
+      notes.push(
+        `The base revision's review.allowDelete entries could not be read (${args.baseOut !== undefined ? "--base-out gives a synthesized folder, not a revision" : "not a git revision of this deployment file"}), so this report cannot tell which of the ${deployment.review.allowDelete.length} entries this change adds: check them in the diff of the deployment file.`,
+      );
+    }
     const allow: AllowRule[] = [
       ...args.allowDelete.map((pattern) => ({ pattern })),
       ...deployment.review.allowDelete.map((a) => ({ pattern: a.address, reason: a.reason, ...(addedHere(a.address) ? { addedHere: true } : {}) })),

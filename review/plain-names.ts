@@ -19,9 +19,11 @@ const BY_ARM_TYPE: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   },
 };
 
-/** Resources of general types (terraform_data, containers) that mlfunc makes for Event Grid, by address. */
+/** Resources of general types (terraform_data, containers) that mlfunc makes for Event Grid and its keys, by address. */
 const BY_ADDRESS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^terraform_data\.blobs-extension-key_value_/, "the key of the blob trigger's webhook, generated once by Terraform (sensitive, never shown)"],
+  [/^terraform_data\.container-app_master-key_value_/, "the Functions host's master key on Container Apps, generated once by Terraform (sensitive, never shown)"],
+  [/^terraform_data\.container-app_host-key-default_value_/, "the Functions host's default host key on Container Apps, generated once by Terraform (sensitive, never shown)"],
   [/^azurerm_storage_container\.data-storage_container-eventgrid-deadletter_/, "dead-letter container: the blob events Event Grid could not deliver"],
 ];
 

@@ -240,6 +240,28 @@ describe("a bad network block: every problem at once, each field named", () => {
     ]);
   });
 
+  test("a zone id whose zone is not the one its key needs names the zone to give; the case of the name does not matter", () => {
+    expect(
+      problems(
+        withEnvs({
+          prod: {
+            plan: { sku: "EP1" },
+            ...PREMIUM,
+            network: {
+              appSubnetId: subnet("v", "app"),
+              privateEndpointSubnetId: subnet("v", "pe"),
+              privateDnsZoneIds: { ...ALL_ZONES, blob: zone("PrivateLink.Blob.Core.Windows.Net"), queue: zone("privatelink.blob.core.windows.net"), registry: zone("azurecr.io") },
+              inbound: "private",
+            },
+          },
+        }),
+      ),
+    ).toEqual([
+      '  environments.prod.network.privateDnsZoneIds.queue: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-dns/pr..." — is the zone privatelink.blob.core.windows.net; the queue private endpoints register in privatelink.queue.core.windows.net: give that zone\'s id',
+      '  environments.prod.network.privateDnsZoneIds.registry: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-dns/pr..." — is the zone azurecr.io; the registry private endpoints register in privatelink.azurecr.io: give that zone\'s id',
+    ]);
+  });
+
   test("a public app on Container Apps needs no sites zone", () => {
     const { sites: _sites, ...noSites } = ALL_ZONES;
     expect(

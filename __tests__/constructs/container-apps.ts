@@ -78,9 +78,14 @@ describe("the default Container Apps environment", () => {
     expect(r.resources(STACK, "azurerm_linux_function_app")).toEqual({});
     const kept = (stack: string) =>
       ["azurerm_storage_account", "azurerm_storage_container", "azurerm_servicebus_namespace", "azurerm_servicebus_queue", "terraform_data"].map((t) =>
-        Object.keys(r.resources(stack, t)).sort(),
+        Object.keys(r.resources(stack, t)).filter((id) => !id.startsWith("container-app_")).sort(),
       );
     expect(kept(STACK)).toEqual(kept(DEV));
+    // Besides those, only the app's own host keys (the containerapp key store makes none).
+    expect(Object.keys(r.resources(STACK, "terraform_data")).filter((id) => id.startsWith("container-app_")).map((id) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "container-app_host-key-default_value",
+      "container-app_master-key_value",
+    ]);
   });
 
   test("the environment has the Consumption workload profile and logs through Azure Monitor, with no workspace key", () => {
@@ -179,25 +184,69 @@ describe("the default Container Apps environment", () => {
     expect(env.AzureFunctionsJobHost__functionTimeout).toBe("02:00:00");
   });
 
-  test("the only secret is the blobs_extension host key: a sensitive generated value, mounted where the host reads keys", () => {
-    const key = `\${sensitive(terraform_data.${Object.keys(r.resources(STACK, "terraform_data")).find((id) => id.startsWith("blobs-extension-key_value"))}.output)}`;
-    expect((props(app).configuration as Json).secrets).toEqual([{ name: "host-systemkey-blobs-extension", value: key }]);
+  test("the secrets are the host's master, default host and blobs_extension keys: sensitive generated values, mounted where the host reads keys", () => {
+    const data = Object.keys(r.resources(STACK, "terraform_data"));
+    const ref = (prefix: string): string => {
+      const ids = data.filter((id) => id.startsWith(prefix));
+      expect(ids).toHaveLength(1);
+      return `\${sensitive(terraform_data.${ids[0]}.output)}`;
+    };
+    const keys = {
+      master: ref("container-app_master-key_value_"),
+      host: ref("container-app_host-key-default_value_"),
+      blobs: ref("blobs-extension-key_value_"),
+    };
+    expect(new Set(Object.values(keys)).size).toBe(3);
+    expect((props(app).configuration as Json).secrets).toEqual([
+      { name: "host-master", value: keys.master },
+      { name: "host-function-default", value: keys.host },
+      { name: "host-systemkey-blobs-extension", value: keys.blobs },
+    ]);
     expect((props(app).template as Json).volumes).toEqual([
-      { name: "functions-keys", storageType: "Secret", secrets: [{ secretRef: "host-systemkey-blobs-extension", path: "host.systemKey.blobs_extension" }] },
+      {
+        name: "functions-keys",
+        storageType: "Secret",
+        secrets: [
+          { secretRef: "host-master", path: "host.master" },
+          { secretRef: "host-function-default", path: "host.function.default" },
+          { secretRef: "host-systemkey-blobs-extension", path: "host.systemKey.blobs_extension" },
+        ],
+      },
     ]);
     expect(container(app).volumeMounts).toEqual([{ volumeName: "functions-keys", mountPath: "/run/secrets/functions-keys" }]);
     expect(container(app).env).toContainEqual({ name: "AzureWebJobsSecretStorageType", value: "containerapp" });
     for (const e of container(app).env as Json[]) expect(Object.keys(e).sort()).toEqual(["name", "value"]);
   });
 
-  test("without Event Grid blob triggers: no secret, no key volume, the platform's key store untouched", () => {
+  test("each key is generated once by Terraform: a sensitive uuid() input whose changes are ignored, never a literal in the JSON", () => {
+    const generated = Object.entries(r.resources(STACK, "terraform_data")).filter(([id]) => /^(container-app_(master-key|host-key-default)|blobs-extension-key)_value_/.test(id));
+    expect(generated).toHaveLength(3);
+    for (const [, d] of generated) {
+      expect(d.input).toBe('${sensitive(replace(join("", [uuid(), uuid()]), "-", ""))}');
+      expect(d.lifecycle).toEqual({ ignore_changes: ["input"] });
+    }
+    for (const s of (props(app).configuration as Json).secrets as Json[]) expect(String(s.value)).toMatch(/^\$\{sensitive\(terraform_data\.[^.]+\.output\)\}$/);
+    // No key value appears anywhere: the only uuid() calls are the three inputs.
+    expect(JSON.stringify(r.stack(STACK)).match(/uuid\(\)/g)).toHaveLength(6);
+  });
+
+  test("an authLevel: function HTTP function next to an eventGrid blob function gets keys to be called with", () => {
+    const functions = (defaultConfig().functions as Json[]).map((f) => ({ name: f.name, trigger: f.trigger as Json }));
+    expect(functions.find((f) => f.trigger.type === "http")?.trigger.authLevel).toBe("function");
+    expect(functions.some((f) => f.trigger.type === "blob" && f.trigger.source === "eventGrid")).toBe(true);
+    const paths = (((props(app).template as Json).volumes as Json[])[0].secrets as Json[]).map((s) => s.path);
+    // The host accepts a function-level call with the master key or any host key.
+    expect(paths).toEqual(expect.arrayContaining(["host.master", "host.function.default"]));
+  });
+
+  test("without Event Grid blob triggers: no secret, no generated key, no key volume, the platform's key store untouched", () => {
     const o = synth(polling(withAca()));
     const a = azapi(o, STACK, "Microsoft.App/containerApps");
     expect((props(a).configuration as Json).secrets).toBeUndefined();
     expect((props(a).template as Json).volumes).toBeUndefined();
     expect(container(a).volumeMounts).toBeUndefined();
     expect((container(a).env as Json[]).map((e) => e.name)).not.toContain("AzureWebJobsSecretStorageType");
-    expect(o.resources(STACK, "terraform_data")["blobs-extension-key_value_BE39F8D7"]).toBeUndefined();
+    expect(Object.keys(o.resources(STACK, "terraform_data")).filter((id) => /(master-key|host-key-default|blobs-extension-key)_value_/.test(id))).toEqual([]);
   });
 
   test("readiness and liveness probe the host's anonymous ping when every HTTP function needs a key", () => {

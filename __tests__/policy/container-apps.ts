@@ -101,6 +101,24 @@ describe("MLF-ACA-003 no secrets", () => {
     const msgs = findings("MLF-ACA-003", (tf) => (configuration(tf).secrets = [{ name: "storage", value: "abc" }])).map((f) => f.message);
     expect(msgs).toEqual(["properties.configuration.secrets[0] (storage) holds its value instead of a Key Vault reference"]);
   });
+  test("passes with the host's master, host and system keys as sensitive values; fails when one is a literal or not sensitive", () => {
+    const sensitive = (name: string) => `\${sensitive(terraform_data.${name}.output)}`;
+    expect(
+      findings("MLF-ACA-003", (tf) => {
+        configuration(tf).secrets = ["host-master", "host-function-default", "host-systemkey-blobs-extension"].map((name) => ({ name, value: sensitive(name) }));
+      }),
+    ).toEqual([]);
+    const msgs = findings("MLF-ACA-003", (tf) => {
+      configuration(tf).secrets = [
+        { name: "host-master", value: "abc" },
+        { name: "host-function-default", value: "${terraform_data.k.output}" },
+        { name: "host-masterx", value: sensitive("k") },
+      ];
+    }).map((f) => f.message);
+    expect(msgs).toEqual([
+      "properties.configuration.secrets[0] (host-master) holds its value instead of a Key Vault reference; properties.configuration.secrets[1] (host-function-default) holds its value instead of a Key Vault reference; properties.configuration.secrets[2] (host-masterx) holds its value instead of a Key Vault reference",
+    ]);
+  });
   test("fails with a secret-looking literal env var, passes with a Key Vault secret", () => {
     const msgs = findings("MLF-ACA-003", (tf) => {
       (firstContainer(tf).env as JsonValue[]).push({ name: "MODEL_API_KEY", value: "hunter2" });

@@ -165,7 +165,12 @@ describe("switching an environment between hostings", () => {
     // The trigger queue's Data Receiver becomes Data Owner: Container Apps scales by its message count.
     // The host key call goes too: on Container Apps the key is a secret of the app.
     expect(byKind("removed")).toEqual(["azapi_resource_action", "azurerm_linux_function_app", "azurerm_role_assignment", "azurerm_service_plan"]);
-    expect(byKind("added")).toEqual(["azapi_resource", "azapi_resource", "azurerm_monitor_diagnostic_setting", "azurerm_role_assignment"]);
+    // The container app's master and default host keys come with it: its key store makes none.
+    expect(byKind("added")).toEqual(["azapi_resource", "azapi_resource", "azurerm_monitor_diagnostic_setting", "azurerm_role_assignment", "terraform_data", "terraform_data"]);
+    expect((dev?.resources ?? []).filter((r) => r.kind === "added" && r.type === "terraform_data").map((r) => r.address.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "terraform_data.container-app_host-key-default_value",
+      "terraform_data.container-app_master-key_value",
+    ]);
     // A new role assignment runs the role propagation wait again.
     // and the Event Grid subscription follows the app to its new host name.
     expect(byKind("changed")).toEqual(["azapi_resource", "terraform_data"]);

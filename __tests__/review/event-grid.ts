@@ -94,6 +94,15 @@ describe("Event Grid resources in the review", () => {
     expect(plainWords("terraform_data", undefined, "terraform_data.identity_role-propagation_C664A1BA")).toBeUndefined();
   });
 
+  test("the host keys generated for Container Apps are named by their addresses", () => {
+    expect(plainWords("terraform_data", undefined, "terraform_data.container-app_master-key_value_B16965F3")).toBe(
+      "the Functions host's master key on Container Apps, generated once by Terraform (sensitive, never shown)",
+    );
+    expect(plainWords("terraform_data", undefined, "terraform_data.container-app_host-key-default_value_D133593F")).toBe(
+      "the Functions host's default host key on Container Apps, generated once by Terraform (sensitive, never shown)",
+    );
+  });
+
   test("the key is never shown: not the generated value, not the webhook URL that carries it", () => {
     for (const text of [markdown, renderJson(review), JSON.stringify(plan)]) {
       expect(text).not.toContain(KEY);

@@ -4,10 +4,11 @@
  * Log Analytics shared key in the environment's log configuration, which the Azure Monitor
  * destination and a diagnostic setting avoid.
  *
- * One exception: a Functions host system key (`host-systemkey-*`) whose value is a Terraform
- * `sensitive(...)` expression. The host reads its keys only from the Container Apps secrets mounted
- * for the `containerapp` key store, and it generates none itself; a value Terraform generates is
- * masked in plans and kept in state only, as any generated credential is.
+ * One exception: a Functions host key (the master key `host-master`, a host key `host-function-*`,
+ * a system key `host-systemkey-*`) whose value is a Terraform `sensitive(...)` expression. The host
+ * reads its keys only from the Container Apps secrets mounted for the `containerapp` key store, and
+ * it generates none itself; a value Terraform generates is masked in plans and kept in state only,
+ * as any generated credential is.
  */
 import type { PolicyRule } from "../types";
 import { AZAPI_RESOURCE, CONTAINER_APP_TYPE, MANAGED_ENVIRONMENT_TYPE, azapiBody, azapiType, isBodyResult, listAt, objectAt } from "../container-app";
@@ -17,9 +18,11 @@ import { isExpression } from "../values";
 const SECRET_ENV = /(PASSWORD|SECRET|ACCOUNTKEY|ACCESS_KEY|API_KEY|_KEY$|SAS_TOKEN|CONNECTION_STRING$)/i;
 /** Settings whose names look secret but hold none: the Functions host's key store type. */
 const NOT_SECRET_ENV = new Set(["azurewebjobssecretstoragetype"]);
-/** A generated host system key, given as a sensitive Terraform value and nothing else. */
-const hostSystemKey = (name: unknown, value: unknown) =>
-  typeof name === "string" && name.startsWith("host-systemkey-") && typeof value === "string" && /^\$\{sensitive\(.*\)\}$/s.test(value);
+/** The secret names of the host's master, host and system keys. */
+const HOST_KEY_SECRET = /^host-(master$|function-|systemkey-)/;
+/** A generated host key, given as a sensitive Terraform value and nothing else. */
+const hostKey = (name: unknown, value: unknown) =>
+  typeof name === "string" && HOST_KEY_SECRET.test(name) && typeof value === "string" && /^\$\{sensitive\(.*\)\}$/s.test(value);
 
 export const rule: PolicyRule = {
   id: "MLF-ACA-003",
@@ -40,7 +43,7 @@ export const rule: PolicyRule = {
     if (isBodyResult(body)) return body;
     const problems: string[] = [];
     listAt(body, "properties.configuration.secrets").forEach((s, i) => {
-      if (s.value !== undefined && s.keyVaultUrl === undefined && !hostSystemKey(s.name, s.value)) problems.push(`properties.configuration.secrets[${i}] (${String(s.name)}) holds its value instead of a Key Vault reference`);
+      if (s.value !== undefined && s.keyVaultUrl === undefined && !hostKey(s.name, s.value)) problems.push(`properties.configuration.secrets[${i}] (${String(s.name)}) holds its value instead of a Key Vault reference`);
     });
     const containers = [...listAt(body, "properties.template.containers"), ...listAt(body, "properties.template.initContainers")];
     containers.forEach((c) => {

@@ -1,0 +1,21 @@
+import { GATED_TYPES, isCatchAll } from "../../config/patterns";
+import { STATEFUL_AZURERM_TYPES } from "../../review/gates";
+import { DATA_HOLDING_TYPES } from "../../constructs/protection";
+
+test.each(["*", "**", "?*", "*.*", "diabetes-dev/*", "*_*", "?*_*", "*_*.*", "*/*_*", "diabetes-dev/*_*", "az*", "azurerm_*", "azurerm_*.*"])(
+  "%j matches every guarded address: a catch-all",
+  (pattern) => expect(isCatchAll(pattern)).toBe(true),
+);
+
+test.each([
+  "azurerm_storage_container.data-storage_container-input_*",
+  "diabetes-dev/azurerm_container_registry.*",
+  "azurerm_storage_*",
+  "azurerm_servicebus_queue.service-bus_queue-*",
+  "*.registry_71CE07F6",
+])("%j names some resources: not a catch-all", (pattern) => expect(isCatchAll(pattern)).toBe(false));
+
+test("the catch-all probes cover every type the gate and prevent_destroy guard", () => {
+  expect([...GATED_TYPES].sort()).toEqual(Object.keys(STATEFUL_AZURERM_TYPES).sort());
+  expect([...DATA_HOLDING_TYPES].filter((t) => !GATED_TYPES.includes(t))).toEqual([]);
+});
