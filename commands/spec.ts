@@ -77,7 +77,7 @@ export const SMOKE: CommandSpec = {
   options: {
     input: { type: "string", value: "<file>", help: "the request to send (default smoke.request, else sample.json beside score.py)" },
     function: { type: "string", multiple: true, value: "<name>", help: "test only this function (repeatable; default every function)" },
-    timeout: { type: "string", value: "<seconds>", help: "bound the whole run: local answers, health wait and each answer (default 600)" },
+    timeout: { type: "string", value: "<seconds>", help: "bound the whole run: state reads, local answers, health wait and each answer (default 600)" },
     json: { type: "boolean", help: "print the result as JSON" },
   },
   notes: [
