@@ -63,10 +63,15 @@ export async function readStackState(stack: string, state: StateConfig, access: 
       const { BlobClient } = await import("@azure/storage-blob");
       const url = `${(access.blobEndpoint ?? defaultBlobEndpoint)(state.storageAccount)}/${state.container}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
       const client = new BlobClient(url, await access.credential(), storageOptions(access.tlsCa));
+      // Stopped at the deadline, so the SDK's retries do not outlive the run.
+      const abortSignal = access.deadline === undefined ? undefined : AbortSignal.timeout(Math.max(1, access.deadline.remainingMs()));
       let text: string;
       try {
-        text = (await client.downloadToBuffer()).toString("utf8");
+        text = (await client.downloadToBuffer(0, undefined, { abortSignal })).toString("utf8");
       } catch (e) {
+        if (access.deadline !== undefined && abortSignal?.aborted) {
+          throw new SmokeTimeoutError(`reading the state of ${stack} did not finish within the ${access.deadline.seconds} s of --timeout`);
+        }
         const status = statusOf(e);
         if (status === 404) throw new SmokeInputError(`stack ${stack} is not deployed: no state ${shown}; ${deploy}`);
         if (status === 401 || status === 403) {
