@@ -6,22 +6,13 @@
  */
 import { Aspects, type IAspect, TerraformResource, TerraformStack } from "cdktf";
 import type { IConstruct } from "constructs";
-import { matchesPattern } from "../config/patterns";
+import { GATED_TYPES, matchesPattern } from "../config/patterns";
 
-/** Resource types whose destroy loses data (a subset of the review gate's: identities and telemetry can be recreated). */
-export const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set([
-  "azurerm_storage_account",
-  "azurerm_storage_container",
-  "azurerm_storage_queue",
-  "azurerm_storage_share",
-  "azurerm_storage_table",
-  "azurerm_servicebus_namespace",
-  "azurerm_servicebus_queue",
-  "azurerm_servicebus_topic",
-  "azurerm_servicebus_subscription",
-  "azurerm_container_registry",
-  "azurerm_key_vault",
-]);
+// Identities and telemetry are guarded by the review but can be recreated, so deploys may replace them.
+const RECREATABLE = new Set(["azurerm_user_assigned_identity", "azurerm_log_analytics_workspace", "azurerm_application_insights"]);
+
+/** Resource types whose destroy loses data: the review gate's guarded types but those that can be recreated. */
+export const DATA_HOLDING_TYPES: ReadonlySet<string> = new Set(GATED_TYPES.filter((t) => !RECREATABLE.has(t)));
 
 class PreventDestroy implements IAspect {
   constructor(
