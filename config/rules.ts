@@ -100,7 +100,7 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
   const isReference = model.path !== undefined && isModelReference(model.path);
   if (model.workspace !== undefined && !(model.path !== undefined && /^azureml:[^/]/.test(model.path))) {
     report("model.workspace", model.workspace, "belongs to a short model reference, model.path: azureml:<name>:<version>; remove it, or use that form");
-  } else if (model.workspace !== undefined && "problem" in parseWorkspaceId(model.workspace)) {
+  } else if (model.workspace !== undefined) {
     const w = parseWorkspaceId(model.workspace);
     if ("problem" in w) report("model.workspace", model.workspace, w.problem);
   }
