@@ -384,13 +384,13 @@ function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | un
   // The model needs mlflow to load; its own requirements normally pin it.
   const requirements = mlflow !== undefined && !listed.some((l) => MLFLOW_PACKAGES.includes(requirementName(l))) ? [...listed, mlflow.mlflowPin] : listed;
   const baseImage = file.model.baseImage ?? `${DEFAULT_BASE_IMAGE_REPOSITORY}:4-python${pythonVersion}`;
+  const serviceBus = file.functions.some((f) => f.trigger.type === "serviceBus");
   const environments = Object.entries(file.environments).map(([env, cfg]): EnvironmentDeployment => {
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
     const minInstances = plan.minInstances ?? 1;
     const maxPlanInstances = kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances;
     const containerApps = cfg.hosting === "containerApps" ? containerAppsDeployment(cfg.containerApps) : undefined;
-    const serviceBus = file.functions.some((f) => f.trigger.type === "serviceBus");
     // Private endpoints need Premium registries and namespaces; the rules refuse a lower SKU that is set.
     const appPrefix = containerApps
       ? containerAppsSubnetPrefix(containerApps.maxReplicas, WORKLOAD_PROFILES[containerApps.workloadProfile]?.gpu !== undefined)
