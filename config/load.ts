@@ -258,9 +258,9 @@ export function parseDeployment(text: string, path: string, shown: string = path
   const dir = dirname(path);
   // The rules see the file as if unknown keys were not there, so a typo elsewhere hides nothing.
   const known = parsed.success ? raw : withoutUnknownKeys(raw, parsed.error.issues);
-  const rules = checkRules(partsOf(known, dir));
-  problems.push(...rules.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
-  const model = validFields(modelSchema, isRecord(known) ? known.model : undefined);
+  const parts = partsOf(known, dir);
+  problems.push(...checkRules(parts).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
+  const model = parts.model ?? {};
   const serving = mlflowServing(dir, model, model.pythonVersion, model.environment === undefined);
   if (serving.folder !== undefined && model.scoringScript === undefined) {
     const functions = isRecord(known) && Array.isArray(known.functions) ? known.functions.map((f) => validFields(functionSchema, f)) : [];
