@@ -269,7 +269,7 @@ export function parseDeployment(text: string, path: string, shown: string = path
   problems.push(...serving.problems.map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (serving.folder && parsed.success) problems.push(...duplicateRequirements(serving.folder, parsed.data.model.requirements, dir).map((p) => ({ ...p, line: lineOf(splitPath(p.path)) })));
   if (problems.length > 0 || !parsed.success) throw new DeploymentError(shown, sortProblems(problems));
-  return normalize(parsed.data, path, serving.folder, serving.warnings);
+  return normalize(parsed.data, path, parts.modelEnvironment, serving.folder, serving.warnings);
 }
 
 /** The file's requirement lines, as the image gets them. */
@@ -295,6 +295,7 @@ function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFil
 /** The fields of a possibly invalid file that pass the schema on their own, so the rules can check them. */
 function partsOf(raw: unknown, dir: string): Parts {
   const obj = isRecord(raw) ? raw : {};
+  const model = validFields(modelSchema, obj.model);
   const functions = Array.isArray(obj.functions) ? obj.functions.map((f, i) => [i, validFields(functionSchema, f)] as const) : [];
   const environments = isRecord(obj.environments) ? Object.entries(obj.environments).map(([k, v]) => [k, validFields(environmentSchema, v ?? {})] as const) : [];
   const state = stateSchema.safeParse(obj.state ?? { backend: "local" });
@@ -321,7 +322,8 @@ function partsOf(raw: unknown, dir: string): Parts {
     nameSeed: typeof obj.nameSeed === "string" ? obj.nameSeed : undefined,
     location: typeof obj.location === "string" ? obj.location : undefined,
     smokeRequest: isRecord(obj.smoke) && typeof obj.smoke.request === "string" ? obj.smoke.request : undefined,
-    model: validFields(modelSchema, obj.model),
+    model,
+    modelEnvironment: model.environment === undefined ? undefined : loadEnvironment(resolve(dir, model.environment)),
     ship: validFields(shipSchema, obj.ship),
     functions,
     environments,
@@ -360,8 +362,7 @@ export interface EnvironmentInput {
   readonly python?: PythonPin;
 }
 
-function environmentInput(dir: string, path: string): EnvironmentInput {
-  const t = loadEnvironment(resolve(dir, path));
+function environmentInput(dir: string, path: string, t: EnvironmentTranslation): EnvironmentInput {
   return {
     path,
     condaFile: t.condaFile === undefined ? undefined : relative(dir, t.condaFile).split(sep).join("/"),
@@ -372,9 +373,9 @@ function environmentInput(dir: string, path: string): EnvironmentInput {
   };
 }
 
-function normalize(file: DeploymentFile, path: string, mlflow: MlflowFolder | undefined, warnings: readonly string[]): Deployment {
+function normalize(file: DeploymentFile, path: string, translated: EnvironmentTranslation | undefined, mlflow: MlflowFolder | undefined, warnings: readonly string[]): Deployment {
   const dir = dirname(path);
-  const environment = file.model.environment === undefined ? undefined : environmentInput(dir, file.model.environment);
+  const environment = file.model.environment === undefined || translated === undefined ? undefined : environmentInput(dir, file.model.environment, translated);
   const pin = environment?.python;
   // model.environment, when there is one, replaces an MLflow model's own environment.
   const modelOwn = environment === undefined ? mlflow : undefined;

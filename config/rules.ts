@@ -12,7 +12,7 @@ import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfi
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
 import { unprovidedImports } from "./imports";
-import { droppedWarning, fitPython, loadEnvironment, requirementName } from "./conda";
+import { type EnvironmentTranslation, droppedWarning, fitPython, requirementName } from "./conda";
 import { type ModelReference, NOT_DOWNLOADED, cachedModel, isModelReference, modelCacheRoot, parseModelReference, parseWorkspaceId } from "./model-reference";
 import { DEFAULT_PYTHON_VERSION, PYTHON_VERSIONS } from "./schema";
 import { mergedTagProblems } from "./tags";
@@ -25,6 +25,8 @@ export interface Parts {
   readonly nameSeed?: string;
   readonly location?: string;
   readonly model?: Partial<ModelConfig>;
+  /** model.environment read and translated, when the file names one: once for the rules and the build. */
+  readonly modelEnvironment?: EnvironmentTranslation;
   readonly functions: ReadonlyArray<readonly [number, Partial<FunctionConfig>]>;
   readonly environments: ReadonlyArray<readonly [string, Partial<EnvironmentConfig>]>;
   /** Each environment's `containerApps` block, when the file has one: its valid fields, defaults applied. */
@@ -64,7 +66,7 @@ export function checkRules(parts: Parts): Problem[] {
     const problem = allowEntryProblem(parts.dir, a.path, roots);
     if (problem !== undefined) report(`ship.allow[${i}].path`, a.path, problem);
   });
-  if (parts.model) checkModel(parts.dir, parts.model, shipRulesFor(parts.dir, parts.ship?.allow, parts.model.path), report);
+  if (parts.model) checkModel(parts.dir, parts.model, parts.modelEnvironment, shipRulesFor(parts.dir, parts.ship?.allow, parts.model.path), report);
   checkFunctions(parts.functions, report);
   checkEnvironments(parts, report);
   if (parts.smokeRequest !== undefined && !existsSync(resolve(parts.dir, parts.smokeRequest))) {
@@ -96,7 +98,7 @@ export function shipRulesFor(dir: string, allow: ReadonlyArray<{ path: string; r
   return shipRules(dir, [...(allow ?? []), ...extra]);
 }
 
-function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, report: Report): void {
+function checkModel(dir: string, model: Partial<ModelConfig>, environment: EnvironmentTranslation | undefined, ship: ShipRules, report: Report): void {
   const isReference = model.path !== undefined && isModelReference(model.path);
   if (model.workspace !== undefined && !(model.path !== undefined && /^azureml:[^/]/.test(model.path))) {
     report("model.workspace", model.workspace, "belongs to a short model reference, model.path: azureml:<name>:<version>; remove it, or use that form");
@@ -128,7 +130,7 @@ function checkModel(dir: string, model: Partial<ModelConfig>, ship: ShipRules, r
     report("model.version", model.version, "a version belongs to a registered model name; set model.name too, or remove model.version");
   }
   if (model.scoringScript !== undefined) checkScript(dir, model as Partial<ModelConfig> & { scoringScript: string }, ship, report);
-  const fromEnvironment = model.environment === undefined ? new Map<string, string>() : checkEnvironment(dir, model.environment, model.pythonVersion, report);
+  const fromEnvironment = model.environment === undefined || environment === undefined ? new Map<string, string>() : checkEnvironment(dir, model.environment, environment, model.pythonVersion, report);
   // Environment first, then requirements: a project in both would be two pins pip must reconcile.
   const duplicate = (path: string, line: string) => {
     const spec = fromEnvironment.get(requirementName(line));
@@ -166,8 +168,7 @@ function isEnvironmentFile(path: string): boolean {
  * model.environment: the translation's problems, each line through the requirement rules, the python
  * pin against the supported versions. Returns the translated projects by name, with their conda spec.
  */
-function checkEnvironment(dir: string, environment: string, pythonVersion: string | undefined, report: Report): Map<string, string> {
-  const t = loadEnvironment(resolve(dir, environment));
+function checkEnvironment(dir: string, environment: string, t: EnvironmentTranslation, pythonVersion: string | undefined, report: Report): Map<string, string> {
   for (const p of t.problems) report("model.environment", environment, p);
   const shown = t.condaFile === undefined ? environment : relative(dir, t.condaFile).split(sep).join("/");
   const names = new Map<string, string>();
