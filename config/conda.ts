@@ -23,6 +23,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from "yaml";
+import { normalizeProject } from "./imports";
 
 /** One pip requirement line made from the environment, with the conda text it came from. */
 export interface TranslatedRequirement {
@@ -133,7 +134,7 @@ const AZUREML_SERVERS = new Set(["azureml-defaults", "azureml-inference-server-h
 export function requirementName(line: string): string {
   const l = line.trim();
   if (l.startsWith("-") || /^[a-z][a-z0-9+.-]*:\/\//i.test(l)) return "";
-  return (l.split(/[<>=!~;[\s@(]/)[0] ?? "").toLowerCase().replace(/[-_.]+/g, "-");
+  return normalizeProject(l.split(/[<>=!~;[\s@(]/)[0] ?? "");
 }
 
 /** A conda version spec (the part after the name) as a PEP 440 specifier, or why it cannot be one. */
