@@ -36,6 +36,11 @@ export function maxInstances(sku: string): number {
   return DEDICATED_MAX_INSTANCES[sku] ?? PREMIUM_MAX_BURST;
 }
 
+/** An Elastic Premium plan's scale-out ceiling: maxInstances, else 3 or minInstances when that is more. */
+export function premiumMaxInstances(plan: { readonly minInstances?: number; readonly maxInstances?: number }): number {
+  return plan.maxInstances ?? Math.max(3, plan.minInstances ?? 1);
+}
+
 /** Why a SKU cannot host the app, or undefined when it can. */
 export function skuProblem(sku: string): string | undefined {
   if (SUPPORTED_SKUS.includes(sku)) return undefined;

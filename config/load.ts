@@ -34,7 +34,7 @@ import {
 } from "./schema";
 import { ResourceNames, imageStackName, imageStackNames, resourceNames } from "./naming";
 import { ShipRules } from "./ship";
-import { Hosting, PlanKind, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances as tierMaxInstances, planKind } from "./hosting";
+import { Hosting, PlanKind, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances as tierMaxInstances, planKind, premiumMaxInstances } from "./hosting";
 import { Inbound, ZoneKey, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, subnetLayout } from "./network";
 import { MLFLOW_PACKAGES, MlflowFolder, mlflowServing, mlflowTriggerProblems } from "./mlflow";
 
@@ -390,7 +390,7 @@ function normalize(file: DeploymentFile, path: string, translated: EnvironmentTr
     const plan = cfg.plan ?? { sku: "B1" };
     const kind = planKind(plan.sku);
     const minInstances = plan.minInstances ?? 1;
-    const maxPlanInstances = kind === "premium" ? (plan.maxInstances ?? Math.max(3, minInstances)) : minInstances;
+    const maxPlanInstances = kind === "premium" ? premiumMaxInstances(plan) : minInstances;
     const containerApps = cfg.hosting === "containerApps" ? containerAppsDeployment(cfg.containerApps) : undefined;
     // Private endpoints need Premium registries and namespaces; the rules refuse a lower SKU that is set.
     const appPrefix = containerApps

@@ -7,7 +7,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ShipRules, allowEntryProblem, listShipped, shipRules } from "./ship";
 import { AZURE_REGIONS } from "./regions";
 import { DEAD_LETTER_CONTAINER, NAME_RULES, OVERRIDABLE_NAMES, ResourceNames, imageStackName, imageStackNames, nameProblem, resourceNames, stateStackName, stateStorageNames, suggestName } from "./naming";
-import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, replicaSizeProblem } from "./hosting";
+import { DEFAULT_MAX_REPLICAS, WORKLOAD_PROFILES, defaultReplicaSize, maxInstances, planKind, premiumMaxInstances, replicaSizeProblem } from "./hosting";
 import type { ContainerAppsConfig, EnvironmentConfig, FunctionConfig, ModelConfig, NetworkConfig, ShipConfig, StateConfig } from "./schema";
 import { PRIVATE_DNS_ZONES, PRIVATE_ENDPOINT_SUBNET_PREFIX, appServiceSubnetPrefix, containerAppsSubnetPrefix, neededZones, parseCidr, reservedOverlap, subnetLayout } from "./network";
 import type { Problem } from "./problems";
@@ -646,7 +646,7 @@ function checkNetwork(at: string, cfg: Partial<EnvironmentConfig>, network: Netw
     const sku = cfg.plan?.sku ?? (cfg.plan === undefined ? "B1" : undefined);
     if (sku === undefined) return;
     const premium = planKind(sku) === "premium";
-    const instances = premium ? (cfg.plan?.maxInstances ?? Math.max(3, cfg.plan?.minInstances ?? 1)) : maxInstances(sku);
+    const instances = premium ? premiumMaxInstances(cfg.plan ?? {}) : maxInstances(sku);
     appPrefix = appServiceSubnetPrefix(instances);
     why = premium ? `for maxInstances ${instances}, twice that while scaling` : `for ${sku}'s ${instances} instances, twice that while scaling`;
   }
