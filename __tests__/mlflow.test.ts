@@ -119,6 +119,12 @@ describe("the deployment", () => {
     expect(d.model.warnings).toEqual(['model.pythonVersion "3.12" wins over Python 3.10 of the MLflow model\'s python_env.yaml; check that its requirements install on 3.12']);
   });
 
+  test("model.requirements naming a missing file next to an MLflow folder is a problem, not a crash", () => {
+    expect(problems({}, { requirements: "missing.txt" }).filter((p) => p.startsWith("model.requirements"))).toEqual([
+      "model.requirements: no such requirements file (paths are relative to the deployment file); fix the path or list the packages inline",
+    ]);
+  });
+
   test("a folder without MLmodel still needs a scoring script", () => {
     expect(problems({ MLmodel: undefined })).toEqual([
       'model.scoringScript: required, as model.path is not an MLflow model folder (a folder holding an MLmodel file); add "scoringScript" (the Azure ML scoring script with init() and run()), or point model.path at the folder mlflow saved',

@@ -280,7 +280,17 @@ function fileRequirements(requirements: DeploymentFile["model"]["requirements"],
 }
 
 /** A package both the MLflow model and model.requirements name: pip refuses double requirements. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function duplicateRequirements(folder: MlflowFolder, requirements: DeploymentFile["model"]["requirements"], dir: string): Problem[] {
+  // A missing or unreadable file is the rules' problem to report, with the rest.
+  if (typeof requirements === "string" && !isFile(resolve(dir, requirements))) return [];
   const own = new Map(folder.requirements.map((l) => [requirementName(l), l] as const));
   own.delete("");
   return fileRequirements(requirements, dir)
