@@ -21,7 +21,6 @@ import json
 import math
 import os
 import sys
-import threading
 
 from . import core
 
@@ -327,21 +326,14 @@ class MlflowModel(core.ScoringScript):
         self.signature = Signature(None, None)
         self.load_calls = 0
         self._model = None
-        self._lock = threading.Lock()
 
     @property
     def folder(self):
         return self.path
 
-    def ensure_ready(self):
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            self._model = self._load()
-            self.signature = Signature.of(self._model)
-            self._ready = True
+    def _prepare(self):
+        self._model = self._load()
+        self.signature = Signature.of(self._model)
 
     def _load(self):
         if not self.path:
