@@ -667,10 +667,13 @@ class ScoringScript:
         return Result(200, body, outcome="health")
 
     def _swagger_result(self, req):
-        from .swagger import swagger_document
         version = str((req.params or {}).get("version") or "2")
-        document = swagger_document(self, req.function_name, version)
+        document = self._swagger_document(req.function_name, version)
         return Result(200, json.dumps(document, indent=2).encode("utf-8"), outcome="swagger")
+
+    def _swagger_document(self, function_name, requested):
+        from .swagger import swagger_document
+        return swagger_document(self, function_name, requested)
 
     def _http_route(self, req):
         """A Result for what run() does not answer (health, swagger, other methods), else None."""

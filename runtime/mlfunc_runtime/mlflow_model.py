@@ -397,18 +397,13 @@ class MlflowModel(core.ScoringScript):
                            "mlflowModel": self.name}).encode("utf-8")
         return core.Result(200, body, outcome="health")
 
-    def _swagger_result(self, req):
-        from .swagger import VERSIONS, generated_document, mlflow_schemas
+    def _swagger_document(self, function_name, requested):
+        from .swagger import canonical_version, generated_document, mlflow_schemas
 
-        requested = str((req.params or {}).get("version") or "2")
-        version = VERSIONS.get(requested)
-        if version is None:
-            raise core.InvocationError(404, "NotFound", "OpenAPI version %r is not valid; use 2, 3 or "
-                                       "3.1" % requested, "client_error")
+        version = canonical_version(requested)
         service_input, service_output = mlflow_schemas(self.signature, self.input_example())
-        document = generated_document(req.function_name or "score", version, service_input,
-                                      service_output, "Predict with the MLflow model %s" % self.name)
-        return core.Result(200, json.dumps(document, indent=2).encode("utf-8"), outcome="swagger")
+        return generated_document(function_name or "score", version, service_input,
+                                  service_output, "Predict with the MLflow model %s" % self.name)
 
     def input_example(self):
         """The folder's input example as an Azure ML payload's input_data, or None."""

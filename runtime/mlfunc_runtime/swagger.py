@@ -104,11 +104,17 @@ def generated_document(function_name, version, input_schema, output_schema,
             "paths": paths, "components": {"schemas": schemas}}
 
 
-def swagger_document(script, function_name, requested):
-    """The document for ``?version=`` requested (2 by default), or a 404 InvocationError."""
+def canonical_version(requested):
+    """The canonical version for ``?version=``, or a 404 InvocationError."""
     version = VERSIONS.get(requested)
     if version is None:
         raise _not_found("OpenAPI version %r is not valid; use 2, 3 or 3.1" % requested)
+    return version
+
+
+def swagger_document(script, function_name, requested):
+    """The document for ``?version=`` requested (2 by default), or a 404 InvocationError."""
+    version = canonical_version(requested)
     document = _user_document(script.folder, version)
     if document is not None:
         return document
