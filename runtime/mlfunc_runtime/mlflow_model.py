@@ -40,8 +40,7 @@ _COLUMN_TYPES = {
 }
 
 
-def _bad(message):
-    return core.InvocationError(400, "InvalidInput", message, "client_error")
+_bad = core._client_error
 
 
 class Signature:
@@ -365,9 +364,9 @@ class MlflowModel(core.ScoringScript):
         if req.trigger == "http":
             media_type = core._media_type(req.headers)
             if media_type is not None and not core._is_json_type(media_type):
-                raise core.InvocationError(415, "UnsupportedMediaType", "Content-Type must be "
-                                           "application/json, not %s: the payload is %s"
-                                           % (media_type, _ACCEPTED), "client_error")
+                raise core._client_error("Content-Type must be application/json, not %s: the "
+                                         "payload is %s" % (media_type, _ACCEPTED), 415,
+                                         "UnsupportedMediaType")
         text = core._decode(req.body, what)
         if not text.strip():
             raise _bad("%s is empty; expected %s" % (what, _ACCEPTED))
