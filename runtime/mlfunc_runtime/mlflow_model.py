@@ -32,7 +32,7 @@ _ACCEPTED = ('{"input_data": ...} (Azure ML) or exactly one of %s (mlflow models
              % ", ".join(MLFLOW_KEYS))
 
 # MLflow column types -> (numpy dtype, JSON Schema type); MLflow's DataType names.
-_COLUMN_TYPES = {
+COLUMN_TYPES = {
     "double": ("float64", "number"), "float": ("float32", "number"),
     "long": ("int64", "integer"), "integer": ("int32", "integer"),
     "boolean": ("bool", "boolean"), "string": ("object", "string"),
@@ -182,7 +182,7 @@ def _convert_column(series, name, kind):
     import pandas as pd
     from pandas.api import types
 
-    target = _COLUMN_TYPES.get(kind)
+    target = COLUMN_TYPES.get(kind)
     if target is None:
         return series
 
