@@ -326,10 +326,6 @@ class MlflowModel(core.ScoringScript):
         self.load_calls = 0
         self._model = None
 
-    @property
-    def folder(self):
-        return self.path
-
     def _prepare(self):
         self._model = self._load()
         self.signature = Signature.of(self._model)
