@@ -123,15 +123,13 @@ def swagger_document(script, function_name, requested):
     return generated_document(function_name or "score", version, input_schema, output_schema)
 
 
-# numpy dtype kinds -> JSON Schema types.
-_DTYPE_JSON_TYPES = {"f": "number", "i": "integer", "u": "integer", "b": "boolean"}
+# numpy dtype name prefixes -> JSON Schema types; anything else is a string.
+_DTYPE_JSON_TYPES = (("bool", "boolean"), ("uint", "integer"), ("int", "integer"), ("float", "number"))
 
 
 def _dtype_type(dtype):
     text = str(dtype or "")
-    kind = "b" if text.startswith("bool") else "u" if text.startswith("uint") else \
-        "i" if text.startswith("int") else "f" if text.startswith("float") else ""
-    return _DTYPE_JSON_TYPES.get(kind, "string")
+    return next((kind for prefix, kind in _DTYPE_JSON_TYPES if text.startswith(prefix)), "string")
 
 
 def _tensor_schema(spec):
