@@ -7,8 +7,6 @@
 import { matchesPattern } from "../config/patterns";
 import type { GateHit, PlanResourceChange, PlanSummary, ResourceDiff, StackDiff } from "./types";
 
-export { matchesPattern };
-
 /** azurerm types whose delete or replacement loses what they hold. Extend here; docs/review-and-gates.md and docs/commands.md list them. */
 export const STATEFUL_AZURERM_TYPES: Readonly<Record<string, string>> = {
   azurerm_storage_account: "storage account: its blobs, queues, tables and files (the state stack's too)",
@@ -77,7 +75,6 @@ export interface GateOptions {
 }
 
 export const NO_GATE_OPTIONS: GateOptions = { allow: [], failOnDelete: false, failOnReplace: false };
-
 
 interface Candidate {
   readonly stack: string;

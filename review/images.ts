@@ -103,15 +103,21 @@ function importsImage(doc: JsonObject | undefined): boolean {
   return isJsonObject(actions) && Object.values(actions).some((a) => isJsonObject(a) && a.action === "importImage");
 }
 
-/** The image a build context starts FROM, read from its Dockerfile; undefined when the file is missing. */
-async function baseImageOf(contextDir: string): Promise<string | undefined> {
+/** The image a Dockerfile starts FROM. */
+function baseImageIn(dockerfile: string): string | undefined {
+  const from = dockerfile.split(/\r?\n/).find((l) => /^FROM\s/i.test(l));
+  return from?.split(/\s+/).filter((w) => !w.startsWith("--"))[1];
+}
+
+/** What a build context's Dockerfile says of its image; nothing when the file is missing. */
+async function dockerfileFacts(contextDir: string): Promise<{ baseImage?: string; modelReference?: string }> {
+  let text: string;
   try {
-    const text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
-    const from = text.split(/\r?\n/).find((l) => /^FROM\s/i.test(l));
-    return from?.split(/\s+/).filter((w) => !w.startsWith("--"))[1];
+    text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
   } catch {
-    return undefined;
+    return {};
   }
+  return { baseImage: baseImageIn(text), modelReference: modelReferenceIn(text) };
 }
 
 /**
@@ -140,7 +146,7 @@ export async function imageChanges(baseDir: string, headDir: string, base: Synth
     const [before, after] = await Promise.all([listFiles(g.beforeDir), listFiles(g.afterDir)]);
     const files = before === undefined || after === undefined ? undefined : await compareListings(before, after);
     const models = files === undefined || before === undefined || after === undefined ? [] : await mlflowModelChanges(g.beforeDir, g.afterDir, files, new Set([...before.keys(), ...after.keys()]));
-    const [beforeRef, afterRef, fromBefore, fromAfter] = await Promise.all([modelReference(g.beforeDir), modelReference(g.afterDir), baseImageOf(g.beforeDir), baseImageOf(g.afterDir)]);
+    const [{ modelReference: beforeRef, baseImage: fromBefore }, { modelReference: afterRef, baseImage: fromAfter }] = await Promise.all([dockerfileFacts(g.beforeDir), dockerfileFacts(g.afterDir)]);
     const runs = headStacks.filter((s) => g.stacks.some((builder) => readsStateOf(head.get(s.name), builder))).map((s) => s.name);
     out.push({
       stacks: g.stacks,
@@ -183,14 +189,8 @@ export function imagePromotions(base: SynthTree, head: SynthTree): ImagePromotio
   return out.sort((a, b) => (a.stack < b.stack ? -1 : a.stack > b.stack ? 1 : 0));
 }
 
-/** The registered model version a build context's Dockerfile labels, if any. */
-async function modelReference(contextDir: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(contextDir, "Dockerfile"), "utf8");
-  } catch {
-    return undefined;
-  }
+/** The registered model version a Dockerfile labels, if any. */
+function modelReferenceIn(text: string): string | undefined {
   const m = new RegExp(`^LABEL ${MODEL_REFERENCE_LABEL.replace(/\./g, "\\.")}=("(?:[^"\\\\]|\\\\.)*")$`, "m").exec(text);
   if (!m) return undefined;
   try {

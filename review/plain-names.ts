@@ -36,8 +36,8 @@ export function plainWords(type: string, armType?: string, address?: string): st
   return BY_TYPE[type];
 }
 
-/** ` — <words>` for a review line, or "" when there are none. */
-export function plainSuffix(type: string, armType?: string, address?: string): string {
-  const words = plainWords(type, armType, address);
+/** ` — <words>` for a resource's review line, or "" when there are none. */
+export function plainSuffix(r: { readonly type: string; readonly armType?: string; readonly address: string }): string {
+  const words = plainWords(r.type, r.armType, r.address);
   return words === undefined ? "" : ` — ${words}`;
 }

@@ -182,19 +182,19 @@ function reasonText(reason: string | undefined): string {
 
 function destructivePlanLine(r: PlanResourceChange): string {
   const deposed = r.deposed ? ` (deposed object ${code(r.deposed)})` : "";
-  if (r.action === "delete") return `- 🔴 **delete** ${code(r.address)}${plainSuffix(r.type, r.armType, r.address)}${deposed}${reasonText(r.actionReason)}`;
+  if (r.action === "delete") return `- 🔴 **delete** ${code(r.address)}${plainSuffix(r)}${deposed}${reasonText(r.actionReason)}`;
   if (r.action === "forget") return `- 🟤 **forget** ${code(r.address)}: removed from state, left in Azure`;
   const order = r.replaceOrder ? ` (${REPLACE_ORDER_TEXT[r.replaceOrder]})` : "";
   const forced = r.replacePaths.length > 0 ? ` forced by ${r.replacePaths.map(code).join(", ")}` : reasonText(r.actionReason);
-  return `- 🟠 **replace**${order} ${code(r.address)}${plainSuffix(r.type, r.armType, r.address)}${deposed}${forced}`;
+  return `- 🟠 **replace**${order} ${code(r.address)}${plainSuffix(r)}${deposed}${forced}`;
 }
 
 function destructiveDiffLine(r: ResourceDiff): string {
-  if (!r.replace) return `- 🔴 **delete** ${code(r.address)}${plainSuffix(r.type, r.armType, r.address)}`;
+  if (!r.replace) return `- 🔴 **delete** ${code(r.address)}${plainSuffix(r)}`;
   const reasons: string[] = [];
   if (r.previousAddress) reasons.push(`logical id renamed from ${code(r.previousAddress)}`);
   if (r.replaceReasons.length > 0) reasons.push(`forced by ${r.replaceReasons.map(code).join(", ")}`);
-  return `- 🟠 **replace** ${code(r.address)}${plainSuffix(r.type, r.armType, r.address)}${reasons.length > 0 ? ` ${reasons.join(", ")}` : ""}`;
+  return `- 🟠 **replace** ${code(r.address)}${plainSuffix(r)}${reasons.length > 0 ? ` ${reasons.join(", ")}` : ""}`;
 }
 
 function isDestructivePlan(r: PlanResourceChange): boolean {
@@ -391,7 +391,7 @@ function planEntryLine(r: PlanResourceChange): string {
   const extras: string[] = [];
   if (r.moved && r.previousAddress) extras.push(`moved from ${code(r.previousAddress)}`);
   if (r.imported) extras.push(r.importId ? `imported (id ${code(truncate(r.importId, MAX_VALUE_CHARS))})` : "imported");
-  const extra = `${plainSuffix(r.type, r.armType, r.address)}${extras.length > 0 ? `: ${extras.join(", ")}` : ""}`;
+  const extra = `${plainSuffix(r)}${extras.length > 0 ? `: ${extras.join(", ")}` : ""}`;
   switch (r.action) {
     case "replace":
       return `- 🟠 **replace** ${code(r.address)}${extra}`;
@@ -453,12 +453,12 @@ function planSection(plan: PlanSummary): Section | undefined {
 
 function diffEntryLine(r: ResourceDiff): string {
   const redeploy = r.redeploy ? " 🚀 **redeploy** (new image tag)" : "";
-  const renamed = `${plainSuffix(r.type, r.armType, r.address)}${r.previousAddress ? ` (was ${code(r.previousAddress)})` : ""}`;
+  const renamed = `${plainSuffix(r)}${r.previousAddress ? ` (was ${code(r.previousAddress)})` : ""}`;
   if (r.kind === "added") return `- 🟢 **add** ${code(r.address)}${renamed}`;
   if (r.kind === "removed") return `- 🔴 **delete** ${code(r.address)}${renamed}`;
   if (r.replace) return `- 🟠 **replace** ${code(r.address)}${renamed}${redeploy}`;
   if (r.kind === "renamed") return `- ↪️ **rename** ${code(r.address)}${renamed}${redeploy}`;
-  return `- 🟡 **change** ${code(r.address)}${plainSuffix(r.type, r.armType, r.address)}${redeploy}`;
+  return `- 🟡 **change** ${code(r.address)}${plainSuffix(r)}${redeploy}`;
 }
 
 function diffSection(stack: StackDiff, base: string | undefined): Section | undefined {

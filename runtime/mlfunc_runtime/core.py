@@ -511,31 +511,35 @@ class ScoringScript:
         self._user_code = getattr(inspect.unwrap(run), "__code__", None)
 
     def ensure_ready(self):
+        """Prepare once per process; a failure is retried on the next call."""
         if self._ready:
             return
         with self._lock:
             if self._ready:
                 return
-            if self.module is None:
-                self.module = self._import()
-            run = getattr(self.module, "run", None)
-            if not callable(run):
-                raise InvocationError(500, "ScriptLoadFailed",
-                                      "scoring script %s does not define run()" % self.name,
-                                      "load_failed")
-            self._analyze(run)
-            init = getattr(self.module, "init", None)
-            if callable(init):
-                self.init_calls += 1
-                try:
-                    init()
-                except BaseException as exc:
-                    message = "init() of %s failed: %s%s" % (
-                        self.name, describe(exc), _model_dir_hint(exc, self.model_dir))
-                    raise InvocationError(500, "InitFailed", message, "init_failed",
-                                          _script_traceback(exc)) from None
-            self._run = run
+            self._prepare()
             self._ready = True
+
+    def _prepare(self):
+        if self.module is None:
+            self.module = self._import()
+        run = getattr(self.module, "run", None)
+        if not callable(run):
+            raise InvocationError(500, "ScriptLoadFailed",
+                                  "scoring script %s does not define run()" % self.name,
+                                  "load_failed")
+        self._analyze(run)
+        init = getattr(self.module, "init", None)
+        if callable(init):
+            self.init_calls += 1
+            try:
+                init()
+            except BaseException as exc:
+                message = "init() of %s failed: %s%s" % (
+                    self.name, describe(exc), _model_dir_hint(exc, self.model_dir))
+                raise InvocationError(500, "InitFailed", message, "init_failed",
+                                      _script_traceback(exc)) from None
+        self._run = run
 
     # -- run()'s arguments -------------------------------------------------------------------
 
@@ -663,10 +667,13 @@ class ScoringScript:
         return Result(200, body, outcome="health")
 
     def _swagger_result(self, req):
-        from .swagger import swagger_document
         version = str((req.params or {}).get("version") or "2")
-        document = swagger_document(self, req.function_name, version)
+        document = self._swagger_document(req.function_name, version)
         return Result(200, json.dumps(document, indent=2).encode("utf-8"), outcome="swagger")
+
+    def _swagger_document(self, function_name, requested):
+        from .swagger import swagger_document
+        return swagger_document(self, function_name, requested)
 
     def _http_route(self, req):
         """A Result for what run() does not answer (health, swagger, other methods), else None."""

@@ -245,16 +245,18 @@ def missing_module_message(script_name, module, requirements_file, python=None, 
               "model.requirements or the pip: list of %s" % json.dumps(environment))
     head = ("could not import scoring script %s: module '%s' is not installed in %s (Python %s), "
             "the Python running it" % (script_name, module, python, version))
-    if listed:
+
+    def install(package, has):
         if managed:
-            return ("%s; %s lists it (%s), so the image will have it. %s"
-                    % (head, source, listed, venv_route(python, requirements_file)))
-        return ("%s; %s lists it (%s), so the image will have it: install it into that "
-                "Python (%s -m pip install %s), or set MLFUNC_PYTHON to a Python that has the model's "
-                "requirements" % (head, source, listed, python, shlex.quote(listed)))
-    fix = (venv_route(python, requirements_file) if managed else
-           "install it into that Python (%s -m pip install <package>), or set MLFUNC_PYTHON to a "
-           "Python that has it" % python)
+            return venv_route(python, requirements_file)
+        return ("install it into that Python (%s -m pip install %s), or set MLFUNC_PYTHON to a "
+                "Python that has %s" % (python, package, has))
+
+    if listed:
+        return ("%s; %s lists it (%s), so the image will have it%s%s"
+                % (head, source, listed, ". " if managed else ": ",
+                   install(shlex.quote(listed), "the model's requirements")))
+    fix = install("<package>", "it")
     if listed == "":
         return ("%s, and %s lists no package that provides it, so the image would lack "
                 "it too: add that package to %s, then %s" % (head, source, add_to, fix))

@@ -21,7 +21,6 @@ import json
 import math
 import os
 import sys
-import threading
 
 from . import core
 
@@ -33,7 +32,7 @@ _ACCEPTED = ('{"input_data": ...} (Azure ML) or exactly one of %s (mlflow models
              % ", ".join(MLFLOW_KEYS))
 
 # MLflow column types -> (numpy dtype, JSON Schema type); MLflow's DataType names.
-_COLUMN_TYPES = {
+COLUMN_TYPES = {
     "double": ("float64", "number"), "float": ("float32", "number"),
     "long": ("int64", "integer"), "integer": ("int32", "integer"),
     "boolean": ("bool", "boolean"), "string": ("object", "string"),
@@ -41,8 +40,7 @@ _COLUMN_TYPES = {
 }
 
 
-def _bad(message):
-    return core.InvocationError(400, "InvalidInput", message, "client_error")
+_bad = core._client_error
 
 
 class Signature:
@@ -184,7 +182,7 @@ def _convert_column(series, name, kind):
     import pandas as pd
     from pandas.api import types
 
-    target = _COLUMN_TYPES.get(kind)
+    target = COLUMN_TYPES.get(kind)
     if target is None:
         return series
 
@@ -327,21 +325,10 @@ class MlflowModel(core.ScoringScript):
         self.signature = Signature(None, None)
         self.load_calls = 0
         self._model = None
-        self._lock = threading.Lock()
 
-    @property
-    def folder(self):
-        return self.path
-
-    def ensure_ready(self):
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            self._model = self._load()
-            self.signature = Signature.of(self._model)
-            self._ready = True
+    def _prepare(self):
+        self._model = self._load()
+        self.signature = Signature.of(self._model)
 
     def _load(self):
         if not self.path:
@@ -373,9 +360,9 @@ class MlflowModel(core.ScoringScript):
         if req.trigger == "http":
             media_type = core._media_type(req.headers)
             if media_type is not None and not core._is_json_type(media_type):
-                raise core.InvocationError(415, "UnsupportedMediaType", "Content-Type must be "
-                                           "application/json, not %s: the payload is %s"
-                                           % (media_type, _ACCEPTED), "client_error")
+                raise core._client_error("Content-Type must be application/json, not %s: the "
+                                         "payload is %s" % (media_type, _ACCEPTED), 415,
+                                         "UnsupportedMediaType")
         text = core._decode(req.body, what)
         if not text.strip():
             raise _bad("%s is empty; expected %s" % (what, _ACCEPTED))
@@ -405,18 +392,13 @@ class MlflowModel(core.ScoringScript):
                            "mlflowModel": self.name}).encode("utf-8")
         return core.Result(200, body, outcome="health")
 
-    def _swagger_result(self, req):
-        from .swagger import VERSIONS, generated_document, mlflow_schemas
+    def _swagger_document(self, function_name, requested):
+        from .swagger import canonical_version, generated_document, mlflow_schemas
 
-        requested = str((req.params or {}).get("version") or "2")
-        version = VERSIONS.get(requested)
-        if version is None:
-            raise core.InvocationError(404, "NotFound", "OpenAPI version %r is not valid; use 2, 3 or "
-                                       "3.1" % requested, "client_error")
+        version = canonical_version(requested)
         service_input, service_output = mlflow_schemas(self.signature, self.input_example())
-        document = generated_document(req.function_name or "score", version, service_input,
-                                      service_output, "Predict with the MLflow model %s" % self.name)
-        return core.Result(200, json.dumps(document, indent=2).encode("utf-8"), outcome="swagger")
+        return generated_document(function_name or "score", version, service_input,
+                                  service_output, "Predict with the MLflow model %s" % self.name)
 
     def input_example(self):
         """The folder's input example as an Azure ML payload's input_data, or None."""

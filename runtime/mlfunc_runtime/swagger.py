@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import core
+from .mlflow_model import COLUMN_TYPES, Signature
 
 log = logging.getLogger("mlfunc.script")
 
@@ -104,11 +105,17 @@ def generated_document(function_name, version, input_schema, output_schema,
             "paths": paths, "components": {"schemas": schemas}}
 
 
-def swagger_document(script, function_name, requested):
-    """The document for ``?version=`` requested (2 by default), or a 404 InvocationError."""
+def canonical_version(requested):
+    """The canonical version for ``?version=``, or a 404 InvocationError."""
     version = VERSIONS.get(requested)
     if version is None:
         raise _not_found("OpenAPI version %r is not valid; use 2, 3 or 3.1" % requested)
+    return version
+
+
+def swagger_document(script, function_name, requested):
+    """The document for ``?version=`` requested (2 by default), or a 404 InvocationError."""
+    version = canonical_version(requested)
     document = _user_document(script.folder, version)
     if document is not None:
         return document
@@ -116,18 +123,13 @@ def swagger_document(script, function_name, requested):
     return generated_document(function_name or "score", version, input_schema, output_schema)
 
 
-# MLflow's DataType names and numpy dtype kinds -> JSON Schema types.
-_MLFLOW_JSON_TYPES = {"double": "number", "float": "number", "long": "integer", "integer": "integer",
-                      "boolean": "boolean", "string": "string", "binary": "string",
-                      "datetime": "string"}
-_DTYPE_JSON_TYPES = {"f": "number", "i": "integer", "u": "integer", "b": "boolean"}
+# numpy dtype name prefixes -> JSON Schema types; anything else is a string.
+_DTYPE_JSON_TYPES = (("bool", "boolean"), ("uint", "integer"), ("int", "integer"), ("float", "number"))
 
 
 def _dtype_type(dtype):
     text = str(dtype or "")
-    kind = "b" if text.startswith("bool") else "u" if text.startswith("uint") else \
-        "i" if text.startswith("int") else "f" if text.startswith("float") else ""
-    return _DTYPE_JSON_TYPES.get(kind, "string")
+    return next((kind for prefix, kind in _DTYPE_JSON_TYPES if text.startswith(prefix)), "string")
 
 
 def _tensor_schema(spec):
@@ -141,7 +143,7 @@ def _tensor_schema(spec):
 
 
 def _column_type(spec):
-    schema = {"type": _MLFLOW_JSON_TYPES.get(spec.get("type"), "string")}
+    schema = {"type": COLUMN_TYPES.get(spec.get("type"), (None, "string"))[1]}
     if spec.get("type") == "datetime":
         schema["format"] = "date-time"
     return schema
@@ -151,7 +153,7 @@ def _signature_schema(specs, orient):
     """JSON Schema of a signature: a split or records frame for columns, arrays for tensors."""
     if not specs:
         return {"description": "Any JSON: the model has no signature"}
-    if all(s.get("type") == "tensor" for s in specs):
+    if Signature.is_tensor(specs):
         if len(specs) == 1 and specs[0].get("name") is None:
             return _tensor_schema(specs[0])
         return {"type": "object", "required": [s["name"] for s in specs],
@@ -180,10 +182,4 @@ def mlflow_schemas(signature, example):
                        "params": {"type": "object", "description": "Passed to predict() as params"}}}
     if example is not None:
         service_input["example"] = {"input_data": example}
-    outputs = signature.outputs
-    if outputs and all(s.get("type") == "tensor" for s in outputs) and len(outputs) == 1 \
-            and outputs[0].get("name") is None:
-        service_output = _tensor_schema(outputs[0])
-    else:
-        service_output = _signature_schema(outputs, "records")
-    return service_input, service_output
+    return service_input, _signature_schema(signature.outputs, "records")
