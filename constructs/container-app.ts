@@ -11,14 +11,6 @@ import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
 import { HOST_IDENTITY_SETTINGS } from "./function-app";
 import { GeneratedKey } from "./generated-key";
 
-/** Settings ContainerApp writes itself (App Service derives the first from storage_account_name). */
-export const OWN_CONTAINER_APP_SETTINGS = [
-  "AzureWebJobsStorage__accountName",
-  "APPLICATIONINSIGHTS_CONNECTION_STRING",
-  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-  "AzureFunctionsJobHost__functionTimeout",
-] as const;
-
 /** Functions images listen on port 80. */
 const FUNCTIONS_PORT = 80;
 /** The host's own anonymous ping: answers once the Functions host is up, whatever the functions' auth levels. */
@@ -115,22 +107,22 @@ export class ContainerApp extends Construct {
 
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
-    checkAppSettings(`ContainerApp ${id}`, props.appSettings, { names: OWN_CONTAINER_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity } = props;
+    const ownSettings = {
+      // azurerm derives this from storage_account_name on App Service; here it is written out.
+      AzureWebJobsStorage__accountName: props.hostStorage.name,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: props.monitoring.connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+      AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
+    };
+    checkAppSettings(`ContainerApp ${id}`, props.appSettings, { names: Object.keys(ownSettings), prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const dependsOn: ITerraformDependable[] = [...identity.grantsReady, ...props.image.ready, ...(props.waitsFor ?? [])];
     const revisions = props.revisions ?? { mode: "single" };
     const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
     const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];
     if (latestWeight < 100 && revisions.stableRevision !== undefined) traffic.push({ revisionName: revisions.stableRevision, weight: 100 - latestWeight });
 
-    const settings: Record<string, string> = {
-      // azurerm derives this from storage_account_name on App Service; here it is written out.
-      AzureWebJobsStorage__accountName: props.hostStorage.name,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: props.monitoring.connectionString,
-      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
-      AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
-      ...props.appSettings,
-    };
+    const settings: Record<string, string> = { ...ownSettings, ...props.appSettings };
     const keys = Object.entries(props.systemKeys ?? {}).map(([name, value]) => ({ ...systemKeySecret(name), value }));
     if (keys.length > 0) {
       // The store Microsoft recommends on Container Apps, stated so that the mounted keys are what
