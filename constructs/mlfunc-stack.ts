@@ -115,6 +115,7 @@ export class MlfuncStack extends TerraformStack {
     });
 
     const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
+    const publicNetworkAccess = env.network === undefined;
     let registry: Registry | undefined;
     if (env.registry === "own") {
       registry = new Registry(this, "registry", {
@@ -122,14 +123,13 @@ export class MlfuncStack extends TerraformStack {
         resourceGroup,
         repository: names.repository,
         sku: env.registrySku,
-        publicNetworkAccess: env.network === undefined,
+        publicNetworkAccess,
         tags,
       });
       registry.grantPull(identity);
     }
     const image = new EnvironmentImage(this, "image", { source: props.image, identity, ownRegistry: registry });
 
-    const publicNetworkAccess = env.network === undefined;
     const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, publicNetworkAccess, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
     const eventGridFunctions = functions.flatMap((f) => (f.trigger.type === "blob" && f.trigger.source === "eventGrid" ? [{ name: f.name, inputPath: f.trigger.inputPath }] : []));
