@@ -8,7 +8,7 @@ import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
-import { HOST_IDENTITY_SETTINGS } from "./function-app";
+import { HOST_IDENTITY_SETTINGS } from "./connections";
 import { GeneratedKey } from "./generated-key";
 
 /** Functions images listen on port 80. */

@@ -8,11 +8,8 @@ import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
-import { CONNECTIONS } from "./connections";
+import { HOST_IDENTITY_SETTINGS } from "./connections";
 import type { PrivateNetwork } from "./private-network";
-
-/** The host storage's identity settings, which IdentityConnections composes and passes in appSettings. */
-export const HOST_IDENTITY_SETTINGS = [`${CONNECTIONS.host}__credential`, `${CONNECTIONS.host}__clientId`] as const;
 
 export interface FunctionAppProps {
   readonly name: string;
