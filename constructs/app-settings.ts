@@ -31,7 +31,7 @@ const norm = (name: string) => name.trim().toLowerCase();
 export function appSettingProblems(settings: Readonly<Record<string, string>>, owned: OwnedSettings): string[] {
   const problems: string[] = [];
   const names = new Set(owned.names.map(norm));
-  const allowed = new Set((owned.allowed ?? []).map((n) => n));
+  const allowed = new Set(owned.allowed);
   const show = (name: string) => JSON.stringify(name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   for (const [name, value] of Object.entries(settings)) {
     if (!SETTING_NAME.test(name)) {

@@ -10,6 +10,7 @@ import { TerraformProvider, TerraformResource, type ITerraformDependable } from 
 
 /** The pinned provider release: 2.x takes `body` as an object (1.x took a JSON string). */
 export const AZAPI_PROVIDER_VERSION = "2.11.0";
+const GENERATOR = { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION };
 
 /** A JSON value of a request body; strings may hold Terraform references. */
 export type AzapiBodyValue = string | number | boolean | null | readonly AzapiBodyValue[] | { readonly [key: string]: AzapiBodyValue | undefined };
@@ -20,7 +21,7 @@ export class AzapiProvider extends TerraformProvider {
   constructor(scope: Construct, id: string) {
     super(scope, id, {
       terraformResourceType: "azapi",
-      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      terraformGeneratorMetadata: GENERATOR,
       terraformProviderSource: "Azure/azapi",
     });
   }
@@ -35,7 +36,16 @@ export interface AzapiIdentity {
   readonly identityIds?: readonly string[];
 }
 
-export interface AzapiResourceProps {
+/** Arguments `azapi_resource` and `azapi_resource_action` share. */
+export interface AzapiRequestProps {
+  /** Retry a failed create, update or read whose error matches one of these. @default no retry beyond azapi's own for throttling */
+  readonly retry?: AzapiRetry;
+  /** Longest create, update, read or delete, e.g. "30m". @default azapi's (30 minutes) */
+  readonly timeouts?: AzapiTimeouts;
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+export interface AzapiResourceProps extends AzapiRequestProps {
   /** `<resource type>@<api version>`, e.g. `Microsoft.App/containerApps@2025-02-02-preview`. */
   readonly type: string;
   readonly name: string;
@@ -53,11 +63,6 @@ export interface AzapiResourceProps {
   /** Validation of `type` and `body` against the provider's embedded schema.
    * @default true */
   readonly schemaValidationEnabled?: boolean;
-  /** Retry a failed create, update or read whose error matches one of these. @default no retry beyond azapi's own for throttling */
-  readonly retry?: AzapiRetry;
-  /** Longest create, update, read or delete, e.g. "30m". @default azapi's (30 minutes) */
-  readonly timeouts?: AzapiTimeouts;
-  readonly dependsOn?: ITerraformDependable[];
   readonly provider?: TerraformProvider;
 }
 
@@ -77,9 +82,9 @@ export interface AzapiTimeouts {
   readonly delete?: string;
 }
 
-function retryAttribute(r: AzapiRetry | undefined): unknown {
-  if (r === undefined) return undefined;
-  return { error_message_regex: r.errorMessageRegex, interval_seconds: r.intervalSeconds, max_interval_seconds: r.maxIntervalSeconds };
+function requestAttributes({ retry: r, timeouts }: AzapiRequestProps): { [name: string]: unknown } {
+  const retry = r === undefined ? undefined : { error_message_regex: r.errorMessageRegex, interval_seconds: r.intervalSeconds, max_interval_seconds: r.maxIntervalSeconds };
+  return { retry, timeouts };
 }
 
 /** `azapi_resource`: any ARM resource by type, API version and body. */
@@ -90,7 +95,7 @@ export class AzapiResource extends TerraformResource {
   constructor(scope: Construct, id: string, props: AzapiResourceProps) {
     super(scope, id, {
       terraformResourceType: AzapiResource.tfResourceType,
-      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      terraformGeneratorMetadata: GENERATOR,
       dependsOn: props.dependsOn,
       provider: props.provider,
     });
@@ -124,13 +129,12 @@ export class AzapiResource extends TerraformResource {
       replace_triggers_refs: p.replaceTriggersRefs,
       response_export_values: p.responseExportValues,
       schema_validation_enabled: p.schemaValidationEnabled,
-      retry: retryAttribute(p.retry),
-      timeouts: p.timeouts,
+      ...requestAttributes(p),
     };
   }
 }
 
-export interface AzapiResourceActionProps {
+export interface AzapiResourceActionProps extends AzapiRequestProps {
   /** `<resource type>@<api version>` of `resourceId`. */
   readonly type: string;
   readonly resourceId: string;
@@ -141,9 +145,6 @@ export interface AzapiResourceActionProps {
   readonly body?: AzapiBody;
   /** Write-only body parts: sent with the request, never stored in state or shown in plans. */
   readonly sensitiveBody?: AzapiBody;
-  readonly retry?: AzapiRetry;
-  readonly timeouts?: AzapiTimeouts;
-  readonly dependsOn?: ITerraformDependable[];
   /** Addresses (`<type>.<name>`) of resources whose replacement makes the request again (Terraform
    * cannot see a write-only body change). Plain addresses: in JSON, `replace_triggered_by` items are
    * expressions, and a `${...}` string is rejected. */
@@ -158,7 +159,7 @@ export class AzapiResourceAction extends TerraformResource {
   constructor(scope: Construct, id: string, props: AzapiResourceActionProps) {
     super(scope, id, {
       terraformResourceType: AzapiResourceAction.tfResourceType,
-      terraformGeneratorMetadata: { providerName: "azapi", providerVersion: AZAPI_PROVIDER_VERSION },
+      terraformGeneratorMetadata: GENERATOR,
       dependsOn: props.dependsOn,
       lifecycle: props.replaceTriggeredBy === undefined ? undefined : { replaceTriggeredBy: [...props.replaceTriggeredBy] },
     });
@@ -174,8 +175,7 @@ export class AzapiResourceAction extends TerraformResource {
       method: p.method,
       body: p.body,
       sensitive_body: p.sensitiveBody,
-      retry: retryAttribute(p.retry),
-      timeouts: p.timeouts,
+      ...requestAttributes(p),
     };
   }
 }

@@ -30,6 +30,10 @@ export const CONNECTIONS = {
   triggerServiceBus: "MLFUNC_TRIGGER_SERVICEBUS",
 } as const;
 
+/** The host storage's identity settings, which IdentityConnections composes and the hosting constructs
+ * accept in appSettings although they fall under a platform prefix. */
+export const HOST_IDENTITY_SETTINGS = [`${CONNECTIONS.host}__credential`, `${CONNECTIONS.host}__clientId`] as const;
+
 export interface IdentityConnectionsProps {
   readonly identity: ManagedIdentity;
   readonly functions: readonly FunctionConfig[];

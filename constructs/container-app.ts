@@ -8,16 +8,8 @@ import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
-import { HOST_IDENTITY_SETTINGS } from "./function-app";
+import { HOST_IDENTITY_SETTINGS } from "./connections";
 import { GeneratedKey } from "./generated-key";
-
-/** Settings ContainerApp writes itself (App Service derives the first from storage_account_name). */
-export const OWN_CONTAINER_APP_SETTINGS = [
-  "AzureWebJobsStorage__accountName",
-  "APPLICATIONINSIGHTS_CONNECTION_STRING",
-  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-  "AzureFunctionsJobHost__functionTimeout",
-] as const;
 
 /** Functions images listen on port 80. */
 const FUNCTIONS_PORT = 80;
@@ -85,20 +77,12 @@ export interface ContainerAppProps {
 export const FUNCTIONS_KEYS_PATH = "/run/secrets/functions-keys";
 const KEYS_VOLUME = "functions-keys";
 
-/** A Container Apps secret name: lowercase letters, digits and hyphens only. */
-const secretName = (fileName: string): string => fileName.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-
-/** A system key's Container Apps secret name and file name: `host-systemkey-<name>` mounted as
- * `host.systemKey.<name>`. */
-export function systemKeySecret(name: string): { secretRef: string; path: string } {
-  const path = `host.systemKey.${name}`;
-  return { secretRef: secretName(path), path };
-}
-
-/** The file names the host reads its master key and a host key from (azure-functions-host's
- * `ContainerAppsSecretsRepository`): `host.master`, `host.function.<name>`. */
-export const MASTER_KEY_FILE = "host.master";
-export const DEFAULT_HOST_KEY_FILE = "host.function.default";
+/**
+ * A key the host reads from the file `path` (azure-functions-host's `ContainerAppsSecretsRepository`:
+ * `host.master`, `host.function.<name>`, `host.systemKey.<name>`), held in the Container Apps secret
+ * named after the file in the letters a secret name allows: `host-systemkey-<name>`.
+ */
+const keyFile = (path: string, value: string) => ({ secretRef: path.toLowerCase().replace(/[^a-z0-9]+/g, "-"), path, value });
 
 /**
  * Azure Functions on Azure Container Apps: a `Microsoft.App/containerApps` resource of `kind:
@@ -115,24 +99,25 @@ export class ContainerApp extends Construct {
 
   constructor(scope: Construct, id: string, props: ContainerAppProps) {
     super(scope, id);
-    checkAppSettings(`ContainerApp ${id}`, props.appSettings, { names: OWN_CONTAINER_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity } = props;
+    const ownSettings = {
+      // azurerm derives this from storage_account_name on App Service; here it is written out.
+      AzureWebJobsStorage__accountName: props.hostStorage.name,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: props.monitoring.connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+      AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
+    };
+    checkAppSettings(`ContainerApp ${id}`, props.appSettings, { names: Object.keys(ownSettings), prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const dependsOn: ITerraformDependable[] = [...identity.grantsReady, ...props.image.ready, ...(props.waitsFor ?? [])];
     const revisions = props.revisions ?? { mode: "single" };
     const latestWeight = revisions.mode === "multiple" ? (revisions.latestWeight ?? 100) : 100;
     const traffic: AzapiBodyValue[] = [{ latestRevision: true, weight: latestWeight }];
     if (latestWeight < 100 && revisions.stableRevision !== undefined) traffic.push({ revisionName: revisions.stableRevision, weight: 100 - latestWeight });
 
-    const settings: Record<string, string> = {
-      // azurerm derives this from storage_account_name on App Service; here it is written out.
-      AzureWebJobsStorage__accountName: props.hostStorage.name,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: props.monitoring.connectionString,
-      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
-      AzureFunctionsJobHost__functionTimeout: props.functionTimeout ?? "02:00:00",
-      ...props.appSettings,
-    };
-    const keys = Object.entries(props.systemKeys ?? {}).map(([name, value]) => ({ ...systemKeySecret(name), value }));
-    if (keys.length > 0) {
+    const settings: Record<string, string> = { ...ownSettings, ...props.appSettings };
+    const systemKeys = Object.entries(props.systemKeys ?? {});
+    const keys: ReturnType<typeof keyFile>[] = [];
+    if (systemKeys.length > 0) {
       // The store Microsoft recommends on Container Apps, stated so that the mounted keys are what
       // the host reads. It is read-only: without a master and a host key here, no call to an
       // `authLevel: function|admin` function is accepted.
@@ -140,9 +125,10 @@ export class ContainerApp extends Construct {
       const master = new GeneratedKey(this, "master-key").value;
       const hostDefault = new GeneratedKey(this, "host-key-default").value;
       this.hostKeys = { master, default: hostDefault };
-      keys.unshift(
-        { secretRef: secretName(MASTER_KEY_FILE), path: MASTER_KEY_FILE, value: master },
-        { secretRef: secretName(DEFAULT_HOST_KEY_FILE), path: DEFAULT_HOST_KEY_FILE, value: hostDefault },
+      keys.push(
+        keyFile("host.master", master),
+        keyFile("host.function.default", hostDefault),
+        ...systemKeys.map(([name, value]) => keyFile(`host.systemKey.${name}`, value)),
       );
     }
     const probe = (type: "Liveness" | "Readiness", path: string, failureThreshold: number) => ({

@@ -8,14 +8,8 @@ import type { RunnableImage } from "./environment-image";
 import type { StorageAccount } from "./storage";
 import type { Monitoring } from "./monitoring";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
-import { CONNECTIONS } from "./connections";
+import { HOST_IDENTITY_SETTINGS } from "./connections";
 import type { PrivateNetwork } from "./private-network";
-
-/** App settings FunctionApp sets itself, which extra settings may not replace. */
-export const OWN_APP_SETTINGS = ["WEBSITES_ENABLE_APP_SERVICE_STORAGE", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "AzureFunctionsJobHost__functionTimeout"] as const;
-
-/** The host storage's identity settings, which IdentityConnections composes and passes in appSettings. */
-export const HOST_IDENTITY_SETTINGS = [`${CONNECTIONS.host}__credential`, `${CONNECTIONS.host}__clientId`] as const;
 
 export interface FunctionAppProps {
   readonly name: string;
@@ -51,12 +45,19 @@ export class FunctionApp extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionAppProps) {
     super(scope, id);
-    checkAppSettings(`FunctionApp ${id}`, props.appSettings, { names: OWN_APP_SETTINGS, prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     const { identity, plan } = props;
     const { image, network } = props;
+    const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
+    const ownSettings = {
+      // The image holds the code; mounting the shared /home storage would hide it.
+      WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
+      // host.json's functionTimeout, set here so one image serves every plan.
+      AzureFunctionsJobHost__functionTimeout: functionTimeout,
+    };
+    checkAppSettings(`FunctionApp ${id}`, props.appSettings, { names: Object.keys(ownSettings), prefixes: PLATFORM_SETTING_PREFIXES, allowed: HOST_IDENTITY_SETTINGS });
     // Storage, registry and Service Bus answer only through their endpoints: the host must not start before they resolve.
     const dependsOn: ITerraformDependable[] = [...identity.grantsReady, ...image.ready, ...(network?.ready ?? [])];
-    const functionTimeout = props.functionTimeout ?? (plan.isElasticPremium ? "01:00:00" : "02:00:00");
     this.resource = new LinuxFunctionApp(this, "app", {
       name: props.name,
       resourceGroupName: props.resourceGroup.name,
@@ -80,14 +81,7 @@ export class FunctionApp extends Construct {
             ...(network.inbound === "private" ? { publicNetworkAccessEnabled: false } : {}),
           }
         : {}),
-      appSettings: {
-        // The image holds the code; mounting the shared /home storage would hide it.
-        WEBSITES_ENABLE_APP_SERVICE_STORAGE: "false",
-        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${identity.clientId};Authorization=AAD`,
-        // host.json's functionTimeout, set here so one image serves every plan.
-        AzureFunctionsJobHost__functionTimeout: functionTimeout,
-        ...props.appSettings,
-      },
+      appSettings: { ...ownSettings, ...props.appSettings },
       siteConfig: {
         applicationStack: {
           // azurerm writes LinuxFxVersion as DOCKER|<registry>/<image_name>:<image_tag> and reads it back by

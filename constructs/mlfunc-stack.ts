@@ -14,12 +14,12 @@ import { StorageAccount } from "./storage";
 import { ServiceBus } from "./service-bus";
 import { ServicePlan } from "./service-plan";
 import { CONNECTIONS, IdentityConnections } from "./connections";
-import { FunctionApp, OWN_APP_SETTINGS } from "./function-app";
+import { FunctionApp } from "./function-app";
 import { PLATFORM_SETTING_PREFIXES, checkAppSettings } from "./app-settings";
 import { useStateBackend } from "./state-backend";
 import { AzapiProvider } from "./azapi";
 import { ContainerAppsEnvironment } from "./container-apps-environment";
-import { ContainerApp, OWN_CONTAINER_APP_SETTINGS } from "./container-app";
+import { ContainerApp } from "./container-app";
 import { containerAppsWarnings } from "../config/hosting";
 import { SmokeTesters } from "./smoke-testers";
 import { protectData } from "./protection";
@@ -115,6 +115,7 @@ export class MlfuncStack extends TerraformStack {
     });
 
     const onContainerApps = env.hosting === "containerApps" && env.containerApps !== undefined;
+    const publicNetworkAccess = env.network === undefined;
     let registry: Registry | undefined;
     if (env.registry === "own") {
       registry = new Registry(this, "registry", {
@@ -122,14 +123,13 @@ export class MlfuncStack extends TerraformStack {
         resourceGroup,
         repository: names.repository,
         sku: env.registrySku,
-        publicNetworkAccess: env.network === undefined,
+        publicNetworkAccess,
         tags,
       });
       registry.grantPull(identity);
     }
     const image = new EnvironmentImage(this, "image", { source: props.image, identity, ownRegistry: registry });
 
-    const publicNetworkAccess = env.network === undefined;
     const hostStorage = new StorageAccount(this, "host-storage", { name: names.hostStorageAccount, resourceGroup, publicNetworkAccess, tags });
     const blobTriggers = functions.flatMap((f) => (f.trigger.type === "blob" ? [f.trigger] : []));
     const eventGridFunctions = functions.flatMap((f) => (f.trigger.type === "blob" && f.trigger.source === "eventGrid" ? [{ name: f.name, inputPath: f.trigger.inputPath }] : []));
@@ -184,8 +184,9 @@ export class MlfuncStack extends TerraformStack {
       // Both Elastic Premium and Container Apps (KEDA) scale by the trigger queues' message counts.
       queueLengthScaling: onContainerApps || env.plan.kind === "premium",
     });
+    // The platform prefixes cover every setting FunctionApp and ContainerApp write themselves.
     checkAppSettings(`MlfuncStack ${id}`, props.appSettings, {
-      names: [...Object.keys(connections.appSettings), ...OWN_APP_SETTINGS, ...OWN_CONTAINER_APP_SETTINGS],
+      names: Object.keys(connections.appSettings),
       prefixes: [...PLATFORM_SETTING_PREFIXES, ...Object.values(CONNECTIONS)],
     });
     const appSettings = { ...connections.appSettings, ...props.appSettings };

@@ -4,8 +4,8 @@ import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ResourceGroup } from "./resource-group";
 import { StateStorage } from "./state-storage";
 import { useStateBackend } from "./state-backend";
-
 import { protectData } from "./protection";
+
 export interface StateStackProps {
   readonly resourceGroupName: string;
   readonly accountName: string;

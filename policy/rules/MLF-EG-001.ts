@@ -7,7 +7,7 @@
  */
 import type { JsonObject, PolicyRule } from "../types";
 import { AZAPI_RESOURCE, azapiBody, isBodyResult, objectAt } from "../container-app";
-import { isObject } from "../values";
+import { isObject, outcome } from "../values";
 
 export const EVENT_SUBSCRIPTION_TYPE = "Microsoft.EventGrid/systemTopics/eventSubscriptions";
 const AZURERM_SUBSCRIPTION = "azurerm_eventgrid_system_topic_event_subscription";
@@ -37,19 +37,16 @@ export const rule: PolicyRule = {
   title: "Event Grid webhooks use HTTPS and keep their key sensitive",
   resourceTypes: [AZAPI_RESOURCE, AZURERM_SUBSCRIPTION],
   fix: "Build the webhook URL as https://<app host>/runtime/webhooks/blobs?functionName=Host.Functions.<name>&code=<key> with the key a reference to a generated value, and wrap the whole URL in sensitive(...) (mlfunc's BlobEvents does both).",
-  check(attrs) {
-    // azurerm's subscription has no `type`; an azapi resource always has one.
-    if (attrs.type === undefined) {
+  check(attrs, ctx) {
+    if (ctx.type === AZURERM_SUBSCRIPTION) {
       const hooks = (Array.isArray(attrs.webhook_endpoint) ? attrs.webhook_endpoint : [attrs.webhook_endpoint]).filter(isObject);
       if (hooks.length === 0) return "not-applicable";
-      const problems = hooks.flatMap((h: JsonObject) => urlProblems(h.url, "webhook_endpoint.url"));
-      return problems.length > 0 ? { noncompliant: problems.join("; ") } : "compliant";
+      return outcome(hooks.flatMap((h: JsonObject) => urlProblems(h.url, "webhook_endpoint.url")));
     }
     const body = azapiBody(attrs, EVENT_SUBSCRIPTION_TYPE);
     if (isBodyResult(body)) return body;
     const destination = objectAt(body, "properties.destination");
     if (destination?.endpointType !== "WebHook") return "not-applicable";
-    const problems = urlProblems(objectAt(destination, "properties")?.endpointUrl, "properties.destination.properties.endpointUrl");
-    return problems.length > 0 ? { noncompliant: problems.join("; ") } : "compliant";
+    return outcome(urlProblems(objectAt(destination, "properties")?.endpointUrl, "properties.destination.properties.endpointUrl"));
   },
 };
