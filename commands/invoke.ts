@@ -13,7 +13,7 @@ import { DeploymentError } from "../config/problems";
 import { buildContext, mlflowModelPath, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { visible } from "../review/escape";
 import { choosePython, describePython, pythonVersion } from "./python";
-import { INVOKE, parseOptions, printedHelp, usageLine } from "./spec";
+import { INVOKE, parseOptions, parseSeconds, printedHelp, usageLine } from "./spec";
 
 export interface InvokeArgs {
   readonly functionName: string;
@@ -43,11 +43,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const swagger = values.swagger === true;
   const swaggerVersion = values.version as string | undefined;
   if (swaggerVersion !== undefined && !["2", "3", "3.1"].includes(swaggerVersion)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${visible(swaggerVersion)}"`);
-  let timeoutSeconds = DEFAULT_INVOKE_TIMEOUT_SECONDS;
-  if (typeof values.timeout === "string") {
-    timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
-  }
+  const timeoutSeconds = parseSeconds(values.timeout, DEFAULT_INVOKE_TIMEOUT_SECONDS, (message) => new UsageError(message));
   let method: InvokeArgs["method"];
   if (typeof values.method === "string") {
     const m = values.method.toUpperCase();

@@ -20,7 +20,7 @@ import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from 
 import { jsonForTerminal, visible } from "../review/escape";
 import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
-import { SMOKE, parseOptions, printedHelp, usageLine } from "./spec";
+import { SMOKE, parseOptions, parseSeconds, printedHelp, usageLine } from "./spec";
 import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
 import {
   SmokeInputError,
@@ -54,11 +54,7 @@ export interface SmokeArgs {
 
 export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
   const { values, positionals } = parseOptions(SMOKE, argv, (_option, message) => new SmokeInputError(message));
-  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
-  if (typeof values.timeout === "string") {
-    timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
-  }
+  const timeoutSeconds = parseSeconds(values.timeout, DEFAULT_TIMEOUT_SECONDS, (message) => new SmokeInputError(message));
   if (positionals.length !== 1) throw new SmokeInputError(usageLine(SMOKE));
   return { stack: positionals[0] ?? "", input: values.input as string | undefined, functions: (values.function as string[] | undefined) ?? [], timeoutSeconds, json: values.json === true };
 }

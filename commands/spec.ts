@@ -238,6 +238,14 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (
   return { values, positionals, help };
 }
 
+/** A --timeout value: a positive number of seconds, else `fallback` when not given. */
+export function parseSeconds(value: unknown, fallback: number, fail: (message: string) => Error): number {
+  if (typeof value !== "string") return fallback;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw fail(`--timeout must be a positive number of seconds, not "${visible(value)}"`);
+  return seconds;
+}
+
 /** Prints the command's help when asked (-h/--help anywhere before `--`); true if it did. */
 export function printedHelp(spec: CommandSpec, argv: readonly string[]): boolean {
   const end = argv.indexOf("--");
