@@ -234,7 +234,7 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
     } catch (e) {
       if (e instanceof SmokeTimeoutError) throw e;
       throw new SmokeInputError(
-        `cannot get a token for ${scope}: ${printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
+        `cannot get a token for ${scope}: ${printable(firstLine(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
       );
     }
   }
@@ -492,6 +492,11 @@ function isTimeout(e: unknown): boolean {
   return typeof e === "object" && e !== null && "name" in e && e.name === "TimeoutError";
 }
 
+/** An error's first line, for one-line report entries. */
+function firstLine(e: unknown): string {
+  return e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+}
+
 function causeOf(e: unknown): string {
   const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : undefined;
   return cause ?? (e instanceof Error ? e.message : String(e));
@@ -613,7 +618,7 @@ async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<
   try {
     result = await check();
   } catch (e) {
-    const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
+    const message = printable(firstLine(e));
     const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
     const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in docs/smoke.md (smoke.testers grants them)' : "";
     result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
@@ -681,7 +686,7 @@ async function checkBlob(
       try {
         await storage.delete(container, name);
       } catch (e) {
-        left.push(`${container}/${name} (${printable(e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e), 120)})`);
+        left.push(`${container}/${name} (${printable(firstLine(e), 120)})`);
       }
     }
     return left;
