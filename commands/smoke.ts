@@ -28,6 +28,7 @@ import {
   StackState,
   TokenCredential,
   defaultBlobEndpoint,
+  firstLine,
   functionAppId,
   isString,
   isStringList,
@@ -490,11 +491,6 @@ async function waitHealthy(
 /** A request past its deadline (RequestTimeout) or a DOMException named TimeoutError. */
 function isTimeout(e: unknown): boolean {
   return typeof e === "object" && e !== null && "name" in e && e.name === "TimeoutError";
-}
-
-/** An error's first line, for one-line report entries. */
-function firstLine(e: unknown): string {
-  return e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
 }
 
 function causeOf(e: unknown): string {
