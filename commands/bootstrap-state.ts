@@ -13,6 +13,7 @@ import { DeploymentError } from "../config/problems";
 import { stateStackName, stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
 import { PROJECT_ROOT } from "../build-context/generate";
+import { cdktfJson } from "./init";
 import { BOOTSTRAP_STATE, parseOptions, printedHelp, usageLine } from "./spec";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -90,7 +91,7 @@ function main(argv: readonly string[]): number {
     // in mlfunc's folder (an installed package is not ours to write); MLFUNC_CONFIG names the file.
     const cwd = join(projectPaths(deployment.file).dir, ".mlfunc", "cdktf-state");
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, "cdktf.json"), `${JSON.stringify({ language: "typescript", app, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`);
+    writeFileSync(join(cwd, "cdktf.json"), cdktfJson(app));
     const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
     if (run.status !== 0) {
       process.stderr.write(`bootstrap-state: cdktf deploy ${stack} failed (exit ${run.status ?? "signal"})\n`);
