@@ -18,7 +18,7 @@ import { parseBlobPath } from "../config/rules";
 import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
 import { jsonForTerminal, visible } from "../review/escape";
-import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
+import { InvokeArgs, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
 import { SMOKE, parseOptions, parseSeconds, printedHelp, usageLine } from "./spec";
 import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
@@ -877,14 +877,8 @@ export function invokeLocally(
       copyFileSync(inputFile, input);
     }
     const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out"), timeoutSeconds: timeoutMs / 1000 };
-    let shared: string;
-    try {
-      shared = contextFor(deployment, undefined);
-    } catch (e) {
-      if (e instanceof UsageError) throw new SmokeInputError(e.message);
-      throw e;
-    }
-    const run = runInContext(deployment, args, shared, "pipe");
+    // No environment named: contextFor has nothing to refuse.
+    const run = runInContext(deployment, args, contextFor(deployment, undefined), "pipe");
     if (run.timedOut) {
       throw new SmokeTimeoutError(`the local run of ${fn.name} was stopped at the --timeout deadline (${timeoutSeconds} s); try npm run invoke -- ${fn.name} ${inputFile}`);
     }
