@@ -214,7 +214,10 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   if (image.finding !== undefined) log(`smoke: ${image.finding}`);
 
   // Local answers first: a script that fails here would fail there, and nothing is created yet.
-  const localAnswer = options.localAnswer ?? invokeLocally;
+  // The build context is the same for every function: built once, not once per local answer.
+  let shared: string | undefined;
+  const localAnswer: NonNullable<SmokeOptions["localAnswer"]> =
+    options.localAnswer ?? ((d, fn, file, blob, ms, s) => invokeLocally(d, fn, file, blob, ms, s, (shared ??= contextFor(d, undefined))));
   const uniqueId = `smoke-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const plans = selected.map((fn) => {
     const blobName = fn.trigger.type === "blob" ? blobNames(fn.trigger, uniqueId, input) : undefined;
@@ -859,7 +862,7 @@ export function printable(text: string, max = 500): string {
   return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length - max} more characters)` : escaped;
 }
 
-/** `npm run invoke`'s code path, with the output captured: the local answer to compare with. */
+/** `npm run invoke`'s code path, with the output captured: the local answer to compare with. `shared` is the build context. */
 export function invokeLocally(
   deployment: Deployment,
   fn: FunctionConfig,
@@ -867,6 +870,7 @@ export function invokeLocally(
   blobFile?: string,
   timeoutMs: number = DEFAULT_TIMEOUT_SECONDS * 1000,
   timeoutSeconds: number = DEFAULT_TIMEOUT_SECONDS,
+  shared: string = contextFor(deployment, undefined),
 ): LocalAnswer {
   const work = mkdtempSync(join(tmpdir(), "mlfunc-smoke-"));
   try {
@@ -877,8 +881,7 @@ export function invokeLocally(
       copyFileSync(inputFile, input);
     }
     const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out"), timeoutSeconds: timeoutMs / 1000 };
-    // No environment named: contextFor has nothing to refuse.
-    const run = runInContext(deployment, args, contextFor(deployment, undefined), "pipe");
+    const run = runInContext(deployment, args, shared, "pipe");
     if (run.timedOut) {
       throw new SmokeTimeoutError(`the local run of ${fn.name} was stopped at the --timeout deadline (${timeoutSeconds} s); try npm run invoke -- ${fn.name} ${inputFile}`);
     }
