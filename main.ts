@@ -76,6 +76,7 @@ export function buildApp(options: SynthOptions = {}): App {
   const environment = environmentMessages(deployment.model);
   const mlflow = mlflowInfo(deployment.model);
   const { image } = deployment;
+  const allowDelete = deployment.review.allowDelete.map((a) => a.address);
   // The one build: every environment runs this stack's digest.
   const imageStack = new ImageStack(app, image.stackName, {
     resourceGroupName: image.names.resourceGroup,
@@ -86,7 +87,7 @@ export function buildApp(options: SynthOptions = {}): App {
     buildContext: { dir: contextDir, hash: context.hash },
     state: deployment.state,
     tags: image.tags,
-    allowDelete: deployment.review.allowDelete.map((a) => a.address),
+    allowDelete,
   });
   if (!image.baseImagePinned) {
     Annotations.of(imageStack).addWarning(
@@ -107,7 +108,7 @@ export function buildApp(options: SynthOptions = {}): App {
       functions: deployment.functions,
       image: imageStack,
       state: deployment.state,
-      allowDelete: deployment.review.allowDelete.map((a) => a.address),
+      allowDelete,
     });
     if (deployment.nameSeed === undefined) {
       Annotations.of(stack).addWarning(

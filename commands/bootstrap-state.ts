@@ -10,23 +10,20 @@ import { App } from "cdktf";
 import { stringify } from "yaml";
 import { loadDeployment, Deployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
-import { stateStackName as stateStack, stateStorageNames } from "../config/naming";
+import { stateStackName, stateStorageNames } from "../config/naming";
 import { StateStack } from "../constructs/state-stack";
 import { PROJECT_ROOT } from "../build-context/generate";
+import { cdktfJson } from "./init";
 import { BOOTSTRAP_STATE, parseOptions, printedHelp, usageLine } from "./spec";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function stateStackName(deployment: Deployment): string {
-  return stateStack(deployment.name);
-}
 
 /** @param outdir default: cdktf.out.state next to the deployment file, so its local state sits beside the file too */
 export function buildStateApp(deployment: Deployment, principalId: string, outdir: string = projectPaths(deployment.file).stateOutdir): App {
   const names = stateStorageNames(deployment.name, deployment.nameSeed);
   const app = new App({ outdir });
   const first = deployment.environments[0];
-  new StateStack(app, stateStackName(deployment), {
+  new StateStack(app, stateStackName(deployment.name), {
     resourceGroupName: names.resourceGroup,
     accountName: names.storageAccount,
     containerName: names.container,
@@ -84,7 +81,7 @@ function main(argv: readonly string[]): number {
   }
   const outdir = projectPaths(deployment.file).stateOutdir;
   buildStateApp(deployment, args.principalId, outdir).synth();
-  const stack = stateStackName(deployment);
+  const stack = stateStackName(deployment.name);
   process.stdout.write(`Synthesized ${relative(process.cwd(), outdir) || "."}/stacks/${stack}/cdk.tf.json\n`);
   if (args.deploy) {
     // The CLI calls this same command back as its app, through the launcher.
@@ -94,7 +91,7 @@ function main(argv: readonly string[]): number {
     // in mlfunc's folder (an installed package is not ours to write); MLFUNC_CONFIG names the file.
     const cwd = join(projectPaths(deployment.file).dir, ".mlfunc", "cdktf-state");
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, "cdktf.json"), `${JSON.stringify({ language: "typescript", app, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`);
+    writeFileSync(join(cwd, "cdktf.json"), cdktfJson(app));
     const run = spawnSync(process.execPath, cli, { stdio: "inherit", cwd, env: { ...process.env, MLFUNC_CONFIG: deployment.file } });
     if (run.status !== 0) {
       process.stderr.write(`bootstrap-state: cdktf deploy ${stack} failed (exit ${run.status ?? "signal"})\n`);

@@ -151,6 +151,11 @@ export function adaptWorkflow(text: string, app: string): string {
   return out.replace(/Install scikit-learn for the runtime tests/g, "Python with scikit-learn, for local answers");
 }
 
+/** A cdktf.json whose `app` is the given command line. */
+export function cdktfJson(app: string): string {
+  return `${JSON.stringify({ language: "typescript", app, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n`;
+}
+
 interface Planned {
   readonly file: string;
   readonly text: string;
@@ -209,7 +214,7 @@ export function planInit(args: InitArgs): Planned[] {
   const pkg = packageJsonText(dir, name, args.force);
   const planned: Planned[] = [
     { file: yamlFile, text },
-    { file: join(dir, "cdktf.json"), text: `${JSON.stringify({ language: "typescript", app: "node node_modules/mlfunc/scripts/mlfunc.js app", sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} }, null, 2)}\n` },
+    { file: join(dir, "cdktf.json"), text: cdktfJson("node node_modules/mlfunc/scripts/mlfunc.js app") },
     { file: join(dir, "package.json"), text: pkg.text },
     { file: join(dir, ".gitignore"), text: GITIGNORE },
     { file: join(dir, ".github", "workflows", "review.yml"), text: adaptWorkflow(readFileSync(join(workflows, "review.yml"), "utf8"), name) },

@@ -12,8 +12,8 @@ import { Deployment, loadDeployment, projectPaths } from "../config/load";
 import { DeploymentError } from "../config/problems";
 import { buildContext, mlflowModelPath, modelDir, scoringScriptPath, writeBuildContext } from "../build-context/generate";
 import { visible } from "../review/escape";
-import { choosePython, describePython } from "./python";
-import { INVOKE, parseOptions, printedHelp, usageLine } from "./spec";
+import { choosePython, describePython, pythonVersion } from "./python";
+import { INVOKE, parseOptions, parseSeconds, printedHelp, usageLine } from "./spec";
 
 export interface InvokeArgs {
   readonly functionName: string;
@@ -43,11 +43,7 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const swagger = values.swagger === true;
   const swaggerVersion = values.version as string | undefined;
   if (swaggerVersion !== undefined && !["2", "3", "3.1"].includes(swaggerVersion)) throw new UsageError(`--version must be 2, 3 or 3.1, not "${visible(swaggerVersion)}"`);
-  let timeoutSeconds = DEFAULT_INVOKE_TIMEOUT_SECONDS;
-  if (typeof values.timeout === "string") {
-    timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
-  }
+  const timeoutSeconds = parseSeconds(values.timeout, DEFAULT_INVOKE_TIMEOUT_SECONDS, (message) => new UsageError(message));
   let method: InvokeArgs["method"];
   if (typeof values.method === "string") {
     const m = values.method.toUpperCase();
@@ -132,16 +128,15 @@ export function invoke(argv: readonly string[]): number {
     throw e;
   }
   const chosen = choosePython();
-  const python = chosen.command;
-  const version = spawnSync(python, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" });
-  if (version.error || version.status !== 0) {
+  const version = pythonVersion(chosen);
+  if (version === undefined) {
     process.stderr.write(
-      `invoke: cannot run Python "${python}" (${chosen.reason}): install Python ${deployment.model.pythonVersion} there or set MLFUNC_PYTHON to an interpreter with the model's requirements\n`,
+      `invoke: cannot run Python "${chosen.command}" (${chosen.reason}): install Python ${deployment.model.pythonVersion} there or set MLFUNC_PYTHON to an interpreter with the model's requirements\n`,
     );
     return 2;
   }
-  process.stderr.write(`${describePython(chosen, version.stdout.trim())}\n`);
-  const local = version.stdout.trim().split(".").slice(0, 2).join(".");
+  process.stderr.write(`${describePython(chosen, version)}\n`);
+  const local = version.split(".").slice(0, 2).join(".");
   if (local !== deployment.model.pythonVersion) {
     process.stderr.write(`invoke: note: local Python is ${local}, the image uses ${deployment.model.pythonVersion}\n`);
   }

@@ -77,7 +77,7 @@ export async function readStackState(stack: string, state: StateConfig, access: 
         if (status === 401 || status === 403) {
           throw new SmokeInputError(`cannot read the state ${shown} (HTTP ${status}): the caller needs Storage Blob Data Reader on that container`);
         }
-        throw new SmokeInputError(`cannot read the state ${shown}: ${visible(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e))}`);
+        throw new SmokeInputError(`cannot read the state ${shown}: ${visible(firstLine(e))}`);
       }
       return fromStateFile(text, shown, stack);
     }
@@ -178,6 +178,11 @@ export function functionAppId(state: StackState, name: string): ArmAppId | undef
     if (parsed.name.toLowerCase() === name.toLowerCase()) return parsed;
   }
   return undefined;
+}
+
+/** An error's first line, for one-line messages. */
+export function firstLine(e: unknown): string {
+  return e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
 }
 
 export function statusOf(e: unknown): number | undefined {

@@ -18,9 +18,9 @@ import { parseBlobPath } from "../config/rules";
 import { DEAD_LETTER_CONTAINER } from "../config/naming";
 import type { BlobTriggerConfig, FunctionConfig, ServiceBusTriggerConfig } from "../config/schema";
 import { jsonForTerminal, visible } from "../review/escape";
-import { InvokeArgs, UsageError, contextFor, runInContext } from "./invoke";
+import { InvokeArgs, contextFor, runInContext } from "./invoke";
 import { choosePython } from "./python";
-import { SMOKE, parseOptions, printedHelp, usageLine } from "./spec";
+import { SMOKE, parseOptions, parseSeconds, printedHelp, usageLine } from "./spec";
 import { type ArmAppId, RedirectRefused, type Transport, appEndpoint, appHostProblem, httpsRequest } from "./smoke-https";
 import {
   SmokeInputError,
@@ -28,6 +28,7 @@ import {
   StackState,
   TokenCredential,
   defaultBlobEndpoint,
+  firstLine,
   functionAppId,
   isString,
   isStringList,
@@ -54,11 +55,7 @@ export interface SmokeArgs {
 
 export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
   const { values, positionals } = parseOptions(SMOKE, argv, (_option, message) => new SmokeInputError(message));
-  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
-  if (typeof values.timeout === "string") {
-    timeoutSeconds = Number(values.timeout);
-    if (!/^\d+(\.\d+)?$/.test(values.timeout) || timeoutSeconds <= 0) throw new SmokeInputError(`--timeout must be a positive number of seconds, not "${visible(values.timeout)}"`);
-  }
+  const timeoutSeconds = parseSeconds(values.timeout, DEFAULT_TIMEOUT_SECONDS, (message) => new SmokeInputError(message));
   if (positionals.length !== 1) throw new SmokeInputError(usageLine(SMOKE));
   return { stack: positionals[0] ?? "", input: values.input as string | undefined, functions: (values.function as string[] | undefined) ?? [], timeoutSeconds, json: values.json === true };
 }
@@ -217,7 +214,10 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
   if (image.finding !== undefined) log(`smoke: ${image.finding}`);
 
   // Local answers first: a script that fails here would fail there, and nothing is created yet.
-  const localAnswer = options.localAnswer ?? invokeLocally;
+  // The build context is the same for every function: built once, not once per local answer.
+  let shared: string | undefined;
+  const localAnswer: NonNullable<SmokeOptions["localAnswer"]> =
+    options.localAnswer ?? ((d, fn, file, blob, ms, s) => invokeLocally(d, fn, file, blob, ms, s, (shared ??= contextFor(d, undefined))));
   const uniqueId = `smoke-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const plans = selected.map((fn) => {
     const blobName = fn.trigger.type === "blob" ? blobNames(fn.trigger, uniqueId, input) : undefined;
@@ -238,7 +238,7 @@ export async function runSmoke(args: SmokeArgs, deployment: Deployment, options:
     } catch (e) {
       if (e instanceof SmokeTimeoutError) throw e;
       throw new SmokeInputError(
-        `cannot get a token for ${scope}: ${printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
+        `cannot get a token for ${scope}: ${printable(firstLine(e), 300)}; sign in with az login, or set the AZURE_* variables of workload identity or a service principal`,
       );
     }
   }
@@ -617,7 +617,7 @@ async function withCleanup(fn: FunctionConfig, look: Look, check: () => Promise<
   try {
     result = await check();
   } catch (e) {
-    const message = printable(e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
+    const message = printable(firstLine(e));
     const denied = statusOf(e) === 403 || statusOf(e) === 401 || (typeof e === "object" && e !== null && "code" in e && e.code === "UnauthorizedAccess");
     const hint = denied ? '; the caller lacks a data-plane role: see "Who can run it" in docs/smoke.md (smoke.testers grants them)' : "";
     result = { name: fn.name, trigger: fn.trigger.type, ok: false, detail: `error: ${message}${hint}`, look: look(fn, started) };
@@ -685,7 +685,7 @@ async function checkBlob(
       try {
         await storage.delete(container, name);
       } catch (e) {
-        left.push(`${container}/${name} (${printable(e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e), 120)})`);
+        left.push(`${container}/${name} (${printable(firstLine(e), 120)})`);
       }
     }
     return left;
@@ -862,7 +862,7 @@ export function printable(text: string, max = 500): string {
   return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length - max} more characters)` : escaped;
 }
 
-/** `npm run invoke`'s code path, with the output captured: the local answer to compare with. */
+/** `npm run invoke`'s code path, with the output captured: the local answer to compare with. `shared` is the build context. */
 export function invokeLocally(
   deployment: Deployment,
   fn: FunctionConfig,
@@ -870,6 +870,7 @@ export function invokeLocally(
   blobFile?: string,
   timeoutMs: number = DEFAULT_TIMEOUT_SECONDS * 1000,
   timeoutSeconds: number = DEFAULT_TIMEOUT_SECONDS,
+  shared: string = contextFor(deployment, undefined),
 ): LocalAnswer {
   const work = mkdtempSync(join(tmpdir(), "mlfunc-smoke-"));
   try {
@@ -880,13 +881,6 @@ export function invokeLocally(
       copyFileSync(inputFile, input);
     }
     const args: InvokeArgs = { functionName: fn.name, input, out: join(work, "out"), timeoutSeconds: timeoutMs / 1000 };
-    let shared: string;
-    try {
-      shared = contextFor(deployment, undefined);
-    } catch (e) {
-      if (e instanceof UsageError) throw new SmokeInputError(e.message);
-      throw e;
-    }
     const run = runInContext(deployment, args, shared, "pipe");
     if (run.timedOut) {
       throw new SmokeTimeoutError(`the local run of ${fn.name} was stopped at the --timeout deadline (${timeoutSeconds} s); try npm run invoke -- ${fn.name} ${inputFile}`);

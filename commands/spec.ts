@@ -28,6 +28,7 @@ export interface CommandSpec {
 
 const HELP: OptionSpec = { type: "boolean", short: "h", help: "show this help and exit" };
 const QUIET: OptionSpec = { type: "boolean", help: "no progress lines on stderr" };
+const OFFLINE: OptionSpec = { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" };
 
 export const SYNTH: CommandSpec = {
   name: "synth",
@@ -36,7 +37,7 @@ export const SYNTH: CommandSpec = {
   options: {
     output: { type: "string", value: "<dir>", help: "write the stacks there (default cdktf.out next to the deployment file)" },
     contexts: { type: "string", value: "<dir>", help: "keep build contexts there (default .mlfunc/contexts next to the deployment file)" },
-    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
+    offline: OFFLINE,
     quiet: QUIET,
   },
   notes: ["exit 0 ok, 1 an invalid deployment file or a policy error, 2 bad arguments; one synth per output folder at a time"],
@@ -47,7 +48,7 @@ export const VALIDATE: CommandSpec = {
   args: "",
   summary: "validation and policy only, nothing written",
   options: {
-    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
+    offline: OFFLINE,
     contexts: { type: "string", value: "<dir>", help: "accepted as synth takes it; validate writes nothing" },
     output: { type: "string", value: "<dir>", help: "accepted as synth takes it; validate writes nothing" },
     quiet: QUIET,
@@ -111,7 +112,7 @@ export const REVIEW: CommandSpec = {
     "fail-on-delete": { type: "boolean", help: "fail on every delete" },
     "fail-on-replace": { type: "boolean", help: "fail on every replacement" },
     out: { type: "string", value: "<file>", help: "write the report there instead of stdout" },
-    offline: { type: "boolean", help: "use only downloaded registered models; nothing contacts Azure" },
+    offline: OFFLINE,
   },
   notes: ["exit 0 ok, 1 a finding at or above --fail-on or a blocked delete, 2 bad input, 3 internal error"],
 };
@@ -235,6 +236,14 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (
     else values[token.name] = token.value;
   }
   return { values, positionals, help };
+}
+
+/** A --timeout value: a positive number of seconds, else `fallback` when not given. */
+export function parseSeconds(value: unknown, fallback: number, fail: (message: string) => Error): number {
+  if (typeof value !== "string") return fallback;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw fail(`--timeout must be a positive number of seconds, not "${visible(value)}"`);
+  return seconds;
 }
 
 /** Prints the command's help when asked (-h/--help anywhere before `--`); true if it did. */

@@ -38,22 +38,30 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   return { validate, offline: values.offline === true, outdir: path(values.output), contextsDir: path(values.contexts) };
 }
 
-/**
- * Returns the exit code: 0 ok, 1 an invalid deployment file or a policy error, 2 bad arguments.
- */
-export function cli(argv: readonly string[]): number {
+/** The parsed arguments, or the exit code when --help or a usage error ends the run. */
+function start(argv: readonly string[]): CliArgs | number {
   const name = argv.includes("--validate") ? "validate" : "synth";
   if (printedHelp(name === "validate" ? VALIDATE : SYNTH, argv)) return 0;
-  // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
-  const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
-  let args: CliArgs;
   try {
-    args = parseCliArgs(argv);
+    return parseCliArgs(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`${name}: ${e.message}\n`);
     return 2;
   }
+}
+
+/**
+ * Returns the exit code: 0 ok, 1 an invalid deployment file or a policy error, 2 bad arguments.
+ */
+export function cli(argv: readonly string[]): number {
+  const args = start(argv);
+  return typeof args === "number" ? args : synthesize(args);
+}
+
+function synthesize(args: CliArgs): number {
+  // Set only by the cdktf CLI, which prints the app's annotations itself and echoes its stderr twice.
+  const underCdktf = process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS === "true";
   const outdir = args.outdir ?? process.env.CDKTF_OUTDIR ?? projectPaths().outdir;
   try {
     const app = buildApp({ outdir, contextsDir: args.contextsDir, dryRun: args.validate });
@@ -114,24 +122,16 @@ export function cli(argv: readonly string[]): number {
  * --offline / MLFUNC_OFFLINE=1). `fetchOptions` lets tests point the download at local stand-ins.
  */
 export async function cliWithModels(argv: readonly string[], fetchOptions: ModelFetchOptions = {}): Promise<number> {
-  const name = argv.includes("--validate") ? "validate" : "synth";
-  if (printedHelp(name === "validate" ? VALIDATE : SYNTH, argv)) return 0;
-  let offline = false;
+  const args = start(argv);
+  if (typeof args === "number") return args;
   try {
-    offline = parseCliArgs(argv).offline;
-  } catch (e) {
-    // cli reports the usage error.
-    if (!(e instanceof UsageError)) throw e;
-    return cli(argv);
-  }
-  try {
-    await prepareModel(deploymentFile(), { ...fetchOptions, offline });
+    await prepareModel(deploymentFile(), { ...fetchOptions, offline: args.offline });
   } catch (e) {
     if (!(e instanceof DeploymentError)) throw e;
     process.stderr.write(`${e.message}\n`);
     return 1;
   }
-  return cli(argv);
+  return synthesize(args);
 }
 
 /** What `mlfunc synth|validate` and cdktf.json's app run, in the launcher's own process. */

@@ -247,24 +247,20 @@ function usage() {
   return "usage: mlfunc <command> [options]; mlfunc --help lists the commands";
 }
 
-/** The deployment file's folder: everything a command writes goes there. */
-function deploymentDir() {
-  return dirname(resolve(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml"));
-}
-
 /**
  * The cdktf CLI runs from the deployment file's folder, so its output (cdktf.out) and the local state
  * land there. It needs a cdktf.json in its working folder: the app's own (mlfunc init writes one), else
  * one mlfunc writes under .mlfunc/cdktf whose app is this launcher.
  */
 function cdktfProject() {
-  const dir = deploymentDir();
+  const file = resolve(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml");
+  const dir = dirname(file);
   if (existsSync(join(dir, "cdktf.json"))) return { cwd: dir, args: [] };
   const cwd = join(dir, ".mlfunc", "cdktf");
   mkdirSync(cwd, { recursive: true });
   const config = { language: "typescript", app: `"${process.execPath}" "${__filename}" app`, sendCrashReports: "false", terraformProviders: [], terraformModules: [], context: {} };
   writeFileSync(join(cwd, "cdktf.json"), `${JSON.stringify(config, null, 2)}\n`);
-  process.env.MLFUNC_CONFIG = resolve(process.env.MLFUNC_CONFIG ?? "mlfunc.yaml");
+  process.env.MLFUNC_CONFIG = file;
   return { cwd, args: ["--output", join(dir, "cdktf.out")] };
 }
 
