@@ -211,7 +211,10 @@ export interface Parsed {
  * Parses `argv` against the spec. Errors name the option and end with the usage line; `fail` makes
  * them the command's own error type. A string option's value may not start with "--" (a forgotten value).
  */
-export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (option: string, message: string) => Error): Parsed {
+/** What is wrong with one option, for commands that word their own errors. */
+export type OptionProblem = "unknown option" | "takes no value" | "needs a value";
+
+export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (option: string, message: string, problem: OptionProblem) => Error): Parsed {
   const options = { ...spec.options, help: HELP };
   const { tokens } = parseArgs({ args: [...argv], options: Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type, multiple: o.multiple === true, ...(o.short ? { short: o.short } : {}) }])), strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, string | boolean | string[] | undefined> = {};
@@ -221,17 +224,17 @@ export function parseOptions(spec: CommandSpec, argv: readonly string[], fail: (
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
     const option = (options as Record<string, OptionSpec | undefined>)[token.name];
-    if (option === undefined) throw fail(token.rawName, `unknown option "${visible(token.rawName)}"; ${usageLine(spec)}`);
+    if (option === undefined) throw fail(token.rawName, `unknown option "${visible(token.rawName)}"; ${usageLine(spec)}`, "unknown option");
     if (token.name === "help") {
       help = true;
       continue;
     }
     if (option.type === "boolean") {
-      if (token.value !== undefined) throw fail(token.rawName, `${token.rawName} takes no value; ${usageLine(spec)}`);
+      if (token.value !== undefined) throw fail(token.rawName, `${token.rawName} takes no value; ${usageLine(spec)}`, "takes no value");
       values[token.name] = true;
       continue;
     }
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--"))) throw fail(token.rawName, `${token.rawName} needs a value; ${usageLine(spec)}`);
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--"))) throw fail(token.rawName, `${token.rawName} needs a value; ${usageLine(spec)}`, "needs a value");
     if (option.multiple) values[token.name] = [...((values[token.name] as string[] | undefined) ?? []), token.value];
     else values[token.name] = token.value;
   }

@@ -40,7 +40,12 @@ export interface ReviewArgs {
 }
 
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs {
-  const { values, positionals } = parseOptions(REVIEW, argv, (option, message) => new ReviewInputError(option, message.replace(`${option} needs a value`, "needs a value").replace(`unknown option "${option}"`, "unknown argument")));
+  const { values, positionals } = parseOptions(
+    REVIEW,
+    argv,
+    // The error names the option as its source, so the problem is worded without it.
+    (option, _message, problem) => new ReviewInputError(visible(option), `${problem === "unknown option" ? "unknown argument" : problem}; ${usageLine(REVIEW)}`),
+  );
   if (positionals.length > 0) throw new ReviewInputError(positionals[0] ?? "", `unknown argument; ${usageLine(REVIEW)}`);
   const base = values.base as string | undefined;
   const baseOut = values["base-out"] as string | undefined;
